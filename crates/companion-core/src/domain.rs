@@ -1,0 +1,586 @@
+//! The diary's records and the rules for what may be written into them.
+//!
+//! Raw input arrives as [`NewEntry`] (what the UI form or the CLI flags held) and is turned into
+//! [`EntryData`] by [`NewEntry::validate`], which refuses bad input with the field's name. Nothing
+//! reaches the store without passing through here.
+
+use crate::error::{Invalid, Problem};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Longest free-text note on an entry, in characters.
+pub const MAX_NOTE: usize = 2000;
+/// Longest question for the visit, in characters.
+pub const MAX_QUESTION: usize = 1000;
+/// Longest answer to a question, in characters.
+pub const MAX_ANSWER: usize = 4000;
+/// Longest name (a person, or an "other" symptom), in characters.
+pub const MAX_NAME: usize = 100;
+/// Entries may be dated this far ahead of the clock, to allow for clocks that drift.
+pub const FUTURE_TOLERANCE_MINUTES: i64 = 5;
+/// The lowest and highest temperatures accepted, in °C.
+pub const MIN_CELSIUS: f64 = 30.0;
+pub const MAX_CELSIUS: f64 = 45.0;
+/// Ratings (severity, wellbeing) are 0–10.
+pub const MAX_RATING: i64 = 10;
+
+/// The symptoms a person can pick from. `Other` carries its own name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SymptomCode {
+    Pain,
+    Tiredness,
+    Nausea,
+    Vomiting,
+    Diarrhoea,
+    Constipation,
+    PoorAppetite,
+    SoreMouth,
+    ShortnessOfBreath,
+    Cough,
+    SleepProblems,
+    NumbnessTingling,
+    SkinChanges,
+    Other,
+}
+
+impl SymptomCode {
+    pub const ALL: [SymptomCode; 14] = [
+        SymptomCode::Pain,
+        SymptomCode::Tiredness,
+        SymptomCode::Nausea,
+        SymptomCode::Vomiting,
+        SymptomCode::Diarrhoea,
+        SymptomCode::Constipation,
+        SymptomCode::PoorAppetite,
+        SymptomCode::SoreMouth,
+        SymptomCode::ShortnessOfBreath,
+        SymptomCode::Cough,
+        SymptomCode::SleepProblems,
+        SymptomCode::NumbnessTingling,
+        SymptomCode::SkinChanges,
+        SymptomCode::Other,
+    ];
+
+    /// The stable code, used in storage, the CLI, the UI's message keys and FHIR.
+    pub fn code(self) -> &'static str {
+        match self {
+            SymptomCode::Pain => "pain",
+            SymptomCode::Tiredness => "tiredness",
+            SymptomCode::Nausea => "nausea",
+            SymptomCode::Vomiting => "vomiting",
+            SymptomCode::Diarrhoea => "diarrhoea",
+            SymptomCode::Constipation => "constipation",
+            SymptomCode::PoorAppetite => "poor-appetite",
+            SymptomCode::SoreMouth => "sore-mouth",
+            SymptomCode::ShortnessOfBreath => "shortness-of-breath",
+            SymptomCode::Cough => "cough",
+            SymptomCode::SleepProblems => "sleep-problems",
+            SymptomCode::NumbnessTingling => "numbness-tingling",
+            SymptomCode::SkinChanges => "skin-changes",
+            SymptomCode::Other => "other",
+        }
+    }
+
+    /// English display name (FHIR `display`, CLI output). The UI uses its own catalogue.
+    pub fn display(self) -> &'static str {
+        match self {
+            SymptomCode::Pain => "Pain",
+            SymptomCode::Tiredness => "Tiredness",
+            SymptomCode::Nausea => "Nausea",
+            SymptomCode::Vomiting => "Vomiting",
+            SymptomCode::Diarrhoea => "Diarrhoea",
+            SymptomCode::Constipation => "Constipation",
+            SymptomCode::PoorAppetite => "Poor appetite",
+            SymptomCode::SoreMouth => "Sore mouth",
+            SymptomCode::ShortnessOfBreath => "Shortness of breath",
+            SymptomCode::Cough => "Cough",
+            SymptomCode::SleepProblems => "Sleep problems",
+            SymptomCode::NumbnessTingling => "Numbness or tingling",
+            SymptomCode::SkinChanges => "Skin changes",
+            SymptomCode::Other => "Other",
+        }
+    }
+
+    /// Reads a code leniently: case, spaces and underscores do not matter
+    /// ("Poor appetite", "poor_appetite" and "poor-appetite" are the same).
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let norm: String = raw
+            .trim()
+            .chars()
+            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
+            .collect();
+        if norm.is_empty() {
+            return Err(Invalid::new("symptom", Problem::Required));
+        }
+        let norm = match norm.as_str() {
+            "diarrhea" => "diarrhoea",
+            "fatigue" => "tiredness",
+            "numbness-or-tingling" => "numbness-tingling",
+            other => other,
+        };
+        SymptomCode::ALL
+            .into_iter()
+            .find(|s| s.code() == norm)
+            .ok_or(Invalid::new("symptom", Problem::Unknown))
+    }
+}
+
+/// The kinds of record in the diary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    Symptom,
+    Temperature,
+    Checkin,
+    Question,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 4] =
+        [EntryKind::Symptom, EntryKind::Temperature, EntryKind::Checkin, EntryKind::Question];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Symptom => "symptom",
+            EntryKind::Temperature => "temperature",
+            EntryKind::Checkin => "checkin",
+            EntryKind::Question => "question",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        EntryKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw.trim().to_ascii_lowercase())
+            .ok_or(Invalid::new("kind", Problem::Unknown))
+    }
+}
+
+/// Where a question for the visit stands. Ordered: a later state is "further".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionState {
+    Open,
+    Asked,
+    Answered,
+    Archived,
+}
+
+impl QuestionState {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(QuestionState::Open),
+            "asked" => Ok(QuestionState::Asked),
+            "answered" => Ok(QuestionState::Answered),
+            "archived" => Ok(QuestionState::Archived),
+            _ => Err(Invalid::new("state", Problem::Unknown)),
+        }
+    }
+}
+
+/// A record's own status, as in FHIR: the first version is `final`, a correction `amended`, a
+/// withdrawal `entered-in-error`. Records are never erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordStatus {
+    Final,
+    Amended,
+    EnteredInError,
+}
+
+impl RecordStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Final => "final",
+            RecordStatus::Amended => "amended",
+            RecordStatus::EnteredInError => "entered-in-error",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "final" => Some(RecordStatus::Final),
+            "amended" => Some(RecordStatus::Amended),
+            "entered-in-error" => Some(RecordStatus::EnteredInError),
+            _ => None,
+        }
+    }
+}
+
+/// Who a person is to the diary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Patient,
+    Carer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Carer => "carer",
+        }
+    }
+}
+
+/// Who entered a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+}
+
+/// The content of a record, by kind. Stored as JSON in the record's version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EntryData {
+    Symptom {
+        symptom: SymptomCode,
+        /// The person's own name for it, when `symptom` is `other`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        other_name: Option<String>,
+        severity: u8,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Temperature {
+        celsius: f64,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Checkin {
+        wellbeing: u8,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Question {
+        text: String,
+        state: QuestionState,
+        #[serde(default)]
+        answer: Option<String>,
+    },
+}
+
+impl EntryData {
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            EntryData::Symptom { .. } => EntryKind::Symptom,
+            EntryData::Temperature { .. } => EntryKind::Temperature,
+            EntryData::Checkin { .. } => EntryKind::Checkin,
+            EntryData::Question { .. } => EntryKind::Question,
+        }
+    }
+}
+
+/// One record as the timeline shows it: its latest version, with who and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: Uuid,
+    /// 1 for the original, +1 for every correction, state change or withdrawal.
+    pub version: u32,
+    pub status: RecordStatus,
+    /// When it happened (for a question: when it was written down).
+    pub occurred_at: DateTime<Utc>,
+    /// When it was first recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// When the latest version was recorded (equal to `recorded_at` for version 1).
+    pub updated_at: DateTime<Utc>,
+    /// Who first entered it.
+    pub author: Author,
+    /// Who made the latest version.
+    pub updated_by: Author,
+    /// The device it was first entered on.
+    pub device: Uuid,
+    #[serde(flatten)]
+    pub data: EntryData,
+}
+
+impl Entry {
+    pub fn kind(&self) -> EntryKind {
+        self.data.kind()
+    }
+}
+
+/// A new symptom as typed: strings and wide integers, so that every mistake can be named.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewSymptom {
+    pub symptom: String,
+    #[serde(default)]
+    pub other_name: Option<String>,
+    pub severity: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// RFC 3339; none means now.
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewTemperature {
+    pub celsius: f64,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewCheckin {
+    pub wellbeing: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewQuestion {
+    pub text: String,
+}
+
+/// Raw input for a new record, or for a correction of one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum NewEntry {
+    Symptom(NewSymptom),
+    Temperature(NewTemperature),
+    Checkin(NewCheckin),
+    Question(NewQuestion),
+}
+
+impl NewEntry {
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            NewEntry::Symptom(_) => EntryKind::Symptom,
+            NewEntry::Temperature(_) => EntryKind::Temperature,
+            NewEntry::Checkin(_) => EntryKind::Checkin,
+            NewEntry::Question(_) => EntryKind::Question,
+        }
+    }
+
+    /// Checks every field and returns the record's content and when it happened.
+    /// The first problem found is returned; nothing is written by this function.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(EntryData, DateTime<Utc>), Invalid> {
+        match self {
+            NewEntry::Symptom(s) => {
+                let symptom = SymptomCode::parse(&s.symptom)?;
+                let other_name = if symptom == SymptomCode::Other {
+                    Some(required_text("other_name", s.other_name.as_deref(), MAX_NAME)?)
+                } else {
+                    None
+                };
+                let severity = rating("severity", s.severity)?;
+                let note = optional_text("note", s.note.as_deref(), MAX_NOTE)?;
+                let at = occurred_at(s.occurred_at.as_deref(), now)?;
+                Ok((EntryData::Symptom { symptom, other_name, severity, note }, at))
+            }
+            NewEntry::Temperature(t) => {
+                if !t.celsius.is_finite() || t.celsius < MIN_CELSIUS || t.celsius > MAX_CELSIUS {
+                    return Err(Invalid::new(
+                        "celsius",
+                        Problem::OutOfRange { min: MIN_CELSIUS, max: MAX_CELSIUS },
+                    ));
+                }
+                let note = optional_text("note", t.note.as_deref(), MAX_NOTE)?;
+                let at = occurred_at(t.occurred_at.as_deref(), now)?;
+                Ok((EntryData::Temperature { celsius: t.celsius, note }, at))
+            }
+            NewEntry::Checkin(c) => {
+                let wellbeing = rating("wellbeing", c.wellbeing)?;
+                let note = optional_text("note", c.note.as_deref(), MAX_NOTE)?;
+                let at = occurred_at(c.occurred_at.as_deref(), now)?;
+                Ok((EntryData::Checkin { wellbeing, note }, at))
+            }
+            NewEntry::Question(q) => {
+                let text = question_text(&q.text)?;
+                Ok((EntryData::Question { text, state: QuestionState::Open, answer: None }, now))
+            }
+        }
+    }
+}
+
+/// A 0–10 rating.
+fn rating(field: &'static str, value: i64) -> Result<u8, Invalid> {
+    if (0..=MAX_RATING).contains(&value) {
+        Ok(value as u8)
+    } else {
+        Err(Invalid::new(field, Problem::OutOfRange { min: 0.0, max: MAX_RATING as f64 }))
+    }
+}
+
+/// Text that must be there: trimmed, not empty, not too long.
+pub fn required_text(field: &'static str, raw: Option<&str>, max: usize) -> Result<String, Invalid> {
+    match optional_text(field, raw, max)? {
+        Some(text) => Ok(text),
+        None => Err(Invalid::new(field, Problem::Required)),
+    }
+}
+
+/// Text that may be left out: trimmed; empty becomes none.
+pub fn optional_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, Invalid> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > max {
+        return Err(Invalid::new(field, Problem::TooLong { max }));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+pub fn question_text(raw: &str) -> Result<String, Invalid> {
+    required_text("text", Some(raw), MAX_QUESTION)
+}
+
+/// When something happened: RFC 3339 (any offset), not in the future beyond the tolerance,
+/// not before 1900. None means now.
+pub fn occurred_at(raw: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Invalid> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(now);
+    };
+    let at = DateTime::parse_from_rfc3339(raw)
+        .map_err(|_| Invalid::new("occurred_at", Problem::BadFormat))?
+        .with_timezone(&Utc);
+    check_time(at, now)
+}
+
+pub fn check_time(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Invalid> {
+    if at > now + Duration::minutes(FUTURE_TOLERANCE_MINUTES) {
+        return Err(Invalid::new("occurred_at", Problem::InFuture));
+    }
+    let earliest = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).single().expect("valid date");
+    if at < earliest {
+        return Err(Invalid::new("occurred_at", Problem::TooOld));
+    }
+    Ok(at)
+}
+
+/// A person's name (the patient at set-up; a carer later).
+pub fn person_name(raw: &str) -> Result<String, Invalid> {
+    required_text("name", Some(raw), MAX_NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
+    }
+
+    fn symptom(code: &str, severity: i64) -> NewEntry {
+        NewEntry::Symptom(NewSymptom { symptom: code.into(), severity, ..Default::default() })
+    }
+
+    fn field_of(e: NewEntry) -> (&'static str, Problem) {
+        let err = e.validate(now()).unwrap_err();
+        (err.field, err.problem)
+    }
+
+    #[test]
+    fn every_symptom_code_round_trips() {
+        for s in SymptomCode::ALL {
+            assert_eq!(SymptomCode::parse(s.code()).unwrap(), s);
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.code()));
+        }
+        assert_eq!(SymptomCode::parse("Poor appetite").unwrap(), SymptomCode::PoorAppetite);
+        assert_eq!(SymptomCode::parse("shortness_of_breath").unwrap(), SymptomCode::ShortnessOfBreath);
+    }
+
+    #[test]
+    fn symptoms_are_checked() {
+        assert!(symptom("pain", 0).validate(now()).is_ok());
+        assert!(symptom("pain", 10).validate(now()).is_ok());
+        assert_eq!(field_of(symptom("", 3)), ("symptom", Problem::Required));
+        assert_eq!(field_of(symptom("   ", 3)), ("symptom", Problem::Required));
+        assert_eq!(field_of(symptom("headache", 3)), ("symptom", Problem::Unknown));
+        assert_eq!(field_of(symptom("pain", 11)).0, "severity");
+        assert_eq!(field_of(symptom("pain", -1)).0, "severity");
+        assert_eq!(field_of(symptom("other", 3)), ("other_name", Problem::Required));
+        let other = NewEntry::Symptom(NewSymptom {
+            symptom: "other".into(),
+            other_name: Some("  hiccups ".into()),
+            severity: 2,
+            ..Default::default()
+        });
+        let (data, _) = other.validate(now()).unwrap();
+        assert!(matches!(data, EntryData::Symptom { other_name: Some(ref n), .. } if n == "hiccups"));
+    }
+
+    #[test]
+    fn notes_have_a_sane_length() {
+        let long = "x".repeat(MAX_NOTE + 1);
+        let e = NewEntry::Temperature(NewTemperature { celsius: 37.0, note: Some(long), occurred_at: None });
+        assert_eq!(field_of(e), ("note", Problem::TooLong { max: MAX_NOTE }));
+        let ok = NewEntry::Temperature(NewTemperature {
+            celsius: 37.0,
+            note: Some("æøå".repeat(MAX_NOTE / 3)),
+            occurred_at: None,
+        });
+        assert!(ok.validate(now()).is_ok(), "length counts characters, not bytes");
+    }
+
+    #[test]
+    fn temperatures_are_checked_at_the_edges() {
+        for (c, ok) in [(30.0, true), (45.0, true), (29.9, false), (45.1, false), (f64::NAN, false), (f64::INFINITY, false)] {
+            let e = NewEntry::Temperature(NewTemperature { celsius: c, ..Default::default() });
+            assert_eq!(e.validate(now()).is_ok(), ok, "{c}");
+        }
+    }
+
+    #[test]
+    fn times_must_be_readable_and_not_in_the_future() {
+        let at = |s: &str| occurred_at(Some(s), now());
+        assert_eq!(at("2026-11-22T12:04:00Z").unwrap(), now() + Duration::minutes(4));
+        assert_eq!(at("2026-11-22T12:06:00Z").unwrap_err().problem, Problem::InFuture);
+        assert_eq!(at("2026-11-22T13:30:00+01:00").unwrap_err().problem, Problem::InFuture);
+        assert!(at("2026-11-22T13:00:00+01:00").is_ok());
+        assert_eq!(at("yesterday").unwrap_err().problem, Problem::BadFormat);
+        assert_eq!(at("1899-12-31T23:00:00Z").unwrap_err().problem, Problem::TooOld);
+        assert_eq!(occurred_at(None, now()).unwrap(), now());
+        assert_eq!(occurred_at(Some(""), now()).unwrap(), now());
+    }
+
+    #[test]
+    fn questions_are_checked() {
+        let q = |t: &str| NewEntry::Question(NewQuestion { text: t.into() });
+        assert_eq!(field_of(q("  ")), ("text", Problem::Required));
+        assert_eq!(field_of(q(&"a".repeat(MAX_QUESTION + 1))).1, Problem::TooLong { max: MAX_QUESTION });
+        assert!(q("Can I travel in December?").validate(now()).is_ok());
+    }
+
+    #[test]
+    fn entry_json_has_the_documented_shape() {
+        let author = Author { id: Uuid::nil(), name: "Ada".into(), role: Role::Patient, relationship: None };
+        let e = Entry {
+            id: Uuid::nil(),
+            version: 1,
+            status: RecordStatus::Final,
+            occurred_at: now(),
+            recorded_at: now(),
+            updated_at: now(),
+            author: author.clone(),
+            updated_by: author,
+            device: Uuid::nil(),
+            data: EntryData::Symptom { symptom: SymptomCode::Pain, other_name: None, severity: 6, note: None },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        for key in ["id", "kind", "author", "occurred_at", "status", "symptom", "severity"] {
+            assert!(v.get(key).is_some(), "{key} missing from {v}");
+        }
+        assert_eq!(v["kind"], "symptom");
+        assert_eq!(v["status"], "final");
+        let back: Entry = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -1,0 +1,212 @@
+//! Errors: a `thiserror` enum inside the core, and one serialisable payload for the edges.
+//!
+//! Messages name the field and the rule that was broken, never the value that was typed, so an
+//! error can be logged or shown without carrying health data.
+
+use serde::Serialize;
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What was wrong with one field of the input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// Nothing was given where something is needed.
+    Required,
+    /// Not one of the allowed choices.
+    Unknown,
+    /// A number outside the allowed range (inclusive).
+    OutOfRange { min: f64, max: f64 },
+    /// Text longer than allowed, counted in characters.
+    TooLong { max: usize },
+    /// Text shorter than allowed, counted in characters.
+    TooShort { min: usize },
+    /// A time later than now (allowing a few minutes of clock drift).
+    InFuture,
+    /// A time too far in the past to be a real entry.
+    TooOld,
+    /// Could not be read, e.g. a time that is not RFC 3339.
+    BadFormat,
+    /// Two inputs that must agree do not (e.g. passphrase and its confirmation).
+    Mismatch,
+    /// The same as the current value, or otherwise not allowed here.
+    NotAllowed,
+}
+
+/// Bad input: which field, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub problem: Problem,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, problem: Problem) -> Self {
+        Self { field, problem }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = self.field;
+        match &self.problem {
+            Problem::Required => write!(f, "{field} is required"),
+            Problem::Unknown => write!(f, "{field} is not one of the allowed values"),
+            Problem::OutOfRange { min, max } => {
+                write!(f, "{field} must be between {min} and {max}")
+            }
+            Problem::TooLong { max } => write!(f, "{field} must be at most {max} characters"),
+            Problem::TooShort { min } => write!(f, "{field} must be at least {min} characters"),
+            Problem::InFuture => write!(f, "{field} must not be in the future"),
+            Problem::TooOld => write!(f, "{field} is too far in the past"),
+            Problem::BadFormat => write!(f, "{field} is not in a format that can be read"),
+            Problem::Mismatch => write!(f, "{field} does not match"),
+            Problem::NotAllowed => write!(f, "{field} cannot be changed like this"),
+        }
+    }
+}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("wrong passphrase")]
+    WrongPassphrase { retry_after_secs: u64 },
+    #[error("too many wrong attempts; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
+    #[error("no diary has been set up in this folder")]
+    NotInitialised,
+    #[error("a diary already exists in this folder")]
+    AlreadyInitialised,
+    /// The files are there but cannot be used. The text is ours and never contains health data.
+    #[error("the diary cannot be opened: {0}; the files have been left as they are")]
+    Damaged(&'static str),
+    #[error("this diary was written by a newer version of Companion")]
+    TooNew,
+    #[error("this build is not linked against SQLCipher; refusing to store health data unencrypted")]
+    NotEncrypted,
+    #[error("the diary is locked")]
+    Locked,
+    #[error("no such entry")]
+    NotFound,
+    #[error("this entry has been withdrawn and cannot be changed")]
+    Withdrawn,
+    #[error("storage error")]
+    Db(#[from] rusqlite::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, problem: Problem) -> Self {
+        Error::Invalid(Invalid::new(field, problem))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(_) => ErrorCode::Invalid,
+            Error::WrongPassphrase { .. } => ErrorCode::WrongPassphrase,
+            Error::Throttled { .. } => ErrorCode::Throttled,
+            Error::NotInitialised => ErrorCode::NotInitialised,
+            Error::AlreadyInitialised => ErrorCode::AlreadyInitialised,
+            Error::Damaged(_) => ErrorCode::Damaged,
+            Error::TooNew => ErrorCode::TooNew,
+            Error::NotEncrypted => ErrorCode::NotEncrypted,
+            Error::Locked => ErrorCode::Locked,
+            Error::NotFound => ErrorCode::NotFound,
+            Error::Withdrawn => ErrorCode::Withdrawn,
+            Error::Db(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Stable codes the UI translates. Add one only when the UI acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Invalid,
+    WrongPassphrase,
+    Throttled,
+    NotInitialised,
+    AlreadyInitialised,
+    Damaged,
+    TooNew,
+    NotEncrypted,
+    Locked,
+    NotFound,
+    Withdrawn,
+    Internal,
+}
+
+/// The one error type that crosses the IPC boundary: `{code, message, field?, problem?, retry_after_secs?}`.
+/// `message` is English for logs and the CLI; the UI shows its own translation chosen by `code`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorPayload {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl From<&Error> for ErrorPayload {
+    fn from(err: &Error) -> Self {
+        let (field, problem) = match err {
+            Error::Invalid(inv) => (Some(inv.field), Some(inv.problem.clone())),
+            _ => (None, None),
+        };
+        let retry_after_secs = match err {
+            Error::WrongPassphrase { retry_after_secs } | Error::Throttled { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
+        // Internal causes (SQLite, I/O) are logged where they happen; the edge gets no detail.
+        let message = match err.code() {
+            ErrorCode::Internal => "something went wrong while saving or reading the diary".into(),
+            _ => err.to_string(),
+        };
+        ErrorPayload { code: err.code(), message, field, problem, retry_after_secs }
+    }
+}
+
+impl From<Error> for ErrorPayload {
+    fn from(err: Error) -> Self {
+        ErrorPayload::from(&err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_field_and_the_rule() {
+        let e = Error::invalid("severity", Problem::OutOfRange { min: 0.0, max: 10.0 });
+        assert_eq!(e.to_string(), "severity must be between 0 and 10");
+        let p = ErrorPayload::from(&e);
+        assert_eq!(p.code, ErrorCode::Invalid);
+        assert_eq!(p.field, Some("severity"));
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["problem"]["kind"], "out_of_range");
+        assert_eq!(json["problem"]["max"], 10.0);
+    }
+
+    #[test]
+    fn internal_errors_carry_no_detail_across_the_boundary() {
+        let e = Error::Db(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(19),
+            Some("CHECK constraint failed: secret".into()),
+        ));
+        let p = ErrorPayload::from(&e);
+        assert_eq!(p.code, ErrorCode::Internal);
+        assert!(!p.message.contains("secret"));
+    }
+}

@@ -1,0 +1,195 @@
+//! FHIR R4 (4.0.1) mapping of the diary, as designed in `shared/guides/sync.md`.
+//!
+//! Symptoms and the daily check-in are `Observation`s (category `survey`, our own code system),
+//! temperature is a body-temperature `Observation` (LOINC 8310-5, UCUM `Cel`), questions for the
+//! visit are `Communication`s from the patient. Record ids are the FHIR ids; withdrawn records are
+//! exported with status `entered-in-error`, as FHIR expects, never left out.
+
+use crate::domain::{Author, Entry, EntryData, QuestionState, RecordStatus, Role};
+use crate::error::Result;
+use crate::store::{Store, TimelineFilter};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Base of Companion's own canonical URLs (code systems, later questionnaires).
+pub const CANONICAL_BASE: &str = "https://fhir.companion-diary.no";
+
+/// Our code system for the symptom list and the daily check-in.
+pub fn symptom_system() -> String {
+    format!("{CANONICAL_BASE}/CodeSystem/symptom")
+}
+
+pub const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+pub const LOINC: &str = "http://loinc.org";
+pub const UCUM: &str = "http://unitsofmeasure.org";
+pub const BODY_TEMPERATURE_PROFILE: &str = "http://hl7.org/fhir/StructureDefinition/bodytemp";
+/// Identifiers that are URIs: our record ids as `urn:uuid:`.
+pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
+
+fn instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn urn(id: Uuid) -> String {
+    format!("urn:uuid:{id}")
+}
+
+fn reference(author: &Author) -> Value {
+    json!({ "reference": urn(author.id), "display": author.name })
+}
+
+fn identifier(id: Uuid) -> Value {
+    json!([{ "system": URI_SYSTEM, "value": urn(id) }])
+}
+
+fn notes(note: &Option<String>) -> Option<Value> {
+    note.as_ref().map(|n| json!([{ "text": n }]))
+}
+
+fn meta(entry: &Entry) -> Value {
+    json!({ "versionId": entry.version.to_string(), "lastUpdated": instant(entry.updated_at) })
+}
+
+/// A person as a FHIR resource: the patient, or (later) a carer as `RelatedPerson`.
+pub fn person(author: &Author, patient: &Author) -> Value {
+    match author.role {
+        Role::Patient => json!({
+            "resourceType": "Patient",
+            "id": author.id.to_string(),
+            "identifier": identifier(author.id),
+            "name": [{ "text": author.name }],
+        }),
+        Role::Carer => {
+            let mut v = json!({
+                "resourceType": "RelatedPerson",
+                "id": author.id.to_string(),
+                "identifier": identifier(author.id),
+                "patient": { "reference": urn(patient.id) },
+                "name": [{ "text": author.name }],
+            });
+            if let Some(rel) = &author.relationship {
+                v["relationship"] = json!([{ "text": rel }]);
+            }
+            v
+        }
+    }
+}
+
+/// One diary record as a FHIR resource.
+pub fn resource(entry: &Entry, patient: &Author) -> Value {
+    let subject = json!({ "reference": urn(patient.id) });
+    let mut r = match &entry.data {
+        EntryData::Symptom { symptom, other_name, severity, note } => {
+            let text = other_name.clone().unwrap_or_else(|| symptom.display().to_owned());
+            let mut o = observation(entry, "survey", "Survey", &subject);
+            o["code"] = json!({
+                "coding": [{ "system": symptom_system(), "code": symptom.code(), "display": symptom.display() }],
+                "text": text,
+            });
+            o["valueInteger"] = json!(severity);
+            with_note(o, note)
+        }
+        EntryData::Temperature { celsius, note } => {
+            let mut o = observation(entry, "vital-signs", "Vital Signs", &subject);
+            o["meta"]["profile"] = json!([BODY_TEMPERATURE_PROFILE]);
+            o["code"] = json!({
+                "coding": [{ "system": LOINC, "code": "8310-5", "display": "Body temperature" }],
+                "text": "Body temperature",
+            });
+            o["valueQuantity"] = json!({ "value": celsius, "unit": "Cel", "system": UCUM, "code": "Cel" });
+            with_note(o, note)
+        }
+        EntryData::Checkin { wellbeing, note } => {
+            let mut o = observation(entry, "survey", "Survey", &subject);
+            o["code"] = json!({
+                "coding": [{ "system": symptom_system(), "code": "wellbeing", "display": "Wellbeing today (0-10)" }],
+                "text": "Wellbeing today",
+            });
+            o["valueInteger"] = json!(wellbeing);
+            with_note(o, note)
+        }
+        EntryData::Question { text, state, answer } => {
+            let mut c = json!({
+                "resourceType": "Communication",
+                "id": entry.id.to_string(),
+                "meta": meta(entry),
+                "identifier": identifier(entry.id),
+                "status": communication_status(entry.status, *state, answer.is_some()),
+                "subject": subject,
+                "sender": reference(&entry.author),
+                "payload": [{ "contentString": text }],
+            });
+            if *state >= QuestionState::Asked && *state != QuestionState::Archived || answer.is_some() {
+                c["sent"] = json!(instant(entry.recorded_at));
+            }
+            with_note(c, answer)
+        }
+    };
+    if r.get("note").is_some_and(Value::is_null) {
+        r.as_object_mut().expect("object").remove("note");
+    }
+    r
+}
+
+fn observation(entry: &Entry, category: &str, display: &str, subject: &Value) -> Value {
+    json!({
+        "resourceType": "Observation",
+        "id": entry.id.to_string(),
+        "meta": meta(entry),
+        "identifier": identifier(entry.id),
+        "status": entry.status.as_str(),
+        "category": [{ "coding": [{ "system": OBSERVATION_CATEGORY, "code": category, "display": display }] }],
+        "subject": subject,
+        "effectiveDateTime": instant(entry.occurred_at),
+        "issued": instant(entry.recorded_at),
+        "performer": [reference(&entry.author)],
+    })
+}
+
+fn with_note(mut resource: Value, note: &Option<String>) -> Value {
+    if let Some(n) = notes(note) {
+        resource["note"] = n;
+    }
+    resource
+}
+
+/// Communication.status (a required binding): a question not yet taken to the visit is in
+/// `preparation`; one asked or answered is `completed`; one archived unasked is `stopped`.
+fn communication_status(status: RecordStatus, state: QuestionState, answered: bool) -> &'static str {
+    if status == RecordStatus::EnteredInError {
+        return "entered-in-error";
+    }
+    match state {
+        QuestionState::Open => "preparation",
+        QuestionState::Asked | QuestionState::Answered => "completed",
+        QuestionState::Archived if answered => "completed",
+        QuestionState::Archived => "stopped",
+    }
+}
+
+/// The whole diary as a FHIR `Bundle` of type `collection`.
+pub fn export_bundle(store: &Store) -> Result<Value> {
+    let patient = store.patient()?;
+    let entries = store.timeline(TimelineFilter::default())?;
+    let mut people: Vec<Author> = vec![patient.clone()];
+    for e in &entries {
+        for a in [&e.author, &e.updated_by] {
+            if !people.iter().any(|p| p.id == a.id) {
+                people.push(a.clone());
+            }
+        }
+    }
+    let mut out: Vec<Value> = people
+        .iter()
+        .map(|p| json!({ "fullUrl": urn(p.id), "resource": person(p, &patient) }))
+        .collect();
+    out.extend(entries.iter().map(|e| json!({ "fullUrl": urn(e.id), "resource": resource(e, &patient) })));
+    Ok(json!({
+        "resourceType": "Bundle",
+        "id": Uuid::new_v4().to_string(),
+        "type": "collection",
+        "timestamp": instant(store.now()),
+        "entry": out,
+    }))
+}

@@ -1,0 +1,24 @@
+//! Companion's core: the domain, validation, the encrypted store and FHIR mapping.
+//!
+//! This crate knows nothing of Tauri, of terminals or of HTTP. The app shell
+//! (`src-tauri/`) and the CLI (`crates/companion-cli`) are thin adapters over it.
+//! Health data never reaches a log line or an error message from here: errors
+//! name fields and rules, never the values a person typed.
+
+pub mod clock;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod fhir;
+pub mod keyfile;
+pub mod paths;
+pub mod prefs;
+pub mod session;
+pub mod store;
+
+pub use clock::{Clock, SystemClock};
+pub use domain::{
+    Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, SymptomCode,
+};
+pub use error::{Error, ErrorCode, ErrorPayload, Invalid, Problem, Result};
+pub use store::{RecoveryCode, Store};

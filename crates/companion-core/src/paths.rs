@@ -1,0 +1,28 @@
+//! Where the diary lives on disk. The app and the CLI must agree on this.
+
+use std::path::PathBuf;
+
+/// The app's bundle identifier (as in `tauri.conf.json`); the data folder is named after it,
+/// which is also where Tauri's own `app_data_dir` would point.
+pub const APP_IDENTIFIER: &str = "no.companion.diary";
+
+/// Environment variable that overrides the data folder for the app and the CLI alike.
+pub const DATA_DIR_ENV: &str = "COMPANION_DATA_DIR";
+
+/// The folder the app uses: `$COMPANION_DATA_DIR` if set, else the platform's data directory
+/// (`~/.local/share/no.companion.diary` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(APP_IDENTIFIER)
+}
+
+/// The encrypted database.
+pub const DB_FILE: &str = "companion.db";
+/// The key-slot file: wrapped data keys and the failed-attempt counter. Holds no health data.
+pub const KEY_FILE: &str = "keyslots.json";
+/// Preferences readable before unlock (language, idle lock). Holds no health data.
+pub const PREFS_FILE: &str = "preferences.json";

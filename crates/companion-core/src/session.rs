@@ -1,0 +1,125 @@
+//! The app's session: at most one unlocked store, locked again after a chosen idle time.
+//!
+//! The app shell holds one `Session` and calls it from its commands; the idle lock is enforced
+//! here, on every call, so it holds even when the window's own timer did not fire (a suspended
+//! laptop, a hidden window).
+
+use crate::clock::SharedClock;
+use crate::domain::Author;
+use crate::error::{Error, Result};
+use crate::prefs::Preferences;
+use crate::store::{self, Presence, RecoveryCode, Store};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+pub struct Session {
+    dir: PathBuf,
+    clock: SharedClock,
+    prefs: Preferences,
+    store: Option<Store>,
+    last_activity: DateTime<Utc>,
+}
+
+/// What the UI needs to know to choose its first screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// `new` (no diary yet), `locked` or `unlocked`.
+    pub state: &'static str,
+    /// Seconds before another unlock attempt is allowed.
+    pub wait_secs: u64,
+    /// Who is signed in, when unlocked.
+    pub person: Option<Author>,
+    pub preferences: Preferences,
+}
+
+impl Session {
+    pub fn new(dir: &Path, clock: SharedClock) -> Session {
+        let now = clock.now();
+        Session { dir: dir.to_owned(), prefs: Preferences::load(dir), clock, store: None, last_activity: now }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where things stand. A damaged store is an error here, so the UI can say what is wrong.
+    pub fn status(&mut self) -> Result<Status> {
+        self.expire_if_idle();
+        let state = match (&self.store, store::presence(&self.dir)?) {
+            (Some(_), _) => "unlocked",
+            (None, Presence::Present) => "locked",
+            (None, Presence::Missing) => "new",
+        };
+        let wait_secs = if state == "locked" { Store::wait_secs(&self.dir, &self.clock)? } else { 0 };
+        Ok(Status {
+            state,
+            wait_secs,
+            person: self.store.as_ref().map(|s| s.me().clone()),
+            preferences: self.prefs.clone(),
+        })
+    }
+
+    pub fn setup(&mut self, name: &str, passphrase: &str) -> Result<RecoveryCode> {
+        let (store, code) = Store::create(&self.dir, name, passphrase, self.clock.clone())?;
+        self.unlocked(store);
+        Ok(code)
+    }
+
+    pub fn unlock(&mut self, passphrase: &str) -> Result<Author> {
+        self.lock();
+        let store = Store::open(&self.dir, passphrase, self.clock.clone())?;
+        Ok(self.unlocked(store))
+    }
+
+    pub fn recover(&mut self, code: &str, new_passphrase: &str) -> Result<Author> {
+        self.lock();
+        let store = Store::recover(&self.dir, code, new_passphrase, self.clock.clone())?;
+        Ok(self.unlocked(store))
+    }
+
+    fn unlocked(&mut self, store: Store) -> Author {
+        let me = store.me().clone();
+        self.store = Some(store);
+        self.last_activity = self.clock.now();
+        me
+    }
+
+    /// Locks now: the store is closed and its key wiped.
+    pub fn lock(&mut self) {
+        if let Some(store) = self.store.take() {
+            store.lock();
+            tracing::info!("locked");
+        }
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.store.is_some()
+    }
+
+    pub fn preferences(&self) -> &Preferences {
+        &self.prefs
+    }
+
+    pub fn set_preferences(&mut self, prefs: Preferences) -> Result<Preferences> {
+        prefs.save(&self.dir)?;
+        self.prefs = prefs;
+        Ok(self.prefs.clone())
+    }
+
+    /// Runs `f` on the unlocked store, or fails with [`Error::Locked`]. Counts as activity.
+    pub fn with_store<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        self.expire_if_idle();
+        let store = self.store.as_mut().ok_or(Error::Locked)?;
+        self.last_activity = self.clock.now();
+        f(store)
+    }
+
+    fn expire_if_idle(&mut self) {
+        let idle = Duration::minutes(self.prefs.idle_lock_minutes as i64);
+        if self.store.is_some() && self.clock.now() - self.last_activity >= idle {
+            tracing::info!("idle lock");
+            self.lock();
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Writing and reading the diary's records. Every user action is one transaction; records are
+//! versioned, never rewritten or deleted.
+
+use super::{parse_ts, ts, Store};
+use crate::domain::{
+    self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, MAX_ANSWER,
+};
+use crate::error::{Error, Invalid, Problem, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use uuid::Uuid;
+
+/// Which records the timeline shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct TimelineFilter {
+    pub kind: Option<EntryKind>,
+}
+
+const ENTRY_SELECT: &str = "
+    SELECT e.id, v.version, v.status, v.occurred_at, e.recorded_at, v.recorded_at, v.data, e.device_id,
+           pa.id, pa.name, pa.role, pa.relationship,
+           pu.id, pu.name, pu.role, pu.relationship
+    FROM entries e
+    JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+    JOIN people pa ON pa.id = e.author_id
+    JOIN people pu ON pu.id = v.author_id";
+
+fn uuid_at(row: &Row, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = row.get(i)?;
+    Uuid::parse_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn author_at(row: &Row, i: usize) -> rusqlite::Result<Author> {
+    let role: String = row.get(i + 2)?;
+    Ok(Author {
+        id: uuid_at(row, i)?,
+        name: row.get(i + 1)?,
+        role: if role == "carer" { Role::Carer } else { Role::Patient },
+        relationship: row.get(i + 3)?,
+    })
+}
+
+fn entry_from_row(row: &Row) -> rusqlite::Result<Entry> {
+    let status: String = row.get(2)?;
+    let data: String = row.get(6)?;
+    let bad = |i, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
+    };
+    Ok(Entry {
+        id: uuid_at(row, 0)?,
+        version: row.get(1)?,
+        status: RecordStatus::parse(&status).ok_or_else(|| bad(2, "unknown status".into()))?,
+        occurred_at: parse_ts(&row.get::<_, String>(3)?)?,
+        recorded_at: parse_ts(&row.get::<_, String>(4)?)?,
+        updated_at: parse_ts(&row.get::<_, String>(5)?)?,
+        data: serde_json::from_str(&data).map_err(|e| bad(6, Box::new(e)))?,
+        device: uuid_at(row, 7)?,
+        author: author_at(row, 8)?,
+        updated_by: author_at(row, 12)?,
+    })
+}
+
+pub(super) fn person(conn: &Connection, id: Uuid) -> Result<Option<Author>> {
+    Ok(conn
+        .query_row("SELECT id, name, role, relationship FROM people WHERE id = ?1", [id.to_string()], |r| {
+            author_at(r, 0)
+        })
+        .optional()?)
+}
+
+pub(super) fn patient(conn: &Connection) -> Result<Author> {
+    conn.query_row(
+        "SELECT id, name, role, relationship FROM people WHERE role = 'patient' ORDER BY created_at LIMIT 1",
+        [],
+        |r| author_at(r, 0),
+    )
+    .optional()?
+    .ok_or(Error::Damaged("the diary has no patient"))
+}
+
+fn data_json(data: &EntryData) -> Result<String> {
+    serde_json::to_string(data).map_err(|_| Error::Internal("record serialisation"))
+}
+
+impl Store {
+    /// Saves a new record, written by whoever unlocked the store, on this device.
+    pub fn add(&mut self, input: &NewEntry) -> Result<Entry> {
+        let now = self.now();
+        let (data, at) = input.validate(now)?;
+        let id = Uuid::new_v4();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO entries (id, kind, author_id, device_id, recorded_at, current_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            params![id.to_string(), data.kind().as_str(), self.me.id.to_string(), self.device_id.to_string(), ts(now)],
+        )?;
+        insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data)?;
+        if data.kind() == EntryKind::Question {
+            tx.execute(
+                "INSERT INTO question_order (entry_id, position)
+                 VALUES (?1, (SELECT coalesce(max(position), 0) + 1 FROM question_order))",
+                [id.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        tracing::info!(kind = data.kind().as_str(), "entry saved");
+        self.entry(id)
+    }
+
+    /// One record, as it stands now.
+    pub fn entry(&self, id: Uuid) -> Result<Entry> {
+        self.conn
+            .query_row(&format!("{ENTRY_SELECT} WHERE e.id = ?1"), [id.to_string()], entry_from_row)
+            .optional()?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Every version of one record, oldest first.
+    pub fn history(&self, id: Uuid) -> Result<Vec<Entry>> {
+        let sql = ENTRY_SELECT.replace("AND v.version = e.current_version", "");
+        let mut stmt = self.conn.prepare(&format!("{sql} WHERE e.id = ?1 ORDER BY v.version"))?;
+        let rows = stmt.query_map([id.to_string()], entry_from_row)?;
+        let out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        if out.is_empty() {
+            return Err(Error::NotFound);
+        }
+        Ok(out)
+    }
+
+    /// Everything, newest first (by when it happened, then when it was recorded), withdrawn
+    /// records included and marked.
+    pub fn timeline(&self, filter: TimelineFilter) -> Result<Vec<Entry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ENTRY_SELECT} WHERE (?1 IS NULL OR e.kind = ?1)
+             ORDER BY v.occurred_at DESC, e.recorded_at DESC, e.id"
+        ))?;
+        let rows = stmt.query_map([filter.kind.map(|k| k.as_str())], entry_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The questions for the visit, in the order the person put them.
+    pub fn questions(&self) -> Result<Vec<Entry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ENTRY_SELECT} JOIN question_order q ON q.entry_id = e.id
+             WHERE e.kind = 'question' ORDER BY q.position, e.recorded_at"
+        ))?;
+        let rows = stmt.query_map([], entry_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Corrects a record: the new content becomes a new version marked `amended`. Correcting to
+    /// the same content changes nothing. A question's text is corrected with [`Store::edit_question`].
+    pub fn correct(&mut self, id: Uuid, input: &NewEntry) -> Result<Entry> {
+        let current = self.entry(id)?;
+        if input.kind() != current.kind() {
+            return Err(Invalid::new("kind", Problem::NotAllowed).into());
+        }
+        if let NewEntry::Question(q) = input {
+            return self.edit_question(id, &q.text);
+        }
+        let (data, at) = input.validate(self.now())?;
+        self.new_version(current, RecordStatus::Amended, at, data)
+    }
+
+    /// Withdraws a record: a new version with status `entered-in-error`. Nothing is erased.
+    pub fn withdraw(&mut self, id: Uuid) -> Result<Entry> {
+        let current = self.entry(id)?;
+        if current.status == RecordStatus::EnteredInError {
+            return Ok(current);
+        }
+        let (at, data) = (current.occurred_at, current.data.clone());
+        self.new_version(current, RecordStatus::EnteredInError, at, data)
+    }
+
+    /// Changes a question's wording, keeping where it stands.
+    pub fn edit_question(&mut self, id: Uuid, text: &str) -> Result<Entry> {
+        let text = domain::question_text(text)?;
+        let current = self.question(id)?;
+        let EntryData::Question { state, answer, .. } = current.data.clone() else { unreachable!() };
+        let at = current.occurred_at;
+        self.new_version(current, RecordStatus::Amended, at, EntryData::Question { text, state, answer })
+    }
+
+    /// Marks a question open, asked, answered (with what the answer was) or archived.
+    /// An answer given here replaces the one recorded; leaving it out keeps it.
+    pub fn set_question_state(&mut self, id: Uuid, state: QuestionState, answer: Option<&str>) -> Result<Entry> {
+        let answer_in = domain::optional_text("answer", answer, MAX_ANSWER)?;
+        let current = self.question(id)?;
+        let EntryData::Question { text, answer: old_answer, .. } = current.data.clone() else { unreachable!() };
+        let answer = answer_in.or(old_answer);
+        let at = current.occurred_at;
+        self.new_version(current, RecordStatus::Amended, at, EntryData::Question { text, state, answer })
+    }
+
+    /// Puts the questions in the order given. Questions not named keep their relative order,
+    /// after the named ones.
+    pub fn reorder_questions(&mut self, order: &[Uuid]) -> Result<Vec<Entry>> {
+        let all: Vec<Uuid> = self.questions()?.into_iter().map(|q| q.id).collect();
+        if order.iter().any(|id| !all.contains(id)) {
+            return Err(Error::NotFound);
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !order.iter().all(|id| seen.insert(*id)) {
+            return Err(Invalid::new("order", Problem::NotAllowed).into());
+        }
+        let rest = all.iter().filter(|id| !order.contains(id));
+        let tx = self.conn.transaction()?;
+        for (pos, id) in order.iter().chain(rest).enumerate() {
+            tx.execute(
+                "UPDATE question_order SET position = ?2 WHERE entry_id = ?1",
+                params![id.to_string(), pos as i64 + 1],
+            )?;
+        }
+        tx.commit()?;
+        self.questions()
+    }
+
+    /// The date of the next visit, if one is set.
+    pub fn next_visit(&self) -> Result<Option<NaiveDate>> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = 'next_visit'", [], |r| r.get(0))
+            .optional()?;
+        Ok(v.and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok()))
+    }
+
+    /// Sets or clears the date of the next visit (`YYYY-MM-DD`). A date already past is refused.
+    pub fn set_next_visit(&mut self, date: Option<&str>) -> Result<Option<NaiveDate>> {
+        let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(raw) => {
+                let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map_err(|_| Invalid::new("next_visit", Problem::BadFormat))?;
+                // A day's slack, because "today" differs across time zones.
+                if d < self.now().date_naive().pred_opt().unwrap_or(d) {
+                    return Err(Invalid::new("next_visit", Problem::TooOld).into());
+                }
+                Some(d)
+            }
+        };
+        let tx = self.conn.transaction()?;
+        match date {
+            Some(d) => tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('next_visit', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [d.format("%Y-%m-%d").to_string()],
+            )?,
+            None => tx.execute("DELETE FROM settings WHERE key = 'next_visit'", [])?,
+        };
+        tx.commit()?;
+        Ok(date)
+    }
+
+    fn question(&self, id: Uuid) -> Result<Entry> {
+        let q = self.entry(id)?;
+        if q.kind() != EntryKind::Question {
+            return Err(Error::NotFound);
+        }
+        Ok(q)
+    }
+
+    /// Appends a version to `current` and moves the record's pointer, in one transaction.
+    fn new_version(&mut self, current: Entry, status: RecordStatus, at: DateTime<Utc>, data: EntryData) -> Result<Entry> {
+        if current.status == RecordStatus::EnteredInError {
+            return Err(Error::Withdrawn);
+        }
+        if current.data == data && current.occurred_at == at && status != RecordStatus::EnteredInError {
+            return Ok(current);
+        }
+        let now = self.now();
+        let version = current.version + 1;
+        let tx = self.conn.transaction()?;
+        insert_version(&tx, current.id, version, status, at, now, self.me.id, self.device_id, &data)?;
+        tx.execute(
+            "UPDATE entries SET current_version = ?2 WHERE id = ?1",
+            params![current.id.to_string(), version],
+        )?;
+        tx.commit()?;
+        tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
+        self.entry(current.id)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_version(
+    tx: &Transaction,
+    id: Uuid,
+    version: u32,
+    status: RecordStatus,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    author: Uuid,
+    device: Uuid,
+    data: &EntryData,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO entry_versions (entry_id, version, status, occurred_at, recorded_at, author_id, device_id, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id.to_string(),
+            version,
+            status.as_str(),
+            ts(occurred_at),
+            ts(recorded_at),
+            author.to_string(),
+            device.to_string(),
+            data_json(data)?
+        ],
+    )?;
+    Ok(())
+}

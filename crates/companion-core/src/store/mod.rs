@@ -1,0 +1,380 @@
+//! The encrypted store: opening, creating and unlocking the diary, and its key slots.
+//!
+//! Files in the data folder: `companion.db` (SQLCipher, whole-file encryption under the random
+//! data key) and `keyslots.json` (the data key wrapped once per passphrase or recovery code; see
+//! [`crate::keyfile`]). A store that will not open is reported and left exactly as it is: no path
+//! here ever deletes or recreates a database that exists.
+
+mod entries;
+pub mod schema;
+
+use crate::clock::SharedClock;
+use crate::crypto::{self, SecretKey};
+use crate::domain::{self, Author, Role};
+use crate::error::{Error, Invalid, Problem, Result};
+use crate::keyfile::{self, KeyFile, Slot, SlotKind};
+use crate::paths::DB_FILE;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+pub use entries::TimelineFilter;
+
+/// The recovery code shown once at set-up. Wiped from memory when dropped.
+pub type RecoveryCode = Zeroizing<String>;
+
+/// An unlocked diary. Dropping it (see [`Store::lock`]) closes the database and wipes the key.
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+    clock: SharedClock,
+    data_key: SecretKey,
+    keys: KeyFile,
+    slot_id: Uuid,
+    device_id: Uuid,
+    me: Author,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// Whether a folder holds a diary, without unlocking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Missing,
+    Present,
+}
+
+/// Looks at the folder: is there a diary, and is it whole? Finishes a set-up that was
+/// interrupted after the key file was written (the only step that can be half-done).
+pub fn presence(dir: &Path) -> Result<Presence> {
+    let db = dir.join(DB_FILE);
+    let keys = KeyFile::path(dir);
+    let pending = pending_db_path(dir);
+    match (keys.exists(), db.exists()) {
+        (true, true) => Ok(Presence::Present),
+        (true, false) if pending.exists() => {
+            fs::rename(&pending, &db)?;
+            keyfile::sync_dir(dir)?;
+            Ok(Presence::Present)
+        }
+        (true, false) => Err(Error::Damaged("the database file is missing")),
+        (false, true) => Err(Error::Damaged("the key-slot file is missing")),
+        (false, false) => Ok(Presence::Missing),
+    }
+}
+
+fn pending_db_path(dir: &Path) -> PathBuf {
+    dir.join(format!("{DB_FILE}.init"))
+}
+
+/// Formats a time the way the store keeps it: UTC, fixed width, so text order is time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Opens (or with `create`, creates) an SQLCipher database with a raw key, and refuses to go on
+/// unless SQLCipher is really linked and the key really opens the file.
+pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher logs failed HMAC checks to standard error by default; nothing of ours may
+    // reach a terminal or a log we do not control.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    let cipher: Option<String> =
+        conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).optional()?;
+    if cipher.filter(|v| !v.is_empty()).is_none() {
+        return Err(Error::NotEncrypted);
+    }
+    let hex = key.to_hex();
+    let pragma = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
+    conn.execute_batch(&pragma)?;
+    drop(pragma);
+    // The first read is where SQLCipher finds out whether the key fits.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+            return Err(Error::Damaged("the key does not open the database file"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;",
+    )?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Sets up a new diary in `dir` for the patient `name`, protected by `passphrase`.
+    /// Returns the unlocked store and the recovery code, to be shown once.
+    pub fn create(dir: &Path, name: &str, passphrase: &str, clock: SharedClock) -> Result<(Store, RecoveryCode)> {
+        let name = domain::person_name(name)?;
+        crypto::check_passphrase("passphrase", passphrase)?;
+        if presence(dir)? == Presence::Present {
+            return Err(Error::AlreadyInitialised);
+        }
+        create_private_dir(dir)?;
+        let now = clock.now();
+        let (store_id, device_id, patient_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let data_key = SecretKey::random()?;
+
+        // Build the database under a temporary name; it becomes the diary only once the key file
+        // that opens it is safely on disk.
+        let pending = pending_db_path(dir);
+        for leftover in [pending.clone(), wal_path(&pending, "-wal"), wal_path(&pending, "-shm")] {
+            if leftover.exists() {
+                fs::remove_file(leftover)?;
+            }
+        }
+        {
+            let mut conn = open_encrypted(&pending, &data_key, true)?;
+            schema::migrate(&mut conn)?;
+            let tx = conn.transaction()?;
+            for (k, v) in [("store_id", store_id.to_string()), ("device_id", device_id.to_string()), ("created_at", ts(now))] {
+                tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (k, v))?;
+            }
+            tx.execute(
+                "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, 'patient', ?2, NULL, ?3)",
+                (patient_id.to_string(), &name, ts(now)),
+            )?;
+            tx.commit()?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            conn.close().map_err(|(_, e)| e)?;
+        }
+
+        let recovery = crypto::new_recovery_code()?;
+        let normalised = crypto::normalise_recovery_code(&recovery).ok_or(Error::Internal("recovery code"))?;
+        let mut keys = KeyFile::new(store_id);
+        keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, patient_id, &data_key, passphrase.as_bytes(), now)?);
+        keys.slots.push(Slot::new(store_id, SlotKind::Recovery, patient_id, &data_key, normalised.as_bytes(), now)?);
+        keys.save(dir)?;
+        fs::rename(&pending, dir.join(DB_FILE))?;
+        keyfile::sync_dir(dir)?;
+        tracing::info!("diary created");
+
+        let slot = 0;
+        let store = Store::with_key(dir, keys, slot, data_key, clock)?;
+        Ok((store, recovery))
+    }
+
+    /// Unlocks the diary with a passphrase. Wrong passphrases are counted (in the key file, so
+    /// the count survives a restart) and, after a few, met with a growing delay.
+    pub fn open(dir: &Path, passphrase: &str, clock: SharedClock) -> Result<Store> {
+        let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
+        match keys.open_any(SlotKind::Passphrase, passphrase.as_bytes())? {
+            Some((slot, data_key)) => {
+                keys.record_success(dir)?;
+                Store::with_key(dir, keys, slot, data_key, clock)
+            }
+            None => {
+                let retry_after_secs = keys.record_failure(dir, now)?;
+                tracing::info!(retry_after_secs, "unlock refused");
+                Err(Error::WrongPassphrase { retry_after_secs })
+            }
+        }
+    }
+
+    /// Unlocks with the recovery code and sets a new passphrase for the person it belongs to.
+    pub fn recover(dir: &Path, code: &str, new_passphrase: &str, clock: SharedClock) -> Result<Store> {
+        crypto::check_passphrase("new_passphrase", new_passphrase)?;
+        let code = crypto::normalise_recovery_code(code)
+            .ok_or(Error::invalid("recovery_code", Problem::BadFormat))?;
+        let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
+        let Some((recovery_slot, data_key)) = keys.open_any(SlotKind::Recovery, code.as_bytes())? else {
+            let retry_after_secs = keys.record_failure(dir, now)?;
+            return Err(Error::WrongPassphrase { retry_after_secs });
+        };
+        let person = keys.slots[recovery_slot].person;
+        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, person, &data_key, new_passphrase.as_bytes(), now)?;
+        keys.slots.retain(|s| !(s.kind == SlotKind::Passphrase && s.person == person));
+        keys.slots.push(fresh);
+        keys.failed_attempts = 0;
+        keys.last_failure = None;
+        keys.save(dir)?;
+        tracing::info!("passphrase reset with the recovery code");
+        let slot = keys.slots.len() - 1;
+        Store::with_key(dir, keys, slot, data_key, clock)
+    }
+
+    /// Seconds before another unlock attempt is allowed (0 if none is needed).
+    pub fn wait_secs(dir: &Path, clock: &SharedClock) -> Result<u64> {
+        if presence(dir)? == Presence::Missing {
+            return Ok(0);
+        }
+        Ok(KeyFile::load(dir)?.wait_secs(clock.now()))
+    }
+
+    fn keys_for_attempt(dir: &Path, clock: &SharedClock) -> Result<(KeyFile, DateTime<Utc>)> {
+        if presence(dir)? == Presence::Missing {
+            return Err(Error::NotInitialised);
+        }
+        let keys = KeyFile::load(dir)?;
+        let now = clock.now();
+        let wait = keys.wait_secs(now);
+        if wait > 0 {
+            return Err(Error::Throttled { retry_after_secs: wait });
+        }
+        Ok((keys, now))
+    }
+
+    fn with_key(dir: &Path, keys: KeyFile, slot: usize, data_key: SecretKey, clock: SharedClock) -> Result<Store> {
+        let mut conn = open_encrypted(&dir.join(DB_FILE), &data_key, false)?;
+        schema::migrate(&mut conn)?;
+        let meta = |key: &str| -> Result<Uuid> {
+            let v: Option<String> =
+                conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            v.and_then(|v| Uuid::parse_str(&v).ok()).ok_or(Error::Damaged("the database has no identity"))
+        };
+        if meta("store_id")? != keys.store_id {
+            return Err(Error::Damaged("the key-slot file belongs to another diary"));
+        }
+        let device_id = meta("device_id")?;
+        let person = keys.slots[slot].person;
+        let me = entries::person(&conn, person)?.ok_or(Error::Damaged("the person of this key slot is missing"))?;
+        let slot_id = keys.slots[slot].id;
+        Ok(Store { conn, dir: dir.to_owned(), clock, data_key, keys, slot_id, device_id, me })
+    }
+
+    /// Changes the passphrase of whoever unlocked the store. Only their key slot is rewrapped; the
+    /// database is not rewritten.
+    pub fn change_passphrase(&mut self, current: &str, new: &str) -> Result<()> {
+        crypto::check_passphrase("new_passphrase", new)?;
+        if current == new {
+            return Err(Invalid::new("new_passphrase", Problem::NotAllowed).into());
+        }
+        let mut keys = KeyFile::load(&self.dir)?;
+        let now = self.clock.now();
+        let wait = keys.wait_secs(now);
+        if wait > 0 {
+            return Err(Error::Throttled { retry_after_secs: wait });
+        }
+        let index = keys
+            .slots
+            .iter()
+            .position(|s| s.id == self.slot_id)
+            .ok_or(Error::Damaged("this session's key slot is gone"))?;
+        if keys.slots[index].open(keys.store_id, current.as_bytes())?.is_none() {
+            let retry_after_secs = keys.record_failure(&self.dir, now)?;
+            return Err(Error::WrongPassphrase { retry_after_secs });
+        }
+        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, self.me.id, &self.data_key, new.as_bytes(), now)?;
+        self.slot_id = fresh.id;
+        keys.slots[index] = fresh;
+        keys.failed_attempts = 0;
+        keys.last_failure = None;
+        keys.save(&self.dir)?;
+        self.keys = keys;
+        tracing::info!("passphrase changed");
+        Ok(())
+    }
+
+    /// Replaces the recovery code (after the old one was used, or lost). Shown once.
+    pub fn new_recovery_code(&mut self) -> Result<RecoveryCode> {
+        if self.me.role != Role::Patient {
+            return Err(Error::invalid("recovery_code", Problem::NotAllowed));
+        }
+        let code = crypto::new_recovery_code()?;
+        let normalised = crypto::normalise_recovery_code(&code).ok_or(Error::Internal("recovery code"))?;
+        let mut keys = KeyFile::load(&self.dir)?;
+        let slot = Slot::new(keys.store_id, SlotKind::Recovery, self.me.id, &self.data_key, normalised.as_bytes(), self.clock.now())?;
+        keys.slots.retain(|s| !(s.kind == SlotKind::Recovery && s.person == self.me.id));
+        keys.slots.push(slot);
+        keys.save(&self.dir)?;
+        self.keys = keys;
+        Ok(code)
+    }
+
+    /// Locks: closes the database and wipes the data key from memory.
+    pub fn lock(self) {
+        let Store { conn, data_key, .. } = self;
+        if let Err((_, e)) = conn.close() {
+            tracing::warn!(error = %e, "closing the database failed");
+        }
+        drop(data_key);
+    }
+
+    /// Who unlocked the store: the author of everything written through it.
+    pub fn me(&self) -> &Author {
+        &self.me
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn store_id(&self) -> Uuid {
+        self.keys.store_id
+    }
+
+    /// The patient whose diary this is.
+    pub fn patient(&self) -> Result<Author> {
+        entries::patient(&self.conn)
+    }
+
+    /// SQLite's and SQLCipher's own integrity checks; empty when all is well.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"] {
+            let mut stmt = self.conn.prepare(pragma)?;
+            let rows = stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?;
+            for row in rows {
+                match row? {
+                    rusqlite::types::Value::Text(t) if t == "ok" => {}
+                    other => problems.push(format!("{pragma}: {other:?}")),
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn wal_path(db: &Path, suffix: &str) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The data folder is the user's alone.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        // A folder the user chose is theirs; we do not change its permissions.
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}

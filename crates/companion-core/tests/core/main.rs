@@ -1,0 +1,3 @@
+//! Integration tests of the core: the encrypted store as a user meets it.
+
+mod store;

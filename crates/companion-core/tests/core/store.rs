@@ -1,0 +1,103 @@
+use companion_core::domain::{NewQuestion, NewSymptom, NewTemperature};
+use companion_core::store::TimelineFilter;
+use companion_core::{clock, Error, NewEntry, RecordStatus, Store};
+use std::fs;
+
+const PASS: &str = "correct horse battery";
+
+fn symptom(code: &str, severity: i64, note: &str) -> NewEntry {
+    NewEntry::Symptom(NewSymptom { symptom: code.into(), severity, note: Some(note.into()), ..Default::default() })
+}
+
+#[test]
+fn the_file_is_encrypted_and_opens_only_with_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) = Store::create(dir.path(), "Ada Lovelace", PASS, clock::system()).unwrap();
+    assert_eq!(code.len(), 29);
+    store.add(&symptom("pain", 6, "SECRET-NOTE-TEXT")).unwrap();
+    store.add(&NewEntry::Question(NewQuestion { text: "SECRET-QUESTION".into() })).unwrap();
+    store.lock();
+
+    for name in ["companion.db", "keyslots.json"] {
+        let bytes = fs::read(dir.path().join(name)).unwrap();
+        assert!(!bytes.starts_with(b"SQLite format 3"), "{name}");
+        for needle in [&b"SECRET-NOTE-TEXT"[..], b"SECRET-QUESTION", b"Ada Lovelace"] {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{name} leaks plaintext");
+        }
+    }
+
+    assert!(matches!(Store::open(dir.path(), "wrong passphrase", clock::system()), Err(Error::WrongPassphrase { .. })));
+    let store = Store::open(dir.path(), PASS, clock::system()).unwrap();
+    let all = store.timeline(TimelineFilter::default()).unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
+
+#[test]
+fn changing_the_passphrase_rewraps_and_the_old_one_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
+    let db_before = fs::read(dir.path().join("companion.db")).unwrap();
+    store.change_passphrase(PASS, "a new passphrase").unwrap();
+    store.lock();
+    assert_eq!(fs::read(dir.path().join("companion.db")).unwrap(), db_before, "database not rewritten");
+    assert!(Store::open(dir.path(), PASS, clock::system()).is_err());
+    Store::open(dir.path(), "a new passphrase", clock::system()).unwrap();
+}
+
+#[test]
+fn the_recovery_code_sets_a_new_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, code) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
+    store.lock();
+    let sloppy = code.to_lowercase().replace('-', " ");
+    Store::recover(dir.path(), &sloppy, "remembered now", clock::system()).unwrap().lock();
+    Store::open(dir.path(), "remembered now", clock::system()).unwrap();
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
+    let bad = [
+        (symptom("", 3, ""), "symptom"),
+        (symptom("headache", 3, ""), "symptom"),
+        (symptom("pain", 11, ""), "severity"),
+        (NewEntry::Temperature(NewTemperature { celsius: 45.5, ..Default::default() }), "celsius"),
+        (
+            NewEntry::Temperature(NewTemperature { celsius: 37.0, occurred_at: Some("2999-01-01T00:00:00Z".into()), note: None }),
+            "occurred_at",
+        ),
+        (NewEntry::Question(NewQuestion { text: "q".repeat(5000) }), "text"),
+    ];
+    for (input, field) in bad {
+        match store.add(&input) {
+            Err(Error::Invalid(inv)) => assert_eq!(inv.field, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(store.timeline(TimelineFilter::default()).unwrap().is_empty());
+}
+
+#[test]
+fn withdrawn_entries_are_kept_and_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
+    let e = store.add(&symptom("nausea", 4, "")).unwrap();
+    let fixed = store.correct(e.id, &symptom("nausea", 5, "")).unwrap();
+    assert_eq!((fixed.version, fixed.status), (2, RecordStatus::Amended));
+    let gone = store.withdraw(e.id).unwrap();
+    assert_eq!(gone.status, RecordStatus::EnteredInError);
+    assert_eq!(store.history(e.id).unwrap().len(), 3);
+    assert!(matches!(store.correct(e.id, &symptom("nausea", 1, "")), Err(Error::Withdrawn)));
+}
+
+#[test]
+fn a_store_that_will_not_open_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap().0.lock();
+    fs::remove_file(dir.path().join("keyslots.json")).unwrap();
+    assert!(matches!(Store::open(dir.path(), PASS, clock::system()), Err(Error::Damaged(_))));
+    assert!(matches!(Store::create(dir.path(), "Ada", PASS, clock::system()), Err(Error::Damaged(_))));
+    assert!(dir.path().join("companion.db").exists());
+}
