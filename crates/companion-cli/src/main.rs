@@ -1,1 +1,480 @@
-fn main(){}
+//! `companion`: the command line on the same core and the same store as the app.
+//!
+//! Every command is a thin adapter: parse flags, call one core function, print. Errors are one
+//! line on standard error naming the flag, and the exit status is non-zero. The passphrase comes
+//! from `COMPANION_PASSPHRASE`, else it is asked on the terminal without echo.
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature};
+use companion_core::store::TimelineFilter;
+use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, QuestionState, Store};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const PASSPHRASE_ENV: &str = "COMPANION_PASSPHRASE";
+const NEW_PASSPHRASE_ENV: &str = "COMPANION_NEW_PASSPHRASE";
+const RECOVERY_CODE_ENV: &str = "COMPANION_RECOVERY_CODE";
+
+#[derive(Parser)]
+#[command(name = "companion", version, about = "Companion's diary from the command line")]
+struct Cli {
+    /// The diary's folder. Defaults to the folder the app uses (or COMPANION_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up a new diary; prints the recovery code once.
+    Init {
+        /// The patient's name as it should appear in records.
+        #[arg(long)]
+        name: String,
+    },
+    /// Whether a diary exists here and whether it is waiting after wrong passphrases.
+    Status,
+    /// Log a symptom.
+    Symptom {
+        #[command(subcommand)]
+        action: SymptomAction,
+    },
+    /// Log a temperature.
+    Temperature {
+        #[command(subcommand)]
+        action: TemperatureAction,
+    },
+    /// A quick check-in on how you feel today.
+    Checkin {
+        #[command(subcommand)]
+        action: CheckinAction,
+    },
+    /// Questions for the next visit.
+    Question {
+        #[command(subcommand)]
+        action: QuestionAction,
+    },
+    /// All entries, newest first.
+    List {
+        /// One JSON array instead of lines of text.
+        #[arg(long)]
+        json: bool,
+        /// Only entries of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Every version of one entry, oldest first, as JSON.
+    History { id: String },
+    /// Mark an entry as entered in error. It is kept, never erased.
+    Withdraw { id: String },
+    /// Export all records.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+    /// Set a new passphrase with the recovery code (from COMPANION_RECOVERY_CODE, else asked).
+    Recover,
+    /// Passphrase management.
+    Passphrase {
+        #[command(subcommand)]
+        action: PassphraseAction,
+    },
+    /// Replace the recovery code with a new one and print it once.
+    RecoveryCode,
+}
+
+#[derive(Subcommand)]
+enum SymptomAction {
+    Add(SymptomArgs),
+}
+
+#[derive(Args)]
+struct SymptomArgs {
+    /// One of: pain, tiredness, nausea, vomiting, diarrhoea, constipation, poor-appetite,
+    /// sore-mouth, shortness-of-breath, cough, sleep-problems, numbness-tingling,
+    /// skin-changes, other.
+    #[arg(long)]
+    symptom: String,
+    /// 0 (none) to 10 (worst imaginable).
+    #[arg(long, allow_negative_numbers = true)]
+    severity: String,
+    /// The name of the symptom when --symptom is other.
+    #[arg(long)]
+    other_name: Option<String>,
+    #[arg(long)]
+    note: Option<String>,
+    /// When it happened, RFC 3339; default now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TemperatureAction {
+    Add {
+        /// Degrees Celsius, 30 to 45.
+        #[arg(long, allow_negative_numbers = true)]
+        celsius: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckinAction {
+    Add {
+        /// How you feel today, 0 (very bad) to 10 (very good).
+        #[arg(long, allow_negative_numbers = true)]
+        wellbeing: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuestionAction {
+    Add {
+        #[arg(long)]
+        text: String,
+    },
+    /// Open questions in their order, then the rest.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Edit {
+        id: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Set the state: open, asked, answered (with --answer) or archived.
+    Mark {
+        id: String,
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        answer: Option<String>,
+    },
+    /// Set the order of the open questions: all their ids, first to last.
+    Reorder { ids: Vec<String> },
+    /// Set (YYYY-MM-DD) or clear (no date) the date of the next visit.
+    NextVisit { date: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum PassphraseAction {
+    /// Change the passphrase: current from COMPANION_PASSPHRASE, new from COMPANION_NEW_PASSPHRASE
+    /// (else both asked).
+    Change,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Fhir,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's own errors span several lines with usage; one line is the contract.
+            let text = e.to_string();
+            let line = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("companion: {} (see --help)", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("companion: {}", describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One line for any failure, naming the flag rather than the core's field.
+fn describe(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<Error>() {
+        Some(Error::Invalid(inv)) => {
+            let flag = flag_for(inv.field);
+            inv.to_string().replacen(inv.field, &flag, 1)
+        }
+        Some(Error::WrongPassphrase { retry_after_secs: 0 }) => "wrong passphrase".into(),
+        Some(Error::WrongPassphrase { retry_after_secs }) => {
+            format!("wrong passphrase; the next try is possible in {retry_after_secs} seconds")
+        }
+        Some(e) => companion_core::ErrorPayload::from(e).message,
+        None => format!("{err:#}").replace('\n', " "),
+    }
+}
+
+fn flag_for(field: &str) -> String {
+    match field {
+        "occurred_at" => "--at".into(),
+        "passphrase" => format!("passphrase ({PASSPHRASE_ENV})"),
+        "new_passphrase" => format!("new passphrase ({NEW_PASSPHRASE_ENV})"),
+        "recovery_code" => format!("recovery code ({RECOVERY_CODE_ENV})"),
+        "next_visit" => "date".into(),
+        "order" | "id" => field.into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = cli.data_dir.unwrap_or_else(paths::default_data_dir);
+    let clock = clock::system();
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        Command::Init { name } => {
+            if companion_core::store::presence(&dir)? == companion_core::store::Presence::Present {
+                return Err(Error::AlreadyInitialised.into());
+            }
+            // Validate the name before asking for a passphrase.
+            companion_core::domain::person_name(&name).map_err(Error::from)?;
+            let pass = new_secret(PASSPHRASE_ENV, "Choose a passphrase")?;
+            let (store, code) = Store::create(&dir, &name, &pass, clock)?;
+            writeln!(out, "Diary created in {}", dir.display())?;
+            writeln!(out, "Recovery code (write it down; it is shown only this once):")?;
+            writeln!(out, "{}", code.as_str())?;
+            store.lock();
+        }
+        Command::Status => {
+            let mut session = companion_core::session::Session::new(&dir, clock);
+            let status = session.status()?;
+            serde_json::to_writer_pretty(&mut *out, &status)?;
+            writeln!(out)?;
+        }
+        Command::Symptom { action: SymptomAction::Add(a) } => {
+            let input = NewEntry::Symptom(NewSymptom {
+                symptom: a.symptom,
+                other_name: a.other_name,
+                severity: whole_number("severity", &a.severity)?,
+                note: a.note,
+                occurred_at: a.at,
+            });
+            add(&dir, clock, &input, out)?;
+        }
+        Command::Temperature { action: TemperatureAction::Add { celsius, note, at } } => {
+            let input = NewEntry::Temperature(NewTemperature {
+                celsius: decimal("celsius", &celsius)?,
+                note,
+                occurred_at: at,
+            });
+            add(&dir, clock, &input, out)?;
+        }
+        Command::Checkin { action: CheckinAction::Add { wellbeing, note, at } } => {
+            let input = NewEntry::Checkin(NewCheckin {
+                wellbeing: whole_number("wellbeing", &wellbeing)?,
+                note,
+                occurred_at: at,
+            });
+            add(&dir, clock, &input, out)?;
+        }
+        Command::Question { action } => question(&dir, clock, action, out)?,
+        Command::List { json, kind } => {
+            let kind = kind.as_deref().map(EntryKind::parse).transpose().map_err(Error::from)?;
+            let store = open(&dir, clock)?;
+            let entries = store.timeline(TimelineFilter { kind })?;
+            print_entries(&entries, json, out)?;
+        }
+        Command::History { id } => {
+            let id = entry_id(&id)?;
+            let store = open(&dir, clock)?;
+            serde_json::to_writer_pretty(&mut *out, &store.history(id)?)?;
+            writeln!(out)?;
+        }
+        Command::Withdraw { id } => {
+            let id = entry_id(&id)?;
+            let mut store = open(&dir, clock)?;
+            let entry = store.withdraw(id)?;
+            writeln!(out, "{} withdrawn (entered in error)", entry.id)?;
+        }
+        Command::Export { format: ExportFormat::Fhir } => {
+            let store = open(&dir, clock)?;
+            serde_json::to_writer_pretty(&mut *out, &fhir::export_bundle(&store)?)?;
+            writeln!(out)?;
+        }
+        Command::Recover => {
+            let code = secret(RECOVERY_CODE_ENV, "Recovery code")?;
+            let pass = new_secret(NEW_PASSPHRASE_ENV, "Choose a new passphrase")?;
+            Store::recover(&dir, &code, &pass, clock)?.lock();
+            writeln!(out, "New passphrase set. The recovery code still works.")?;
+        }
+        Command::Passphrase { action: PassphraseAction::Change } => {
+            let current = secret(PASSPHRASE_ENV, "Current passphrase")?;
+            let mut store = Store::open(&dir, &current, clock)?;
+            let new = new_secret(NEW_PASSPHRASE_ENV, "New passphrase")?;
+            store.change_passphrase(&current, &new)?;
+            writeln!(out, "Passphrase changed.")?;
+        }
+        Command::RecoveryCode => {
+            let mut store = open(&dir, clock)?;
+            let code = store.new_recovery_code()?;
+            writeln!(out, "New recovery code (the old one no longer works):")?;
+            writeln!(out, "{}", code.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+fn question(
+    dir: &std::path::Path,
+    clock: companion_core::clock::SharedClock,
+    action: QuestionAction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match action {
+        QuestionAction::Add { text } => add(dir, clock, &NewEntry::Question(NewQuestion { text }), out)?,
+        QuestionAction::List { json } => {
+            let store = open(dir, clock)?;
+            let questions = store.questions()?;
+            print_entries(&questions, json, out)?;
+            if !json {
+                if let Some(date) = store.next_visit()? {
+                    writeln!(out, "next visit: {date}")?;
+                }
+            }
+        }
+        QuestionAction::Edit { id, text } => {
+            let id = entry_id(&id)?;
+            let entry = open(dir, clock)?.edit_question(id, &text)?;
+            writeln!(out, "{} version {}", entry.id, entry.version)?;
+        }
+        QuestionAction::Mark { id, state, answer } => {
+            let id = entry_id(&id)?;
+            let state = QuestionState::parse(&state).map_err(Error::from)?;
+            let entry = open(dir, clock)?.set_question_state(id, state, answer.as_deref())?;
+            writeln!(out, "{} version {}", entry.id, entry.version)?;
+        }
+        QuestionAction::Reorder { ids } => {
+            let ids = ids.iter().map(|s| entry_id(s)).collect::<anyhow::Result<Vec<_>>>()?;
+            let questions = open(dir, clock)?.reorder_questions(&ids)?;
+            print_entries(&questions, false, out)?;
+        }
+        QuestionAction::NextVisit { date } => {
+            let set = open(dir, clock)?.set_next_visit(date.as_deref())?;
+            match set {
+                Some(d) => writeln!(out, "next visit: {d}")?,
+                None => writeln!(out, "next visit cleared")?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn add(
+    dir: &std::path::Path,
+    clock: companion_core::clock::SharedClock,
+    input: &NewEntry,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    // Validate before asking for a passphrase, so a typo costs no unlock.
+    input.validate(clock.now()).map_err(Error::from)?;
+    let mut store = open(dir, clock)?;
+    let entry = store.add(input)?;
+    writeln!(out, "{}", entry.id)?;
+    Ok(())
+}
+
+fn open(dir: &std::path::Path, clock: companion_core::clock::SharedClock) -> anyhow::Result<Store> {
+    if companion_core::store::presence(dir)? == companion_core::store::Presence::Missing {
+        return Err(Error::NotInitialised.into());
+    }
+    let pass = secret(PASSPHRASE_ENV, "Passphrase")?;
+    Ok(Store::open(dir, &pass, clock)?)
+}
+
+fn whole_number(field: &'static str, raw: &str) -> Result<i64, Error> {
+    raw.trim().parse().map_err(|_| Error::invalid(field, companion_core::Problem::BadFormat))
+}
+
+fn decimal(field: &'static str, raw: &str) -> Result<f64, Error> {
+    // Accept a decimal comma too, as Norwegians write it.
+    let value: f64 = raw
+        .trim()
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| Error::invalid(field, companion_core::Problem::BadFormat))?;
+    if !value.is_finite() {
+        return Err(Error::invalid(field, companion_core::Problem::BadFormat));
+    }
+    Ok(value)
+}
+
+fn entry_id(raw: &str) -> anyhow::Result<uuid::Uuid> {
+    raw.trim().parse().map_err(|_| Error::invalid("id", companion_core::Problem::BadFormat).into())
+}
+
+/// A secret from the environment, else from the terminal without echo.
+fn secret(env: &str, prompt: &str) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(env) {
+        return Ok(value);
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{prompt} needed: set {env} or run in a terminal");
+    }
+    rpassword::prompt_password(format!("{prompt}: ")).context("could not read from the terminal")
+}
+
+/// A new secret: from the environment, else asked twice on the terminal.
+fn new_secret(env: &str, prompt: &str) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(env) {
+        return Ok(value);
+    }
+    let first = secret(env, prompt)?;
+    let field = if env == PASSPHRASE_ENV { "passphrase" } else { "new_passphrase" };
+    companion_core::crypto::check_passphrase(field, &first).map_err(Error::from)?;
+    let again = secret(env, "Type it again")?;
+    if first != again {
+        return Err(Error::invalid("passphrase", companion_core::Problem::Mismatch).into());
+    }
+    Ok(first)
+}
+
+fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for e in entries {
+        let when = e.occurred_at.format("%Y-%m-%d %H:%M");
+        let what = match &e.data {
+            EntryData::Symptom { symptom, other_name, severity, .. } => {
+                let name = other_name.as_deref().unwrap_or(symptom.display());
+                format!("symptom     {name}, severity {severity}/10")
+            }
+            EntryData::Temperature { celsius, .. } => format!("temperature {celsius:.1} °C"),
+            EntryData::Checkin { wellbeing, .. } => format!("check-in    wellbeing {wellbeing}/10"),
+            EntryData::Question { text, state, .. } => format!("question    [{}] {text}", state.as_str()),
+        };
+        let status = match e.status {
+            companion_core::RecordStatus::EnteredInError => " (entered in error)",
+            companion_core::RecordStatus::Amended => " (corrected)",
+            companion_core::RecordStatus::Final => "",
+        };
+        writeln!(out, "{when}  {what}{status}  {}", e.id)?;
+    }
+    Ok(())
+}

@@ -169,6 +169,15 @@ pub enum QuestionState {
 }
 
 impl QuestionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionState::Open => "open",
+            QuestionState::Asked => "asked",
+            QuestionState::Answered => "answered",
+            QuestionState::Archived => "archived",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "open" => Ok(QuestionState::Open),

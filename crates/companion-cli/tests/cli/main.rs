@@ -1,1 +1,306 @@
+//! The `companion` binary as a script or a support person uses it: real processes, a real store
+//! in a temporary folder.
 
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASS: &str = "correct horse battery";
+
+struct Diary {
+    dir: tempfile::TempDir,
+}
+
+impl Diary {
+    fn new() -> Diary {
+        let d = Diary { dir: tempfile::tempdir().unwrap() };
+        let out = d.run(&["init", "--name", "Kari Nordmann"]);
+        assert_ok(&out);
+        d
+    }
+
+    fn cmd(&self, pass: &str) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_companion"));
+        c.arg("--data-dir").arg(self.dir.path()).env("COMPANION_PASSPHRASE", pass);
+        c.env_remove("COMPANION_NEW_PASSPHRASE").env_remove("COMPANION_RECOVERY_CODE");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(PASS).args(args).output().unwrap()
+    }
+
+    fn list(&self) -> Vec<Value> {
+        let out = self.run(&["list", "--json"]);
+        assert_ok(&out);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Non-zero, and exactly one line on standard error; returns that line.
+fn one_line_error(out: &Output) -> String {
+    assert!(!out.status.success(), "expected a failure, got: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    err.trim().to_owned()
+}
+
+#[test]
+fn init_prints_the_recovery_code_once_and_refuses_a_second_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["init", "--name", "Kari"])
+        .env("COMPANION_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let code = text.lines().find(|l| l.len() == 29 && l.matches('-').count() == 5).expect("a recovery code");
+    assert!(code.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()));
+
+    let again = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["init", "--name", "Kari"])
+        .env("COMPANION_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&again).contains("already exists"));
+}
+
+#[test]
+fn a_short_passphrase_is_refused_at_init_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["init", "--name", "Kari"])
+        .env("COMPANION_PASSPHRASE", "short")
+        .output()
+        .unwrap();
+    let line = one_line_error(&out);
+    assert!(line.contains("passphrase") && line.contains("at least 8"), "{line}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn entries_are_listed_newest_first_with_their_fields() {
+    let d = Diary::new();
+    assert_ok(&d.run(&["symptom", "add", "--symptom", "pain", "--severity", "6", "--note", "left hip", "--at", "2026-01-01T08:00:00Z"]));
+    assert_ok(&d.run(&["temperature", "add", "--celsius", "38.4", "--at", "2026-01-02T08:00:00+01:00"]));
+    assert_ok(&d.run(&["symptom", "add", "--symptom", "other", "--other-name", "hiccups", "--severity", "2", "--at", "2026-01-03T08:00:00Z"]));
+    assert_ok(&d.run(&["checkin", "add", "--wellbeing", "7"]));
+    assert_ok(&d.run(&["question", "add", "--text", "Can I travel in March?"]));
+
+    let list = d.list();
+    assert_eq!(list.len(), 5);
+    let kinds: Vec<&str> = list.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["question", "checkin", "symptom", "temperature", "symptom"]);
+    for e in &list {
+        for key in ["id", "kind", "author", "occurred_at", "recorded_at", "status", "device"] {
+            assert!(!e[key].is_null(), "{key} missing in {e}");
+        }
+        assert_eq!(e["author"]["name"], "Kari Nordmann");
+        assert_eq!(e["author"]["role"], "patient");
+        assert_eq!(e["status"], "final");
+    }
+    let pain = &list[4];
+    assert_eq!(pain["symptom"], "pain");
+    assert_eq!(pain["severity"], 6);
+    assert_eq!(pain["note"], "left hip");
+    assert_eq!(pain["occurred_at"], "2026-01-01T08:00:00Z");
+    assert_eq!(list[3]["celsius"], 38.4);
+    assert_eq!(list[3]["occurred_at"], "2026-01-02T07:00:00Z");
+    assert_eq!(list[2]["other_name"], "hiccups");
+    assert_eq!(list[0]["text"], "Can I travel in March?");
+    assert_eq!(list[0]["state"], "open");
+
+    let text = d.run(&["list"]);
+    assert_ok(&text);
+    assert_eq!(String::from_utf8(text.stdout).unwrap().lines().count(), 5);
+}
+
+#[test]
+fn every_bad_input_is_refused_with_one_line_naming_the_flag_and_nothing_is_written() {
+    let d = Diary::new();
+    assert_ok(&d.run(&["symptom", "add", "--symptom", "nausea", "--severity", "3"]));
+    let before = d.list();
+    let long = "x".repeat(2001);
+    let long_question = "x".repeat(1001);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["symptom", "add", "--symptom", "", "--severity", "3"], "--symptom"),
+        (vec!["symptom", "add", "--symptom", "headache-ish", "--severity", "3"], "--symptom"),
+        (vec!["symptom", "add", "--symptom", "other", "--severity", "3"], "--other-name"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "11"], "--severity"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "-1"], "--severity"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "six"], "--severity"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "3", "--at", "2099-01-01T00:00:00Z"], "--at"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "3", "--at", "yesterday"], "--at"),
+        (vec!["symptom", "add", "--symptom", "pain", "--severity", "3", "--note", &long], "--note"),
+        (vec!["temperature", "add", "--celsius", "29.9"], "--celsius"),
+        (vec!["temperature", "add", "--celsius", "45.1"], "--celsius"),
+        (vec!["temperature", "add", "--celsius", "NaN"], "--celsius"),
+        (vec!["checkin", "add", "--wellbeing", "12"], "--wellbeing"),
+        (vec!["question", "add", "--text", "   "], "--text"),
+        (vec!["question", "add", "--text", &long_question], "--text"),
+        (vec!["symptom", "add", "--severity", "3"], "--symptom"),
+    ];
+    for (args, flag) in cases {
+        let line = one_line_error(&d.run(&args));
+        assert!(line.contains(flag), "{args:?}: {line}");
+    }
+    assert_eq!(d.list(), before, "a refused input changed the store");
+}
+
+#[test]
+fn a_wrong_passphrase_fails_with_one_line_and_then_waits() {
+    let d = Diary::new();
+    let first = d.cmd("not the passphrase").args(["list"]).output().unwrap();
+    assert!(one_line_error(&first).contains("wrong passphrase"));
+    for _ in 0..3 {
+        let _ = d.cmd("not the passphrase").args(["list"]).output().unwrap();
+    }
+    // After several failures even the right passphrase has to wait, across processes.
+    let line = one_line_error(&d.run(&["list"]));
+    assert!(line.contains("seconds"), "{line}");
+}
+
+#[test]
+fn a_missing_diary_is_reported_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["symptom", "add", "--symptom", "pain", "--severity", "3"])
+        .env("COMPANION_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("no diary"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn export_is_a_fhir_collection_bundle() {
+    let d = Diary::new();
+    assert_ok(&d.run(&["symptom", "add", "--symptom", "pain", "--severity", "6"]));
+    assert_ok(&d.run(&["temperature", "add", "--celsius", "38,4"]));
+    assert_ok(&d.run(&["question", "add", "--text", "Can I travel?"]));
+    let out = d.run(&["export", "--format", "fhir"]);
+    assert_ok(&out);
+    let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "collection");
+    let resources: Vec<&Value> = bundle["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    let of = |t: &str| resources.iter().filter(|r| r["resourceType"] == t).count();
+    assert_eq!(of("Patient"), 1);
+    assert_eq!(of("Observation"), 2);
+    assert_eq!(of("Communication"), 1);
+    let temp = resources.iter().find(|r| r["code"]["coding"][0]["code"] == "8310-5").expect("a body temperature");
+    assert_eq!(temp["valueQuantity"]["value"], 38.4);
+    assert_eq!(temp["valueQuantity"]["code"], "Cel");
+    assert_eq!(temp["valueQuantity"]["system"], "http://unitsofmeasure.org");
+}
+
+#[test]
+fn withdraw_keeps_the_entry_marked_entered_in_error() {
+    let d = Diary::new();
+    let out = d.run(&["symptom", "add", "--symptom", "cough", "--severity", "4"]);
+    assert_ok(&out);
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_ok(&d.run(&["withdraw", &id]));
+    let list = d.list();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["status"], "entered-in-error");
+    assert_eq!(list[0]["severity"], 4);
+    let history = d.run(&["history", &id]);
+    assert_ok(&history);
+    assert_eq!(serde_json::from_slice::<Value>(&history.stdout).unwrap().as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn questions_can_be_edited_answered_and_the_visit_dated() {
+    let d = Diary::new();
+    let id = |out: Output| String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let a = id(d.run(&["question", "add", "--text", "Can I travel?"]));
+    let b = id(d.run(&["question", "add", "--text", "Is the rash normal?"]));
+    assert_ok(&d.run(&["question", "reorder", &b, &a]));
+    assert_ok(&d.run(&["question", "edit", &a, "--text", "Can I travel in March?"]));
+    assert_ok(&d.run(&["question", "mark", &b, "--state", "answered", "--answer", "Yes, use the cream"]));
+    assert_ok(&d.run(&["question", "next-visit", "2026-12-03"]));
+    let out = d.run(&["question", "list", "--json"]);
+    assert_ok(&out);
+    let qs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let q = |id: &str| qs.as_array().unwrap().iter().find(|q| q["id"] == id).unwrap().clone();
+    assert_eq!(q(&a)["text"], "Can I travel in March?");
+    assert_eq!(q(&b)["state"], "answered");
+    assert_eq!(q(&b)["answer"], "Yes, use the cream");
+    let text = String::from_utf8(d.run(&["question", "list"]).stdout).unwrap();
+    assert!(text.contains("next visit: 2026-12-03"), "{text}");
+    let bad = one_line_error(&d.run(&["question", "mark", &a, "--state", "forgotten"]));
+    assert!(bad.contains("state"), "{bad}");
+}
+
+#[test]
+fn recovery_code_sets_a_new_passphrase_and_change_replaces_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_companion");
+    let base = || {
+        let mut c = Command::new(bin);
+        c.arg("--data-dir").arg(dir.path());
+        c.env_remove("COMPANION_NEW_PASSPHRASE").env_remove("COMPANION_RECOVERY_CODE");
+        c
+    };
+    let init = base().args(["init", "--name", "Kari"]).env("COMPANION_PASSPHRASE", PASS).output().unwrap();
+    assert_ok(&init);
+    let text = String::from_utf8(init.stdout).unwrap();
+    let code = text.lines().last().unwrap().to_owned();
+
+    let recovered = base()
+        .arg("recover")
+        .env("COMPANION_RECOVERY_CODE", code.to_lowercase().replace('-', " "))
+        .env("COMPANION_NEW_PASSPHRASE", "a brand new one")
+        .output()
+        .unwrap();
+    assert_ok(&recovered);
+    let old = base().arg("list").env("COMPANION_PASSPHRASE", PASS).output().unwrap();
+    assert!(one_line_error(&old).contains("wrong passphrase"));
+    let changed = base()
+        .args(["passphrase", "change"])
+        .env("COMPANION_PASSPHRASE", "a brand new one")
+        .env("COMPANION_NEW_PASSPHRASE", "third time lucky")
+        .output()
+        .unwrap();
+    assert_ok(&changed);
+    assert_ok(&base().arg("list").env("COMPANION_PASSPHRASE", "third time lucky").output().unwrap());
+    let bad_code = base()
+        .arg("recover")
+        .env("COMPANION_RECOVERY_CODE", "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")
+        .env("COMPANION_NEW_PASSPHRASE", "whatever it is")
+        .output()
+        .unwrap();
+    one_line_error(&bad_code);
+}
+
+#[test]
+fn without_a_passphrase_and_no_terminal_it_says_what_to_set() {
+    let d = Diary::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .arg("--data-dir")
+        .arg(d.path())
+        .arg("list")
+        .env_remove("COMPANION_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("COMPANION_PASSPHRASE"));
+}
