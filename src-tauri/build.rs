@@ -1,3 +1,33 @@
+//! Generates the app's command permissions and reads its capabilities from `src-tauri/capabilities`.
+
+/// Every command the shell registers. Each gets an `allow-…` permission; the window's
+/// capability grants exactly these and nothing from the core plugins beyond the defaults it names.
+const COMMANDS: &[&str] = &[
+    "status",
+    "touch",
+    "setup",
+    "unlock",
+    "recover",
+    "lock",
+    "change_passphrase",
+    "new_recovery_code",
+    "set_preferences",
+    "add_entry",
+    "timeline",
+    "history",
+    "correct_entry",
+    "withdraw_entry",
+    "questions",
+    "edit_question",
+    "set_question_state",
+    "reorder_questions",
+    "set_next_visit",
+];
+
 fn main() {
-    tauri_build::build()
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri-build failed");
 }

@@ -107,6 +107,16 @@ impl Session {
         Ok(self.prefs.clone())
     }
 
+    /// The person is still there (typing, scrolling): counts as activity unless the idle time
+    /// has already run out. Returns whether the diary is still unlocked.
+    pub fn touch(&mut self) -> bool {
+        self.expire_if_idle();
+        if self.store.is_some() {
+            self.last_activity = self.clock.now();
+        }
+        self.store.is_some()
+    }
+
     /// Runs `f` on the unlocked store, or fails with [`Error::Locked`]. Counts as activity.
     pub fn with_store<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         self.expire_if_idle();
@@ -121,5 +131,51 @@ impl Session {
             tracing::info!("idle lock");
             self.lock();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use std::sync::{Arc, Mutex};
+
+    struct ManualClock(Mutex<DateTime<Utc>>);
+    impl Clock for ManualClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+    impl ManualClock {
+        fn advance(&self, minutes: i64) {
+            *self.0.lock().unwrap() += Duration::minutes(minutes);
+        }
+    }
+
+    #[test]
+    fn locks_itself_after_the_idle_time_and_touch_keeps_it_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+        let mut session = Session::new(dir.path(), clock.clone());
+        assert_eq!(session.status().unwrap().state, "new");
+        session.setup("Kari", "correct horse").unwrap();
+        assert_eq!(session.status().unwrap().state, "unlocked");
+
+        clock.advance(4);
+        assert!(session.touch(), "4 minutes of 5 is not idle yet");
+        clock.advance(4);
+        assert!(session.with_store(|s| s.timeline(Default::default())).is_ok());
+        clock.advance(5);
+        assert_eq!(session.status().unwrap().state, "locked");
+        assert!(matches!(session.with_store(|s| s.timeline(Default::default())), Err(Error::Locked)));
+        assert!(!session.touch());
+
+        session.unlock("correct horse").unwrap();
+        let prefs = Preferences { idle_lock_minutes: 1, ..session.preferences().clone() };
+        session.set_preferences(prefs).unwrap();
+        clock.advance(1);
+        assert_eq!(session.status().unwrap().state, "locked");
+        // The choice survives a restart.
+        assert_eq!(Session::new(dir.path(), clock.clone()).preferences().idle_lock_minutes, 1);
     }
 }
