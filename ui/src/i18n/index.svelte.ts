@@ -1,0 +1,72 @@
+// The message catalogues and the current language. Every string the UI shows comes from here.
+import en from './en.json';
+import nb from './nb.json';
+import type { ErrorPayload, Language } from '../lib/ipc';
+
+export type Key = keyof typeof en;
+const catalogues: Record<Language, Record<Key, string>> = { en, nb };
+
+export function systemLanguage(): Language {
+  const langs = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language];
+  return langs.some((l) => /^(nb|no|nn)\b/i.test(l)) ? 'nb' : 'en';
+}
+
+const current = $state({ lang: 'en' as Language });
+
+export function setLanguage(lang: Language | null) {
+  current.lang = lang ?? systemLanguage();
+  document.documentElement.lang = current.lang;
+}
+
+export function language(): Language {
+  return current.lang;
+}
+
+export function t(key: Key, params: Record<string, string | number> = {}): string {
+  const text = catalogues[current.lang][key] ?? catalogues.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+export function fieldLabel(field: string): string {
+  const key = `field.${field}` as Key;
+  return key in en ? t(key) : field;
+}
+
+/** A person-readable sentence for any error from the core, in the current language. */
+export function describe(err: unknown): string {
+  const e = err as ErrorPayload;
+  if (e?.code === 'invalid' && e.field && e.problem) {
+    const p = e.problem as { kind: string; min?: number; max?: number };
+    const key = `problem.${p.kind}` as Key;
+    return t(key in en ? key : 'problem.bad_format', {
+      field: fieldLabel(e.field),
+      min: formatNumber(p.min ?? 0),
+      max: formatNumber(p.max ?? 0),
+    });
+  }
+  if (e?.code === 'wrong_passphrase' && e.retry_after_secs) {
+    return t('error.wrong_passphrase_wait', { seconds: e.retry_after_secs });
+  }
+  const key = `error.${e?.code}` as Key;
+  return t(key in en ? key : 'error.internal', { seconds: e?.retry_after_secs ?? 0 });
+}
+
+export function formatNumber(n: number, digits = 0): string {
+  return new Intl.NumberFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: Math.max(digits, 1),
+  }).format(n);
+}
+
+export function formatDateTime(iso: string): string {
+  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+  }).format(new Date(iso));
+}
+
+export function formatDate(ymd: string): string {
+  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'full' }).format(
+    new Date(`${ymd}T12:00:00`),
+  );
+}

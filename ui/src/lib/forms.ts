@@ -1,0 +1,49 @@
+// Small helpers shared by the forms: errors made in the UI have the same shape as the core's,
+// so one path translates both.
+import type { ErrorPayload, Problem } from './ipc';
+
+export function invalid(field: string, problem: Problem): ErrorPayload {
+  return { code: 'invalid', message: `${field} ${problem.kind}`, field, problem };
+}
+
+/** The error if it is about this field, for aria-invalid and the message under the field. */
+export function about(err: ErrorPayload | null, field: string): boolean {
+  return !!err && err.code === 'invalid' && err.field === field;
+}
+
+/** `<input type="datetime-local">` value for an instant, in local time. */
+export function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** RFC 3339 for a local `datetime-local` value; empty text is passed on for the core to name. */
+export function fromLocalInput(value: string): string {
+  if (!value) return '';
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d.toISOString();
+}
+
+/** A decimal typed with either a point or a comma; NaN when it is not a number. */
+export function parseDecimal(raw: string): number {
+  const text = raw.trim().replace(',', '.');
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+}
+
+export const SYMPTOMS = [
+  'pain',
+  'tiredness',
+  'nausea',
+  'vomiting',
+  'diarrhoea',
+  'constipation',
+  'poor-appetite',
+  'sore-mouth',
+  'shortness-of-breath',
+  'cough',
+  'sleep-problems',
+  'numbness-tingling',
+  'skin-changes',
+  'other',
+] as const;

@@ -1,0 +1,103 @@
+// The one module that talks to @tauri-apps/*. Every call to the Rust core goes through here, and
+// every failure arrives as an ErrorPayload with a stable code the UI translates.
+import { invoke } from '@tauri-apps/api/core';
+
+export type Role = 'patient' | 'carer';
+export interface Author {
+  id: string;
+  name: string;
+  role: Role;
+  relationship?: string;
+}
+export type Language = 'en' | 'nb';
+export interface Preferences {
+  language: Language | null;
+  idle_lock_minutes: number;
+}
+export interface Status {
+  state: 'new' | 'locked' | 'unlocked';
+  wait_secs: number;
+  person: Author | null;
+  preferences: Preferences;
+}
+export type EntryKind = 'symptom' | 'temperature' | 'checkin' | 'question';
+export type QuestionState = 'open' | 'asked' | 'answered' | 'archived';
+export type RecordStatus = 'final' | 'amended' | 'entered-in-error';
+
+interface EntryBase {
+  id: string;
+  version: number;
+  status: RecordStatus;
+  occurred_at: string;
+  recorded_at: string;
+  updated_at: string;
+  author: Author;
+  updated_by: Author;
+  device: string;
+}
+export type Entry = EntryBase &
+  (
+    | { kind: 'symptom'; symptom: string; other_name?: string; severity: number; note: string | null }
+    | { kind: 'temperature'; celsius: number; note: string | null }
+    | { kind: 'checkin'; wellbeing: number; note: string | null }
+    | { kind: 'question'; text: string; state: QuestionState; answer: string | null }
+  );
+
+export type NewEntry =
+  | { kind: 'symptom'; symptom: string; other_name?: string | null; severity: number; note?: string | null; occurred_at?: string | null }
+  | { kind: 'temperature'; celsius: number; note?: string | null; occurred_at?: string | null }
+  | { kind: 'checkin'; wellbeing: number; note?: string | null; occurred_at?: string | null }
+  | { kind: 'question'; text: string };
+
+export type Problem =
+  | { kind: 'required' | 'unknown' | 'in_future' | 'too_old' | 'bad_format' | 'mismatch' | 'not_allowed' }
+  | { kind: 'out_of_range'; min: number; max: number }
+  | { kind: 'too_long'; max: number }
+  | { kind: 'too_short'; min: number };
+
+export interface ErrorPayload {
+  code: string;
+  message: string;
+  field?: string;
+  problem?: Problem;
+  retry_after_secs?: number;
+}
+
+export function isErrorPayload(e: unknown): e is ErrorPayload {
+  return typeof e === 'object' && e !== null && typeof (e as ErrorPayload).code === 'string';
+}
+
+async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    if (isErrorPayload(e)) throw e;
+    // A failure of the bridge itself (no core behind it): never show raw text.
+    throw { code: 'internal', message: 'ipc failure' } satisfies ErrorPayload;
+  }
+}
+
+export const api = {
+  status: () => call<Status>('status'),
+  touch: () => call<boolean>('touch'),
+  setup: (name: string, passphrase: string) =>
+    call<{ recovery_code: string; person: Author }>('setup', { name, passphrase }),
+  unlock: (passphrase: string) => call<Author>('unlock', { passphrase }),
+  recover: (code: string, newPassphrase: string) => call<Author>('recover', { code, newPassphrase }),
+  lock: () => call<void>('lock'),
+  changePassphrase: (current: string, newPassphrase: string) =>
+    call<void>('change_passphrase', { current, newPassphrase }),
+  newRecoveryCode: () => call<string>('new_recovery_code'),
+  setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
+  addEntry: (entry: NewEntry) => call<Entry>('add_entry', { entry }),
+  timeline: (kind: EntryKind | null) => call<Entry[]>('timeline', { kind }),
+  history: (id: string) => call<Entry[]>('history', { id }),
+  correctEntry: (id: string, entry: NewEntry) => call<Entry>('correct_entry', { id, entry }),
+  withdrawEntry: (id: string) => call<Entry>('withdraw_entry', { id }),
+  questions: () => call<{ questions: Entry[]; next_visit: string | null }>('questions'),
+  editQuestion: (id: string, text: string) => call<Entry>('edit_question', { id, text }),
+  setQuestionState: (id: string, questionState: QuestionState, answer: string | null) =>
+    call<Entry>('set_question_state', { id, questionState, answer }),
+  reorderQuestions: (ids: string[]) => call<Entry[]>('reorder_questions', { ids }),
+  setNextVisit: (date: string | null) => call<string | null>('set_next_visit', { date }),
+};
