@@ -11,6 +11,14 @@ export function about(err: ErrorPayload | null, field: string): boolean {
   return !!err && err.code === 'invalid' && err.field === field;
 }
 
+/** After a refused save, moves focus to the first field marked invalid (or into its group), so
+ *  keyboard and screen-reader users land where the problem is. */
+export function focusInvalid(root: ParentNode = document) {
+  const el = root.querySelector<HTMLElement>('[aria-invalid="true"]');
+  const target = el?.matches('fieldset') ? el.querySelector<HTMLElement>('input:checked, input') : el;
+  target?.focus();
+}
+
 /** `<input type="datetime-local">` value for an instant, in local time. */
 export function toLocalInput(iso: string): string {
   const d = new Date(iso);

@@ -1,0 +1,186 @@
+// End to end through the real app window: tauri-driver drives WebKitWebDriver, which starts the
+// built app on a fresh diary folder. Run under Xvfb (see run.sh). Each screen is scanned with
+// axe-core; a serious or critical violation fails the test.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session, sleep } from './webdriver.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, 'artifacts');
+const app = process.env.COMPANION_APP;
+assert.ok(app && existsSync(app), `COMPANION_APP must name the built app binary (got ${app})`);
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const PASS = 'a long walk by the sea';
+const dataDir = mkdtempSync(join(tmpdir(), 'companion-e2e-'));
+const port = 4400 + Math.floor(Math.random() * 500);
+let driver;
+let s;
+
+const button = (text) => `//button[normalize-space()="${text}"]`;
+const label = (text) => `//label[normalize-space()="${text}"]`;
+/** A radio button drawn as a large tile: the person taps the tile, which is its label. */
+const tile = (text, within = '') => `${within}//label[normalize-space()="${text}"]`;
+const heading = (text) => `//h1[normalize-space()="${text}"]`;
+
+async function fill(labelText, value) {
+  const id = await (await s.find(label(labelText))).attribute('for');
+  await (await s.find(`#${id}`)).type(value);
+}
+
+async function shot(name) {
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, `${name}.png`), await s.screenshot());
+}
+
+/** axe-core on the current screen; fails on serious or critical violations. */
+async function scan(screen) {
+  const raw = await s.executeAsync(
+    `${axeSource}
+     const done = arguments[arguments.length - 1];
+     window.axe.run(document, { resultTypes: ['violations'] })
+       .then((r) => done(JSON.stringify(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })))))
+       .catch((e) => done(JSON.stringify({ error: String(e) })));`,
+  );
+  const violations = JSON.parse(raw);
+  assert.ok(Array.isArray(violations), `axe did not run on ${screen}: ${raw}`);
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `accessibility violations on ${screen}`);
+  return violations;
+}
+
+async function nav(text) {
+  await (await s.find(`//nav//button[normalize-space()="${text}"]`)).click();
+}
+
+describe('Companion in its real window', () => {
+  before(async () => {
+    driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
+      env: { ...process.env, COMPANION_DATA_DIR: dataDir, LANG: 'C.UTF-8', LANGUAGE: 'en' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    s = await Session.start(`http://127.0.0.1:${port}`, { 'tauri:options': { application: app } });
+  });
+
+  after(async () => {
+    if (s) {
+      await shot('last').catch(() => {});
+      await s.end();
+    }
+    driver?.kill();
+    await sleep(200);
+  });
+
+  it('first start: asks for a name and passphrase, refuses a short one, shows the recovery code', async () => {
+    await s.find(heading('Welcome to Companion'), { timeout: 30_000 });
+    await scan('set-up');
+    await fill('Your name', 'Kari Nordmann');
+    await fill('Choose a passphrase', 'short');
+    await fill('Type the passphrase again', 'short');
+    await (await s.find(button('Create my diary'))).click();
+    const error = await s.find('[role="alert"]:not([hidden])');
+    assert.match(await error.text(), /Passphrase must be at least 8 characters/);
+    assert.deepEqual(readdirSync(dataDir).filter((f) => f.startsWith('companion.db')), [], 'nothing written');
+
+    await fill('Choose a passphrase', PASS);
+    await fill('Type the passphrase again', PASS);
+    await (await s.find(button('Create my diary'))).click();
+    await s.find(heading('Your recovery code'), { timeout: 20_000 });
+    const code = await (await s.find('[data-testid="recovery-code"]')).text();
+    assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+    await scan('recovery code');
+    await (await s.find(button('I have written it down'))).click();
+    await s.find(heading('Hello, Kari Nordmann'));
+    await scan('home');
+  });
+
+  it('logs a symptom and shows it in the timeline', async () => {
+    await (await s.find(button('Log a symptom'))).click();
+    await s.find(heading('Log a symptom'));
+    await scan('symptom form');
+    await (await s.find(button('Save'))).click();
+    assert.match(await (await s.find('[role="alert"]:not([hidden])')).text(), /Symptom is required/);
+    await (await s.find(tile('Pain'))).click();
+    await (await s.find(tile('6', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
+    await fill('Note (optional)', 'Left hip, worse at night');
+    await (await s.find(button('Save'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+
+    await nav('Timeline');
+    await s.find(heading('Timeline'));
+    const entry = await s.find('//article[.//p[contains(normalize-space(), "Pain: 6 of 10")]]');
+    assert.match(await entry.text(), /Left hip, worse at night/);
+    assert.match(await entry.text(), /Entered by Kari Nordmann/);
+    await scan('timeline');
+    await shot('timeline');
+  });
+
+  it('refuses a temperature out of range and writes nothing', async () => {
+    await nav('Home');
+    await (await s.find(button('Log temperature'))).click();
+    await fill('Temperature (°C)', '46');
+    await (await s.find(button('Save'))).click();
+    assert.match(await (await s.find('[role="alert"]:not([hidden])')).text(), /Temperature must be between 30 and 45/);
+    await scan('temperature form with an error');
+    await fill('Temperature (°C)', '38,4');
+    await (await s.find(button('Save'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+    await nav('Timeline');
+    await s.find('//article[.//p[contains(normalize-space(), "38.4 °C")]]');
+    assert.equal((await s.findAll('//article')).length, 2);
+  });
+
+  it('adds a question for the next visit', async () => {
+    await nav('Questions');
+    await s.find(heading('Questions for the next visit'));
+    await fill('New question', 'Can I travel to my daughter in March?');
+    await (await s.find(button('Add question'))).click();
+    await s.find('//li[@class="question"]//p[normalize-space()="Can I travel to my daughter in March?"]');
+    await scan('questions');
+  });
+
+  it('locks, refuses a wrong passphrase with a clear message, unlocks with the right one', async () => {
+    await nav('Settings');
+    await s.find(heading('Settings'));
+    await scan('settings');
+    await (await s.find(button('Lock now'))).click();
+    await s.find(heading('Unlock your diary'));
+    await scan('unlock');
+    await fill('Passphrase', 'not my passphrase');
+    await (await s.find(button('Unlock'))).click();
+    const error = await s.find('[role="alert"]:not([hidden])', { timeout: 20_000 });
+    assert.match(await error.text(), /That passphrase is not right/);
+    await scan('unlock with an error');
+    await fill('Passphrase', PASS);
+    await (await s.find(button('Unlock'))).click();
+    await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
+    await shot('home');
+  });
+
+  it('switches to Bokmål and every screen follows', async () => {
+    await nav('Settings');
+    // Choosing from a native <select> popup is not scriptable under Xvfb; set it as the keyboard would.
+    const id = await (await s.find(label('Language'))).attribute('for');
+    await s.execute(
+      `const el = document.getElementById(arguments[0]); el.value = 'nb'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [id],
+    );
+    await s.find(heading('Innstillinger'));
+    assert.equal(await s.execute('return document.documentElement.lang'), 'nb');
+    await scan('settings (nb)');
+    await nav('Hjem');
+    await s.find(heading('Hei, Kari Nordmann'));
+    await s.find(button('Registrer et symptom'));
+    await scan('home (nb)');
+    await nav('Tidslinje');
+    await s.find('//article[.//p[contains(normalize-space(), "Smerte: 6 av 10")]]');
+    await s.find('//article[.//p[contains(normalize-space(), "38,4 °C")]]');
+    await scan('timeline (nb)');
+  });
+});
