@@ -1,3 +1,6 @@
 //! Integration tests of the core: the encrypted store as a user meets it.
 
 mod store;
+mod crash;
+mod migrations;
+mod stderr;

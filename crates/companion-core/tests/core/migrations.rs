@@ -1,0 +1,109 @@
+//! Schema migrations from every earlier version: a diary written by any earlier schema opens
+//! with this build, is migrated in place, and keeps every record.
+
+use companion_core::crypto::SecretKey;
+use companion_core::keyfile::{KeyFile, Slot, SlotKind};
+use companion_core::store::{open_encrypted, schema, TimelineFilter};
+use companion_core::{clock, EntryData, RecordStatus, Store};
+use std::path::Path;
+use uuid::Uuid;
+
+const PASS: &str = "correct horse battery";
+const STORE_ID: &str = "11111111-1111-4111-8111-111111111111";
+const PATIENT_ID: &str = "33333333-3333-4333-8333-333333333333";
+
+/// A diary as schema `version` wrote it, with its data; one fixture per released schema.
+fn fixture(version: u32) -> &'static str {
+    match version {
+        1 => include_str!("fixtures/schema-1.sql"),
+        v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
+    }
+}
+
+/// Writes an old diary into `dir`: the database at `version` with its fixture, and a key file
+/// whose passphrase slot opens it.
+fn old_diary(dir: &Path, version: u32) {
+    let key = SecretKey::random().unwrap();
+    let mut conn = open_encrypted(&dir.join("companion.db"), &key, true).unwrap();
+    schema::migrate_to(&mut conn, version).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), version);
+    conn.execute_batch(&format!("BEGIN; {} COMMIT;", fixture(version))).unwrap();
+    drop(conn);
+    let store_id = Uuid::parse_str(STORE_ID).unwrap();
+    let mut keys = KeyFile::new(store_id);
+    let person = Uuid::parse_str(PATIENT_ID).unwrap();
+    keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, person, &key, PASS.as_bytes(), chrono::Utc::now()).unwrap());
+    keys.save(dir).unwrap();
+}
+
+#[test]
+fn every_earlier_schema_opens_migrated_with_all_its_records() {
+    for version in 1..=schema::LATEST {
+        let dir = tempfile::tempdir().unwrap();
+        old_diary(dir.path(), version);
+        let mut store = Store::open(dir.path(), PASS, clock::system()).unwrap();
+        assert!(store.integrity_problems().unwrap().is_empty(), "schema {version}");
+
+        let all = store.timeline(TimelineFilter::default()).unwrap();
+        assert_eq!(all.len(), 4, "schema {version}");
+        let pain = all.iter().find(|e| matches!(e.data, EntryData::Symptom { .. })).unwrap();
+        assert_eq!((pain.version, pain.status), (2, RecordStatus::Amended));
+        assert!(matches!(pain.data, EntryData::Symptom { severity: 6, .. }));
+        assert_eq!(store.history(pain.id).unwrap().len(), 2);
+        let temp = all.iter().find(|e| matches!(e.data, EntryData::Temperature { .. })).unwrap();
+        assert_eq!(temp.status, RecordStatus::EnteredInError);
+        assert_eq!(store.me().name, "Kari Nordmann");
+        assert_eq!(store.next_visit().unwrap().unwrap().to_string(), "2026-02-01");
+
+        // And it takes new writes at the latest schema.
+        let q = store.questions().unwrap();
+        assert_eq!(q.len(), 1);
+        store
+            .add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "New one".into() }))
+            .unwrap();
+        store.lock();
+        let store = Store::open(dir.path(), PASS, clock::system()).unwrap();
+        assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), 5);
+    }
+}
+
+/// Schema text of a database, for comparing how it was reached.
+fn schema_sql(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut stmt = conn.prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn stepwise_migration_from_any_version_equals_a_fresh_schema() {
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::random().unwrap();
+    let mut fresh = open_encrypted(&fresh_dir.path().join("db"), &key, true).unwrap();
+    schema::migrate(&mut fresh).unwrap();
+    let expected = schema_sql(&fresh);
+    for start in 0..=schema::LATEST {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_encrypted(&dir.path().join("db"), &key, true).unwrap();
+        schema::migrate_to(&mut conn, start).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        assert_eq!(schema::version(&conn).unwrap(), schema::LATEST);
+        assert_eq!(schema_sql(&conn), expected, "from schema {start}");
+    }
+}
+
+#[test]
+fn a_diary_from_a_newer_build_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    old_diary(dir.path(), schema::LATEST);
+    {
+        let key_dir = dir.path();
+        // Pretend a newer build wrote it: bump user_version through a fresh unlock of the raw file.
+        let keys = KeyFile::load(key_dir).unwrap();
+        let key = keys.slots[0].open(keys.store_id, PASS.as_bytes()).unwrap().unwrap();
+        let conn = open_encrypted(&key_dir.join("companion.db"), &key, false).unwrap();
+        conn.pragma_update(None, "user_version", schema::LATEST + 1).unwrap();
+    }
+    let before = std::fs::read(dir.path().join("companion.db")).unwrap();
+    let err = Store::open(dir.path(), PASS, clock::system()).unwrap_err();
+    assert!(matches!(err, companion_core::Error::TooNew), "{err:?}");
+    assert_eq!(std::fs::read(dir.path().join("companion.db")).unwrap(), before);
+}
