@@ -1,20 +1,84 @@
-# Companion: `make run` starts the app, `make test` runs every test. Both install what is missing.
+# Companion: `make run` starts the app, `make test` runs every test. Both install what is missing
+# (Debian/Ubuntu packages with apt-get, npm packages from the lock files, tauri-driver with cargo).
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/companion-target
-APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
-	libayatana-appindicator3-dev librsvg2-dev xvfb
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: deps run test
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
+	libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver
+NODE_MIN := 20.19
+APP := $(CARGO_TARGET_DIR)/debug/companion-app
+CLI := $(CARGO_TARGET_DIR)/debug/companion
+# Node 20 has WebSocket only behind a flag; the FHIR validator's library expects it.
+NODE_FHIR := node --experimental-websocket
+
+.PHONY: all deps node-deps ui app cli tauri-driver run test test-rust test-ui test-fhir test-e2e bench clean
+all: app cli
+
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
+		echo "Installing: $$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
-	@command -v cargo >/dev/null || { echo "cargo (rustup) is required"; exit 1; }
+	@command -v cargo >/dev/null || { echo "Rust is needed: install it with rustup, then run make again."; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq nodejs npm; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number);const [x,y]="$(NODE_MIN)".split(".").map(Number);process.exit(a>x||(a===x&&b>=y)?0:1)' \
+		|| { echo "Node.js $(NODE_MIN) or newer is needed (found $$(node --version))."; exit 1; }
 
-run: deps
-	cargo run -p companion-app
+# npm packages, installed exactly as locked, again only when a lock file changes.
+ui/node_modules/.installed: ui/package-lock.json
+	npm ci --prefix ui --no-audit --no-fund
+	@touch $@
+tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund
+	@touch $@
+tests/fhir/node_modules/.installed: tests/fhir/package-lock.json
+	npm ci --prefix tests/fhir --no-audit --no-fund
+	@touch $@
+node-deps: deps ui/node_modules/.installed tests/e2e/node_modules/.installed tests/fhir/node_modules/.installed
 
-test: deps
+# The app embeds ui/dist at compile time, so the UI is built first.
+ui: deps ui/node_modules/.installed
+	npm --prefix ui run build
+
+app: ui
+	cargo build -p companion-app
+
+cli: deps
+	cargo build -p companion-cli
+
+tauri-driver: deps
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+
+run: app
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo "No display found: starting the app in a virtual X server (Xvfb)."; \
+		xvfb-run -a $(APP); \
+	else \
+		$(APP); \
+	fi
+
+test: test-rust test-ui test-fhir test-e2e
+
+test-rust: ui
 	cargo test --workspace
+
+test-ui: node-deps
+	npm --prefix ui test
+	npm --prefix ui run check
+
+test-fhir: cli node-deps
+	cd tests/fhir && COMPANION_CLI=$(CLI) $(NODE_FHIR) --test
+
+test-e2e: app tauri-driver node-deps
+	cd tests/e2e && COMPANION_APP=$(APP) xvfb-run -a node --test --test-reporter=spec app.test.mjs
+
+bench: deps
+	cargo bench -p companion-core --bench store
+
+clean:
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/e2e/artifacts
