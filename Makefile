@@ -78,7 +78,7 @@ test-e2e: app tauri-driver node-deps
 	cd tests/e2e && COMPANION_APP=$(APP) xvfb-run -a node --test --test-reporter=spec app.test.mjs
 
 bench: deps
-	cargo bench -p companion-core --bench store
+	cargo bench -p companion-core --features bench-plain --bench store
 
 clean:
 	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/e2e/artifacts

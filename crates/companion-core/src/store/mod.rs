@@ -115,6 +115,12 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
         }
         Err(e) => return Err(e.into()),
     }
+    durable(&conn)?;
+    Ok(conn)
+}
+
+/// The settings every diary connection runs with: WAL, and a commit is on disk when it returns.
+fn durable(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -123,7 +129,35 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;",
     )?;
-    Ok(conn)
+    Ok(())
+}
+
+/// A diary on plain, unencrypted SQLite with the same schema, settings and code paths, so the
+/// benchmark can state the cost of encryption as a ratio. Only built with the `bench-plain`
+/// feature, which nothing but `cargo bench` turns on.
+#[cfg(feature = "bench-plain")]
+#[doc(hidden)]
+pub fn plain_for_benchmark(dir: &Path, clock: SharedClock) -> Result<Store> {
+    let mut conn = Connection::open(dir.join("plain.db"))?;
+    durable(&conn)?;
+    schema::migrate(&mut conn)?;
+    let (store_id, device_id, patient_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let now = clock.now();
+    conn.execute(
+        "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, 'patient', 'Bench', NULL, ?2)",
+        (patient_id.to_string(), ts(now)),
+    )?;
+    let me = entries::person(&conn, patient_id)?.ok_or(Error::Internal("bench person"))?;
+    Ok(Store {
+        conn,
+        dir: dir.to_owned(),
+        clock,
+        data_key: SecretKey::random()?,
+        keys: KeyFile::new(store_id),
+        slot_id: Uuid::new_v4(),
+        device_id,
+        me,
+    })
 }
 
 impl Store {
