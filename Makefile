@@ -12,7 +12,7 @@ CLI := $(CARGO_TARGET_DIR)/debug/companion
 # Node 20 has WebSocket only behind a flag; the FHIR validator's library expects it.
 NODE_FHIR := node --experimental-websocket
 
-.PHONY: all deps node-deps ui app cli tauri-driver run test test-rust test-ui test-fhir test-e2e bench clean
+.PHONY: all deps node-deps ui app cli tauri-driver run test check-layers test-rust test-ui test-fhir test-e2e bench clean
 all: app cli
 
 deps:
@@ -64,7 +64,12 @@ run: app
 
 test: test-rust test-ui test-fhir test-e2e
 
-test-rust: ui
+# The core and the CLI never depend on Tauri or a web view, not even indirectly.
+check-layers: deps
+	@if cargo tree -p companion-core -p companion-cli -e normal --prefix none | grep -E '^(tauri|wry|webkit2gtk)[ -]'; then \
+		echo "companion-core or companion-cli depends on Tauri"; exit 1; fi
+
+test-rust: ui check-layers
 	cargo test --workspace
 
 test-ui: node-deps
