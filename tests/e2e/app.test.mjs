@@ -136,6 +136,42 @@ describe('Companion in its real window', () => {
     assert.equal((await s.findAll('//article')).length, 2);
   });
 
+  it('records a check-in, corrects an entry and withdraws another, keeping both', async () => {
+    await nav('Home');
+    await (await s.find(button('How do you feel today?'))).click();
+    await s.find(heading('How do you feel today?'));
+    await scan('check-in form');
+    await (await s.find(tile('7', '//fieldset[.//legend[normalize-space()="Overall wellbeing"]]'))).click();
+    await (await s.find(button('Save'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+
+    await nav('Timeline');
+    const pain = '//article[.//p[contains(normalize-space(), "Pain: 6 of 10")]]';
+    await (await s.find(`${pain}//button[normalize-space()="Correct"]`)).click();
+    await s.find(heading('Log a symptom'));
+    await (await s.find(tile('7', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
+    await (await s.find(button('Save'))).click();
+    await s.find(heading('Timeline'));
+    const corrected = await s.find('//article[.//p[contains(normalize-space(), "Pain: 7 of 10")]]');
+    assert.match(await corrected.text(), /Corrected/);
+
+    const temp = '//article[.//p[contains(normalize-space(), "38.4 °C")]]';
+    await (await s.find(`${temp}//button[normalize-space()="Withdraw"]`)).click();
+    await scan('withdraw confirmation');
+    await (await s.find(button('Yes, withdraw it'))).click();
+    const withdrawn = await s.find(`//article[contains(@class, "withdrawn")][.//p[contains(normalize-space(), "38.4 °C")]]`);
+    assert.match(await withdrawn.text(), /Entered in error/);
+    assert.equal((await s.findAll('//article')).length, 3, 'withdrawn and corrected entries are kept');
+
+    const filter = await (await s.find(label('Show'))).attribute('for');
+    await s.execute(
+      `const el = document.getElementById(arguments[0]); el.value = 'checkin'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [filter],
+    );
+    await s.waitFor('return document.querySelectorAll("article").length === 1', [], { what: 'only the check-in' });
+    await s.find('//article[.//p[contains(normalize-space(), "Wellbeing 7 of 10")]]');
+  });
+
   it('adds a question for the next visit', async () => {
     await nav('Questions');
     await s.find(heading('Questions for the next visit'));
@@ -152,6 +188,10 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Lock now'))).click();
     await s.find(heading('Unlock your diary'));
     await scan('unlock');
+    await (await s.find(button('Forgot your passphrase?'))).click();
+    await s.find(heading('Use your recovery code'));
+    await scan('recover');
+    await (await s.find(button('Back to unlock'))).click();
     await fill('Passphrase', 'not my passphrase');
     await (await s.find(button('Unlock'))).click();
     const error = await s.find('[role="alert"]:not([hidden])', { timeout: 20_000 });
@@ -179,7 +219,7 @@ describe('Companion in its real window', () => {
     await s.find(button('Registrer et symptom'));
     await scan('home (nb)');
     await nav('Tidslinje');
-    await s.find('//article[.//p[contains(normalize-space(), "Smerte: 6 av 10")]]');
+    await s.find('//article[.//p[contains(normalize-space(), "Smerte: 7 av 10")]]');
     await s.find('//article[.//p[contains(normalize-space(), "38,4 °C")]]');
     await scan('timeline (nb)');
   });
