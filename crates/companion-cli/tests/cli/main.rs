@@ -7,6 +7,16 @@ use std::process::{Command, Output};
 
 const PASS: &str = "correct horse battery";
 
+/// The binary on `dir`, with no secrets from the environment except those a test sets.
+fn companion(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_companion"));
+    c.arg("--data-dir").arg(dir);
+    for var in ["COMPANION_PASSPHRASE", "COMPANION_NEW_PASSPHRASE", "COMPANION_RECOVERY_CODE"] {
+        c.env_remove(var);
+    }
+    c
+}
+
 struct Diary {
     dir: tempfile::TempDir,
 }
@@ -20,9 +30,8 @@ impl Diary {
     }
 
     fn cmd(&self, pass: &str) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_companion"));
-        c.arg("--data-dir").arg(self.dir.path()).env("COMPANION_PASSPHRASE", pass);
-        c.env_remove("COMPANION_NEW_PASSPHRASE").env_remove("COMPANION_RECOVERY_CODE");
+        let mut c = companion(self.dir.path());
+        c.env("COMPANION_PASSPHRASE", pass);
         c
     }
 
@@ -56,9 +65,7 @@ fn one_line_error(out: &Output) -> String {
 #[test]
 fn init_prints_the_recovery_code_once_and_refuses_a_second_init() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .arg("--data-dir")
-        .arg(dir.path())
+    let out = companion(dir.path())
         .args(["init", "--name", "Kari"])
         .env("COMPANION_PASSPHRASE", PASS)
         .output()
@@ -68,9 +75,7 @@ fn init_prints_the_recovery_code_once_and_refuses_a_second_init() {
     let code = text.lines().find(|l| l.len() == 29 && l.matches('-').count() == 5).expect("a recovery code");
     assert!(code.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()));
 
-    let again = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .arg("--data-dir")
-        .arg(dir.path())
+    let again = companion(dir.path())
         .args(["init", "--name", "Kari"])
         .env("COMPANION_PASSPHRASE", PASS)
         .output()
@@ -81,9 +86,7 @@ fn init_prints_the_recovery_code_once_and_refuses_a_second_init() {
 #[test]
 fn a_short_passphrase_is_refused_at_init_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .arg("--data-dir")
-        .arg(dir.path())
+    let out = companion(dir.path())
         .args(["init", "--name", "Kari"])
         .env("COMPANION_PASSPHRASE", "short")
         .output()
@@ -178,9 +181,7 @@ fn a_wrong_passphrase_fails_with_one_line_and_then_waits() {
 #[test]
 fn a_missing_diary_is_reported_and_not_created() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .arg("--data-dir")
-        .arg(dir.path())
+    let out = companion(dir.path())
         .args(["symptom", "add", "--symptom", "pain", "--severity", "3"])
         .env("COMPANION_PASSPHRASE", PASS)
         .output()
@@ -253,13 +254,7 @@ fn questions_can_be_edited_answered_and_the_visit_dated() {
 #[test]
 fn recovery_code_sets_a_new_passphrase_and_change_replaces_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_companion");
-    let base = || {
-        let mut c = Command::new(bin);
-        c.arg("--data-dir").arg(dir.path());
-        c.env_remove("COMPANION_NEW_PASSPHRASE").env_remove("COMPANION_RECOVERY_CODE");
-        c
-    };
+    let base = || companion(dir.path());
     let init = base().args(["init", "--name", "Kari"]).env("COMPANION_PASSPHRASE", PASS).output().unwrap();
     assert_ok(&init);
     let text = String::from_utf8(init.stdout).unwrap();
@@ -294,11 +289,8 @@ fn recovery_code_sets_a_new_passphrase_and_change_replaces_the_old_one() {
 #[test]
 fn without_a_passphrase_and_no_terminal_it_says_what_to_set() {
     let d = Diary::new();
-    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .arg("--data-dir")
-        .arg(d.path())
+    let out = companion(d.path())
         .arg("list")
-        .env_remove("COMPANION_PASSPHRASE")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
