@@ -42,11 +42,13 @@ pub enum SymptomCode {
     SleepProblems,
     NumbnessTingling,
     SkinChanges,
+    ChestPain,
+    Bleeding,
     Other,
 }
 
 impl SymptomCode {
-    pub const ALL: [SymptomCode; 14] = [
+    pub const ALL: [SymptomCode; 16] = [
         SymptomCode::Pain,
         SymptomCode::Tiredness,
         SymptomCode::Nausea,
@@ -60,6 +62,8 @@ impl SymptomCode {
         SymptomCode::SleepProblems,
         SymptomCode::NumbnessTingling,
         SymptomCode::SkinChanges,
+        SymptomCode::ChestPain,
+        SymptomCode::Bleeding,
         SymptomCode::Other,
     ];
 
@@ -79,6 +83,8 @@ impl SymptomCode {
             SymptomCode::SleepProblems => "sleep-problems",
             SymptomCode::NumbnessTingling => "numbness-tingling",
             SymptomCode::SkinChanges => "skin-changes",
+            SymptomCode::ChestPain => "chest-pain",
+            SymptomCode::Bleeding => "bleeding",
             SymptomCode::Other => "other",
         }
     }
@@ -99,7 +105,23 @@ impl SymptomCode {
             SymptomCode::SleepProblems => "Sleep problems",
             SymptomCode::NumbnessTingling => "Numbness or tingling",
             SymptomCode::SkinChanges => "Skin changes",
+            SymptomCode::ChestPain => "Chest pain",
+            SymptomCode::Bleeding => "Bleeding, new bruises or tiny red spots",
             SymptomCode::Other => "Other",
+        }
+    }
+
+    /// The yes/no details a person can add to this symptom, which safety rules may look at
+    /// (the "call now" list on chemotherapy patient cards).
+    pub fn flags(self) -> &'static [&'static str] {
+        match self {
+            SymptomCode::Vomiting => &["cannot-keep-fluids", "not-controlled"],
+            SymptomCode::Diarrhoea => &["blood", "over-24-hours"],
+            SymptomCode::ShortnessOfBreath => &["at-rest"],
+            SymptomCode::SoreMouth => &["cannot-eat-or-drink"],
+            SymptomCode::Pain => &["not-controlled"],
+            SymptomCode::Bleeding => &["heavy"],
+            _ => &[],
         }
     }
 
@@ -135,11 +157,13 @@ pub enum EntryKind {
     Temperature,
     Checkin,
     Question,
+    /// A completed validated instrument (PHQ-9, GAD-7, ESAS-r, ...).
+    Assessment,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 4] =
-        [EntryKind::Symptom, EntryKind::Temperature, EntryKind::Checkin, EntryKind::Question];
+    pub const ALL: [EntryKind; 5] =
+        [EntryKind::Symptom, EntryKind::Temperature, EntryKind::Checkin, EntryKind::Question, EntryKind::Assessment];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -147,6 +171,7 @@ impl EntryKind {
             EntryKind::Temperature => "temperature",
             EntryKind::Checkin => "checkin",
             EntryKind::Question => "question",
+            EntryKind::Assessment => "assessment",
         }
     }
 
@@ -257,11 +282,17 @@ pub enum EntryData {
         severity: u8,
         #[serde(default)]
         note: Option<String>,
+        /// Details from [`SymptomCode::flags`], e.g. `blood` for diarrhoea.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        flags: Vec<String>,
     },
     Temperature {
         celsius: f64,
         #[serde(default)]
         note: Option<String>,
+        /// "I feel unwell", which makes a low temperature a reason to call.
+        #[serde(default)]
+        feels_unwell: bool,
     },
     Checkin {
         wellbeing: u8,
@@ -274,6 +305,16 @@ pub enum EntryData {
         #[serde(default)]
         answer: Option<String>,
     },
+    Assessment {
+        /// The instrument's id (`phq9`, `esas-r`, ...).
+        instrument: String,
+        scoring: crate::instruments::Scoring,
+        /// The Questionnaire answered, pinned: `url|version`.
+        questionnaire: String,
+        answers: Vec<crate::instruments::ItemAnswer>,
+        /// The score as computed when it was saved.
+        score: crate::instruments::Score,
+    },
 }
 
 impl EntryData {
@@ -283,6 +324,7 @@ impl EntryData {
             EntryData::Temperature { .. } => EntryKind::Temperature,
             EntryData::Checkin { .. } => EntryKind::Checkin,
             EntryData::Question { .. } => EntryKind::Question,
+            EntryData::Assessment { .. } => EntryKind::Assessment,
         }
     }
 }
@@ -328,6 +370,9 @@ pub struct NewSymptom {
     /// RFC 3339; none means now.
     #[serde(default)]
     pub occurred_at: Option<String>,
+    /// Details from [`SymptomCode::flags`].
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -337,6 +382,8 @@ pub struct NewTemperature {
     pub note: Option<String>,
     #[serde(default)]
     pub occurred_at: Option<String>,
+    #[serde(default)]
+    pub feels_unwell: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -387,7 +434,17 @@ impl NewEntry {
                 let severity = rating("severity", s.severity)?;
                 let note = optional_text("note", s.note.as_deref(), MAX_NOTE)?;
                 let at = occurred_at(s.occurred_at.as_deref(), now)?;
-                Ok((EntryData::Symptom { symptom, other_name, severity, note }, at))
+                let mut flags: Vec<String> = Vec::new();
+                for flag in &s.flags {
+                    let flag = flag.trim();
+                    if !symptom.flags().contains(&flag) {
+                        return Err(Invalid::new("flags", Problem::Unknown));
+                    }
+                    if !flags.iter().any(|f| f == flag) {
+                        flags.push(flag.to_owned());
+                    }
+                }
+                Ok((EntryData::Symptom { symptom, other_name, severity, note, flags }, at))
             }
             NewEntry::Temperature(t) => {
                 if !t.celsius.is_finite() || t.celsius < MIN_CELSIUS || t.celsius > MAX_CELSIUS {
@@ -398,7 +455,7 @@ impl NewEntry {
                 }
                 let note = optional_text("note", t.note.as_deref(), MAX_NOTE)?;
                 let at = occurred_at(t.occurred_at.as_deref(), now)?;
-                Ok((EntryData::Temperature { celsius: t.celsius, note }, at))
+                Ok((EntryData::Temperature { celsius: t.celsius, note, feels_unwell: t.feels_unwell }, at))
             }
             NewEntry::Checkin(c) => {
                 let wellbeing = rating("wellbeing", c.wellbeing)?;
@@ -527,14 +584,29 @@ mod tests {
     }
 
     #[test]
+    fn symptom_flags_must_belong_to_the_symptom() {
+        let with = |code: &str, flags: &[&str]| {
+            NewEntry::Symptom(NewSymptom {
+                symptom: code.into(),
+                severity: 3,
+                flags: flags.iter().map(|f| f.to_string()).collect(),
+                ..Default::default()
+            })
+        };
+        let (data, _) = with("diarrhoea", &["blood", "blood", "over-24-hours"]).validate(now()).unwrap();
+        assert!(matches!(data, EntryData::Symptom { ref flags, .. } if flags == &["blood", "over-24-hours"]));
+        assert_eq!(field_of(with("pain", &["blood"])), ("flags", Problem::Unknown));
+    }
+
+    #[test]
     fn notes_have_a_sane_length() {
         let long = "x".repeat(MAX_NOTE + 1);
-        let e = NewEntry::Temperature(NewTemperature { celsius: 37.0, note: Some(long), occurred_at: None });
+        let e = NewEntry::Temperature(NewTemperature { celsius: 37.0, note: Some(long), ..Default::default() });
         assert_eq!(field_of(e), ("note", Problem::TooLong { max: MAX_NOTE }));
         let ok = NewEntry::Temperature(NewTemperature {
             celsius: 37.0,
             note: Some("æøå".repeat(MAX_NOTE / 3)),
-            occurred_at: None,
+            ..Default::default()
         });
         assert!(ok.validate(now()).is_ok(), "length counts characters, not bytes");
     }
@@ -581,7 +653,7 @@ mod tests {
             author: author.clone(),
             updated_by: author,
             device: Uuid::nil(),
-            data: EntryData::Symptom { symptom: SymptomCode::Pain, other_name: None, severity: 6, note: None },
+            data: EntryData::Symptom { symptom: SymptomCode::Pain, other_name: None, severity: 6, note: None, flags: vec![] },
         };
         let v = serde_json::to_value(&e).unwrap();
         for key in ["id", "kind", "author", "occurred_at", "status", "symptom", "severity"] {

@@ -32,6 +32,8 @@ pub enum Problem {
     Mismatch,
     /// The same as the current value, or otherwise not allowed here.
     NotAllowed,
+    /// A list with the wrong number of values (e.g. answers to an instrument).
+    WrongCount { expected: usize },
 }
 
 /// Bad input: which field, and what is wrong with it.
@@ -63,6 +65,7 @@ impl fmt::Display for Invalid {
             Problem::BadFormat => write!(f, "{field} is not in a format that can be read"),
             Problem::Mismatch => write!(f, "{field} does not match"),
             Problem::NotAllowed => write!(f, "{field} cannot be changed like this"),
+            Problem::WrongCount { expected } => write!(f, "{field} must have exactly {expected} values"),
         }
     }
 }
@@ -99,6 +102,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// A Questionnaire outside the subset Companion renders; the text names the element.
+    #[error("{0}")]
+    Unsupported(#[from] crate::instruments::Unsupported),
 }
 
 impl Error {
@@ -119,6 +125,7 @@ impl Error {
             Error::Locked => ErrorCode::Locked,
             Error::NotFound => ErrorCode::NotFound,
             Error::Withdrawn => ErrorCode::Withdrawn,
+            Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Db(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -139,6 +146,7 @@ pub enum ErrorCode {
     Locked,
     NotFound,
     Withdrawn,
+    Unsupported,
     Internal,
 }
 

@@ -6,6 +6,7 @@
 //! exported with status `entered-in-error`, as FHIR expects, never left out.
 
 use crate::domain::{Author, Entry, EntryData, QuestionState, RecordStatus, Role};
+use crate::instruments::{AnswerValue, ItemAnswer, Scoring};
 use crate::error::Result;
 use crate::store::{Store, TimelineFilter};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -80,7 +81,7 @@ pub fn person(author: &Author, patient: &Author) -> Value {
 pub fn resource(entry: &Entry, patient: &Author) -> Value {
     let subject = json!({ "reference": urn(patient.id) });
     let mut r = match &entry.data {
-        EntryData::Symptom { symptom, other_name, severity, note } => {
+        EntryData::Symptom { symptom, other_name, severity, note, .. } => {
             let text = other_name.clone().unwrap_or_else(|| symptom.display().to_owned());
             let mut o = observation(entry, "survey", "Survey", &subject);
             o["code"] = json!({
@@ -90,7 +91,7 @@ pub fn resource(entry: &Entry, patient: &Author) -> Value {
             o["valueInteger"] = json!(severity);
             with_note(o, note)
         }
-        EntryData::Temperature { celsius, note } => {
+        EntryData::Temperature { celsius, note, .. } => {
             let mut o = observation(entry, "vital-signs", "Vital Signs", &subject);
             o["meta"]["profile"] = json!([BODY_TEMPERATURE_PROFILE]);
             o["code"] = json!({
@@ -124,6 +125,21 @@ pub fn resource(entry: &Entry, patient: &Author) -> Value {
                 c["sent"] = json!(instant(entry.recorded_at));
             }
             with_note(c, answer)
+        }
+        EntryData::Assessment { questionnaire, answers, .. } => {
+            json!({
+                "resourceType": "QuestionnaireResponse",
+                "id": entry.id.to_string(),
+                "meta": meta(entry),
+                "identifier": { "system": URI_SYSTEM, "value": urn(entry.id) },
+                "questionnaire": questionnaire,
+                "status": if entry.status == RecordStatus::EnteredInError { "entered-in-error" } else { "completed" },
+                "subject": subject,
+                "authored": instant(entry.occurred_at),
+                "author": reference(&entry.author),
+                "source": reference(&entry.author),
+                "item": response_items(instrument_of(entry), answers),
+            })
         }
     };
     if r.get("note").is_some_and(Value::is_null) {
@@ -168,6 +184,109 @@ fn communication_status(status: RecordStatus, state: QuestionState, answered: bo
     }
 }
 
+fn instrument_of(entry: &Entry) -> Option<&'static crate::instruments::Instrument> {
+    match &entry.data {
+        EntryData::Assessment { instrument, .. } => crate::instruments::get(instrument).ok(),
+        _ => None,
+    }
+}
+
+fn answer_value(v: &AnswerValue) -> Value {
+    match v {
+        AnswerValue::Coding { system, code, display } => {
+            let mut c = json!({ "code": code });
+            if let Some(s) = system {
+                c["system"] = json!(s);
+            }
+            if let Some(d) = display {
+                c["display"] = json!(d);
+            }
+            json!({ "valueCoding": c })
+        }
+        AnswerValue::Integer { value } => json!({ "valueInteger": value }),
+        AnswerValue::Boolean { value } => json!({ "valueBoolean": value }),
+        AnswerValue::String { value } => json!({ "valueString": value }),
+    }
+}
+
+/// The response's items, nested as the Questionnaire's groups are (QuestionnaireResponse rules).
+fn response_items(instrument: Option<&crate::instruments::Instrument>, answers: &[ItemAnswer]) -> Value {
+    fn walk(items: &[crate::instruments::questionnaire::Item], answers: &[ItemAnswer]) -> Vec<Value> {
+        let mut out = Vec::new();
+        for item in items {
+            let mut v = json!({ "linkId": item.link_id });
+            if let Some(t) = &item.text {
+                v["text"] = json!(t);
+            }
+            if item.item_type == crate::instruments::ItemType::Group {
+                let children = walk(&item.items, answers);
+                if children.is_empty() {
+                    continue;
+                }
+                v["item"] = json!(children);
+            } else if let Some(a) = answers.iter().find(|a| a.link_id == item.link_id) {
+                v["answer"] = json!([answer_value(&a.value)]);
+            } else {
+                continue;
+            }
+            out.push(v);
+        }
+        out
+    }
+    match instrument {
+        Some(i) => json!(walk(&i.questionnaire.items, answers)),
+        // An instrument this build does not know: flat, still every answer.
+        None => json!(answers.iter().map(|a| json!({ "linkId": a.link_id, "answer": [answer_value(&a.value)] })).collect::<Vec<_>>()),
+    }
+}
+
+/// The score of a completed check-in as an `Observation` derived from its response, with the
+/// LOINC total codes where they exist (PHQ-9 44261-6, GAD-7 70274-6, PHQ-2 55758-7) and our
+/// own codes otherwise. Its id is derived from the response's, so it is stable across exports.
+pub fn score_observation(entry: &Entry, patient: &Author) -> Option<Value> {
+    let EntryData::Assessment { instrument, scoring, score, .. } = &entry.data else { return None };
+    let own = format!("{CANONICAL_BASE}/CodeSystem/score");
+    let (system, code, display) = match scoring {
+        Scoring::Phq9 => (LOINC.to_owned(), "44261-6".to_owned(), "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
+        Scoring::Gad7 => (LOINC.to_owned(), "70274-6".to_owned(), "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"),
+        Scoring::Phq2 => (LOINC.to_owned(), "55758-7".to_owned(), "Patient Health Questionnaire 2 item (PHQ-2) total score [Reported]"),
+        Scoring::Gad2 => (own.clone(), "gad2-total".to_owned(), "GAD-2 total score"),
+        Scoring::EsasR => (own.clone(), "esas-r-total".to_owned(), "ESAS-r total symptom distress score"),
+    };
+    if score.total.is_none() && *scoring != Scoring::EsasR {
+        return None;
+    }
+    let mut o = observation(entry, "survey", "Survey", &json!({ "reference": urn(patient.id) }));
+    o["id"] = json!(score_id(entry.id).to_string());
+    o["identifier"] = identifier(score_id(entry.id));
+    o["code"] = json!({ "coding": [{ "system": system, "code": code, "display": display }], "text": format!("{instrument} score") });
+    o["derivedFrom"] = json!([{ "reference": urn(entry.id) }]);
+    if let Some(t) = score.total {
+        o["valueInteger"] = json!(t);
+    }
+    if let Some(b) = &score.band {
+        o["interpretation"] = json!([{ "text": b }]);
+    }
+    if *scoring == Scoring::EsasR {
+        let components: Vec<Value> = score
+            .items
+            .iter()
+            .filter_map(|i| {
+                let v = i.value?;
+                Some(json!({ "code": { "coding": [{ "system": own, "code": i.link_id }], "text": i.link_id }, "valueInteger": v }))
+            })
+            .collect();
+        if !components.is_empty() {
+            o["component"] = json!(components);
+        }
+    }
+    Some(o)
+}
+
+fn score_id(response: Uuid) -> Uuid {
+    Uuid::from_u128(response.as_u128() ^ 0x5c07e)
+}
+
 /// The whole diary as a FHIR `Bundle` of type `collection`.
 pub fn export_bundle(store: &Store) -> Result<Value> {
     let patient = store.patient()?;
@@ -184,7 +303,12 @@ pub fn export_bundle(store: &Store) -> Result<Value> {
         .iter()
         .map(|p| json!({ "fullUrl": urn(p.id), "resource": person(p, &patient) }))
         .collect();
-    out.extend(entries.iter().map(|e| json!({ "fullUrl": urn(e.id), "resource": resource(e, &patient) })));
+    for e in &entries {
+        out.push(json!({ "fullUrl": urn(e.id), "resource": resource(e, &patient) }));
+        if let Some(score) = score_observation(e, &patient) {
+            out.push(json!({ "fullUrl": urn(score_id(e.id)), "resource": score }));
+        }
+    }
     Ok(json!({
         "resourceType": "Bundle",
         "id": Uuid::new_v4().to_string(),

@@ -10,9 +10,11 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod fhir;
+pub mod instruments;
 pub mod keyfile;
 pub mod paths;
 pub mod prefs;
+pub mod rules;
 pub mod session;
 pub mod store;
 

@@ -6,6 +6,8 @@ use crate::domain::{
     self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, MAX_ANSWER,
 };
 use crate::error::{Error, Invalid, Problem, Result};
+use crate::instruments::{self, ItemAnswer};
+use super::care::Saved;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
@@ -86,10 +88,38 @@ fn data_json(data: &EntryData) -> Result<String> {
 impl Store {
     /// Saves a new record, written by whoever unlocked the store, on this device.
     pub fn add(&mut self, input: &NewEntry) -> Result<Entry> {
+        self.save(input).map(|s| s.entry)
+    }
+
+    /// Saves a new record and any safety advice it raises, in one transaction.
+    pub fn save(&mut self, input: &NewEntry) -> Result<Saved> {
         let now = self.now();
         let (data, at) = input.validate(now)?;
+        self.insert_new(data, at, now)
+    }
+
+    /// Saves a completed check-in with a validated instrument: the answers are checked against
+    /// the Questionnaire, scored by the published rules, and stored with the score and advice.
+    pub fn add_assessment(&mut self, instrument: &str, answers: &[ItemAnswer], occurred_at: Option<&str>) -> Result<Saved> {
+        let now = self.now();
+        let instrument = instruments::get(instrument)?;
+        let answers = instrument.check(answers)?;
+        let at = domain::occurred_at(occurred_at, now)?;
+        let data = EntryData::Assessment {
+            instrument: instrument.id.to_owned(),
+            scoring: instrument.scoring,
+            questionnaire: instrument.questionnaire.canonical(),
+            score: instrument.score(&answers),
+            answers,
+        };
+        self.insert_new(data, at, now)
+    }
+
+    fn insert_new(&mut self, data: EntryData, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Saved> {
         let id = Uuid::new_v4();
-        let tx = self.conn.transaction()?;
+        // Unchecked only in name: nothing else uses the connection while this transaction runs,
+        // and it lets the advice rules read settings through `&self` inside it.
+        let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO entries (id, kind, author_id, device_id, recorded_at, current_version)
              VALUES (?1, ?2, ?3, ?4, ?5, 1)",
@@ -103,9 +133,10 @@ impl Store {
                 [id.to_string()],
             )?;
         }
+        let advice = self.raise_advice(&tx, id, 1, &data, now)?;
         tx.commit()?;
-        tracing::info!(kind = data.kind().as_str(), "entry saved");
-        self.entry(id)
+        tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
+        Ok(Saved { entry: self.entry(id)?, advice })
     }
 
     /// One record, as it stands now.
@@ -151,16 +182,20 @@ impl Store {
 
     /// Corrects a record: the new content becomes a new version marked `amended`. Correcting to
     /// the same content changes nothing. A question's text is corrected with [`Store::edit_question`].
-    pub fn correct(&mut self, id: Uuid, input: &NewEntry) -> Result<Entry> {
+    pub fn correct(&mut self, id: Uuid, input: &NewEntry) -> Result<Saved> {
         let current = self.entry(id)?;
         if input.kind() != current.kind() {
             return Err(Invalid::new("kind", Problem::NotAllowed).into());
         }
         if let NewEntry::Question(q) = input {
-            return self.edit_question(id, &q.text);
+            return Ok(Saved { entry: self.edit_question(id, &q.text)?, advice: Vec::new() });
         }
         let (data, at) = input.validate(self.now())?;
-        self.new_version(current, RecordStatus::Amended, at, data)
+        let before = self.advice_for(id)?.len();
+        let entry = self.new_version(current, RecordStatus::Amended, at, data)?;
+        // Advice the correction raised (none if nothing changed).
+        let advice = self.advice_for(id)?.into_iter().skip(before).collect();
+        Ok(Saved { entry, advice })
     }
 
     /// Withdraws a record: a new version with status `entered-in-error`. Nothing is erased.
@@ -270,12 +305,15 @@ impl Store {
         }
         let now = self.now();
         let version = current.version + 1;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.unchecked_transaction()?;
         insert_version(&tx, current.id, version, status, at, now, self.me.id, self.device_id, &data)?;
         tx.execute(
             "UPDATE entries SET current_version = ?2 WHERE id = ?1",
             params![current.id.to_string(), version],
         )?;
+        if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
+            self.raise_advice(&tx, current.id, version, &data, now)?;
+        }
         tx.commit()?;
         tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
         self.entry(current.id)

@@ -5,6 +5,7 @@
 //! [`crate::keyfile`]). A store that will not open is reported and left exactly as it is: no path
 //! here ever deletes or recreates a database that exists.
 
+mod care;
 mod entries;
 pub mod schema;
 
@@ -22,6 +23,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+pub use care::{Advice, Contact, Saved, Schedule};
 pub use entries::TimelineFilter;
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.
@@ -37,6 +39,7 @@ pub struct Store {
     slot_id: Uuid,
     device_id: Uuid,
     me: Author,
+    rules: crate::rules::Ruleset,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +160,7 @@ pub fn plain_for_benchmark(dir: &Path, clock: SharedClock) -> Result<Store> {
         slot_id: Uuid::new_v4(),
         device_id,
         me,
+        rules: crate::rules::Ruleset::default_rules(),
     })
 }
 
@@ -288,7 +292,8 @@ impl Store {
         let person = keys.slots[slot].person;
         let me = entries::person(&conn, person)?.ok_or(Error::Damaged("the person of this key slot is missing"))?;
         let slot_id = keys.slots[slot].id;
-        Ok(Store { conn, dir: dir.to_owned(), clock, data_key, keys, slot_id, device_id, me })
+        let rules = crate::rules::Ruleset::default_rules();
+        Ok(Store { conn, dir: dir.to_owned(), clock, data_key, keys, slot_id, device_id, me, rules })
     }
 
     /// Changes the passphrase of whoever unlocked the store. Only their key slot is rewrapped; the

@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 
 /// Migration N is `MIGRATIONS[N - 1]`.
-pub const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_diary.sql")];
+pub const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_diary.sql"), include_str!("migrations/0002_checkins.sql")];
 
 /// The version this build writes.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
@@ -27,10 +28,23 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
         return Err(Error::TooNew);
     }
     for next in (current + 1)..=target.min(LATEST) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(MIGRATIONS[(next - 1) as usize])?;
-        tx.pragma_update(None, "user_version", next)?;
-        tx.commit()?;
+        // A step may rebuild a table; SQLite's procedure for that is foreign keys off (which only
+        // works outside a transaction), the change, a foreign-key check, commit, keys back on.
+        let keys_on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+        conn.pragma_update(None, "foreign_keys", false)?;
+        let step = (|| -> Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(MIGRATIONS[(next - 1) as usize])?;
+            let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if broken > 0 {
+                return Err(Error::Damaged("a schema migration would break references"));
+            }
+            tx.pragma_update(None, "user_version", next)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        conn.pragma_update(None, "foreign_keys", keys_on)?;
+        step?;
         tracing::info!(version = next, "schema migrated");
     }
     Ok(())

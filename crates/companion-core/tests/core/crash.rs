@@ -34,7 +34,7 @@ fn writer() {
     for i in 0.. {
         // Every fifth action corrects the previous entry: a second kind of transaction.
         let entry = match last {
-            Some(id) if i % 5 == 0 => store.correct(id, &symptom(i)).unwrap(),
+            Some(id) if i % 5 == 0 => store.correct(id, &symptom(i)).unwrap().entry,
             _ => store.add(&symptom(i)).unwrap(),
         };
         last = Some(entry.id);

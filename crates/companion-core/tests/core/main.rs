@@ -4,3 +4,4 @@ mod store;
 mod crash;
 mod migrations;
 mod stderr;
+mod advice;

@@ -12,12 +12,18 @@ const PASS: &str = "correct horse battery";
 const STORE_ID: &str = "11111111-1111-4111-8111-111111111111";
 const PATIENT_ID: &str = "33333333-3333-4333-8333-333333333333";
 
-/// A diary as schema `version` wrote it, with its data; one fixture per released schema.
+/// What each schema added to the diary; a diary at version N holds fixtures 1..=N.
 fn fixture(version: u32) -> &'static str {
     match version {
         1 => include_str!("fixtures/schema-1.sql"),
+        2 => include_str!("fixtures/schema-2.sql"),
         v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
     }
+}
+
+/// Records in a diary written at `version`.
+fn records(version: u32) -> usize {
+    if version >= 2 { 5 } else { 4 }
 }
 
 /// Writes an old diary into `dir`: the database at `version` with its fixture, and a key file
@@ -27,7 +33,9 @@ fn old_diary(dir: &Path, version: u32) {
     let mut conn = open_encrypted(&dir.join("companion.db"), &key, true).unwrap();
     schema::migrate_to(&mut conn, version).unwrap();
     assert_eq!(schema::version(&conn).unwrap(), version);
-    conn.execute_batch(&format!("BEGIN; {} COMMIT;", fixture(version))).unwrap();
+    for v in 1..=version {
+        conn.execute_batch(&format!("BEGIN; {} COMMIT;", fixture(v))).unwrap();
+    }
     drop(conn);
     let store_id = Uuid::parse_str(STORE_ID).unwrap();
     let mut keys = KeyFile::new(store_id);
@@ -45,7 +53,7 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
         assert!(store.integrity_problems().unwrap().is_empty(), "schema {version}");
 
         let all = store.timeline(TimelineFilter::default()).unwrap();
-        assert_eq!(all.len(), 4, "schema {version}");
+        assert_eq!(all.len(), records(version), "schema {version}");
         let pain = all.iter().find(|e| matches!(e.data, EntryData::Symptom { .. })).unwrap();
         assert_eq!((pain.version, pain.status), (2, RecordStatus::Amended));
         assert!(matches!(pain.data, EntryData::Symptom { severity: 6, .. }));
@@ -61,9 +69,17 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
         store
             .add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "New one".into() }))
             .unwrap();
+        let temp = temp.clone();
         store.lock();
         let store = Store::open(dir.path(), PASS, clock::system()).unwrap();
-        assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), 5);
+        assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), records(version) + 1);
+        if version >= 2 {
+            let advice = store.advice_for(temp.id).unwrap();
+            assert_eq!((advice[0].rule.as_str(), advice[0].level), ("fever", companion_core::rules::Level::CallNow));
+            assert_eq!(store.schedules().unwrap()[0].instrument, "esas-r");
+            let phq2 = store.assessments("phq2").unwrap();
+            assert!(matches!(&phq2[0].data, EntryData::Assessment { score, .. } if score.positive == Some(true)));
+        }
     }
 }
 

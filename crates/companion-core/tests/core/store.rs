@@ -65,7 +65,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
         (symptom("pain", 11, ""), "severity"),
         (NewEntry::Temperature(NewTemperature { celsius: 45.5, ..Default::default() }), "celsius"),
         (
-            NewEntry::Temperature(NewTemperature { celsius: 37.0, occurred_at: Some("2999-01-01T00:00:00Z".into()), note: None }),
+            NewEntry::Temperature(NewTemperature { celsius: 37.0, occurred_at: Some("2999-01-01T00:00:00Z".into()), ..Default::default() }),
             "occurred_at",
         ),
         (NewEntry::Question(NewQuestion { text: "q".repeat(5000) }), "text"),
@@ -84,7 +84,7 @@ fn withdrawn_entries_are_kept_and_marked() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
     let e = store.add(&symptom("nausea", 4, "")).unwrap();
-    let fixed = store.correct(e.id, &symptom("nausea", 5, "")).unwrap();
+    let fixed = store.correct(e.id, &symptom("nausea", 5, "")).unwrap().entry;
     assert_eq!((fixed.version, fixed.status), (2, RecordStatus::Amended));
     let gone = store.withdraw(e.id).unwrap();
     assert_eq!(gone.status, RecordStatus::EnteredInError);
