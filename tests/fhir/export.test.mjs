@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
@@ -33,6 +33,10 @@ const [open, asked, answered, archived] = ['Can I travel?', 'Is the rash normal?
 run('question', 'mark', asked, '--state', 'asked');
 run('question', 'mark', answered, '--state', 'answered', '--answer', 'In March');
 run('question', 'mark', archived, '--state', 'archived');
+const phq9 = JSON.parse(run('checkin', 'add', '--instrument', 'phq9', '--answers', '1,0,2,1,0,0,1,0,1', '--json')).id;
+const esas = JSON.parse(run('checkin', 'add', '--instrument', 'esas-r', '--answers', '0,1,3,4,6,7,10,4,2', '--json')).id;
+const phq2 = JSON.parse(run('checkin', 'add', '--instrument', 'phq2', '--answers', '2,1', '--json')).id;
+const gad7 = JSON.parse(run('checkin', 'add', '--instrument', 'gad7', '--answers', '3,3,3,3,3,0,0', '--json')).id;
 const bundle = JSON.parse(run('export', '--format', 'fhir'));
 const resources = bundle.entry.map((e) => e.resource);
 
@@ -43,7 +47,9 @@ test('the Bundle and every resource in it are valid R4', () => {
   for (const r of resources) {
     assert.doesNotThrow(() => validateResource(r), `${r.resourceType}/${r.id}`);
   }
-  assert.equal(resources.filter((r) => r.resourceType === 'Observation').length, 5);
+  // 5 diary observations + 4 scores.
+  assert.equal(resources.filter((r) => r.resourceType === 'Observation').length, 9);
+  assert.equal(resources.filter((r) => r.resourceType === 'QuestionnaireResponse').length, 4);
   assert.equal(resources.filter((r) => r.resourceType === 'Communication').length, 4);
 });
 
@@ -71,11 +77,42 @@ test('codes come from the value sets their elements are bound to', () => {
   assert.equal(new Date(byId[pain].effectiveDateTime).toISOString(), '2026-01-05T07:00:00.000Z');
 });
 
+test('the shipped instruments are valid R4 Questionnaires', () => {
+  const folder = join(import.meta.dirname, '..', '..', 'assets', 'instruments');
+  const files = readdirSync(folder).filter((f) => f.endsWith('.json'));
+  assert.equal(files.length, 5);
+  for (const f of files) {
+    const q = JSON.parse(readFileSync(join(folder, f), 'utf8'));
+    assert.doesNotThrow(() => validateResource(q), f);
+  }
+});
+
 test('the validator is live: it refuses what R4 does not define', () => {
   const obs = resources.find((r) => r.resourceType === 'Observation');
   assert.throws(() => validateResource({ ...obs, severity: 6 }), /severity/i);
   assert.throws(() => validateResource({ ...obs, status: undefined }), /status/i);
   assert.throws(() => validateResource({ ...obs, valueQuantity: { value: 'hot' } }));
+});
+
+test('check-ins are QuestionnaireResponses pinned to their Questionnaire, with score Observations', () => {
+  const byId = Object.fromEntries(resources.map((r) => [r.id, r]));
+  const qr = byId[phq9];
+  assert.equal(qr.resourceType, 'QuestionnaireResponse');
+  assert.equal(qr.status, 'completed');
+  assert.equal(qr.questionnaire, 'https://fhir.companion-diary.no/Questionnaire/phq9|1.0.0');
+  const answered = qr.item[0].item;
+  assert.equal(answered.length, 9);
+  assert.deepEqual(answered[8].answer[0].valueCoding, { code: 'LA6569-3', system: 'http://loinc.org', display: 'Several days' });
+  const scores = resources.filter((r) => r.derivedFrom);
+  const scoreOf = (id) => scores.find((s) => s.derivedFrom[0].reference === `urn:uuid:${id}`);
+  const total = (id) => [scoreOf(id).code.coding[0].code, scoreOf(id).valueInteger];
+  assert.deepEqual(total(phq9), ['44261-6', 6]);
+  assert.deepEqual(total(gad7), ['70274-6', 15]);
+  assert.deepEqual(total(phq2), ['55758-7', 3]);
+  assert.deepEqual(total(esas), ['esas-r-total', 37]);
+  assert.equal(scoreOf(esas).component.length, 9);
+  assert.equal(scoreOf(phq9).interpretation[0].text, 'mild');
+  assert.equal(byId[esas].item[0].item.find((i) => i.linkId === 'esas-anxiety').answer[0].valueInteger, 4);
 });
 
 test('every reference resolves inside the Bundle', () => {

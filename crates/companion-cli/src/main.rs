@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature};
 use companion_core::store::TimelineFilter;
+use companion_core::rules::Level;
 use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, QuestionState, Store};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -84,6 +85,22 @@ enum Command {
     },
     /// Replace the recovery code with a new one and print it once.
     RecoveryCode,
+    /// The validated instruments (PHQ-9, GAD-7, ESAS-r, ...).
+    Instruments {
+        #[command(subcommand)]
+        action: InstrumentsAction,
+    },
+    /// How often each check-in is due.
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleAction,
+    },
+    /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
+    WardPhone {
+        number: Option<String>,
+        #[arg(long, conflicts_with = "number")]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +126,13 @@ struct SymptomArgs {
     /// When it happened, RFC 3339; default now.
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
+    /// A detail the safety rules look at, e.g. `blood` for diarrhoea, `at-rest` for shortness of
+    /// breath, `cannot-keep-fluids` for vomiting. May be given more than once.
+    #[arg(long = "flag", value_name = "FLAG")]
+    flags: Vec<String>,
+    /// Print the saved entry and its advice as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -117,23 +141,65 @@ enum TemperatureAction {
         /// Degrees Celsius, 30 to 45.
         #[arg(long, allow_negative_numbers = true)]
         celsius: String,
+        /// "I feel unwell": with a low temperature, a reason to call.
+        #[arg(long)]
+        unwell: bool,
         #[arg(long)]
         note: Option<String>,
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
 #[derive(Subcommand)]
 enum CheckinAction {
+    /// A quick check-in (--wellbeing) or a validated instrument (--instrument with --answers).
     Add {
         /// How you feel today, 0 (very bad) to 10 (very good).
-        #[arg(long, allow_negative_numbers = true)]
-        wellbeing: String,
+        #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["instrument", "answers"])]
+        wellbeing: Option<String>,
+        /// phq9, phq2, gad7, gad2 or esas-r (see `instruments list`).
+        #[arg(long, requires = "answers")]
+        instrument: Option<String>,
+        /// The scored items' values in order, comma-separated: 0-3 for PHQ and GAD, 0-10 for ESAS-r.
+        #[arg(long, allow_hyphen_values = true)]
+        answers: Option<String>,
         #[arg(long)]
         note: Option<String>,
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
+        /// Print the result as JSON: total, band, alerts and more.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum InstrumentsAction {
+    /// The validated instruments this build ships.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleAction {
+    /// Every schedule and whether it is due.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a check-in due every N days (1-365), or stop it with --off.
+    Set {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long, conflicts_with = "off")]
+        every_days: Option<String>,
+        #[arg(long)]
+        off: bool,
     },
 }
 
@@ -203,14 +269,19 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`| head`) is not an error.
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
-            ExitCode::SUCCESS
-        }
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("companion: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+fn closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()) == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// One line for any failure, naming the flag rather than the core's field.
@@ -236,6 +307,9 @@ fn flag_for(field: &str) -> String {
         "new_passphrase" => format!("new passphrase ({NEW_PASSPHRASE_ENV})"),
         "recovery_code" => format!("recovery code ({RECOVERY_CODE_ENV})"),
         "next_visit" => "date".into(),
+        "every_days" => "--every-days".into(),
+        "ward_phone" => "number".into(),
+        "flags" => "--flag".into(),
         "order" | "id" => field.into(),
         other => format!("--{}", other.replace('_', "-")),
     }
@@ -272,24 +346,94 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 severity: whole_number("severity", &a.severity)?,
                 note: a.note,
                 occurred_at: a.at,
+                flags: a.flags,
             });
-            add(&dir, clock, &input, out)?;
+            add(&dir, clock, &input, a.json, out)?;
         }
-        Command::Temperature { action: TemperatureAction::Add { celsius, note, at } } => {
+        Command::Temperature { action: TemperatureAction::Add { celsius, unwell, note, at, json } } => {
             let input = NewEntry::Temperature(NewTemperature {
                 celsius: decimal("celsius", &celsius)?,
                 note,
                 occurred_at: at,
+                feels_unwell: unwell,
             });
-            add(&dir, clock, &input, out)?;
+            add(&dir, clock, &input, json, out)?;
         }
-        Command::Checkin { action: CheckinAction::Add { wellbeing, note, at } } => {
-            let input = NewEntry::Checkin(NewCheckin {
-                wellbeing: whole_number("wellbeing", &wellbeing)?,
-                note,
-                occurred_at: at,
-            });
-            add(&dir, clock, &input, out)?;
+        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, note, at, json } } => {
+            match (wellbeing, instrument) {
+                (Some(wellbeing), None) => {
+                    let input = NewEntry::Checkin(NewCheckin {
+                        wellbeing: whole_number("wellbeing", &wellbeing)?,
+                        note,
+                        occurred_at: at,
+                    });
+                    add(&dir, clock, &input, json, out)?;
+                }
+                (None, Some(instrument)) => {
+                    let instrument = companion_core::instruments::get(&instrument)?;
+                    let values = answers
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|v| whole_number("answers", v))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let answers = instrument.answers_from_values(&values)?;
+                    // Check before asking for the passphrase, so a typo costs no unlock.
+                    instrument.check(&answers)?;
+                    companion_core::domain::occurred_at(at.as_deref(), clock.now()).map_err(Error::from)?;
+                    let mut store = open(&dir, clock)?;
+                    let saved = store.add_assessment(instrument.id, &answers, at.as_deref())?;
+                    print_assessment(instrument, &saved, json, out)?;
+                }
+                _ => return Err(Error::invalid("wellbeing", companion_core::Problem::Required).into()),
+            }
+        }
+        Command::Instruments { action: InstrumentsAction::List { json } } => {
+            let all = companion_core::instruments::all();
+            if json {
+                let list: Vec<_> = all
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({
+                            "id": i.id, "title": i.questionnaire.title, "questionnaire": i.questionnaire.canonical(),
+                            "items": i.scored_items.len(), "max_total": i.max_total, "bands": i.bands,
+                            "full_form": i.full_form,
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut *out, &list)?;
+                writeln!(out)?;
+            } else {
+                for i in all {
+                    writeln!(out, "{:<7} {} ({} scored items, total 0-{})", i.id, i.questionnaire.title, i.scored_items.len(), i.max_total)?;
+                }
+            }
+        }
+        Command::Schedule { action } => {
+            let mut store = open(&dir, clock)?;
+            let (schedules, json) = match action {
+                ScheduleAction::List { json } => (store.schedules()?, json),
+                ScheduleAction::Set { instrument, every_days, off } => {
+                    let days = if off { None } else { Some(whole_number("every_days", every_days.as_deref().unwrap_or(""))?) };
+                    (store.set_schedule(&instrument, days)?, false)
+                }
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &schedules)?;
+                writeln!(out)?;
+            } else {
+                for s in schedules {
+                    writeln!(out, "{:<7} every {} days, {} (due {})", s.instrument, s.every_days, s.state, s.due_at.format("%Y-%m-%d %H:%M"))?;
+                }
+            }
+        }
+        Command::WardPhone { number, clear } => {
+            let mut store = open(&dir, clock)?;
+            let now = match (number, clear) {
+                (Some(n), _) => store.set_ward_phone(Some(&n))?,
+                (None, true) => store.set_ward_phone(None)?,
+                (None, false) => store.ward_phone()?,
+            };
+            writeln!(out, "{}", now.as_deref().unwrap_or("(not set)"))?;
         }
         Command::Question { action } => question(&dir, clock, action, out)?,
         Command::List { json, kind } => {
@@ -345,7 +489,7 @@ fn question(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     match action {
-        QuestionAction::Add { text } => add(dir, clock, &NewEntry::Question(NewQuestion { text }), out)?,
+        QuestionAction::Add { text } => add(dir, clock, &NewEntry::Question(NewQuestion { text }), false, out)?,
         QuestionAction::List { json } => {
             let store = open(dir, clock)?;
             let questions = store.questions()?;
@@ -387,14 +531,98 @@ fn add(
     dir: &std::path::Path,
     clock: companion_core::clock::SharedClock,
     input: &NewEntry,
+    json: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     // Validate before asking for a passphrase, so a typo costs no unlock.
     input.validate(clock.now()).map_err(Error::from)?;
     let mut store = open(dir, clock)?;
-    let entry = store.add(input)?;
-    writeln!(out, "{}", entry.id)?;
+    let saved = store.save(input)?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "entry": saved.entry, "alerts": saved.advice }))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", saved.entry.id)?;
+        print_advice(&saved.advice, out)?;
+    }
     Ok(())
+}
+
+/// What the advice asks the person to do, in plain words. It never says the clinic was told.
+fn advice_text(level: Level) -> &'static str {
+    match level {
+        Level::Emergency => "Call 113 now.",
+        Level::Crisis => "If you have thoughts of harming yourself, get help now. You do not have to wait.",
+        Level::CallNow => "Call the cancer ward now.",
+        Level::Contact24h => "Contact the cancer ward within 24 hours.",
+        Level::ContactTeam => "Tell your care team about this at your next contact, or sooner if you are worried.",
+        Level::Recheck => "Measure your temperature again in one hour.",
+    }
+}
+
+fn print_advice(advice: &[companion_core::store::Advice], out: &mut impl Write) -> anyhow::Result<()> {
+    for a in advice {
+        let calls: Vec<String> = a
+            .contacts
+            .iter()
+            .map(|c| {
+                let who = match c.role {
+                    "emergency" => "emergency",
+                    "out_of_hours" => "out-of-hours doctor",
+                    "helpline" => "Mental Helse helpline",
+                    _ => "cancer ward",
+                };
+                format!("{who} {}", c.number.as_deref().unwrap_or("(number not set: companion ward-phone NUMBER)"))
+            })
+            .collect();
+        writeln!(out, "ADVICE [{}] {}", a.level.as_str(), advice_text(a.level))?;
+        if !calls.is_empty() {
+            writeln!(out, "  Call: {}", calls.join("; "))?;
+        }
+    }
+    if !advice.is_empty() {
+        writeln!(out, "  Companion has not told the clinic. This app is not an emergency service.")?;
+    }
+    Ok(())
+}
+
+fn print_assessment(
+    instrument: &companion_core::instruments::Instrument,
+    saved: &companion_core::store::Saved,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let EntryData::Assessment { score, .. } = &saved.entry.data else {
+        return Err(Error::Internal("not an assessment").into());
+    };
+    if json {
+        let v = serde_json::json!({
+            "id": saved.entry.id,
+            "instrument": instrument.id,
+            "questionnaire": instrument.questionnaire.canonical(),
+            "total": score.total,
+            "max": score.max,
+            "band": score.band,
+            "positive": score.positive,
+            "next": score.next,
+            "missing": score.missing,
+            "items": score.items,
+            "subscores": score.subscores,
+            "alerts": saved.advice,
+        });
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{}", saved.entry.id)?;
+    match score.total {
+        Some(t) => writeln!(out, "{}: {t} of {}{}", instrument.questionnaire.title, score.max, score.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default())?,
+        None => writeln!(out, "{}: no total, {} scored item(s) unanswered", instrument.questionnaire.title, score.missing.len())?,
+    }
+    if let Some(next) = &score.next {
+        writeln!(out, "The screen is positive: go on to the full form ({next}).")?;
+    }
+    print_advice(&saved.advice, out)
 }
 
 fn open(dir: &std::path::Path, clock: companion_core::clock::SharedClock) -> anyhow::Result<Store> {
@@ -468,6 +696,10 @@ fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow:
             EntryData::Temperature { celsius, .. } => format!("temperature {celsius:.1} °C"),
             EntryData::Checkin { wellbeing, .. } => format!("check-in    wellbeing {wellbeing}/10"),
             EntryData::Question { text, state, .. } => format!("question    [{}] {text}", state.as_str()),
+            EntryData::Assessment { instrument, score, .. } => match score.total {
+                Some(t) => format!("assessment  {instrument} {t}/{}{}", score.max, score.band.as_deref().map(|b| format!(" {b}")).unwrap_or_default()),
+                None => format!("assessment  {instrument} (no total)"),
+            },
         };
         let status = match e.status {
             companion_core::RecordStatus::EnteredInError => " (entered in error)",

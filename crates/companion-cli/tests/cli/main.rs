@@ -296,3 +296,98 @@ fn without_a_passphrase_and_no_terminal_it_says_what_to_set() {
         .unwrap();
     assert!(one_line_error(&out).contains("COMPANION_PASSPHRASE"));
 }
+
+#[test]
+fn instruments_are_listed() {
+    let d = Diary::new();
+    let out = d.run(&["instruments", "list", "--json"]);
+    assert_ok(&out);
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["phq9", "phq2", "gad7", "gad2", "esas-r"]);
+}
+
+#[test]
+fn an_instrument_check_in_prints_total_band_and_alerts() {
+    let d = Diary::new();
+    let json = |args: &[&str]| -> Value {
+        let out = d.run(args);
+        assert_ok(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let phq = json(&["checkin", "add", "--instrument", "phq9", "--answers", "1,0,2,1,0,0,1,0,0", "--json"]);
+    assert_eq!((phq["total"].as_u64(), phq["band"].as_str()), (Some(5), Some("mild")));
+    assert_eq!(phq["alerts"].as_array().unwrap().len(), 0);
+
+    let crisis = json(&["checkin", "add", "--instrument", "phq9", "--answers", "0,0,0,0,0,0,0,0,1", "--json"]);
+    assert_eq!(crisis["total"], 1);
+    assert_eq!(crisis["alerts"][0]["level"], "crisis");
+    assert_eq!(crisis["alerts"][0]["rule"], "phq9-item9");
+    assert_eq!(crisis["alerts"][0]["ruleset_version"], "1.0.0");
+
+    let gad = json(&["checkin", "add", "--instrument", "gad7", "--answers", "3,3,3,3,3,0,0", "--json"]);
+    assert_eq!((gad["total"].as_u64(), gad["band"].as_str()), (Some(15), Some("severe")));
+    let screen = json(&["checkin", "add", "--instrument", "gad2", "--answers", "2,1", "--json"]);
+    assert_eq!((screen["positive"].as_bool(), screen["next"].as_str()), (Some(true), Some("gad7")));
+    let esas = json(&["checkin", "add", "--instrument", "esas-r", "--answers", "0,1,3,4,6,7,10,4,2", "--json"]);
+    assert_eq!(esas["total"], 37);
+    let rules: Vec<&str> = esas["alerts"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["esas-item-severe", "esas-mood"]);
+
+    let text = d.run(&["checkin", "add", "--instrument", "phq2", "--answers", "1,1"]);
+    assert_ok(&text);
+    assert!(String::from_utf8(text.stdout).unwrap().contains("2 of 6, negative"));
+    assert_eq!(d.list().len(), 6);
+}
+
+#[test]
+fn wrong_answers_are_refused_and_nothing_is_stored() {
+    let d = Diary::new();
+    for (instrument, answers) in [
+        ("phq9", "1,0,2"),
+        ("phq9", "1,0,2,1,0,0,1,0,4"),
+        ("phq9", "1,0,2,1,0,0,1,0,x"),
+        ("gad7", "1,1,1,1,1,1,1,1"),
+        ("esas-r", "0,0,0,0,0,0,0,0,11"),
+        ("esas-r", "0,0,0,0,0,0,0,0,-1"),
+    ] {
+        let line = one_line_error(&d.run(&["checkin", "add", "--instrument", instrument, "--answers", answers]));
+        assert!(line.contains("--answers"), "{instrument} {answers}: {line}");
+    }
+    let line = one_line_error(&d.run(&["checkin", "add", "--instrument", "bdi", "--answers", "1"]));
+    assert!(line.contains("--instrument"), "{line}");
+    assert!(d.list().is_empty());
+}
+
+#[test]
+fn a_fever_prints_call_now_advice_without_claiming_the_clinic_knows() {
+    let d = Diary::new();
+    let out = d.run(&["temperature", "add", "--celsius", "38.5"]);
+    assert_ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[call_now] Call the cancer ward now."), "{text}");
+    assert!(text.contains("has not told the clinic"), "{text}");
+    assert_ok(&d.run(&["ward-phone", "22 11 80 80"]));
+    let out = d.run(&["temperature", "add", "--celsius", "39.1", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["alerts"][0]["contacts"][0]["number"], "22 11 80 80");
+    let calm = d.run(&["temperature", "add", "--celsius", "36.8"]);
+    assert!(!String::from_utf8(calm.stdout).unwrap().contains("ADVICE"));
+    let low = d.run(&["temperature", "add", "--celsius", "35.5", "--unwell"]);
+    assert!(String::from_utf8(low.stdout).unwrap().contains("[call_now]"));
+    let blood = d.run(&["symptom", "add", "--symptom", "diarrhoea", "--severity", "3", "--flag", "blood"]);
+    assert!(String::from_utf8(blood.stdout).unwrap().contains("[call_now]"));
+    let bad = one_line_error(&d.run(&["symptom", "add", "--symptom", "pain", "--severity", "3", "--flag", "blood"]));
+    assert!(bad.contains("--flag "), "{bad}");
+}
+
+#[test]
+fn schedules_are_set_and_listed() {
+    let d = Diary::new();
+    assert_ok(&d.run(&["schedule", "set", "--instrument", "esas-r", "--every-days", "7"]));
+    let out = d.run(&["schedule", "list", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v[0]["instrument"].as_str(), v[0]["state"].as_str()), (Some("esas-r"), Some("due")));
+    let bad = one_line_error(&d.run(&["schedule", "set", "--instrument", "esas-r", "--every-days", "0"]));
+    assert!(bad.contains("--every-days"), "{bad}");
+}
