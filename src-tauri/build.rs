@@ -22,6 +22,12 @@ const COMMANDS: &[&str] = &[
     "set_question_state",
     "reorder_questions",
     "set_next_visit",
+    "instruments",
+    "add_assessment",
+    "care_settings",
+    "set_ward_phone",
+    "set_schedule",
+    "advice_for",
 ];
 
 fn main() {

@@ -8,7 +8,8 @@
 use companion_core::domain::NewEntry;
 use companion_core::prefs::Preferences;
 use companion_core::session::{Session, Status};
-use companion_core::store::TimelineFilter;
+use companion_core::instruments::ItemAnswer;
+use companion_core::store::{Advice, Saved, Schedule, TimelineFilter};
 use companion_core::{clock, paths, Author, Entry, EntryKind, Error, ErrorPayload, Problem, QuestionState};
 use serde::Serialize;
 use std::path::Path;
@@ -121,8 +122,81 @@ async fn set_preferences(state: State<'_, AppState>, preferences: Preferences) -
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-async fn add_entry(state: State<'_, AppState>, entry: NewEntry) -> Reply<Entry> {
-    state.with(|s| s.with_store(|st| st.add(&entry)))
+async fn add_entry(state: State<'_, AppState>, entry: NewEntry) -> Reply<Saved> {
+    state.with(|s| s.with_store(|st| st.save(&entry)))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn instruments() -> Reply<&'static [companion_core::instruments::Instrument]> {
+    Ok(companion_core::instruments::all())
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn add_assessment(
+    state: State<'_, AppState>,
+    instrument: String,
+    answers: Vec<ItemAnswer>,
+    occurred_at: Option<String>,
+) -> Reply<Saved> {
+    state.with(|s| s.with_store(|st| st.add_assessment(&instrument, &answers, occurred_at.as_deref())))
+}
+
+#[derive(Serialize)]
+pub struct CareSettings {
+    pub ward_phone: Option<String>,
+    pub ruleset: String,
+    pub ruleset_version: String,
+    pub contacts: companion_core::rules::Contacts,
+    pub temperature: companion_core::rules::TemperatureRules,
+    pub schedules: Vec<Schedule>,
+}
+
+fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSettings> {
+    let rules = st.ruleset();
+    Ok(CareSettings {
+        ward_phone: st.ward_phone()?,
+        ruleset: rules.id.clone(),
+        ruleset_version: rules.version.clone(),
+        contacts: rules.contacts.clone(),
+        temperature: rules.temperature.clone(),
+        schedules: st.schedules()?,
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn care_settings(state: State<'_, AppState>) -> Reply<CareSettings> {
+    state.with(|s| s.with_store(|st| care_settings_of(st)))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn set_ward_phone(state: State<'_, AppState>, number: Option<String>) -> Reply<CareSettings> {
+    state.with(|s| {
+        s.with_store(|st| {
+            st.set_ward_phone(number.as_deref())?;
+            care_settings_of(st)
+        })
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn set_schedule(state: State<'_, AppState>, instrument: String, every_days: Option<i64>) -> Reply<CareSettings> {
+    state.with(|s| {
+        s.with_store(|st| {
+            st.set_schedule(&instrument, every_days)?;
+            care_settings_of(st)
+        })
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn advice_for(state: State<'_, AppState>, id: String) -> Reply<Vec<Advice>> {
+    state.with(|s| s.with_store(|st| st.advice_for(entry_id(&id)?)))
 }
 
 #[tauri::command]
@@ -142,7 +216,7 @@ async fn history(state: State<'_, AppState>, id: String) -> Reply<Vec<Entry>> {
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-async fn correct_entry(state: State<'_, AppState>, id: String, entry: NewEntry) -> Reply<Entry> {
+async fn correct_entry(state: State<'_, AppState>, id: String, entry: NewEntry) -> Reply<Saved> {
     state.with(|s| s.with_store(|st| st.correct(entry_id(&id)?, &entry)))
 }
 
@@ -220,6 +294,12 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         set_question_state,
         reorder_questions,
         set_next_visit,
+        instruments,
+        add_assessment,
+        care_settings,
+        set_ward_phone,
+        set_schedule,
+        advice_for,
     ])
 }
 
@@ -234,8 +314,53 @@ pub fn run() {
         .init();
     let dir = paths::default_data_dir();
     builder(tauri::Builder::default(), &dir)
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            reminders::start(app.handle().clone());
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("the window could not be started");
+}
+
+/// Desktop notifications when a check-in falls due, while the app runs (and so at the next
+/// start, once unlocked). The text names no instrument: a notification can show on a locked
+/// screen, and which check-in is due is health data.
+mod reminders {
+    use super::AppState;
+    use std::collections::HashSet;
+    use std::time::Duration;
+    use tauri::{AppHandle, Manager};
+    use tauri_plugin_notification::NotificationExt;
+
+    pub fn start(app: AppHandle) {
+        std::thread::spawn(move || {
+            let mut told: HashSet<(String, String)> = HashSet::new();
+            loop {
+                let due = {
+                    let state = app.state::<AppState>();
+                    let Ok(mut session) = state.session.lock() else { return };
+                    if session.is_unlocked() {
+                        session.peek_store(|st| st.schedules()).unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    }
+                };
+                let fresh = due
+                    .into_iter()
+                    .filter(|s| s.state != "upcoming")
+                    .filter(|s| told.insert((s.instrument.clone(), s.due_at.to_rfc3339())))
+                    .count();
+                if fresh > 0 {
+                    let shown = app.notification().builder().title("Companion").body("A check-in is due.").show();
+                    if shown.is_err() {
+                        tracing::info!("no notification service; the home screen still shows what is due");
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(60));
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -284,10 +409,29 @@ mod tests {
         assert_eq!(bad["problem"], json!({"kind": "out_of_range", "min": 0.0, "max": 10.0}));
         let added =
             call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 6}})).unwrap();
-        assert_eq!(added["author"]["name"], "Kari");
+        assert_eq!(added["entry"]["author"]["name"], "Kari");
+        assert_eq!(added["advice"], json!([]));
+        let fever = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 38.6}})).unwrap();
+        assert_eq!(fever["advice"][0]["level"], "call_now");
+        let phq = call(&w, "instruments", json!({})).unwrap();
+        let phq9 = &phq.as_array().unwrap()[0];
+        assert_eq!(phq9["id"], "phq9");
+        assert_eq!(phq9["questionnaire"]["items"][0]["items"].as_array().unwrap().len(), 9);
+        let answers: Vec<Value> = (1..=9)
+            .map(|i| json!({"link_id": format!("phq9-{i}"), "value": {"type": "coding", "system": "http://loinc.org",
+                "code": if i == 9 { "LA6569-3" } else { "LA6568-5" }}}))
+            .collect();
+        let saved = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": answers})).unwrap();
+        assert_eq!(saved["entry"]["score"]["total"], 1);
+        assert_eq!(saved["advice"][0]["level"], "crisis");
+        let bad = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": [{"link_id": "phq9-1",
+            "value": {"type": "integer", "value": 7}}]})).unwrap_err();
+        assert_eq!(bad["field"], "answers");
         let list = call(&w, "timeline", json!({"kind": "symptom"})).unwrap();
+        let ward = call(&w, "set_ward_phone", json!({"number": "22 11 80 80"})).unwrap();
+        assert_eq!(ward["ward_phone"], "22 11 80 80");
         assert_eq!(list.as_array().unwrap().len(), 1);
-        let none = call(&w, "timeline", json!({"kind": "temperature"})).unwrap();
+        let none = call(&w, "timeline", json!({"kind": "question"})).unwrap();
         assert_eq!(none.as_array().unwrap().len(), 0);
 
         call(&w, "lock", json!({})).unwrap();

@@ -121,18 +121,28 @@ describe('Companion in its real window', () => {
     await shot('timeline');
   });
 
-  it('refuses a temperature out of range and writes nothing', async () => {
+  it('refuses a temperature out of range, and a fever shows the call-now card at once', async () => {
     await nav('Home');
     await (await s.find(button('Log temperature'))).click();
     await fill('Temperature (°C)', '46');
     await (await s.find(button('Save'))).click();
     assert.match(await (await s.find('[role="alert"]:not([hidden])')).text(), /Temperature must be between 30 and 45/);
     await scan('temperature form with an error');
-    await fill('Temperature (°C)', '38,4');
+    await fill('Temperature (°C)', '38,5');
     await (await s.find(button('Save'))).click();
+    const card = await s.find('[data-testid="advice-card"][data-level="call_now"]');
+    const text = await card.text();
+    assert.match(text, /Call the cancer ward now/);
+    assert.match(text, /Out-of-hours doctor: 116 117/);
+    assert.match(text, /not set yet/);
+    assert.match(text, /Companion has not told the clinic/);
+    assert.doesNotMatch(text, /clinic (has been|was) (told|notified)/i);
+    await scan('call-now card');
+    await shot('call-now');
+    await (await s.find(button('I understand'))).click();
     await s.find('//p[@role="status" and normalize-space()="Saved."]');
     await nav('Timeline');
-    await s.find('//article[.//p[contains(normalize-space(), "38.4 °C")]]');
+    await s.find('//article[.//p[contains(normalize-space(), "38.5 °C")]]');
     assert.equal((await s.findAll('//article')).length, 2);
   });
 
@@ -151,15 +161,18 @@ describe('Companion in its real window', () => {
     await s.find(heading('Log a symptom'));
     await (await s.find(tile('7', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
     await (await s.find(button('Save'))).click();
+    // Severe pain (7 or more): contact the ward within 24 hours.
+    await s.find('[data-testid="advice-card"][data-level="contact_24h"]');
+    await (await s.find(button('I understand'))).click();
     await s.find(heading('Timeline'));
     const corrected = await s.find('//article[.//p[contains(normalize-space(), "Pain: 7 of 10")]]');
     assert.match(await corrected.text(), /Corrected/);
 
-    const temp = '//article[.//p[contains(normalize-space(), "38.4 °C")]]';
+    const temp = '//article[.//p[contains(normalize-space(), "38.5 °C")]]';
     await (await s.find(`${temp}//button[normalize-space()="Withdraw"]`)).click();
     await scan('withdraw confirmation');
     await (await s.find(button('Yes, withdraw it'))).click();
-    const withdrawn = await s.find(`//article[contains(@class, "withdrawn")][.//p[contains(normalize-space(), "38.4 °C")]]`);
+    const withdrawn = await s.find(`//article[contains(@class, "withdrawn")][.//p[contains(normalize-space(), "38.5 °C")]]`);
     assert.match(await withdrawn.text(), /Entered in error/);
     assert.equal((await s.findAll('//article')).length, 3, 'withdrawn and corrected entries are kept');
 
@@ -179,6 +192,76 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Add question'))).click();
     await s.find('//li[@class="question"]//p[normalize-space()="Can I travel to my daughter in March?"]');
     await scan('questions');
+  });
+
+  it('renders every shipped questionnaire in full', async () => {
+    const forms = [
+      ['Patient Health Questionnaire (PHQ-9)', 'phq9-', 9],
+      ['Patient Health Questionnaire-2 (PHQ-2)', 'phq9-', 2],
+      ['Generalized Anxiety Disorder 7-item (GAD-7)', 'gad7-', 7],
+      ['Generalized Anxiety Disorder 2-item (GAD-2)', 'gad7-', 2],
+      ['Edmonton Symptom Assessment System (revised version) (ESAS-r)', 'esas-', 9],
+    ];
+    for (const [title, prefix, count] of forms) {
+      await nav('Home');
+      await (await s.find(button('Fill in a questionnaire'))).click();
+      await (await s.find(`//button[.//span[normalize-space()="${title}"]]`)).click();
+      await s.find(heading(title));
+      const shown = await s.execute(
+        `return [...document.querySelectorAll('[data-link-id]')].filter((e) => e.dataset.linkId.startsWith(arguments[0]) && !e.dataset.linkId.includes('other') && !e.dataset.linkId.endsWith('difficulty')).length`,
+        [prefix],
+      );
+      assert.equal(shown, count, title);
+      await scan(title);
+      await (await s.find(button('Cancel'))).click();
+    }
+  });
+
+  it('a PHQ-9 with item 9 answered shows the crisis card, then the result', async () => {
+    await nav('Home');
+    await (await s.find(button('Fill in a questionnaire'))).click();
+    await s.find(heading('Choose a questionnaire'));
+    await scan('questionnaire list');
+    await (await s.find('//button[.//span[normalize-space()="Patient Health Questionnaire (PHQ-9)"]]')).click();
+    await s.find(heading('Patient Health Questionnaire (PHQ-9)'));
+    await scan('PHQ-9 form');
+    for (let i = 1; i <= 8; i++) {
+      await (await s.find(`//fieldset[@data-link-id="phq9-${i}"]//label[normalize-space()="Not at all"]`)).click();
+    }
+    await (await s.find('//fieldset[@data-link-id="phq9-9"]//label[normalize-space()="Several days"]')).click();
+    await (await s.find(button('Save'))).click();
+    const card = await s.find('[data-testid="advice-card"][data-level="crisis"]');
+    const text = await card.text();
+    for (const n of ['Emergency: 113', 'Out-of-hours doctor: 116 117', 'Mental Helse helpline: 116 123']) {
+      assert.ok(text.includes(`Call ${n}`), `${n} in ${text}`);
+    }
+    assert.match(text, /Companion has not told the clinic/);
+    await scan('crisis card');
+    await shot('crisis');
+    await (await s.find(button('I understand'))).click();
+    await s.find(heading('Your result'));
+    assert.match(await (await s.find('[data-testid="score"]')).text(), /1 of 27/);
+    await scan('result');
+    await (await s.find(button('Done'))).click();
+    await s.find(heading('Hello, Kari Nordmann'));
+  });
+
+  it('shows trends with a table beside each chart', async () => {
+    await nav('Home');
+    await (await s.find(button('Log temperature'))).click();
+    await fill('Temperature (°C)', '37,2');
+    await (await s.find(button('Save'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+    await nav('Trends');
+    await s.find(heading('Trends'));
+    await s.find('//figure[.//h3[normalize-space()="Temperature (°C)"]]');
+    await s.find('//figure[.//h3[normalize-space()="Patient Health Questionnaire (PHQ-9): total score"]]');
+    const pain = await s.find('//figure[.//h3[normalize-space()="Pain (0–10)"]]');
+    assert.ok((await s.findAll('//figure//canvas')).length >= 3, 'charts drawn');
+    await (await s.find('//figure[.//h3[normalize-space()="Pain (0–10)"]]//summary')).click();
+    assert.match(await pain.text(), /7/);
+    await scan('trends');
+    await shot('trends');
   });
 
   it('locks, refuses a wrong passphrase with a clear message, unlocks with the right one', async () => {
@@ -220,7 +303,7 @@ describe('Companion in its real window', () => {
     await scan('home (nb)');
     await nav('Tidslinje');
     await s.find('//article[.//p[contains(normalize-space(), "Smerte: 7 av 10")]]');
-    await s.find('//article[.//p[contains(normalize-space(), "38,4 °C")]]');
+    await s.find('//article[.//p[contains(normalize-space(), "38,5 °C")]]');
     await scan('timeline (nb)');
   });
 });

@@ -72,16 +72,33 @@ test('every error code, problem and field the core can send has a translation', 
   for (const f of fields) assert.ok(`field.${f}` in en, `field.${f}`);
 });
 
+test('the symptom details the UI offers are the ones the core accepts', () => {
+  const forms = sources.find(([f]) => f.endsWith('forms.ts'))[1];
+  const ui = Object.fromEntries(
+    [...forms.matchAll(/^\s+'?([a-z-]+)'?: \[([^\]]*)\],$/gm)].map((m) => [m[1], [...m[2].matchAll(/'([a-z0-9-]+)'/g)].map((x) => x[1])]),
+  );
+  const body = rust.match(/pub fn flags\(self\)[\s\S]*?\n    \}/)[0];
+  const core = {};
+  for (const m of body.matchAll(/SymptomCode::(\w+) => &\[([^\]]*)\]/g)) {
+    const code = m[1].replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+    core[code] = [...m[2].matchAll(/"([a-z0-9-]+)"/g)].map((x) => x[1]);
+  }
+  assert.ok(Object.keys(core).length >= 5);
+  assert.deepEqual(ui, core);
+  for (const flags of Object.values(core)) for (const f of flags) assert.ok(`flag.${f}` in en, `flag.${f}`);
+});
+
 test('no text is written into the markup outside the catalogue', () => {
   // Language names are shown in their own language on purpose.
-  const allowed = new Set(['English', 'Norsk bokmål', '↑', '↓', '(', ')', ':']);
+  const allowed = new Set(['English', 'Norsk bokmål', '↑', '↓', '(', ')', ':', '0–10']);
   for (const [file, text] of sources.filter(([f]) => f.endsWith('.svelte'))) {
-    const markup = text
+    let markup = text
       .replace(/<script[\s\S]*?<\/script>/g, '')
       .replace(/<style[\s\S]*?<\/style>/g, '')
-      .replace(/<!--[\s\S]*?-->/g, '')
-      .replace(/\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, ' ')
-      .replace(/<[^>]*>/g, '\n');
+      .replace(/<!--[\s\S]*?-->/g, '');
+    // Remove expressions, innermost first, however deeply they nest.
+    while (/\{[^{}]*\}/.test(markup)) markup = markup.replace(/\{[^{}]*\}/g, ' ');
+    markup = markup.replace(/<[^>]*>/g, '\n');
     const words = markup.split('\n').map((s) => s.trim()).filter((s) => s && !allowed.has(s) && !/^[\s:()\-–·]*$/.test(s));
     assert.deepEqual(words, [], file);
   }

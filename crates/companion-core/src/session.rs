@@ -125,6 +125,14 @@ impl Session {
         f(store)
     }
 
+    /// Reads from the unlocked store without counting as activity: for background work such as
+    /// reminders, which must never keep the diary open.
+    pub fn peek_store<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.expire_if_idle();
+        let store = self.store.as_ref().ok_or(Error::Locked)?;
+        f(store)
+    }
+
     fn expire_if_idle(&mut self) {
         let idle = Duration::minutes(self.prefs.idle_lock_minutes as i64);
         if self.store.is_some() && self.clock.now() - self.last_activity >= idle {

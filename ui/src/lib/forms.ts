@@ -53,5 +53,17 @@ export const SYMPTOMS = [
   'sleep-problems',
   'numbness-tingling',
   'skin-changes',
+  'chest-pain',
+  'bleeding',
   'other',
 ] as const;
+
+/** The yes/no details each symptom can carry; the same list as the core's `SymptomCode::flags`. */
+export const FLAGS: Record<string, readonly string[]> = {
+  vomiting: ['cannot-keep-fluids', 'not-controlled'],
+  diarrhoea: ['blood', 'over-24-hours'],
+  'shortness-of-breath': ['at-rest'],
+  'sore-mouth': ['cannot-eat-or-drink'],
+  pain: ['not-controlled'],
+  bleeding: ['heavy'],
+};

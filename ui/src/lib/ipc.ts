@@ -20,7 +20,7 @@ export interface Status {
   person: Author | null;
   preferences: Preferences;
 }
-export type EntryKind = 'symptom' | 'temperature' | 'checkin' | 'question';
+export type EntryKind = 'symptom' | 'temperature' | 'checkin' | 'question' | 'assessment';
 export type QuestionState = 'open' | 'asked' | 'answered' | 'archived';
 export type RecordStatus = 'final' | 'amended' | 'entered-in-error';
 
@@ -37,15 +37,112 @@ interface EntryBase {
 }
 export type Entry = EntryBase &
   (
-    | { kind: 'symptom'; symptom: string; other_name?: string; severity: number; note: string | null }
-    | { kind: 'temperature'; celsius: number; note: string | null }
+    | { kind: 'symptom'; symptom: string; other_name?: string; severity: number; note: string | null; flags?: string[] }
+    | { kind: 'temperature'; celsius: number; note: string | null; feels_unwell?: boolean }
     | { kind: 'checkin'; wellbeing: number; note: string | null }
     | { kind: 'question'; text: string; state: QuestionState; answer: string | null }
+    | {
+        kind: 'assessment';
+        instrument: string;
+        scoring: string;
+        questionnaire: string;
+        answers: ItemAnswer[];
+        score: Score;
+      }
   );
 
+export type AnswerValue =
+  | { type: 'coding'; system?: string | null; code: string; display?: string | null }
+  | { type: 'integer'; value: number }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'string'; value: string };
+export interface ItemAnswer {
+  link_id: string;
+  value: AnswerValue;
+}
+export interface Score {
+  total: number | null;
+  max: number;
+  band: string | null;
+  positive?: boolean | null;
+  next?: string | null;
+  missing: string[];
+  items: { link_id: string; value: number | null; band?: string | null }[];
+  subscores?: { code: string; total: number | null; max: number }[];
+}
+export interface Band {
+  code: string;
+  min: number;
+  max: number;
+}
+export type ItemType = 'group' | 'display' | 'choice' | 'integer' | 'boolean' | 'string' | 'text';
+export interface QItem {
+  link_id: string;
+  text: string | null;
+  item_type: ItemType;
+  required: boolean;
+  options: { system: string | null; code: string; display: string | null; ordinal: number | null }[];
+  min: number | null;
+  max: number | null;
+  enable_when: { question: string; operator: string; answer: AnswerValue }[];
+  enable_all: boolean;
+  items: QItem[];
+}
+export interface Instrument {
+  id: string;
+  scoring: string;
+  scored_items: string[];
+  max_total: number;
+  bands: Band[];
+  full_form: string | null;
+  questionnaire: { url: string; version: string; title: string; copyright: string | null; items: QItem[] };
+}
+export type Level = 'emergency' | 'crisis' | 'call_now' | 'contact_24h' | 'contact_team' | 'recheck';
+export interface Contact {
+  role: 'emergency' | 'out_of_hours' | 'helpline' | 'ward';
+  number: string | null;
+}
+export interface Advice {
+  id: string;
+  entry_id: string;
+  rule: string;
+  ruleset: string;
+  ruleset_version: string;
+  level: Level;
+  raised_at: string;
+  contacts: Contact[];
+}
+export interface Saved {
+  entry: Entry;
+  advice: Advice[];
+}
+export interface Schedule {
+  instrument: string;
+  every_days: number;
+  last_done: string | null;
+  due_at: string;
+  state: 'upcoming' | 'due' | 'overdue';
+}
+export interface CareSettings {
+  ward_phone: string | null;
+  ruleset: string;
+  ruleset_version: string;
+  contacts: { emergency: string; out_of_hours: string; helpline: string };
+  temperature: { call_at_or_above: number; recheck_from: number; low_below: number };
+  schedules: Schedule[];
+}
+
 export type NewEntry =
-  | { kind: 'symptom'; symptom: string; other_name?: string | null; severity: number; note?: string | null; occurred_at?: string | null }
-  | { kind: 'temperature'; celsius: number; note?: string | null; occurred_at?: string | null }
+  | {
+      kind: 'symptom';
+      symptom: string;
+      other_name?: string | null;
+      severity: number;
+      note?: string | null;
+      occurred_at?: string | null;
+      flags?: string[];
+    }
+  | { kind: 'temperature'; celsius: number; note?: string | null; occurred_at?: string | null; feels_unwell?: boolean }
   | { kind: 'checkin'; wellbeing: number; note?: string | null; occurred_at?: string | null }
   | { kind: 'question'; text: string };
 
@@ -89,10 +186,18 @@ export const api = {
     call<void>('change_passphrase', { current, newPassphrase }),
   newRecoveryCode: () => call<string>('new_recovery_code'),
   setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
-  addEntry: (entry: NewEntry) => call<Entry>('add_entry', { entry }),
+  addEntry: (entry: NewEntry) => call<Saved>('add_entry', { entry }),
+  instruments: () => call<Instrument[]>('instruments'),
+  addAssessment: (instrument: string, answers: ItemAnswer[]) =>
+    call<Saved>('add_assessment', { instrument, answers, occurredAt: null }),
+  careSettings: () => call<CareSettings>('care_settings'),
+  setWardPhone: (number: string | null) => call<CareSettings>('set_ward_phone', { number }),
+  setSchedule: (instrument: string, everyDays: number | null) =>
+    call<CareSettings>('set_schedule', { instrument, everyDays }),
+  adviceFor: (id: string) => call<Advice[]>('advice_for', { id }),
   timeline: (kind: EntryKind | null) => call<Entry[]>('timeline', { kind }),
   history: (id: string) => call<Entry[]>('history', { id }),
-  correctEntry: (id: string, entry: NewEntry) => call<Entry>('correct_entry', { id, entry }),
+  correctEntry: (id: string, entry: NewEntry) => call<Saved>('correct_entry', { id, entry }),
   withdrawEntry: (id: string) => call<Entry>('withdraw_entry', { id }),
   questions: () => call<{ questions: Entry[]; next_visit: string | null }>('questions'),
   editQuestion: (id: string, text: string) => call<Entry>('edit_question', { id, text }),
