@@ -71,6 +71,8 @@ check-layers: deps
 
 test-rust: ui check-layers
 	cargo test --workspace
+	# The benchmark is not a test, but it must keep compiling.
+	cargo check -p companion-core --features bench-plain --benches
 
 test-ui: node-deps
 	npm --prefix ui test

@@ -315,12 +315,28 @@ pub fn run() {
     let dir = paths::default_data_dir();
     builder(tauri::Builder::default(), &dir)
         .plugin(tauri_plugin_notification::init())
+        .plugin(navigation_guard())
         .setup(|app| {
             reminders::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())
         .expect("the window could not be started");
+}
+
+/// The window never leaves the app: a link to anywhere else (including the `tel:` buttons on
+/// advice cards, which show the number to dial) does not navigate the webview away.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_webview, url| {
+            let inside = url.scheme() == "tauri"
+                || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost") | Some("ipc.localhost"));
+            if !inside {
+                tracing::info!(scheme = url.scheme(), "navigation away from the app refused");
+            }
+            inside
+        })
+        .build()
 }
 
 /// Desktop notifications when a check-in falls due, while the app runs (and so at the next
@@ -357,7 +373,7 @@ mod reminders {
                         tracing::info!("no notification service; the home screen still shows what is due");
                     }
                 }
-                std::thread::sleep(Duration::from_secs(60));
+                std::thread::sleep(Duration::from_secs(30));
             }
         });
     }

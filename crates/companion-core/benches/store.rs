@@ -25,7 +25,11 @@ fn entry(i: usize) -> NewEntry {
             occurred_at: Some(at),
             ..Default::default()
         }),
-        2 => NewEntry::Temperature(NewTemperature { celsius: 36.5 + (i % 20) as f64 / 10.0, note: None, occurred_at: Some(at) }),
+        2 => NewEntry::Temperature(NewTemperature {
+            celsius: 36.5 + (i % 20) as f64 / 10.0,
+            occurred_at: Some(at),
+            ..Default::default()
+        }),
         _ => NewEntry::Question(NewQuestion { text: format!("Question number {i} for the next visit?") }),
     }
 }
