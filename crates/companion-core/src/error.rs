@@ -102,6 +102,12 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The clinic server could not be reached (or did not answer in time).
+    #[error("the clinic server could not be reached")]
+    Offline,
+    /// This diary is not connected to a clinic.
+    #[error("this diary is not connected to a clinic")]
+    NotPaired,
     /// A Questionnaire outside the subset Companion renders; the text names the element.
     #[error("{0}")]
     Unsupported(#[from] crate::instruments::Unsupported),
@@ -126,6 +132,8 @@ impl Error {
             Error::NotFound => ErrorCode::NotFound,
             Error::Withdrawn => ErrorCode::Withdrawn,
             Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::Offline => ErrorCode::Offline,
+            Error::NotPaired => ErrorCode::NotPaired,
             Error::Db(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -147,6 +155,8 @@ pub enum ErrorCode {
     NotFound,
     Withdrawn,
     Unsupported,
+    Offline,
+    NotPaired,
     Internal,
 }
 

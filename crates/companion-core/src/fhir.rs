@@ -317,3 +317,124 @@ pub fn export_bundle(store: &Store) -> Result<Value> {
         "entry": out,
     }))
 }
+
+/// Replaces the export's `urn:uuid:` references with server references: the patient becomes
+/// `Patient/<id on the server>`, a record becomes `<Type>/<id>`.
+fn rewrite_references(v: &mut Value, map: &dyn Fn(&str) -> Option<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o.iter_mut() {
+                if k == "reference" {
+                    if let Some(new) = child.as_str().and_then(map) {
+                        *child = json!(new);
+                    }
+                } else {
+                    rewrite_references(child, map);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| rewrite_references(i, map)),
+        _ => {}
+    }
+}
+
+fn stable_id(seed: &str) -> Uuid {
+    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d.as_ref()[..16]);
+    // Shape it as a version 4, variant 1 UUID.
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(b)
+}
+
+fn source(device: Uuid) -> String {
+    format!("companion-device:{device}")
+}
+
+/// A record as the clinic server receives it: its resource, its score (for a check-in) and a
+/// `Provenance` naming who entered it and on which device, all with server references.
+/// Returns `(type, id, resource)`.
+pub fn outbound_entry(entry: &Entry, local_patient: &Author, server_patient: &str, device: Uuid) -> Vec<(String, String, Value)> {
+    let local = urn(local_patient.id);
+    let own = urn(entry.id);
+    let main_type = match entry.data {
+        EntryData::Question { .. } => "Communication",
+        EntryData::Assessment { .. } => "QuestionnaireResponse",
+        _ => "Observation",
+    };
+    let map = |r: &str| -> Option<String> {
+        if r == local {
+            Some(format!("Patient/{server_patient}"))
+        } else if r == own {
+            Some(format!("{main_type}/{}", entry.id))
+        } else {
+            None
+        }
+    };
+    let mut out = Vec::new();
+    let mut main = resource(entry, local_patient);
+    rewrite_references(&mut main, &map);
+    main["meta"] = json!({ "source": source(device) });
+    out.push((main_type.to_owned(), entry.id.to_string(), main));
+    if let Some(mut score) = score_observation(entry, local_patient) {
+        rewrite_references(&mut score, &map);
+        score["meta"] = json!({ "source": source(device) });
+        let id = score["id"].as_str().unwrap_or_default().to_owned();
+        out.push(("Observation".into(), id, score));
+    }
+    let pid = stable_id(&format!("provenance|{}|{}", entry.id, entry.version));
+    out.push((
+        "Provenance".into(),
+        pid.to_string(),
+        json!({
+            "resourceType": "Provenance",
+            "id": pid.to_string(),
+            "meta": { "source": source(device) },
+            "target": [{ "reference": format!("{main_type}/{}", entry.id) }],
+            "recorded": instant(entry.updated_at),
+            "activity": { "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                "code": if entry.version == 1 { "CREATE" } else { "UPDATE" },
+            }] },
+            "agent": [
+                {
+                    "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author" }] },
+                    "who": { "reference": format!("Patient/{server_patient}"), "display": entry.updated_by.name },
+                },
+                {
+                    "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "assembler" }] },
+                    "who": { "identifier": { "system": URI_SYSTEM, "value": urn(entry.device) }, "display": "Companion app" },
+                    "onBehalfOf": { "reference": format!("Patient/{server_patient}") },
+                },
+            ],
+        }),
+    ));
+    out
+}
+
+/// Safety advice shown on the device, as a `Flag` for the care team's triage, with the rule and
+/// the ruleset version in its code.
+pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, device: Uuid) -> (String, String, Value) {
+    (
+        "Flag".into(),
+        advice.id.to_string(),
+        json!({
+            "resourceType": "Flag",
+            "id": advice.id.to_string(),
+            "meta": { "source": source(device) },
+            "status": "active",
+            "category": [{ "text": "Safety advice shown to the patient" }],
+            "code": {
+                "coding": [{
+                    "system": format!("{CANONICAL_BASE}/CodeSystem/rules/{}", advice.ruleset),
+                    "version": advice.ruleset_version,
+                    "code": advice.rule,
+                }],
+                "text": advice.level.as_str(),
+            },
+            "subject": { "reference": format!("Patient/{server_patient}") },
+            "period": { "start": instant(advice.raised_at) },
+        }),
+    )
+}

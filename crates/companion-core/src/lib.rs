@@ -1,6 +1,7 @@
 //! Companion's core: the domain, validation, the encrypted store and FHIR mapping.
 //!
-//! This crate knows nothing of Tauri, of terminals or of HTTP. The app shell
+//! This crate knows nothing of Tauri or of terminals; its only network code is the sync
+//! client in [`sync`], which talks to the clinic server. The app shell
 //! (`src-tauri/`) and the CLI (`crates/companion-cli`) are thin adapters over it.
 //! Health data never reaches a log line or an error message from here: errors
 //! name fields and rules, never the values a person typed.
@@ -17,6 +18,7 @@ pub mod prefs;
 pub mod rules;
 pub mod session;
 pub mod store;
+pub mod sync;
 
 pub use clock::{Clock, SystemClock};
 pub use domain::{

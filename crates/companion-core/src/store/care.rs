@@ -113,6 +113,7 @@ impl Store {
                     self.device_id.to_string()
                 ],
             )?;
+            super::sync::queue(tx, "advice", advice.id, now)?;
             tracing::info!(rule = %advice.rule, level = advice.level.as_str(), "advice raised");
             out.push(advice);
         }

@@ -134,6 +134,7 @@ impl Store {
             )?;
         }
         let advice = self.raise_advice(&tx, id, 1, &data, now)?;
+        super::sync::queue(&tx, "entry", id, now)?;
         tx.commit()?;
         tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
         Ok(Saved { entry: self.entry(id)?, advice })
@@ -314,6 +315,7 @@ impl Store {
         if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
             self.raise_advice(&tx, current.id, version, &data, now)?;
         }
+        super::sync::queue(&tx, "entry", current.id, now)?;
         tx.commit()?;
         tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
         self.entry(current.id)

@@ -8,6 +8,7 @@
 mod care;
 mod entries;
 pub mod schema;
+mod sync;
 
 use crate::clock::SharedClock;
 use crate::crypto::{self, SecretKey};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
+pub use sync::{Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.

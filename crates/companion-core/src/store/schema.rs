@@ -6,7 +6,11 @@ use rusqlite::Connection;
 
 /// Migration N is `MIGRATIONS[N - 1]`.
 pub const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_diary.sql"), include_str!("migrations/0002_checkins.sql")];
+    &[
+        include_str!("migrations/0001_diary.sql"),
+        include_str!("migrations/0002_checkins.sql"),
+        include_str!("migrations/0003_sync.sql"),
+    ];
 
 /// The version this build writes.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -17,6 +17,7 @@ fn fixture(version: u32) -> &'static str {
     match version {
         1 => include_str!("fixtures/schema-1.sql"),
         2 => include_str!("fixtures/schema-2.sql"),
+        3 => include_str!("fixtures/schema-3.sql"),
         v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
     }
 }
@@ -73,6 +74,18 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
         store.lock();
         let store = Store::open(dir.path(), PASS, clock::system()).unwrap();
         assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), records(version) + 1);
+        let (pending, quarantined) = store.outbox_counts().unwrap();
+        if version < 3 {
+            // Migrating to schema 3 queued the whole diary (records and advice) for the clinic.
+            let advice = if version >= 2 { 1 } else { 0 };
+            assert_eq!((pending, quarantined), ((records(version) + advice + 1) as i64, 0), "schema {version}");
+        } else {
+            assert_eq!((pending, quarantined), (1, 1));
+            let link = store.sync_link().unwrap().unwrap();
+            assert_eq!((link.cursor, link.epoch.as_str()), (12, "e1"));
+            assert_eq!(store.remote("Appointment").unwrap().len(), 1);
+            assert_eq!(store.quarantined().unwrap()[0].status, Some(422));
+        }
         if version >= 2 {
             let advice = store.advice_for(temp.id).unwrap();
             assert_eq!((advice[0].rule.as_str(), advice[0].level), ("fever", companion_core::rules::Level::CallNow));

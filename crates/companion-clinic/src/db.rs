@@ -1,0 +1,400 @@
+//! The server's store: embedded SQLite (WAL, `synchronous=FULL`). Patients, pairing codes and
+//! credentials (only their SHA-256 hashes), FHIR resources with every version, a per-change
+//! sequence for the devices' change feed, and the audit log (who, what, when; never content).
+
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS patients (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code_hash TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id),
+    expires_at TEXT NOT NULL, used_at TEXT) STRICT;
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id), token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, revoked_at TEXT) STRICT;
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS resources (
+    type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, patient_id TEXT NOT NULL,
+    last_updated TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (type, id)) STRICT;
+CREATE INDEX IF NOT EXISTS resources_patient ON resources (patient_id, type);
+CREATE TABLE IF NOT EXISTS history (
+    type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    last_updated TEXT NOT NULL, PRIMARY KEY (type, id, version)) STRICT;
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
+    version INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS changes_patient ON changes (patient_id, seq);
+CREATE TABLE IF NOT EXISTS audit (
+    at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, type TEXT, id TEXT, patient_id TEXT) STRICT;
+";
+
+pub const PAIRING_HOURS: i64 = 72;
+
+/// Who is calling: a paired device (scoped to one patient) or a member of staff.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    Device { id: String, patient: String },
+    Staff { id: String },
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Device { id, .. } => format!("device/{id}"),
+            Actor::Staff { id } => format!("staff/{id}"),
+        }
+    }
+}
+
+/// One stored resource version.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub version: i64,
+    pub last_updated: String,
+    pub body: Value,
+    pub patient_id: String,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+pub fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn sha256_hex(secret: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random token: 32 bytes, base64url.
+pub fn random_token(prefix: &str) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A pairing code a person can type: 12 characters of Crockford base32 in groups of four.
+pub fn pairing_code() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 12];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
+    let chars: String = bytes.iter().map(|b| ALPHABET[(*b as usize) % 32] as char).collect();
+    format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
+}
+
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+impl Db {
+    pub fn open(dir: &Path) -> anyhow::Result<Db> {
+        std::fs::create_dir_all(dir)?;
+        let conn = Connection::open(dir.join("clinic.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        // The data epoch: new for every fresh database, so a restore from backup (an older
+        // file) or a new server is noticed by devices.
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)",
+            [Uuid::new_v4().to_string()],
+        )?;
+        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> ApiResult<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| ApiError::internal("database lock"))
+    }
+
+    pub fn epoch(&self) -> ApiResult<String> {
+        Ok(self.lock()?.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?)
+    }
+
+    pub fn add_patient(&self, name: &str) -> ApiResult<(String, String)> {
+        let id = Uuid::new_v4().to_string();
+        let code = pairing_code();
+        let conn = self.lock()?;
+        let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        conn.execute("INSERT INTO patients (id, name, created_at) VALUES (?1, ?2, ?3)", params![id, name, now_text()])?;
+        conn.execute(
+            "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![sha256_hex(&normalise_code(&code)), id, expires],
+        )?;
+        Ok((id, code))
+    }
+
+    pub fn add_staff(&self, name: &str) -> ApiResult<String> {
+        let token = random_token("s_");
+        self.lock()?.execute(
+            "INSERT INTO staff (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![Uuid::new_v4().to_string(), name, sha256_hex(&token), now_text()],
+        )?;
+        Ok(token)
+    }
+
+    pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
+        Ok(self.lock()?.execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL",
+            params![patient, now_text()],
+        )?)
+    }
+
+    /// Redeems a pairing code: single use, unexpired. Returns (device id, token, patient id).
+    pub fn pair(&self, code: &str) -> ApiResult<(String, String, String)> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let hash = sha256_hex(&normalise_code(code));
+        let row: Option<(String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((patient, expires, used)) = row else {
+            return Err(ApiError::forbidden("the pairing code is not valid"));
+        };
+        if used.is_some() {
+            return Err(ApiError::forbidden("the pairing code has already been used"));
+        }
+        let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
+        if expires < Utc::now() {
+            return Err(ApiError::forbidden("the pairing code has expired"));
+        }
+        let device = Uuid::new_v4().to_string();
+        let token = random_token("d_");
+        tx.execute("UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1", params![hash, now_text()])?;
+        tx.execute(
+            "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![device, patient, sha256_hex(&token), now_text()],
+        )?;
+        audit(&tx, &format!("device/{device}"), "pair", None, None, Some(&patient))?;
+        tx.commit()?;
+        Ok((device, token, patient))
+    }
+
+    /// Test support: makes a pairing code look old.
+    pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
+        self.lock()?.execute(
+            "UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1",
+            [patient],
+        )?;
+        Ok(())
+    }
+
+    pub fn actor(&self, token: &str) -> ApiResult<Actor> {
+        let conn = self.lock()?;
+        let hash = sha256_hex(token);
+        let device: Option<(String, String, Option<String>)> = conn
+            .query_row("SELECT id, patient_id, revoked_at FROM devices WHERE token_hash = ?1", [&hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((id, patient, revoked)) = device {
+            if revoked.is_some() {
+                return Err(ApiError::unauthorized("this device's access has been revoked"));
+            }
+            return Ok(Actor::Device { id, patient });
+        }
+        let staff: Option<String> =
+            conn.query_row("SELECT id FROM staff WHERE token_hash = ?1", [&hash], |r| r.get(0)).optional()?;
+        staff.map(|id| Actor::Staff { id }).ok_or_else(|| ApiError::unauthorized("unknown credential"))
+    }
+
+    pub fn patient_exists(&self, id: &str) -> ApiResult<bool> {
+        Ok(self.lock()?.query_row("SELECT count(*) FROM patients WHERE id = ?1", [id], |r| r.get::<_, i64>(0))? > 0)
+    }
+
+    pub fn read(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
+        let conn = self.lock()?;
+        let found = read_in(&conn, rtype, id)?;
+        if let Some(s) = &found {
+            audit(&conn, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
+        }
+        Ok(found)
+    }
+
+    /// Writes a batch of resources; with `atomic`, all or none. Each item is `(type, id, body,
+    /// if_match, patient)`; each result is the stored version and whether it was created.
+    pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
+        let mut conn = self.lock()?;
+        if atomic {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = Vec::new();
+            for item in items {
+                out.push(Ok(write_one(&tx, actor, item)?));
+            }
+            tx.commit()?;
+            return Ok(out);
+        }
+        let mut out = Vec::new();
+        for item in items {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            match write_one(&tx, actor, item) {
+                Ok(w) => {
+                    tx.commit()?;
+                    out.push(Ok(w));
+                }
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Resources of one type for a patient, newest first, a page at a time.
+    pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, offset: i64, count: i64) -> ApiResult<(i64, Vec<Stored>)> {
+        let conn = self.lock()?;
+        let total: i64 = conn.query_row(
+            "SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2",
+            params![rtype, patient],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare(
+            "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
+             ORDER BY last_updated DESC, id LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = stmt
+            .query_map(params![rtype, patient, count, offset], stored_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        audit(&conn, &actor.label(), "search", Some(rtype), None, Some(patient))?;
+        Ok((total, rows))
+    }
+
+    /// The change feed of one patient after a cursor: (seq, current body) in order.
+    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<Vec<(i64, Value)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT c.seq, h.body FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
+             WHERE c.patient_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![patient, since, count], |r| {
+                let body: String = r.get(1)?;
+                Ok((r.get::<_, i64>(0)?, serde_json::from_str(&body).unwrap_or(Value::Null)))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        audit(&conn, &actor.label(), "changes", None, None, Some(patient))?;
+        Ok(rows)
+    }
+
+    pub fn audit_count(&self) -> ApiResult<i64> {
+        Ok(self.lock()?.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?)
+    }
+}
+
+/// One resource to write.
+pub struct Write {
+    pub rtype: String,
+    pub id: String,
+    pub body: Value,
+    pub if_match: Option<i64>,
+    pub patient: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub created: bool,
+    pub stored: Stored,
+}
+
+fn stored_row(r: &rusqlite::Row) -> rusqlite::Result<Stored> {
+    let body: String = r.get(2)?;
+    Ok(Stored {
+        version: r.get(0)?,
+        last_updated: r.get(1)?,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        patient_id: r.get(3)?,
+    })
+}
+
+fn read_in(conn: &Connection, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
+    Ok(conn
+        .query_row(
+            "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2",
+            params![rtype, id],
+            stored_row,
+        )
+        .optional()?)
+}
+
+/// Content without server metadata, to tell a repeated upload from a change.
+fn content(body: &Value) -> Value {
+    let mut v = body.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("meta");
+    }
+    v
+}
+
+fn write_one(tx: &rusqlite::Transaction, actor: &Actor, w: Write) -> ApiResult<Written> {
+    let current = read_in(tx, &w.rtype, &w.id)?;
+    if let Some(cur) = &current {
+        if cur.patient_id != w.patient {
+            // A resource id belongs to one patient for ever.
+            return Err(ApiError::forbidden("this resource belongs to another patient"));
+        }
+        if let Some(expected) = w.if_match {
+            if expected != cur.version {
+                return Err(ApiError::conflict(cur.version));
+            }
+        }
+        // The same content again (a retry, a duplicate delivery): nothing new.
+        if content(&cur.body) == content(&w.body) {
+            return Ok(Written { created: false, stored: cur.clone() });
+        }
+    } else if w.if_match.is_some_and(|v| v != 0) {
+        return Err(ApiError::conflict(0));
+    }
+    let version = current.as_ref().map_or(1, |c| c.version + 1);
+    let last_updated = now_text();
+    let mut body = w.body;
+    // The server owns versionId and lastUpdated; where a resource came from (meta.source) stays.
+    let source = body.pointer("/meta/source").cloned();
+    body["meta"] = serde_json::json!({ "versionId": version.to_string(), "lastUpdated": last_updated });
+    if let Some(source) = source {
+        body["meta"]["source"] = source;
+    }
+    let text = body.to_string();
+    tx.execute(
+        "INSERT INTO resources (type, id, version, patient_id, last_updated, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, body = excluded.body",
+        params![w.rtype, w.id, version, w.patient, last_updated, text],
+    )?;
+    tx.execute(
+        "INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![w.rtype, w.id, version, text, last_updated],
+    )?;
+    tx.execute(
+        "INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)",
+        params![w.patient, w.rtype, w.id, version],
+    )?;
+    audit(tx, &actor.label(), if current.is_some() { "update" } else { "create" }, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
+    Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } })
+}
+
+fn audit(conn: &Connection, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now_text(), actor, action, rtype, id, patient],
+    )?;
+    Ok(())
+}

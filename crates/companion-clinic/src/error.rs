@@ -1,0 +1,71 @@
+//! Errors as FHIR `OperationOutcome`s with the right status. Messages describe the request,
+//! never the health data in it; internal causes are logged here and not returned.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// FHIR issue-type code: invalid, required, forbidden, login, not-found, conflict, exception, ...
+    pub code: &'static str,
+    pub message: String,
+    /// For 412: the version the server holds.
+    pub current_version: Option<i64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), current_version: None }
+    }
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "required", message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "login", message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such resource")
+    }
+    pub fn conflict(current: i64) -> ApiError {
+        let mut e = ApiError::new(StatusCode::PRECONDITION_FAILED, "conflict", "the resource has changed since that version");
+        e.current_version = Some(current);
+        e
+    }
+    pub fn too_large() -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-costly", "the request is too large")
+    }
+    pub fn internal(what: &'static str) -> ApiError {
+        tracing::error!(what, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "the server could not complete the request")
+    }
+
+    pub fn outcome(&self) -> serde_json::Value {
+        json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "error", "code": self.code, "diagnostics": self.message }],
+        })
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> ApiError {
+        tracing::error!(error = %e, "database error");
+        ApiError::internal("database")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, [(header::CONTENT_TYPE, "application/fhir+json")], self.outcome().to_string()).into_response()
+    }
+}

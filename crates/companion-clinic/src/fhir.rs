@@ -1,0 +1,155 @@
+//! What the server accepts: which resource types, which elements must be there, and that every
+//! resource is about the patient the caller may write for. A refused resource stores nothing.
+
+use crate::error::{ApiError, ApiResult};
+use serde_json::Value;
+
+/// Largest resource accepted, in bytes of JSON.
+pub const MAX_RESOURCE_BYTES: usize = 256 * 1024;
+
+/// Types the server stores, and the element that names the patient.
+pub const TYPES: &[(&str, &str)] = &[
+    ("Observation", "subject"),
+    ("QuestionnaireResponse", "subject"),
+    ("Communication", "subject"),
+    ("Flag", "subject"),
+    ("Task", "for"),
+    ("Appointment", "participant"),
+    ("Provenance", "agent"),
+];
+
+fn required(rtype: &str) -> &'static [&'static str] {
+    match rtype {
+        "Observation" => &["status", "code", "subject"],
+        "QuestionnaireResponse" => &["status", "subject"],
+        "Communication" => &["status", "subject"],
+        "Flag" => &["status", "code", "subject"],
+        "Task" => &["status", "intent", "for"],
+        "Appointment" => &["status", "participant"],
+        "Provenance" => &["target", "recorded", "agent"],
+        _ => &[],
+    }
+}
+
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// The patient ids a resource references through its patient element(s).
+fn patients_referenced(rtype: &str, body: &Value) -> Vec<String> {
+    let element = TYPES.iter().find(|(t, _)| *t == rtype).map(|(_, e)| *e).unwrap_or("subject");
+    let mut refs = Vec::new();
+    let mut push = |v: &Value| {
+        if let Some(r) = v.get("reference").and_then(Value::as_str) {
+            refs.push(r.to_owned());
+        }
+    };
+    match body.get(element) {
+        Some(Value::Array(items)) => {
+            for item in items {
+                // Appointment.participant[].actor; Provenance.agent[].who.
+                push(item.get("actor").or_else(|| item.get("who")).unwrap_or(item));
+            }
+        }
+        Some(v) => push(v),
+        None => {}
+    }
+    refs.into_iter().filter_map(|r| r.strip_prefix("Patient/").map(str::to_owned)).collect()
+}
+
+/// Checks a resource about to be written and returns the patient it belongs to.
+/// `scope` is the patient a device may write for (None for staff, who may write for any).
+pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiResult<String> {
+    if !TYPES.iter().any(|(t, _)| *t == rtype) {
+        return Err(ApiError::invalid(format!("resource type {rtype} is not accepted here")));
+    }
+    if !valid_id(id) {
+        return Err(ApiError::invalid("the id is not a valid FHIR id"));
+    }
+    let Some(obj) = body.as_object() else { return Err(ApiError::invalid("the body is not a JSON object")) };
+    if obj.get("resourceType").and_then(Value::as_str) != Some(rtype) {
+        return Err(ApiError::invalid("resourceType does not match the URL"));
+    }
+    if obj.get("id").and_then(Value::as_str) != Some(id) {
+        return Err(ApiError::invalid("id does not match the URL"));
+    }
+    if body.to_string().len() > MAX_RESOURCE_BYTES {
+        return Err(ApiError::too_large());
+    }
+    for element in required(rtype) {
+        if obj.get(*element).is_none_or(|v| v.is_null()) {
+            return Err(ApiError::unprocessable(format!("{rtype}.{element} is required")));
+        }
+    }
+    let patients = patients_referenced(rtype, body);
+    let Some(patient) = patients.first().cloned() else {
+        return Err(ApiError::unprocessable(format!("{rtype} must reference its patient as Patient/<id>")));
+    };
+    if patients.iter().any(|p| p != &patient) {
+        return Err(ApiError::unprocessable("a resource may reference only one patient"));
+    }
+    if let Some(scope) = scope {
+        if patient != scope {
+            return Err(ApiError::forbidden("a device may write only for its own patient"));
+        }
+    }
+    Ok(patient)
+}
+
+pub fn capability_statement() -> Value {
+    let resources: Vec<Value> = TYPES
+        .iter()
+        .map(|(t, _)| {
+            serde_json::json!({
+                "type": t,
+                "interaction": [{ "code": "read" }, { "code": "update" }, { "code": "search-type" }],
+                "versioning": "versioned-update",
+                "updateCreate": true,
+                "conditionalCreate": false,
+                "searchParam": [{ "name": "patient", "type": "reference" }, { "name": "_count", "type": "number" }],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-22",
+        "kind": "instance",
+        "software": { "name": "companion-clinic", "version": env!("CARGO_PKG_VERSION") },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": { "description": "Bearer tokens: a paired device (one patient) or staff (all patients)." },
+            "resource": resources,
+            "interaction": [{ "code": "batch" }, { "code": "transaction" }],
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obs(patient: &str) -> Value {
+        json!({"resourceType": "Observation", "id": "a-1", "status": "final", "code": {"text": "x"},
+               "subject": {"reference": format!("Patient/{patient}")}})
+    }
+
+    #[test]
+    fn resources_are_checked_before_anything_is_stored() {
+        assert_eq!(check("Observation", "a-1", &obs("p1"), Some("p1")).unwrap(), "p1");
+        assert_eq!(check("Observation", "a-1", &obs("p2"), Some("p1")).unwrap_err().status, 403);
+        assert_eq!(check("Observation", "a-2", &obs("p1"), None).unwrap_err().status, 400);
+        assert_eq!(check("Patient", "a-1", &obs("p1"), None).unwrap_err().status, 400);
+        let mut missing = obs("p1");
+        missing.as_object_mut().unwrap().remove("status");
+        let e = check("Observation", "a-1", &missing, None).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.message.as_str()), (422, "Observation.status is required"));
+        let mut big = obs("p1");
+        big["note"] = json!([{ "text": "x".repeat(MAX_RESOURCE_BYTES) }]);
+        assert_eq!(check("Observation", "a-1", &big, None).unwrap_err().status, 413);
+        assert!(!valid_id("has space"));
+    }
+}

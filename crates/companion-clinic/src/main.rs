@@ -1,0 +1,146 @@
+//! `companion-clinic`: serve the clinic API, and administer patients, staff and devices.
+
+use clap::{Parser, Subcommand};
+use companion_clinic::db::Db;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "companion-clinic", version, about = "Companion's clinic server")]
+struct Cli {
+    /// Where the server keeps its database.
+    #[arg(long, global = true, env = "COMPANION_CLINIC_DATA_DIR", default_value = "companion-clinic-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+    },
+    /// Patients.
+    Patient {
+        #[command(subcommand)]
+        action: PatientAction,
+    },
+    /// Staff credentials.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+    /// Paired devices.
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatientAction {
+    /// Register a patient; prints the id and a one-time pairing code (72 hours).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Create a staff bearer token (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// Revoke every device of a patient.
+    Revoke {
+        #[arg(long)]
+        patient: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            eprintln!("companion-clinic: {}", text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("companion-clinic: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        Command::Serve { listen } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let db = Db::open(&cli.data_dir)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen).await?;
+                tracing::info!(address = %listener.local_addr()?, "serving");
+                // The actual address, for scripts that asked for port 0.
+                println!("listening on {}", listener.local_addr()?);
+                axum::serve(listener, companion_clinic::app(companion_clinic::AppState { db }))
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Patient { action: PatientAction::Add { name, json } } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "--name must be 1 to 100 characters");
+            let (id, code) = Db::open(&cli.data_dir)?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "patient": id, "code": code }))?;
+            } else {
+                writeln!(out, "patient {id}\npairing code {code} (single use, valid for 72 hours)")?;
+            }
+        }
+        Command::Staff { action: StaffAction::Add { name, json } } => {
+            let token = Db::open(&cli.data_dir)?.add_staff(name.trim()).map_err(|e| anyhow::anyhow!(e.message))?;
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "token": token }))?;
+            } else {
+                writeln!(out, "{token}")?;
+            }
+        }
+        Command::Device { action: DeviceAction::Revoke { patient } } => {
+            let n = Db::open(&cli.data_dir)?.revoke_devices(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            writeln!(out, "{n} device(s) revoked")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The store's side of sync: the outbox (written in the same transaction as each record), the
+//! link to the clinic (in the encrypted settings), and what was pulled from the clinic. The HTTP
+//! side is [`crate::sync`].
+
+use super::{ts, Store};
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+const LINK: &str = "sync_link";
+
+/// The pairing with a clinic server. Kept in the encrypted store: the token is a credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncLink {
+    pub server: String,
+    pub token: String,
+    /// This patient's id on the server.
+    pub patient: String,
+    pub device: String,
+    pub epoch: String,
+    /// The last change-feed sequence applied.
+    pub cursor: i64,
+    pub last_success: Option<DateTime<Utc>>,
+    /// Set when the server said the credential no longer works.
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+/// One queued item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub seq: i64,
+    pub item: String,
+    pub ref_id: Uuid,
+    pub attempts: i64,
+}
+
+/// A record the server refused, kept aside with why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quarantined {
+    pub item: String,
+    pub ref_id: Uuid,
+    pub status: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Queues a record (or a piece of advice) for upload, inside the caller's transaction.
+pub(super) fn queue(tx: &Transaction, item: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    // One pending row per record is enough: the upload sends its current version.
+    let pending: i64 = tx.query_row(
+        "SELECT count(*) FROM outbox WHERE item = ?1 AND ref_id = ?2 AND state = 'pending'",
+        params![item, id.to_string()],
+        |r| r.get(0),
+    )?;
+    if pending == 0 {
+        tx.execute(
+            "INSERT INTO outbox (item, ref_id, queued_at) VALUES (?1, ?2, ?3)",
+            params![item, id.to_string(), ts(now)],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn sync_link(&self) -> Result<Option<SyncLink>> {
+        let raw: Option<String> =
+            self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [LINK], |r| r.get(0)).optional()?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    pub fn set_sync_link(&mut self, link: &SyncLink) -> Result<()> {
+        let text = serde_json::to_string(link).map_err(|_| Error::Internal("sync link"))?;
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![LINK, text],
+        )?;
+        Ok(())
+    }
+
+    /// The oldest pending items, up to `limit`.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<Queued>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, item, ref_id, attempts FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(Queued {
+                seq: r.get(0)?,
+                item: r.get(1)?,
+                ref_id: Uuid::parse_str(&r.get::<_, String>(2)?).unwrap_or_default(),
+                attempts: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// (pending, quarantined)
+    pub fn outbox_counts(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'quarantined'), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    pub fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT item, ref_id, last_status, last_error FROM outbox WHERE state = 'quarantined' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Quarantined {
+                item: r.get(0)?,
+                ref_id: Uuid::parse_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                status: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The server has these: they leave the outbox.
+    pub fn outbox_sent(&mut self, seqs: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for s in seqs {
+            tx.execute("DELETE FROM outbox WHERE seq = ?1", [s])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server refused this one (400/422): set aside with the reason; the rest go on.
+    pub fn outbox_quarantine(&mut self, seq: i64, status: u16, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'quarantined', attempts = attempts + 1, last_status = ?2, last_error = ?3 WHERE seq = ?1",
+            params![seq, status, reason],
+        )?;
+        Ok(())
+    }
+
+    /// A failure worth retrying later (network, 429, 5xx).
+    pub fn outbox_retry_later(&mut self, seqs: &[i64], status: Option<u16>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for s in seqs {
+            tx.execute("UPDATE outbox SET attempts = attempts + 1, last_status = ?2 WHERE seq = ?1", params![s, status])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// After the server lost data (a new epoch): everything is queued again; uploads are
+    /// idempotent, so what the server still has is not duplicated.
+    pub fn requeue_everything(&mut self) -> Result<()> {
+        let now = self.now();
+        let tx = self.conn.unchecked_transaction()?;
+        let entries: Vec<String> =
+            tx.prepare("SELECT id FROM entries ORDER BY recorded_at")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let advice: Vec<String> =
+            tx.prepare("SELECT id FROM advice ORDER BY raised_at")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        for id in entries {
+            queue(&tx, "entry", Uuid::parse_str(&id).unwrap_or_default(), now)?;
+        }
+        for id in advice {
+            queue(&tx, "advice", Uuid::parse_str(&id).unwrap_or_default(), now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Applies one pulled page and moves the cursor, in one transaction. Our own records coming
+    /// back are recognised and skipped; what the clinic wrote is kept.
+    pub fn apply_pulled(&mut self, resources: &[Value], cursor: i64) -> Result<usize> {
+        let now = ts(self.now());
+        let mut link = self.sync_link()?.ok_or(Error::Internal("not paired"))?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut kept = 0;
+        for r in resources {
+            let (Some(rtype), Some(id)) = (r.get("resourceType").and_then(Value::as_str), r.get("id").and_then(Value::as_str)) else {
+                continue;
+            };
+            let ours: i64 = tx.query_row(
+                "SELECT (SELECT count(*) FROM entries WHERE id = ?1) + (SELECT count(*) FROM advice WHERE id = ?1)",
+                [id],
+                |row| row.get(0),
+            )?;
+            let from_device = r.pointer("/meta/source").and_then(Value::as_str).is_some_and(|s| s.starts_with("companion-device:"));
+            if ours > 0 || from_device {
+                continue;
+            }
+            let version: i64 = r.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
+            tx.execute(
+                "INSERT INTO remote (type, id, version, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, body = excluded.body, received_at = excluded.received_at
+                 WHERE excluded.version >= remote.version",
+                params![rtype, id, version, r.to_string(), now],
+            )?;
+            kept += 1;
+        }
+        link.cursor = cursor;
+        let text = serde_json::to_string(&link).map_err(|_| Error::Internal("sync link"))?;
+        tx.execute("UPDATE settings SET value = ?2 WHERE key = ?1", params![LINK, text])?;
+        tx.commit()?;
+        Ok(kept)
+    }
+
+    /// What the clinic sent, of one resource type.
+    pub fn remote(&self, rtype: &str) -> Result<Vec<Value>> {
+        let mut stmt = self.conn.prepare("SELECT body FROM remote WHERE type = ?1 ORDER BY received_at, id")?;
+        let rows = stmt.query_map([rtype], |r| r.get::<_, String>(0))?;
+        Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
+    }
+
+    pub fn advice_by_id(&self, id: Uuid) -> Result<super::Advice> {
+        let entry: String = self
+            .conn
+            .query_row("SELECT entry_id FROM advice WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        self.advice_for(Uuid::parse_str(&entry).unwrap_or_default())?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(Error::NotFound)
+    }
+}

@@ -1,0 +1,310 @@
+//! The sync engine's network side (design: `shared/guides/sync.md`). Pairing redeems a one-time
+//! code for a device credential kept in the encrypted store. A sync round pushes the outbox as
+//! `batch` bundles of idempotent `PUT`s (client ids), then pulls the change feed page by page,
+//! moving the cursor only with the page applied. Every failure is sorted: done, quarantine
+//! (400/422: set aside, the rest go on), re-pair (401), revoked (403), or later (network, 429,
+//! 5xx: back off with jitter). A new server epoch (a restore from backup) queues everything again.
+
+use crate::error::{Error, Problem, Result};
+use crate::store::{Store, SyncLink};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const BATCH: usize = 50;
+const PAGE: i64 = 100;
+pub const EPOCH_HEADER: &str = "x-companion-epoch";
+
+/// How a sync round ended, for the person and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Everything that could be sent was sent, and the feed is read to the end.
+    Done,
+    /// The server could not be reached or asked to wait; try again after this many seconds.
+    Later { retry_after_secs: u64 },
+    /// The credential is no longer accepted (401): pair again.
+    PairAgain,
+    /// The clinic has revoked this device's access (403).
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// Records (and advice) the server now holds.
+    pub sent: usize,
+    /// Resources the clinic wrote that arrived.
+    pub received: usize,
+    /// Records the server refused this round.
+    pub refused: usize,
+    /// Still waiting to be sent.
+    pub pending: i64,
+    /// Set aside after a refusal; the person is told.
+    pub quarantined: i64,
+    /// The server's data epoch changed, so everything was queued again.
+    pub epoch_changed: bool,
+}
+
+fn client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|_| Error::Internal("http client"))
+}
+
+/// The server's address, checked: `https`, or `http` only to this machine (tests, a clinic
+/// running on the same computer).
+pub fn check_server(raw: &str) -> Result<String> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(|_| Error::invalid("server", Problem::BadFormat))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]") | Some("::1"));
+    match url.scheme() {
+        "https" => Err(Error::invalid("server", Problem::NotAllowed)), // not built with TLS yet
+        "http" if loopback => Ok(url.as_str().trim_end_matches('/').to_owned()),
+        _ => Err(Error::invalid("server", Problem::NotAllowed)),
+    }
+}
+
+fn network(_: reqwest::Error) -> Error {
+    Error::Offline
+}
+
+/// Redeems a pairing code and keeps the credential in the encrypted store.
+pub async fn pair(store: &mut Store, server: &str, code: &str) -> Result<SyncLink> {
+    let server = check_server(server)?;
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(Error::invalid("code", Problem::Required));
+    }
+    let res = client()?.post(format!("{server}/pair")).json(&json!({ "code": code })).send().await.map_err(network)?;
+    match res.status().as_u16() {
+        200 => {}
+        403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
+        _ => return Err(Error::Offline),
+    }
+    let body: Value = res.json().await.map_err(network)?;
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
+    let link = SyncLink {
+        server,
+        token: text("token")?,
+        patient: text("patient")?,
+        device: text("device")?,
+        epoch: text("epoch")?,
+        cursor: 0,
+        last_success: None,
+        problem: None,
+    };
+    store.set_sync_link(&link)?;
+    tracing::info!("paired with the clinic");
+    Ok(link)
+}
+
+enum Push {
+    Continue,
+    Stop(Outcome),
+}
+
+/// One sync round: push everything queued, then pull what the clinic wrote.
+pub async fn sync_once(store: &mut Store) -> Result<Report> {
+    let Some(mut link) = store.sync_link()? else { return Err(Error::NotPaired) };
+    let http = client()?;
+    let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false };
+
+    // The epoch first: if the server lost data, queue everything before pushing.
+    match get_changes(&http, &link, link.cursor, 1).await {
+        Ok((epoch, _, _, _)) if epoch != link.epoch => {
+            tracing::info!("server epoch changed; queueing everything again");
+            store.requeue_everything()?;
+            link.epoch = epoch;
+            link.cursor = 0;
+            store.set_sync_link(&link)?;
+            report.epoch_changed = true;
+        }
+        Ok(_) => {}
+        Err(outcome) => return finish(store, &mut link, report, outcome),
+    }
+
+    loop {
+        match push_batch(store, &http, &link, &mut report).await? {
+            Push::Continue => {}
+            Push::Stop(Outcome::Done) => break,
+            Push::Stop(outcome) => return finish(store, &mut link, report, outcome),
+        }
+    }
+
+    loop {
+        match get_changes(&http, &link, link.cursor, PAGE).await {
+            Ok((_, next, more, resources)) => {
+                report.received += store.apply_pulled(&resources, next)?;
+                link.cursor = next;
+                if !more {
+                    break;
+                }
+            }
+            Err(outcome) => return finish(store, &mut link, report, outcome),
+        }
+    }
+    link.last_success = Some(store.now());
+    link.problem = None;
+    finish(store, &mut link, report, Outcome::Done)
+}
+
+fn finish(store: &mut Store, link: &mut SyncLink, mut report: Report, outcome: Outcome) -> Result<Report> {
+    // Keep the cursor the store holds (apply_pulled moved it) and record any problem.
+    if let Some(saved) = store.sync_link()? {
+        link.cursor = saved.cursor;
+    }
+    link.problem = match outcome {
+        Outcome::PairAgain => Some("pair_again".into()),
+        Outcome::Revoked => Some("revoked".into()),
+        _ => link.problem.take().filter(|_| outcome != Outcome::Done),
+    };
+    store.set_sync_link(link)?;
+    let (pending, quarantined) = store.outbox_counts()?;
+    report.pending = pending;
+    report.quarantined = quarantined;
+    report.outcome = outcome;
+    tracing::info!(sent = report.sent, received = report.received, refused = report.refused, "sync round ended");
+    Ok(report)
+}
+
+/// A status that is not success, as an outcome for the whole round.
+fn stop_for(status: u16, retry_after: Option<u64>) -> Outcome {
+    match status {
+        401 => Outcome::PairAgain,
+        403 => Outcome::Revoked,
+        _ => Outcome::Later { retry_after_secs: retry_after.unwrap_or_else(backoff) },
+    }
+}
+
+/// 15 to 45 seconds: a first back-off with jitter, so devices do not retry in step.
+fn backoff() -> u64 {
+    let mut b = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    15 + (b[0] as u64 % 31)
+}
+
+fn retry_after(res: &reqwest::Response) -> Option<u64> {
+    res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+}
+
+async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, report: &mut Report) -> Result<Push> {
+    let queued = store.outbox(BATCH)?;
+    if queued.is_empty() {
+        return Ok(Push::Stop(Outcome::Done));
+    }
+    let device = uuid::Uuid::parse_str(&link.device).unwrap_or_default();
+    let patient = store.patient()?;
+    // Each queued item becomes one or more bundle entries; remember which.
+    let mut entries = Vec::new();
+    let mut owner = Vec::new();
+    for (i, q) in queued.iter().enumerate() {
+        let resources = match q.item.as_str() {
+            "entry" => match store.entry(q.ref_id) {
+                Ok(e) => crate::fhir::outbound_entry(&e, &patient, &link.patient, device),
+                Err(Error::NotFound) => Vec::new(),
+                Err(e) => return Err(e),
+            },
+            _ => match store.advice_by_id(q.ref_id) {
+                Ok(a) => vec![crate::fhir::outbound_advice(&a, &link.patient, device)],
+                Err(Error::NotFound) => Vec::new(),
+                Err(e) => return Err(e),
+            },
+        };
+        for (rtype, id, resource) in resources {
+            entries.push(json!({ "resource": resource, "request": { "method": "PUT", "url": format!("{rtype}/{id}") } }));
+            owner.push(i);
+        }
+    }
+    let bundle = json!({ "resourceType": "Bundle", "type": "batch", "entry": entries });
+    let seqs: Vec<i64> = queued.iter().map(|q| q.seq).collect();
+    let res = match http.post(format!("{}/fhir", link.server)).bearer_auth(&link.token).json(&bundle).send().await {
+        Ok(r) => r,
+        Err(_) => {
+            store.outbox_retry_later(&seqs, None)?;
+            return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        }
+    };
+    let status = res.status().as_u16();
+    if status != 200 {
+        let after = retry_after(&res);
+        store.outbox_retry_later(&seqs, Some(status))?;
+        return Ok(Push::Stop(stop_for(status, after)));
+    }
+    let Ok(reply) = res.json::<Value>().await else {
+        // The connection broke mid-response: the server may hold some of it; PUTs are
+        // idempotent, so sending again is safe.
+        store.outbox_retry_later(&seqs, None)?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    };
+    let results = reply.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+    if results.len() != owner.len() {
+        store.outbox_retry_later(&seqs, Some(status))?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
+    // An item is done when all its resources landed; refused when any was refused.
+    let mut worst: Vec<(u16, String)> = vec![(200, String::new()); queued.len()];
+    for (r, i) in results.iter().zip(&owner) {
+        let code: u16 = r
+            .pointer("/response/status")
+            .and_then(Value::as_str)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(500);
+        if code >= 300 && (worst[*i].0 < 300 || code > worst[*i].0) {
+            let why = r.pointer("/response/outcome/issue/0/diagnostics").and_then(Value::as_str).unwrap_or("").to_owned();
+            worst[*i] = (code, why);
+        }
+    }
+    let mut done = Vec::new();
+    let mut later = Vec::new();
+    for (q, (code, why)) in queued.iter().zip(worst) {
+        match code {
+            200..=299 => done.push(q.seq),
+            400 | 404 | 409 | 413 | 422 => {
+                store.outbox_quarantine(q.seq, code, &why)?;
+                report.refused += 1;
+            }
+            401 | 403 => {
+                store.outbox_retry_later(&[q.seq], Some(code))?;
+                return Ok(Push::Stop(stop_for(code, None)));
+            }
+            _ => later.push(q.seq),
+        }
+    }
+    report.sent += done.len();
+    store.outbox_sent(&done)?;
+    if !later.is_empty() {
+        store.outbox_retry_later(&later, None)?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
+    Ok(Push::Continue)
+}
+
+type Page = (String, i64, bool, Vec<Value>);
+
+async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count: i64) -> std::result::Result<Page, Outcome> {
+    let res = http
+        .get(format!("{}/sync/changes?since={since}&_count={count}", link.server))
+        .bearer_auth(&link.token)
+        .send()
+        .await
+        .map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+    let status = res.status().as_u16();
+    if status != 200 {
+        return Err(stop_for(status, retry_after(&res)));
+    }
+    let body: Value = res.json().await.map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+    let epoch = body.get("epoch").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let next = body.get("next").and_then(Value::as_i64).unwrap_or(since);
+    let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
+    let resources = body.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
+    Ok((epoch, next, more, resources))
+}
+
+/// Runs an async sync step on a small runtime of its own (the CLI, the app's worker thread).
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|_| Error::Internal("runtime"))?;
+    Ok(rt.block_on(f))
+}
