@@ -95,6 +95,21 @@ enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
+    /// Connect this diary to a clinic server with the one-time code the clinic gave you.
+    Pair {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Send what waits and fetch what the clinic wrote; prints what was sent, received and refused.
+    Sync {
+        /// Only show the state: connected to, last sync, waiting, refused.
+        #[arg(long)]
+        status: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
     WardPhone {
         number: Option<String>,
@@ -287,6 +302,12 @@ fn closed_pipe(err: &anyhow::Error) -> bool {
 /// One line for any failure, naming the flag rather than the core's field.
 fn describe(err: &anyhow::Error) -> String {
     match err.downcast_ref::<Error>() {
+        Some(Error::Invalid(inv)) if inv.field == "code" && inv.problem == companion_core::Problem::NotAllowed => {
+            "the pairing code is not valid, was already used, or has expired".into()
+        }
+        Some(Error::Invalid(inv)) if inv.field == "server" && inv.problem == companion_core::Problem::NotAllowed => {
+            "--server must be http://127.0.0.1 or http://localhost for now (TLS to a clinic comes later)".into()
+        }
         Some(Error::Invalid(inv)) => {
             let flag = flag_for(inv.field);
             inv.to_string().replacen(inv.field, &flag, 1)
@@ -310,6 +331,8 @@ fn flag_for(field: &str) -> String {
         "every_days" => "--every-days".into(),
         "ward_phone" => "number".into(),
         "flags" => "--flag".into(),
+        "server" => "--server".into(),
+        "code" => "--code".into(),
         "order" | "id" => field.into(),
         other => format!("--{}", other.replace('_', "-")),
     }
@@ -423,6 +446,55 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 for s in schedules {
                     writeln!(out, "{:<7} every {} days, {} (due {})", s.instrument, s.every_days, s.state, s.due_at.format("%Y-%m-%d %H:%M"))?;
+                }
+            }
+        }
+        Command::Pair { server, code } => {
+            companion_core::sync::check_server(&server)?;
+            let mut store = open(&dir, clock)?;
+            let link = companion_core::sync::block_on(companion_core::sync::pair(&mut store, &server, &code))??;
+            writeln!(out, "Connected to {} (patient {}).", link.server, link.patient)?;
+        }
+        Command::Sync { status, json } => {
+            let mut store = open(&dir, clock)?;
+            let link = store.sync_link()?.ok_or(Error::NotPaired)?;
+            if status {
+                let (pending, quarantined) = store.outbox_counts()?;
+                let v = serde_json::json!({
+                    "server": link.server, "patient": link.patient,
+                    "last_success": link.last_success, "pending": pending, "quarantined": quarantined,
+                    "problem": link.problem, "refused": store.quarantined()?,
+                });
+                if json {
+                    serde_json::to_writer_pretty(&mut *out, &v)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "connected to {}", link.server)?;
+                    let last = link.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
+                    writeln!(out, "last successful sync: {last}\nwaiting to be sent: {pending}\nrefused by the server: {quarantined}")?;
+                    if let Some(p) = link.problem {
+                        writeln!(out, "needs you: {p}")?;
+                    }
+                }
+                return Ok(());
+            }
+            let report = companion_core::sync::block_on(companion_core::sync::sync_once(&mut store))??;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "sent {}, received {}, refused {}, waiting {}", report.sent, report.received, report.refused, report.pending)?;
+            }
+            match report.outcome {
+                companion_core::sync::Outcome::Done => {}
+                companion_core::sync::Outcome::Later { retry_after_secs } => {
+                    return Err(anyhow::anyhow!("the clinic server could not be reached; try again in {retry_after_secs} seconds"));
+                }
+                companion_core::sync::Outcome::PairAgain => {
+                    return Err(anyhow::anyhow!("the clinic no longer accepts this device's credential; pair again"));
+                }
+                companion_core::sync::Outcome::Revoked => {
+                    return Err(anyhow::anyhow!("the clinic has revoked this device's access"));
                 }
             }
         }

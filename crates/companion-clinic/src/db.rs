@@ -192,6 +192,20 @@ impl Db {
         Ok((device, token, patient))
     }
 
+    /// A new pairing code for a patient already registered (a second device, a new phone).
+    pub fn new_code(&self, patient: &str) -> ApiResult<String> {
+        if !self.patient_exists(patient)? {
+            return Err(ApiError::not_found());
+        }
+        let code = pairing_code();
+        let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.lock()?.execute(
+            "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![sha256_hex(&normalise_code(&code)), patient, expires],
+        )?;
+        Ok(code)
+    }
+
     /// Test support: makes a pairing code look old.
     pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
         self.lock()?.execute(
@@ -211,7 +225,7 @@ impl Db {
             .optional()?;
         if let Some((id, patient, revoked)) = device {
             if revoked.is_some() {
-                return Err(ApiError::unauthorized("this device's access has been revoked"));
+                return Err(ApiError::revoked());
             }
             return Ok(Actor::Device { id, patient });
         }

@@ -30,6 +30,10 @@ impl ApiError {
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "login", message)
     }
+    /// A device whose access the clinic revoked: 401, marked as revoked.
+    pub fn revoked() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "suppressed", "this device's access has been revoked")
+    }
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
@@ -64,8 +68,15 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
+/// Tells a device that its credential was revoked (not merely unknown), so it can say so.
+pub const ACCESS_HEADER: &str = "x-companion-access";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, [(header::CONTENT_TYPE, "application/fhir+json")], self.outcome().to_string()).into_response()
+        let mut res = (self.status, [(header::CONTENT_TYPE, "application/fhir+json")], self.outcome().to_string()).into_response();
+        if self.code == "suppressed" {
+            res.headers_mut().insert(ACCESS_HEADER, axum::http::HeaderValue::from_static("revoked"));
+        }
+        res
     }
 }

@@ -49,6 +49,13 @@ enum PatientAction {
         #[arg(long)]
         json: bool,
     },
+    /// A new one-time pairing code for a registered patient (another device).
+    Code {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +134,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out, "{}", serde_json::json!({ "patient": id, "code": code }))?;
             } else {
                 writeln!(out, "patient {id}\npairing code {code} (single use, valid for 72 hours)")?;
+            }
+        }
+        Command::Patient { action: PatientAction::Code { patient, json } } => {
+            let code = Db::open(&cli.data_dir)?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "patient": patient, "code": code }))?;
+            } else {
+                writeln!(out, "pairing code {code} (single use, valid for 72 hours)")?;
             }
         }
         Command::Staff { action: StaffAction::Add { name, json } } => {

@@ -172,6 +172,7 @@ fn finish(store: &mut Store, link: &mut SyncLink, mut report: Report, outcome: O
 /// A status that is not success, as an outcome for the whole round.
 fn stop_for(status: u16, retry_after: Option<u64>) -> Outcome {
     match status {
+        REVOKED => Outcome::Revoked,
         401 => Outcome::PairAgain,
         403 => Outcome::Revoked,
         _ => Outcome::Later { retry_after_secs: retry_after.unwrap_or_else(backoff) },
@@ -183,6 +184,17 @@ fn backoff() -> u64 {
     let mut b = [0u8; 1];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
     15 + (b[0] as u64 % 31)
+}
+
+/// A 401 the server marked as revoked access (not merely an unknown credential).
+const REVOKED: u16 = 4011;
+
+fn status_of(res: &reqwest::Response) -> u16 {
+    let revoked = res.headers().get("x-companion-access").and_then(|v| v.to_str().ok()) == Some("revoked");
+    match res.status().as_u16() {
+        401 if revoked => REVOKED,
+        s => s,
+    }
 }
 
 fn retry_after(res: &reqwest::Response) -> Option<u64> {
@@ -226,10 +238,10 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
             return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
         }
     };
-    let status = res.status().as_u16();
+    let status = status_of(&res);
     if status != 200 {
         let after = retry_after(&res);
-        store.outbox_retry_later(&seqs, Some(status))?;
+        store.outbox_retry_later(&seqs, Some(status.min(599)))?;
         return Ok(Push::Stop(stop_for(status, after)));
     }
     let Ok(reply) = res.json::<Value>().await else {
@@ -291,7 +303,7 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
         .send()
         .await
         .map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
-    let status = res.status().as_u16();
+    let status = status_of(&res);
     if status != 200 {
         return Err(stop_for(status, retry_after(&res)));
     }

@@ -1,1 +1,6 @@
+//! The clinic server and the device's sync engine together: a real server on loopback, real
+//! diaries, and a fault-injecting proxy between them.
 
+mod access;
+mod harness;
+mod sync;

@@ -1,0 +1,199 @@
+//! Sync end to end: nothing lost, nothing twice, whatever the network does.
+
+use crate::harness::{Fault, Proxy, Server};
+use companion_core::domain::{NewQuestion, NewSymptom, NewTemperature};
+use companion_core::store::TimelineFilter;
+use companion_core::sync::Outcome;
+use companion_core::NewEntry;
+use serde_json::Value;
+
+fn symptom(i: i64) -> NewEntry {
+    NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity: i % 7, note: Some(format!("entry {i}")), ..Default::default() })
+}
+
+fn staff_get(server: &Server, token: &str, path: &str) -> Value {
+    let url = format!("{}{path}", server.url);
+    companion_core::sync::block_on(async {
+        reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap()
+    })
+    .unwrap()
+}
+
+/// Every resource of a type the server holds for a patient, following the paging links.
+fn all_of(server: &Server, token: &str, rtype: &str, patient: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut path = format!("/fhir/{rtype}?patient={patient}&_count=7");
+    loop {
+        let page = staff_get(server, token, &path);
+        assert_eq!(page["type"], "searchset");
+        out.extend(page["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()));
+        match page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
+            Some(next) => path = next["url"].as_str().unwrap().to_owned(),
+            None => break,
+        }
+    }
+    out
+}
+
+#[test]
+fn a_diary_syncs_once_and_a_second_round_changes_nothing() {
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    let mut store = diary.open();
+    for i in 0..12 {
+        store.add(&symptom(i)).unwrap();
+    }
+    let fever = store.save(&NewEntry::Temperature(NewTemperature { celsius: 38.7, ..Default::default() })).unwrap();
+    assert_eq!(fever.advice.len(), 1);
+    let phq = companion_core::instruments::get("phq9").unwrap();
+    store.add_assessment("phq9", &phq.answers_from_values(&[1, 1, 1, 1, 1, 1, 1, 1, 0]).unwrap(), None).unwrap();
+    store.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    drop(store);
+
+    let first = diary.sync();
+    assert_eq!(first.outcome, Outcome::Done);
+    assert_eq!((first.sent, first.pending, first.quarantined), (16, 0, 0));
+    let again = diary.sync();
+    assert_eq!((again.outcome, again.sent, again.received), (Outcome::Done, 0, 0));
+
+    let staff = server.staff();
+    let observations = all_of(&server, &staff, "Observation", &patient);
+    // 12 symptoms + 1 temperature + 1 PHQ-9 score.
+    assert_eq!(observations.len(), 14, "paging returned every one, once");
+    assert!(observations.iter().all(|o| o["meta"]["versionId"] == "1"));
+    assert_eq!(all_of(&server, &staff, "QuestionnaireResponse", &patient).len(), 1);
+    assert_eq!(all_of(&server, &staff, "Communication", &patient).len(), 1);
+    let flags = all_of(&server, &staff, "Flag", &patient);
+    assert_eq!(flags[0]["code"]["coding"][0]["code"], "fever");
+    assert_eq!(flags[0]["code"]["coding"][0]["version"], "1.0.0");
+    let provenance = all_of(&server, &staff, "Provenance", &patient);
+    assert_eq!(provenance.len(), 15, "one per record version");
+    assert!(provenance.iter().all(|p| p["agent"][1]["who"]["display"] == "Companion app"));
+
+    // A withdrawal is a new version, marked entered-in-error; still one resource.
+    let mut store = diary.open();
+    let first_entry = store.timeline(TimelineFilter::default()).unwrap().last().unwrap().id;
+    store.withdraw(first_entry).unwrap();
+    drop(store);
+    assert_eq!(diary.sync().sent, 1);
+    let withdrawn = staff_get(&server, &staff, &format!("/fhir/Observation/{first_entry}"));
+    assert_eq!((withdrawn["status"].as_str(), withdrawn["meta"]["versionId"].as_str()), (Some("entered-in-error"), Some("2")));
+    assert_eq!(all_of(&server, &staff, "Observation", &patient).len(), 14);
+}
+
+#[test]
+fn faults_between_device_and_server_lose_nothing_and_duplicate_nothing() {
+    let server = Server::start();
+    let proxy = Proxy::start(&server.url);
+    let (patient, diary) = server.paired_diary(&proxy.url);
+    let mut store = diary.open();
+    for i in 0..120 {
+        store.add(&symptom(i)).unwrap();
+    }
+    drop(store);
+    proxy.then(&[
+        Fault::ResetAfterForward, // the epoch check lands, its answer breaks
+        Fault::Pass,
+        Fault::ResetAfterForward, // a batch lands, its answer breaks
+        Fault::ServerError,
+        Fault::Pass,
+        Fault::TooMany,
+        Fault::Pass,
+        Fault::Duplicate, // a batch delivered twice
+        Fault::Drop,
+        Fault::Pass,
+        Fault::Slow,
+    ]);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let report = diary.sync();
+        if report.outcome == Outcome::Done && report.pending == 0 {
+            break;
+        }
+        assert!(matches!(report.outcome, Outcome::Later { .. }), "{report:?}");
+        assert!(rounds < 30, "never converged");
+    }
+    assert!(rounds > 3, "the faults were met");
+    let staff = server.staff();
+    let held = all_of(&server, &staff, "Observation", &patient);
+    let mut ids: Vec<&str> = held.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((held.len(), ids.len()), (120, 120), "none lost, none twice");
+    assert!(held.iter().all(|o| o["meta"]["versionId"] == "1"), "a repeated upload made no new version");
+    let store = diary.open();
+    assert_eq!(store.outbox_counts().unwrap(), (0, 0));
+    assert!(*proxy.forwarded.lock().unwrap() > rounds);
+}
+
+#[test]
+fn a_refused_record_is_quarantined_and_the_rest_still_sync() {
+    let server = Server::start();
+    let proxy = Proxy::start(&server.url);
+    let (patient, diary) = server.paired_diary(&proxy.url);
+    let mut store = diary.open();
+    let first = store.add(&symptom(0)).unwrap();
+    for i in 1..5 {
+        store.add(&symptom(i)).unwrap();
+    }
+    drop(store);
+    // The epoch check passes; the batch arrives with its first record broken.
+    proxy.then(&[Fault::Pass, Fault::BreakFirstResource]);
+    let report = diary.sync();
+    assert_eq!(report.outcome, Outcome::Done);
+    assert_eq!((report.sent, report.refused, report.quarantined, report.pending), (4, 1, 1, 0));
+    let store = diary.open();
+    let q = store.quarantined().unwrap();
+    assert_eq!((q[0].ref_id, q[0].status), (first.id, Some(422)));
+    assert_eq!(q[0].reason.as_deref(), Some("Observation.status is required"));
+    drop(store);
+    let staff = server.staff();
+    assert_eq!(all_of(&server, &staff, "Observation", &patient).len(), 4);
+    // Later rounds leave it aside and say so; nothing else is held up.
+    let later = diary.sync();
+    assert_eq!((later.outcome, later.quarantined, later.pending), (Outcome::Done, 1, 0));
+}
+
+#[test]
+fn what_the_clinic_writes_comes_back_to_the_device() {
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    let mut store = diary.open();
+    let q = store.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    drop(store);
+    assert_eq!(diary.sync().sent, 1);
+    let staff = server.staff();
+    let put = |path: &str, body: Value| {
+        let url = format!("{}{path}", server.url);
+        companion_core::sync::block_on(async {
+            reqwest::Client::new().put(url).bearer_auth(&staff).json(&body).send().await.unwrap().status().as_u16()
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        put("/fhir/Appointment/appt-1", serde_json::json!({
+            "resourceType": "Appointment", "id": "appt-1", "status": "booked", "start": "2026-12-03T09:00:00Z",
+            "end": "2026-12-03T09:30:00Z",
+            "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "accepted" }]
+        })),
+        201
+    );
+    assert_eq!(
+        put("/fhir/Communication/answer-1", serde_json::json!({
+            "resourceType": "Communication", "id": "answer-1", "status": "completed",
+            "subject": { "reference": format!("Patient/{patient}") },
+            "inResponseTo": [{ "reference": format!("Communication/{}", q.id) }],
+            "payload": [{ "contentString": "Yes, after the next cycle." }]
+        })),
+        201
+    );
+    let report = diary.sync();
+    assert_eq!((report.outcome, report.received), (Outcome::Done, 2));
+    let store = diary.open();
+    assert_eq!(store.remote("Appointment").unwrap()[0]["start"], "2026-12-03T09:00:00Z");
+    assert_eq!(store.remote("Communication").unwrap()[0]["payload"][0]["contentString"], "Yes, after the next cycle.");
+    drop(store);
+    // Nothing new: nothing received twice.
+    assert_eq!(diary.sync().received, 0);
+}
