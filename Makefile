@@ -9,6 +9,7 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libx
 NODE_MIN := 20.19
 APP := $(CARGO_TARGET_DIR)/debug/companion-app
 CLI := $(CARGO_TARGET_DIR)/debug/companion
+CLINIC := $(CARGO_TARGET_DIR)/debug/companion-clinic
 # Node 20 has WebSocket only behind a flag; the FHIR validator's library expects it.
 NODE_FHIR := node --experimental-websocket
 
@@ -49,7 +50,7 @@ app: ui
 	cargo build -p companion-app
 
 cli: deps
-	cargo build -p companion-cli
+	cargo build -p companion-cli -p companion-clinic
 
 tauri-driver: deps
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
@@ -81,8 +82,8 @@ test-ui: node-deps
 test-fhir: cli node-deps
 	cd tests/fhir && COMPANION_CLI=$(CLI) $(NODE_FHIR) --test
 
-test-e2e: app tauri-driver node-deps
-	cd tests/e2e && COMPANION_APP=$(APP) xvfb-run -a node --test --test-reporter=spec app.test.mjs
+test-e2e: app cli tauri-driver node-deps
+	cd tests/e2e && COMPANION_APP=$(APP) COMPANION_CLINIC=$(CLINIC) xvfb-run -a node --test --test-reporter=spec app.test.mjs
 
 bench: deps
 	cargo bench -p companion-core --features bench-plain --bench store

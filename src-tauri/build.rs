@@ -28,6 +28,9 @@ const COMMANDS: &[&str] = &[
     "set_ward_phone",
     "set_schedule",
     "advice_for",
+    "sync_status",
+    "pair_clinic",
+    "sync_now",
 ];
 
 fn main() {

@@ -14,7 +14,7 @@ use companion_core::{clock, paths, Author, Entry, EntryKind, Error, ErrorPayload
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Mutex;
-use tauri::State;
+use tauri::{Manager, State};
 use uuid::Uuid;
 
 /// The one piece of state the shell keeps: the session, behind a lock.
@@ -193,6 +193,81 @@ async fn set_schedule(state: State<'_, AppState>, instrument: String, every_days
     })
 }
 
+/// Where sync stands, for the settings screen and the header: always at hand.
+#[derive(Serialize)]
+pub struct SyncStatus {
+    pub paired: bool,
+    pub server: Option<String>,
+    pub last_success: Option<String>,
+    pub pending: i64,
+    pub quarantined: i64,
+    /// `revoked` or `pair_again` when the clinic no longer accepts this device.
+    pub problem: Option<String>,
+    pub refused: Vec<companion_core::store::Quarantined>,
+    /// The outcome of the round just run, if one was.
+    pub last_round: Option<companion_core::sync::Report>,
+}
+
+fn sync_status_of(st: &companion_core::Store, last_round: Option<companion_core::sync::Report>) -> companion_core::Result<SyncStatus> {
+    let link = st.sync_link()?;
+    let (pending, quarantined) = st.outbox_counts()?;
+    Ok(SyncStatus {
+        paired: link.is_some(),
+        server: link.as_ref().map(|l| l.server.clone()),
+        last_success: link.as_ref().and_then(|l| l.last_success).map(|t| t.to_rfc3339()),
+        pending,
+        quarantined,
+        problem: link.and_then(|l| l.problem),
+        refused: st.quarantined()?,
+        last_round,
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn sync_status(state: State<'_, AppState>) -> Reply<SyncStatus> {
+    state.with(|s| s.with_store(|st| sync_status_of(st, None)))
+}
+
+/// Network work runs on a blocking thread with a small runtime of its own, holding the session
+/// for the round (a few seconds at most; requests time out).
+async fn on_worker<R: tauri::Runtime, T: Send + 'static>(
+    app: tauri::AppHandle<R>,
+    f: impl FnOnce(&mut Session) -> companion_core::Result<T> + Send + 'static,
+) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        state.with(f)
+    })
+    .await
+    .map_err(|_| ErrorPayload::from(Error::Internal("worker")))?
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn pair_clinic<R: tauri::Runtime>(app: tauri::AppHandle<R>, server: String, code: String) -> Reply<SyncStatus> {
+    on_worker(app, move |s| {
+        s.with_store(|st| {
+            companion_core::sync::block_on(companion_core::sync::pair(st, &server, &code))??;
+            let report = companion_core::sync::block_on(companion_core::sync::sync_once(st))??;
+            sync_status_of(st, Some(report))
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn sync_now<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Reply<SyncStatus> {
+    on_worker(app, |s| {
+        s.with_store(|st| {
+            let report = companion_core::sync::block_on(companion_core::sync::sync_once(st))??;
+            sync_status_of(st, Some(report))
+        })
+    })
+    .await
+}
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn advice_for(state: State<'_, AppState>, id: String) -> Reply<Vec<Advice>> {
@@ -300,6 +375,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         set_ward_phone,
         set_schedule,
         advice_for,
+        sync_status,
+        pair_clinic,
+        sync_now,
     ])
 }
 
@@ -349,6 +427,36 @@ mod reminders {
     use tauri::{AppHandle, Manager};
     use tauri_plugin_notification::NotificationExt;
 
+    /// Every few minutes while the diary is open: send what waits, fetch what the clinic wrote.
+    /// Failures wait for the next turn; the settings screen shows where things stand.
+    fn background_sync(app: &AppHandle) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        if now < NEXT.load(Ordering::Relaxed) {
+            return;
+        }
+        let state = app.state::<AppState>();
+        let Ok(mut session) = state.session.lock() else { return };
+        if !session.is_unlocked() {
+            return;
+        }
+        let round = session.peek_store_mut(|st| {
+            if st.sync_link()?.is_none() {
+                return Ok(None);
+            }
+            Ok(companion_core::sync::block_on(companion_core::sync::sync_once(st))?.ok())
+        });
+        let wait = match round {
+            Ok(Some(r)) => match r.outcome {
+                companion_core::sync::Outcome::Later { retry_after_secs } => retry_after_secs,
+                _ => 300,
+            },
+            _ => 300,
+        };
+        NEXT.store(now + wait, Ordering::Relaxed);
+    }
+
     pub fn start(app: AppHandle) {
         std::thread::spawn(move || {
             let mut told: HashSet<(String, String)> = HashSet::new();
@@ -367,6 +475,7 @@ mod reminders {
                     .filter(|s| s.state != "upcoming")
                     .filter(|s| told.insert((s.instrument.clone(), s.due_at.to_rfc3339())))
                     .count();
+                background_sync(&app);
                 if fresh > 0 {
                     let shown = app.notification().builder().title("Companion").body("A check-in is due.").show();
                     if shown.is_err() {

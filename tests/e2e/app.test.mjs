@@ -3,7 +3,7 @@
 // axe-core; a serious or critical violation fails the test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { Session, sleep } from './webdriver.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, 'artifacts');
 const app = process.env.COMPANION_APP;
+const clinic = process.env.COMPANION_CLINIC;
 assert.ok(app && existsSync(app), `COMPANION_APP must name the built app binary (got ${app})`);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -262,6 +263,35 @@ describe('Companion in its real window', () => {
     assert.match(await pain.text(), /7/);
     await scan('trends');
     await shot('trends');
+  });
+
+  it('connects to a real clinic server and shows what was sent', async () => {
+    assert.ok(clinic && existsSync(clinic), `COMPANION_CLINIC must name the built server (got ${clinic})`);
+    const serverDir = mkdtempSync(join(tmpdir(), 'companion-clinic-'));
+    const server = spawn(clinic, ['--data-dir', serverDir, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const address = await new Promise((resolve, reject) => {
+        server.stdout.on('data', (d) => {
+          const m = /listening on (\S+)/.exec(String(d));
+          if (m) resolve(m[1]);
+        });
+        server.on('exit', () => reject(new Error('the clinic server stopped')));
+      });
+      const { code } = JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, 'patient', 'add', '--name', 'Kari Nordmann', '--json'], { encoding: 'utf8' }));
+      await nav('Settings');
+      await fill('Clinic server address', `http://${address}`);
+      await fill('Connection code', code);
+      await (await s.find(button('Connect'))).click();
+      const connected = await s.find('[data-testid="clinic-connected"]', { timeout: 20_000 });
+      assert.equal(await connected.text(), `Connected to http://${address}`);
+      await s.find('//p[@role="status" and starts-with(normalize-space(), "Sent ")]');
+      await s.find('//p[normalize-space()="Waiting to be sent: 0"]');
+      await scan('settings, connected');
+      await (await s.find(button('Sync now'))).click();
+      await s.find('//p[@role="status" and normalize-space()="Sent 0, received 0."]');
+    } finally {
+      server.kill();
+    }
   });
 
   it('locks, refuses a wrong passphrase with a clear message, unlocks with the right one', async () => {

@@ -133,6 +133,13 @@ impl Session {
         f(store)
     }
 
+    /// Like [`Session::peek_store`], with the store writable (background sync).
+    pub fn peek_store_mut<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        self.expire_if_idle();
+        let store = self.store.as_mut().ok_or(Error::Locked)?;
+        f(store)
+    }
+
     fn expire_if_idle(&mut self) {
         let idle = Duration::minutes(self.prefs.idle_lock_minutes as i64);
         if self.store.is_some() && self.clock.now() - self.last_activity >= idle {

@@ -123,6 +123,21 @@ export interface Schedule {
   due_at: string;
   state: 'upcoming' | 'due' | 'overdue';
 }
+export interface SyncStatus {
+  paired: boolean;
+  server: string | null;
+  last_success: string | null;
+  pending: number;
+  quarantined: number;
+  problem: 'revoked' | 'pair_again' | null;
+  refused: { item: string; ref_id: string; status: number | null; reason: string | null }[];
+  last_round: {
+    outcome: 'done' | { later: { retry_after_secs: number } } | 'pair_again' | 'revoked';
+    sent: number;
+    received: number;
+    refused: number;
+  } | null;
+}
 export interface CareSettings {
   ward_phone: string | null;
   ruleset: string;
@@ -195,6 +210,9 @@ export const api = {
   setSchedule: (instrument: string, everyDays: number | null) =>
     call<CareSettings>('set_schedule', { instrument, everyDays }),
   adviceFor: (id: string) => call<Advice[]>('advice_for', { id }),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  pairClinic: (server: string, code: string) => call<SyncStatus>('pair_clinic', { server, code }),
+  syncNow: () => call<SyncStatus>('sync_now'),
   timeline: (kind: EntryKind | null) => call<Entry[]>('timeline', { kind }),
   history: (id: string) => call<Entry[]>('history', { id }),
   correctEntry: (id: string, entry: NewEntry) => call<Saved>('correct_entry', { id, entry }),
