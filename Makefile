@@ -74,6 +74,7 @@ test-rust: ui check-layers
 	cargo test --workspace
 	# The benchmark is not a test, but it must keep compiling.
 	cargo check -p companion-core --features bench-plain --benches
+	cargo check -p companion-clinic --benches
 
 test-ui: node-deps
 	npm --prefix ui test
@@ -87,6 +88,7 @@ test-e2e: app cli tauri-driver node-deps
 
 bench: deps
 	cargo bench -p companion-core --features bench-plain --bench store
+	cargo bench -p companion-clinic --bench sync
 
 clean:
 	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/e2e/artifacts

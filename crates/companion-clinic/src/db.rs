@@ -260,17 +260,24 @@ impl Db {
             tx.commit()?;
             return Ok(out);
         }
+        // A batch: one transaction (one fsync) for the whole bundle, a savepoint per entry so
+        // a refused entry leaves no trace and does not hold up the others.
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::new();
         for item in items {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            match write_one(&tx, actor, item) {
+            let sp = tx.savepoint()?;
+            match write_one(&sp, actor, item) {
                 Ok(w) => {
-                    tx.commit()?;
+                    sp.commit()?;
                     out.push(Ok(w));
                 }
-                Err(e) => out.push(Err(e)),
+                Err(e) => {
+                    drop(sp); // rolls back this entry only
+                    out.push(Err(e));
+                }
             }
         }
+        tx.commit()?;
         Ok(out)
     }
 
@@ -359,7 +366,7 @@ fn content(body: &Value) -> Value {
     v
 }
 
-fn write_one(tx: &rusqlite::Transaction, actor: &Actor, w: Write) -> ApiResult<Written> {
+fn write_one(tx: &Connection, actor: &Actor, w: Write) -> ApiResult<Written> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if let Some(cur) = &current {
         if cur.patient_id != w.patient {
