@@ -66,7 +66,13 @@ pub struct Stored {
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    dir: std::path::PathBuf,
 }
+
+/// Beside the database, outside it: the epoch and the highest change sequence this data
+/// directory has served. A database file older than that (a restore from backup) gets a new
+/// epoch when it is opened, so devices send again what the server no longer has.
+const HIGH_WATER: &str = "clinic.highwater";
 
 pub fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -118,7 +124,36 @@ impl Db {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)",
             [Uuid::new_v4().to_string()],
         )?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        let epoch: String = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?;
+        let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?;
+        if let Ok(text) = std::fs::read_to_string(dir.join(HIGH_WATER)) {
+            let mut parts = text.split_whitespace();
+            let (seen_epoch, seen_seq) = (parts.next().unwrap_or(""), parts.next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+            if seen_epoch == epoch && seen_seq > seq {
+                tracing::warn!(served = seen_seq, found = seq, "the database is older than what was served: restored from backup; new epoch");
+                conn.execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [Uuid::new_v4().to_string()])?;
+            }
+        }
+        let db = Db { conn: Arc::new(Mutex::new(conn)), dir: dir.to_owned() };
+        db.note_high_water().map_err(|e| anyhow::anyhow!(e.message))?;
+        Ok(db)
+    }
+
+    fn note_high_water(&self) -> ApiResult<()> {
+        let conn = self.lock()?;
+        let epoch: String = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?;
+        let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?;
+        drop(conn);
+        let tmp = self.dir.join(format!("{HIGH_WATER}.tmp"));
+        std::fs::write(&tmp, format!("{epoch} {seq}\n")).map_err(|_| ApiError::internal("high-water file"))?;
+        std::fs::rename(&tmp, self.dir.join(HIGH_WATER)).map_err(|_| ApiError::internal("high-water file"))?;
+        Ok(())
+    }
+
+    /// A consistent copy of the database (SQLite's `VACUUM INTO`), for backups.
+    pub fn backup_to(&self, path: &Path) -> ApiResult<()> {
+        self.lock()?.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+        Ok(())
     }
 
     fn lock(&self) -> ApiResult<std::sync::MutexGuard<'_, Connection>> {
@@ -250,6 +285,12 @@ impl Db {
     /// Writes a batch of resources; with `atomic`, all or none. Each item is `(type, id, body,
     /// if_match, patient)`; each result is the stored version and whether it was created.
     pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
+        let out = self.write_all_in(actor, items, atomic)?;
+        self.note_high_water()?;
+        Ok(out)
+    }
+
+    fn write_all_in(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
         let mut conn = self.lock()?;
         if atomic {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

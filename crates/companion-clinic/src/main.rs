@@ -33,6 +33,13 @@ enum Command {
         #[command(subcommand)]
         action: StaffAction,
     },
+    /// Backups. To restore, stop the server, put the copy back as DIR/clinic.db and remove
+    /// DIR/clinic.db-wal and DIR/clinic.db-shm; the server notices the database is older than
+    /// what it served and gives it a new epoch, so devices send again what it lost.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
     /// Paired devices.
     Device {
         #[command(subcommand)]
@@ -66,6 +73,15 @@ enum StaffAction {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Write a consistent copy of the database to a file.
+    Create {
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -151,6 +167,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 writeln!(out, "{token}")?;
             }
+        }
+        Command::Backup { action: BackupAction::Create { to } } => {
+            Db::open(&cli.data_dir)?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;
+            writeln!(out, "backup written to {}", to.display())?;
         }
         Command::Device { action: DeviceAction::Revoke { patient } } => {
             let n = Db::open(&cli.data_dir)?.revoke_devices(&patient).map_err(|e| anyhow::anyhow!(e.message))?;

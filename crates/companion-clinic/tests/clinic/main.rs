@@ -3,4 +3,5 @@
 
 mod access;
 mod harness;
+mod restart;
 mod sync;

@@ -1,0 +1,162 @@
+//! The server as a process: killed in the middle of a sync and started again; restored from an
+//! older backup. Nothing a device reported as sent may be lost.
+
+use crate::harness::Diary;
+use companion_core::domain::NewSymptom;
+use companion_core::sync::Outcome;
+use companion_core::NewEntry;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_companion-clinic");
+
+struct Process {
+    child: Child,
+    address: String,
+}
+
+impl Process {
+    fn start(dir: &Path, listen: &str) -> Process {
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["serve", "--listen", listen])
+            .env("COMPANION_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
+        Process { child, address }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+fn admin(dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(BIN).arg("--data-dir").arg(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn add(diary: &Diary, n: usize, from: usize) {
+    let mut store = diary.open();
+    for i in from..from + n {
+        store
+            .add(&NewEntry::Symptom(NewSymptom { symptom: "nausea".into(), severity: (i % 10) as i64, note: Some(format!("{i}")), ..Default::default() }))
+            .unwrap();
+    }
+}
+
+fn observations(url: &str, token: &str, patient: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut path = format!("/fhir/Observation?patient={patient}&_count=200");
+    loop {
+        let page: Value = companion_core::sync::block_on(async {
+            reqwest::Client::new().get(format!("{url}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+        })
+        .unwrap();
+        out.extend(page["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()));
+        match page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
+            Some(next) => path = next["url"].as_str().unwrap().to_owned(),
+            None => return out,
+        }
+    }
+}
+
+fn sync_until_done(diary: &Diary) -> usize {
+    for round in 1..60 {
+        let r = diary.sync();
+        if r.outcome == Outcome::Done && r.pending == 0 {
+            return round;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("sync never finished");
+}
+
+fn pair(diary: &Diary, url: &str, code: &str) {
+    let mut store = diary.open();
+    companion_core::sync::block_on(companion_core::sync::pair(&mut store, url, code)).unwrap().unwrap();
+}
+
+#[test]
+fn a_server_killed_mid_sync_and_restarted_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::start(dir.path(), "127.0.0.1:0");
+    let url = server.url();
+    let p = admin(dir.path(), &["patient", "add", "--name", "Kari", "--json"]);
+    let staff = admin(dir.path(), &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
+    let patient = p["patient"].as_str().unwrap().to_owned();
+    let diary = Diary::new();
+    pair(&diary, &url, p["code"].as_str().unwrap());
+    add(&diary, 1500, 0);
+
+    let syncing = std::thread::spawn({
+        let dir = diary.dir.path().to_owned();
+        move || {
+            let store_dir = dir;
+            let mut store = companion_core::Store::open(&store_dir, crate::harness::PASS, companion_core::clock::system()).unwrap();
+            companion_core::sync::block_on(companion_core::sync::sync_once(&mut store)).unwrap().unwrap()
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let address = server.address.clone();
+    server.kill();
+    let first = syncing.join().unwrap();
+    assert!(matches!(first.outcome, Outcome::Later { .. }), "the round was cut short: {first:?}");
+    let server = Process::start(dir.path(), &address);
+    sync_until_done(&diary);
+    let held = observations(&server.url(), &staff, &patient);
+    let mut ids: Vec<&str> = held.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((held.len(), ids.len()), (1500, 1500), "none lost, none twice");
+    server.kill();
+}
+
+#[test]
+fn a_server_restored_from_an_older_backup_gets_everything_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::start(dir.path(), "127.0.0.1:0");
+    let p = admin(dir.path(), &["patient", "add", "--name", "Kari", "--json"]);
+    let staff = admin(dir.path(), &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
+    let patient = p["patient"].as_str().unwrap().to_owned();
+    let diary = Diary::new();
+    pair(&diary, &server.url(), p["code"].as_str().unwrap());
+    add(&diary, 10, 0);
+    sync_until_done(&diary);
+    let backup = dir.path().join("backup.db");
+    admin(dir.path(), &["backup", "create", "--to", backup.to_str().unwrap()]);
+    add(&diary, 10, 10);
+    sync_until_done(&diary);
+    assert_eq!(observations(&server.url(), &staff, &patient).len(), 20);
+
+    // The clinic restores last night's backup: the ten newest records are gone from the server.
+    let address = server.address.clone();
+    server.kill();
+    for f in ["clinic.db-wal", "clinic.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    std::fs::copy(&backup, dir.path().join("clinic.db")).unwrap();
+    let server = Process::start(dir.path(), &address);
+    assert_eq!(observations(&server.url(), &staff, &patient).len(), 10);
+
+    let report = diary.sync();
+    assert!(report.epoch_changed, "the device noticed the restore");
+    sync_until_done(&diary);
+    let held = observations(&server.url(), &staff, &patient);
+    assert_eq!(held.len(), 20, "everything is back, once");
+    server.kill();
+}
