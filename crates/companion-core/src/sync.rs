@@ -48,8 +48,9 @@ pub struct Report {
 
 fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
+        // Short: the app holds its session while a round runs (see the shell's reminders).
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|_| Error::Internal("http client"))
 }
