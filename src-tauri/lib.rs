@@ -383,13 +383,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
 
 /// Starts the app on the diary in the usual folder (or `COMPANION_DATA_DIR`).
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    companion_core::logging::init();
     let dir = paths::default_data_dir();
     builder(tauri::Builder::default(), &dir)
         .plugin(tauri_plugin_notification::init())

@@ -136,16 +136,24 @@ struct SymptomArgs {
     /// The name of the symptom when --symptom is other.
     #[arg(long)]
     other_name: Option<String>,
+    #[command(flatten)]
+    common: EntryFlags,
+    /// A detail the safety rules look at, e.g. `blood` for diarrhoea, `at-rest` for shortness of
+    /// breath, `cannot-keep-fluids` for vomiting. May be given more than once.
+    #[arg(long = "flag", value_name = "FLAG")]
+    flags: Vec<String>,
+}
+
+/// What every new entry can carry besides its own value.
+#[derive(Args)]
+struct EntryFlags {
+    /// A note (at most 2,000 characters).
     #[arg(long)]
     note: Option<String>,
     /// When it happened, RFC 3339; default now.
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
-    /// A detail the safety rules look at, e.g. `blood` for diarrhoea, `at-rest` for shortness of
-    /// breath, `cannot-keep-fluids` for vomiting. May be given more than once.
-    #[arg(long = "flag", value_name = "FLAG")]
-    flags: Vec<String>,
-    /// Print the saved entry and its advice as JSON.
+    /// Print the saved entry and any advice raised as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -159,12 +167,8 @@ enum TemperatureAction {
         /// "I feel unwell": with a low temperature, a reason to call.
         #[arg(long)]
         unwell: bool,
-        #[arg(long)]
-        note: Option<String>,
-        #[arg(long, value_name = "RFC3339")]
-        at: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        common: EntryFlags,
     },
 }
 
@@ -181,13 +185,8 @@ enum CheckinAction {
         /// The scored items' values in order, comma-separated: 0-3 for PHQ and GAD, 0-10 for ESAS-r.
         #[arg(long, allow_hyphen_values = true)]
         answers: Option<String>,
-        #[arg(long)]
-        note: Option<String>,
-        #[arg(long, value_name = "RFC3339")]
-        at: Option<String>,
-        /// Print the result as JSON: total, band, alerts and more.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        common: EntryFlags,
     },
 }
 
@@ -367,13 +366,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 symptom: a.symptom,
                 other_name: a.other_name,
                 severity: whole_number("severity", &a.severity)?,
-                note: a.note,
-                occurred_at: a.at,
+                note: a.common.note,
+                occurred_at: a.common.at,
                 flags: a.flags,
             });
-            add(&dir, clock, &input, a.json, out)?;
+            add(&dir, clock, &input, a.common.json, out)?;
         }
-        Command::Temperature { action: TemperatureAction::Add { celsius, unwell, note, at, json } } => {
+        Command::Temperature { action: TemperatureAction::Add { celsius, unwell, common: EntryFlags { note, at, json } } } => {
             let input = NewEntry::Temperature(NewTemperature {
                 celsius: decimal("celsius", &celsius)?,
                 note,
@@ -382,7 +381,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             });
             add(&dir, clock, &input, json, out)?;
         }
-        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, note, at, json } } => {
+        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, common: EntryFlags { note, at, json } } } => {
             match (wellbeing, instrument) {
                 (Some(wellbeing), None) => {
                     let input = NewEntry::Checkin(NewCheckin {

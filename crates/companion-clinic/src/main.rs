@@ -120,13 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         Command::Serve { listen } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .with_writer(std::io::stderr)
-                .init();
+            companion_core::logging::init();
             let db = Db::open(&cli.data_dir)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {

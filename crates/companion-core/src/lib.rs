@@ -13,6 +13,7 @@ pub mod error;
 pub mod fhir;
 pub mod instruments;
 pub mod keyfile;
+pub mod logging;
 pub mod paths;
 pub mod prefs;
 pub mod rules;
