@@ -144,7 +144,8 @@ struct SymptomArgs {
     flags: Vec<String>,
 }
 
-/// What every new entry can carry besides its own value.
+// What every new entry can carry besides its own value (a plain comment: a doc comment here
+// would become the help text of every command that flattens it).
 #[derive(Args)]
 struct EntryFlags {
     /// A note (at most 2,000 characters).
