@@ -70,8 +70,10 @@ check-layers: deps
 	@if cargo tree -p companion-core -p companion-cli -e normal --prefix none | grep -E '^(tauri|wry|webkit2gtk)[ -]'; then \
 		echo "companion-core or companion-cli depends on Tauri"; exit 1; fi
 
+# The clinic server's suite runs twice: on SQLite (above) and on a local PostgreSQL.
 test-rust: ui check-layers
 	cargo test --workspace
+	COMPANION_TEST_POSTGRES=$$(scripts/postgres) cargo test -p companion-clinic --test clinic
 	# The benchmark is not a test, but it must keep compiling.
 	cargo check -p companion-core --features bench-plain --benches
 	cargo check -p companion-clinic --benches
@@ -88,7 +90,7 @@ test-e2e: app cli tauri-driver node-deps
 
 bench: deps
 	cargo bench -p companion-core --features bench-plain --bench store
-	cargo bench -p companion-clinic --bench sync
+	COMPANION_BENCH_POSTGRES=$$(scripts/postgres) cargo bench -p companion-clinic --bench sync
 
 clean:
 	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/e2e/artifacts

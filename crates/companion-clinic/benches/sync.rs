@@ -1,6 +1,7 @@
 //! Sync figures (run with `make bench`): 10,000 entries from a device to an empty server (wall
 //! time, requests, bytes sent), the server's ingest rate, and an incremental sync when nothing
-//! changed. Server on loopback, SQLite backend.
+//! changed. Server on loopback; SQLite, and PostgreSQL too when `COMPANION_BENCH_POSTGRES`
+//! names a server (an admin URL; `make bench` starts one), in a fresh database.
 
 use axum::extract::Request;
 use axum::middleware::{self, Next};
@@ -9,7 +10,6 @@ use companion_clinic::db::Db;
 use companion_core::domain::NewSymptom;
 use companion_core::{clock, NewEntry, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ENTRIES: usize = 10_000;
@@ -26,8 +26,20 @@ async fn count(req: Request, next: Next) -> Response {
 }
 
 fn main() {
+    run("SQLite", None);
+    if let Ok(admin) = std::env::var("COMPANION_BENCH_POSTGRES") {
+        let name = format!("clinic_bench_{}", std::process::id());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        run("PostgreSQL", Some(&format!("{base}/{name}")));
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+    }
+}
+
+fn run(label: &str, database_url: Option<&str>) {
     let server_dir = tempfile::tempdir().unwrap();
-    let db = Db::open(server_dir.path()).unwrap();
+    let db = Db::open_with(server_dir.path(), database_url).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -69,9 +81,9 @@ fn main() {
     idle.sort();
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
 
-    println!("Companion sync benchmark (loopback, SQLite server, debug=false)");
+    println!("Companion sync benchmark (loopback, {label} server, release)");
     println!("first sync of {ENTRIES} entries    {:.2} s, {requests} requests, {:.1} MiB sent", full.as_secs_f64(), bytes as f64 / 1_048_576.0);
-    println!("server ingest (SQLite)         {:.0} resources/s ({resources} resources)", resources as f64 / full.as_secs_f64());
+    println!("server ingest ({label})  {:.0} resources/s ({resources} resources)", resources as f64 / full.as_secs_f64());
     println!("incremental sync, no changes   median {}, max {} (2 requests)", ms(idle[idle.len() / 2]), ms(*idle.last().unwrap()));
-    let _ = Arc::new(());
+    drop(rt);
 }

@@ -1,16 +1,18 @@
-//! The server's store: embedded SQLite (WAL, `synchronous=FULL`). Patients, pairing codes and
-//! credentials (only their SHA-256 hashes), FHIR resources with every version, a per-change
-//! sequence for the devices' change feed, and the audit log (who, what, when; never content).
+//! The server's store: embedded SQLite (WAL, `synchronous=FULL`) by default, PostgreSQL when
+//! given a database URL (see `sql`). Patients, pairing codes and credentials (only their SHA-256
+//! hashes), FHIR resources with every version, a per-change sequence for the devices' change
+//! feed, and the audit log (who, what, when; never content).
 
 use crate::error::{ApiError, ApiResult};
+use crate::params;
+use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use uuid::Uuid;
 
-const SCHEMA: &str = "
+const SQLITE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS patients (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS pairing_codes (
@@ -35,6 +37,37 @@ CREATE INDEX IF NOT EXISTS changes_patient ON changes (patient_id, seq);
 CREATE TABLE IF NOT EXISTS audit (
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, type TEXT, id TEXT, patient_id TEXT) STRICT;
 ";
+
+/// The same tables for PostgreSQL. Times stay ISO 8601 text and bodies JSON text, so both
+/// backends return byte-identical resources.
+const POSTGRES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS patients (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code_hash TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id),
+    expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id), token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+    type TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, patient_id TEXT NOT NULL,
+    last_updated TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (type, id));
+CREATE INDEX IF NOT EXISTS resources_patient ON resources (patient_id, type);
+CREATE TABLE IF NOT EXISTS history (
+    type TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL,
+    last_updated TEXT NOT NULL, PRIMARY KEY (type, id, version));
+CREATE TABLE IF NOT EXISTS changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, patient_id TEXT NOT NULL, type TEXT NOT NULL,
+    id TEXT NOT NULL, version BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_patient ON changes (patient_id, seq);
+CREATE TABLE IF NOT EXISTS audit (
+    at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, type TEXT, id TEXT, patient_id TEXT);
+";
+
+/// PostgreSQL connections per server process.
+const PG_CONNECTIONS: usize = 4;
 
 pub const PAIRING_HOURS: i64 = 72;
 
@@ -63,10 +96,18 @@ pub struct Stored {
     pub patient_id: String,
 }
 
+enum Backend {
+    Sqlite(Pool<rusqlite::Connection>),
+    /// The connections, and the URL for `pg_dump`.
+    Postgres(Pool<Pg>, String),
+}
+
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    backend: Arc<Backend>,
     dir: std::path::PathBuf,
+    /// Fixed when the database is opened (a restore is noticed then).
+    epoch: Arc<String>,
 }
 
 /// Beside the database, outside it: the epoch and the highest change sequence this data
@@ -112,119 +153,180 @@ pub fn normalise_code(raw: &str) -> String {
 }
 
 impl Db {
+    /// The embedded SQLite database in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<Db> {
+        Db::open_with(dir, None)
+    }
+
+    /// SQLite in `dir`, or the PostgreSQL database at `database_url`; `dir` holds the high-water
+    /// mark either way.
+    pub fn open_with(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Db> {
         std::fs::create_dir_all(dir)?;
-        let conn = Connection::open(dir.join("clinic.db"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(SCHEMA)?;
-        // The data epoch: new for every fresh database, so a restore from backup (an older
-        // file) or a new server is noticed by devices.
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)",
-            [Uuid::new_v4().to_string()],
-        )?;
-        let epoch: String = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?;
-        let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?;
-        if let Ok(text) = std::fs::read_to_string(dir.join(HIGH_WATER)) {
-            let mut parts = text.split_whitespace();
-            let (seen_epoch, seen_seq) = (parts.next().unwrap_or(""), parts.next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
-            if seen_epoch == epoch && seen_seq > seq {
-                tracing::warn!(served = seen_seq, found = seq, "the database is older than what was served: restored from backup; new epoch");
-                conn.execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [Uuid::new_v4().to_string()])?;
+        let backend = match database_url {
+            None => {
+                let conn = rusqlite::Connection::open(dir.join("clinic.db"))?;
+                conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+                conn.execute_batch(SQLITE_SCHEMA)?;
+                Backend::Sqlite(Pool::new(vec![conn]))
             }
-        }
-        let db = Db { conn: Arc::new(Mutex::new(conn)), dir: dir.to_owned() };
+            Some(url) => {
+                anyhow::ensure!(
+                    url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                    "--database-url must be a postgres:// URL"
+                );
+                let mut conns = Vec::new();
+                for _ in 0..PG_CONNECTIONS {
+                    conns.push(Pg::connect(url).map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?);
+                }
+                // Two servers starting at once must not both create the tables.
+                sql::write_tx(&mut conns[0], |c| c.batch(POSTGRES_SCHEMA)).map_err(|e| anyhow::anyhow!(e.message))?;
+                Backend::Postgres(Pool::new(conns), url.to_owned())
+            }
+        };
+        let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
+        let epoch = db.with(|c| {
+            sql::write_tx(c, |c| {
+                // The data epoch: new for every fresh database, so a restore from backup (an
+                // older database) or a new server is noticed by devices.
+                c.exec(
+                    "INSERT INTO meta (key, value) VALUES ('epoch', ?1) ON CONFLICT (key) DO NOTHING",
+                    params![&Uuid::new_v4().to_string()],
+                )?;
+                let epoch = c.one("SELECT value FROM meta WHERE key = 'epoch'", &[])?.text(0)?;
+                let seq = c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0)?;
+                if let Ok(text) = std::fs::read_to_string(dir.join(HIGH_WATER)) {
+                    let mut parts = text.split_whitespace();
+                    let seen_epoch = parts.next().unwrap_or("");
+                    let seen_seq = parts.next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+                    if seen_epoch == epoch && seen_seq > seq {
+                        tracing::warn!(served = seen_seq, found = seq, "the database is older than what was served: restored from backup; new epoch");
+                        let fresh = Uuid::new_v4().to_string();
+                        c.exec("UPDATE meta SET value = ?1 WHERE key = 'epoch'", params![&fresh])?;
+                        return Ok(fresh);
+                    }
+                }
+                Ok(epoch)
+            })
+        });
+        db.epoch = Arc::new(epoch.map_err(|e| anyhow::anyhow!(e.message))?);
         db.note_high_water().map_err(|e| anyhow::anyhow!(e.message))?;
         Ok(db)
     }
 
+    /// Which backend this is.
+    pub fn kind(&self) -> Kind {
+        match *self.backend {
+            Backend::Sqlite(_) => Kind::Sqlite,
+            Backend::Postgres(..) => Kind::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection of the pool.
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+        match &*self.backend {
+            Backend::Sqlite(pool) => f(&mut *pool.get()?),
+            Backend::Postgres(pool, _) => f(&mut *pool.get()?),
+        }
+    }
+
     fn note_high_water(&self) -> ApiResult<()> {
-        let conn = self.lock()?;
-        let epoch: String = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?;
-        let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?;
-        drop(conn);
+        let seq = self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0))?;
         let tmp = self.dir.join(format!("{HIGH_WATER}.tmp"));
-        std::fs::write(&tmp, format!("{epoch} {seq}\n")).map_err(|_| ApiError::internal("high-water file"))?;
+        std::fs::write(&tmp, format!("{} {seq}\n", self.epoch)).map_err(|_| ApiError::internal("high-water file"))?;
         std::fs::rename(&tmp, self.dir.join(HIGH_WATER)).map_err(|_| ApiError::internal("high-water file"))?;
         Ok(())
     }
 
-    /// A consistent copy of the database (SQLite's `VACUUM INTO`), for backups.
+    /// A consistent copy of the database, for backups: SQLite's `VACUUM INTO`, or for
+    /// PostgreSQL an archive from `pg_dump` (restored with `pg_restore --clean`).
     pub fn backup_to(&self, path: &Path) -> ApiResult<()> {
-        self.lock()?.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
-        Ok(())
+        match &*self.backend {
+            Backend::Sqlite(_) => self.with(|c| c.exec("VACUUM INTO ?1", params![&*path.to_string_lossy()]).map(|_| ())),
+            Backend::Postgres(_, url) => {
+                let out = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", "--dbname", url, "--file"])
+                    .arg(path)
+                    .output()
+                    .map_err(|_| ApiError::internal("pg_dump could not be started"))?;
+                if !out.status.success() {
+                    tracing::error!(status = ?out.status.code(), "pg_dump failed");
+                    return Err(ApiError::internal("pg_dump failed"));
+                }
+                Ok(())
+            }
+        }
     }
 
-    fn lock(&self) -> ApiResult<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| ApiError::internal("database lock"))
-    }
-
-    pub fn epoch(&self) -> ApiResult<String> {
-        Ok(self.lock()?.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?)
+    pub fn epoch(&self) -> String {
+        self.epoch.as_str().to_owned()
     }
 
     pub fn add_patient(&self, name: &str) -> ApiResult<(String, String)> {
         let id = Uuid::new_v4().to_string();
         let code = pairing_code();
-        let conn = self.lock()?;
         let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
-        conn.execute("INSERT INTO patients (id, name, created_at) VALUES (?1, ?2, ?3)", params![id, name, now_text()])?;
-        conn.execute(
-            "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![sha256_hex(&normalise_code(&code)), id, expires],
-        )?;
+        self.with(|c| {
+            sql::write_tx(c, |c| {
+                c.exec("INSERT INTO patients (id, name, created_at) VALUES (?1, ?2, ?3)", params![&id, name, &now_text()])?;
+                c.exec(
+                    "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+                    params![&sha256_hex(&normalise_code(&code)), &id, &expires],
+                )
+            })
+        })?;
         Ok((id, code))
     }
 
     pub fn add_staff(&self, name: &str) -> ApiResult<String> {
         let token = random_token("s_");
-        self.lock()?.execute(
-            "INSERT INTO staff (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![Uuid::new_v4().to_string(), name, sha256_hex(&token), now_text()],
-        )?;
+        self.with(|c| {
+            c.exec(
+                "INSERT INTO staff (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![&Uuid::new_v4().to_string(), name, &sha256_hex(&token), &now_text()],
+            )
+        })?;
         Ok(token)
     }
 
     pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
-        Ok(self.lock()?.execute(
-            "UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL",
-            params![patient, now_text()],
-        )?)
+        let n = self.with(|c| {
+            c.exec(
+                "UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL",
+                params![patient, &now_text()],
+            )
+        })?;
+        Ok(n as usize)
     }
 
     /// Redeems a pairing code: single use, unexpired. Returns (device id, token, patient id).
     pub fn pair(&self, code: &str) -> ApiResult<(String, String, String)> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let hash = sha256_hex(&normalise_code(code));
-        let row: Option<(String, String, Option<String>)> = tx
-            .query_row(
-                "SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1",
-                [&hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((patient, expires, used)) = row else {
-            return Err(ApiError::forbidden("the pairing code is not valid"));
-        };
-        if used.is_some() {
-            return Err(ApiError::forbidden("the pairing code has already been used"));
-        }
-        let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
-        if expires < Utc::now() {
-            return Err(ApiError::forbidden("the pairing code has expired"));
-        }
-        let device = Uuid::new_v4().to_string();
-        let token = random_token("d_");
-        tx.execute("UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1", params![hash, now_text()])?;
-        tx.execute(
-            "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![device, patient, sha256_hex(&token), now_text()],
-        )?;
-        audit(&tx, &format!("device/{device}"), "pair", None, None, Some(&patient))?;
-        tx.commit()?;
-        Ok((device, token, patient))
+        self.with(|c| {
+            sql::write_tx(c, |tx| {
+                let row = tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])?;
+                let Some(row) = row else {
+                    return Err(ApiError::forbidden("the pairing code is not valid"));
+                };
+                let (patient, expires, used) = (row.text(0)?, row.text(1)?, row.opt_text(2)?);
+                if used.is_some() {
+                    return Err(ApiError::forbidden("the pairing code has already been used"));
+                }
+                let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
+                if expires < Utc::now() {
+                    return Err(ApiError::forbidden("the pairing code has expired"));
+                }
+                let device = Uuid::new_v4().to_string();
+                let token = random_token("d_");
+                tx.exec("UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1", params![&hash, &now_text()])?;
+                tx.exec(
+                    "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![&device, &patient, &sha256_hex(&token), &now_text()],
+                )?;
+                audit(tx, &format!("device/{device}"), "pair", None, None, Some(&patient))?;
+                Ok((device, token, patient))
+            })
+        })
     }
 
     /// A new pairing code for a patient already registered (a second device, a new phone).
@@ -234,132 +336,112 @@ impl Db {
         }
         let code = pairing_code();
         let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
-        self.lock()?.execute(
-            "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![sha256_hex(&normalise_code(&code)), patient, expires],
-        )?;
+        self.with(|c| {
+            c.exec(
+                "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![&sha256_hex(&normalise_code(&code)), patient, &expires],
+            )
+        })?;
         Ok(code)
     }
 
     /// Test support: makes a pairing code look old.
     pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
-        self.lock()?.execute(
-            "UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1",
-            [patient],
-        )?;
+        self.with(|c| {
+            c.exec("UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1", params![patient])
+        })?;
         Ok(())
     }
 
     pub fn actor(&self, token: &str) -> ApiResult<Actor> {
-        let conn = self.lock()?;
         let hash = sha256_hex(token);
-        let device: Option<(String, String, Option<String>)> = conn
-            .query_row("SELECT id, patient_id, revoked_at FROM devices WHERE token_hash = ?1", [&hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
-        if let Some((id, patient, revoked)) = device {
-            if revoked.is_some() {
-                return Err(ApiError::revoked());
+        self.with(|c| {
+            if let Some(row) = c.row("SELECT id, patient_id, revoked_at FROM devices WHERE token_hash = ?1", params![&hash])? {
+                if row.opt_text(2)?.is_some() {
+                    return Err(ApiError::revoked());
+                }
+                return Ok(Actor::Device { id: row.text(0)?, patient: row.text(1)? });
             }
-            return Ok(Actor::Device { id, patient });
-        }
-        let staff: Option<String> =
-            conn.query_row("SELECT id FROM staff WHERE token_hash = ?1", [&hash], |r| r.get(0)).optional()?;
-        staff.map(|id| Actor::Staff { id }).ok_or_else(|| ApiError::unauthorized("unknown credential"))
+            match c.row("SELECT id FROM staff WHERE token_hash = ?1", params![&hash])? {
+                Some(row) => Ok(Actor::Staff { id: row.text(0)? }),
+                None => Err(ApiError::unauthorized("unknown credential")),
+            }
+        })
     }
 
     pub fn patient_exists(&self, id: &str) -> ApiResult<bool> {
-        Ok(self.lock()?.query_row("SELECT count(*) FROM patients WHERE id = ?1", [id], |r| r.get::<_, i64>(0))? > 0)
+        self.with(|c| Ok(c.one("SELECT count(*) FROM patients WHERE id = ?1", params![id])?.int(0)? > 0))
     }
 
     pub fn read(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
-        let conn = self.lock()?;
-        let found = read_in(&conn, rtype, id)?;
-        if let Some(s) = &found {
-            audit(&conn, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
-        }
-        Ok(found)
+        self.with(|c| {
+            let found = read_in(c, rtype, id)?;
+            if let Some(s) = &found {
+                audit(c, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
+            }
+            Ok(found)
+        })
     }
 
-    /// Writes a batch of resources; with `atomic`, all or none. Each item is `(type, id, body,
-    /// if_match, patient)`; each result is the stored version and whether it was created.
+    /// Writes a batch of resources; with `atomic`, all or none. Each result is the stored
+    /// version and whether it was created.
     pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
-        let out = self.write_all_in(actor, items, atomic)?;
+        let out = self.with(|c| {
+            sql::write_tx(c, |tx| {
+                let mut out = Vec::new();
+                for item in items {
+                    if atomic {
+                        out.push(Ok(write_one(tx, actor, item)?));
+                    } else {
+                        // A batch: one transaction (one fsync) for the whole bundle, a savepoint
+                        // per entry so a refused entry leaves no trace and does not hold up the
+                        // others.
+                        out.push(sql::savepoint(tx, |sp| write_one(sp, actor, item)));
+                    }
+                }
+                Ok(out)
+            })
+        })?;
         self.note_high_water()?;
-        Ok(out)
-    }
-
-    fn write_all_in(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
-        let mut conn = self.lock()?;
-        if atomic {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut out = Vec::new();
-            for item in items {
-                out.push(Ok(write_one(&tx, actor, item)?));
-            }
-            tx.commit()?;
-            return Ok(out);
-        }
-        // A batch: one transaction (one fsync) for the whole bundle, a savepoint per entry so
-        // a refused entry leaves no trace and does not hold up the others.
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut out = Vec::new();
-        for item in items {
-            let sp = tx.savepoint()?;
-            match write_one(&sp, actor, item) {
-                Ok(w) => {
-                    sp.commit()?;
-                    out.push(Ok(w));
-                }
-                Err(e) => {
-                    drop(sp); // rolls back this entry only
-                    out.push(Err(e));
-                }
-            }
-        }
-        tx.commit()?;
         Ok(out)
     }
 
     /// Resources of one type for a patient, newest first, a page at a time.
     pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, offset: i64, count: i64) -> ApiResult<(i64, Vec<Stored>)> {
-        let conn = self.lock()?;
-        let total: i64 = conn.query_row(
-            "SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2",
-            params![rtype, patient],
-            |r| r.get(0),
-        )?;
-        let mut stmt = conn.prepare(
-            "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
-             ORDER BY last_updated DESC, id LIMIT ?3 OFFSET ?4",
-        )?;
-        let rows = stmt
-            .query_map(params![rtype, patient, count, offset], stored_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        audit(&conn, &actor.label(), "search", Some(rtype), None, Some(patient))?;
-        Ok((total, rows))
+        self.with(|c| {
+            let total = c
+                .one("SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2", params![rtype, patient])?
+                .int(0)?;
+            let rows = c.rows(
+                "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
+                 ORDER BY last_updated DESC, id LIMIT ?3 OFFSET ?4",
+                params![rtype, patient, count, offset],
+            )?;
+            let rows = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
+            audit(c, &actor.label(), "search", Some(rtype), None, Some(patient))?;
+            Ok((total, rows))
+        })
     }
 
     /// The change feed of one patient after a cursor: (seq, current body) in order.
     pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<Vec<(i64, Value)>> {
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare(
-            "SELECT c.seq, h.body FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
-             WHERE c.patient_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
-        )?;
-        let rows = stmt
-            .query_map(params![patient, since, count], |r| {
-                let body: String = r.get(1)?;
-                Ok((r.get::<_, i64>(0)?, serde_json::from_str(&body).unwrap_or(Value::Null)))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        audit(&conn, &actor.label(), "changes", None, None, Some(patient))?;
-        Ok(rows)
+        self.with(|c| {
+            let rows = c.rows(
+                "SELECT c.seq, h.body FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
+                 WHERE c.patient_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
+                params![patient, since, count],
+            )?;
+            let rows = rows
+                .iter()
+                .map(|r| Ok((r.int(0)?, serde_json::from_str(&r.text(1)?).unwrap_or(Value::Null))))
+                .collect::<ApiResult<Vec<_>>>()?;
+            audit(c, &actor.label(), "changes", None, None, Some(patient))?;
+            Ok(rows)
+        })
     }
 
     pub fn audit_count(&self) -> ApiResult<i64> {
-        Ok(self.lock()?.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?)
+        self.with(|c| c.one("SELECT count(*) FROM audit", &[])?.int(0))
     }
 }
 
@@ -378,24 +460,23 @@ pub struct Written {
     pub stored: Stored,
 }
 
-fn stored_row(r: &rusqlite::Row) -> rusqlite::Result<Stored> {
-    let body: String = r.get(2)?;
+fn stored_row(r: &Row) -> ApiResult<Stored> {
     Ok(Stored {
-        version: r.get(0)?,
-        last_updated: r.get(1)?,
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        patient_id: r.get(3)?,
+        version: r.int(0)?,
+        last_updated: r.text(1)?,
+        body: serde_json::from_str(&r.text(2)?).unwrap_or(Value::Null),
+        patient_id: r.text(3)?,
     })
 }
 
-fn read_in(conn: &Connection, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
-    Ok(conn
-        .query_row(
-            "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2",
-            params![rtype, id],
-            stored_row,
-        )
-        .optional()?)
+fn read_in(conn: &mut dyn Sql, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
+    conn.row(
+        "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2",
+        params![rtype, id],
+    )?
+    .as_ref()
+    .map(stored_row)
+    .transpose()
 }
 
 /// Content without server metadata, to tell a repeated upload from a change.
@@ -407,7 +488,7 @@ fn content(body: &Value) -> Value {
     v
 }
 
-fn write_one(tx: &Connection, actor: &Actor, w: Write) -> ApiResult<Written> {
+fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<Written> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if let Some(cur) = &current {
         if cur.patient_id != w.patient {
@@ -436,27 +517,27 @@ fn write_one(tx: &Connection, actor: &Actor, w: Write) -> ApiResult<Written> {
         body["meta"]["source"] = source;
     }
     let text = body.to_string();
-    tx.execute(
+    tx.exec(
         "INSERT INTO resources (type, id, version, patient_id, last_updated, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, body = excluded.body",
-        params![w.rtype, w.id, version, w.patient, last_updated, text],
+        params![&w.rtype, &w.id, version, &w.patient, &last_updated, &text],
     )?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![w.rtype, w.id, version, text, last_updated],
+        params![&w.rtype, &w.id, version, &text, &last_updated],
     )?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)",
-        params![w.patient, w.rtype, w.id, version],
+        params![&w.patient, &w.rtype, &w.id, version],
     )?;
     audit(tx, &actor.label(), if current.is_some() { "update" } else { "create" }, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
     Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } })
 }
 
-fn audit(conn: &Connection, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
-    conn.execute(
+fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
+    conn.exec(
         "INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![now_text(), actor, action, rtype, id, patient],
+        params![&now_text(), actor, action, rtype, id, patient],
     )?;
     Ok(())
 }

@@ -68,6 +68,15 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
+impl From<postgres::Error> for ApiError {
+    fn from(e: postgres::Error) -> ApiError {
+        // The code and kind only: a PostgreSQL message can quote a row's values.
+        let code = e.code().map(|c| c.code().to_owned()).unwrap_or_default();
+        tracing::error!(code = %code, closed = e.is_closed(), "database error");
+        ApiError::internal("database")
+    }
+}
+
 /// Tells a device that its credential was revoked (not merely unknown), so it can say so.
 pub const ACCESS_HEADER: &str = "x-companion-access";
 

@@ -38,10 +38,8 @@ pub fn app(state: AppState) -> Router {
 
 async fn with_epoch(State(state): State<AppState>, req: axum::extract::Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    if let Ok(epoch) = state.db.epoch() {
-        if let Ok(v) = HeaderValue::from_str(&epoch) {
-            res.headers_mut().insert(EPOCH_HEADER, v);
-        }
+    if let Ok(v) = HeaderValue::from_str(&state.db.epoch()) {
+        res.headers_mut().insert(EPOCH_HEADER, v);
     }
     res
 }
@@ -50,13 +48,16 @@ fn fhir_json(status: StatusCode, body: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, FHIR_JSON)], body.to_string()).into_response()
 }
 
-fn actor(state: &AppState, headers: &HeaderMap) -> ApiResult<Actor> {
+async fn actor(state: &AppState, headers: &HeaderMap) -> ApiResult<Actor> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
-    state.db.actor(token.trim())
+        .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?
+        .trim()
+        .to_owned();
+    let db = state.db.clone();
+    blocking(move || db.actor(&token)).await
 }
 
 /// Runs blocking database work off the async workers.
@@ -73,8 +74,7 @@ async fn pair(State(state): State<AppState>, Json(req): Json<PairRequest>) -> Ap
     let db = state.db.clone();
     let (device, token, patient) = blocking(move || db.pair(&req.code)).await?;
     tracing::info!("device paired");
-    let epoch = state.db.epoch()?;
-    Ok(Json(json!({ "device": device, "token": token, "patient": patient, "epoch": epoch })).into_response())
+    Ok(Json(json!({ "device": device, "token": token, "patient": patient, "epoch": state.db.epoch() })).into_response())
 }
 
 async fn metadata() -> Response {
@@ -102,7 +102,7 @@ fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &str) -> Res
 }
 
 async fn read(State(state): State<AppState>, headers: HeaderMap, Path((rtype, id)): Path<(String, String)>) -> ApiResult<Response> {
-    let who = actor(&state, &headers)?;
+    let who = actor(&state, &headers).await?;
     let db = state.db.clone();
     let (rt, i) = (rtype.clone(), id.clone());
     let found = blocking(move || db.read(&who.clone(), &rt, &i).map(|f| (who, f))).await?;
@@ -127,16 +127,19 @@ async fn update(
     Path((rtype, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let who = actor(&state, &headers)?;
+    let who = actor(&state, &headers).await?;
     let resource: Value = serde_json::from_slice(&body).map_err(|_| ApiError::invalid("the body is not JSON"))?;
     let patient = fhir::check(&rtype, &id, &resource, scope(&who))?;
-    if !state.db.patient_exists(&patient)? {
-        return Err(ApiError::unprocessable("the referenced patient does not exist"));
-    }
     let if_match = parse_if_match(&headers)?;
     let db = state.db.clone();
     let write = Write { rtype: rtype.clone(), id: id.clone(), body: resource, if_match, patient };
-    let mut results = blocking(move || db.write_all(&who, vec![write], false)).await?;
+    let mut results = blocking(move || {
+        if !db.patient_exists(&write.patient)? {
+            return Err(ApiError::unprocessable("the referenced patient does not exist"));
+        }
+        db.write_all(&who, vec![write], false)
+    })
+    .await?;
     let written = results.pop().ok_or_else(|| ApiError::internal("write"))??;
     let status = if written.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(stored_response(status, &written.stored, &rtype, &id))
@@ -157,7 +160,7 @@ async fn search(
     Path(rtype): Path<String>,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Response> {
-    let who = actor(&state, &headers)?;
+    let who = actor(&state, &headers).await?;
     if !fhir::TYPES.iter().any(|(t, _)| *t == rtype) {
         return Err(ApiError::invalid(format!("resource type {rtype} is not searchable here")));
     }
@@ -197,7 +200,7 @@ async fn search(
 
 /// `batch` (each entry on its own) and `transaction` (all or nothing) bundles of `PUT`s.
 async fn bundle(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
-    let who = actor(&state, &headers)?;
+    let who = actor(&state, &headers).await?;
     let bundle: Value = serde_json::from_slice(&body).map_err(|_| ApiError::invalid("the body is not JSON"))?;
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return Err(ApiError::invalid("expected a Bundle"));
@@ -220,9 +223,6 @@ async fn bundle(State(state): State<AppState>, headers: HeaderMap, body: axum::b
             let (rtype, id) = url.split_once('/').ok_or_else(|| ApiError::invalid("entry.request.url must be Type/id"))?;
             let resource = e.get("resource").cloned().ok_or_else(|| ApiError::invalid("entry.resource is required"))?;
             let patient = fhir::check(rtype, id, &resource, scope(&who))?;
-            if !state.db.patient_exists(&patient)? {
-                return Err(ApiError::unprocessable("the referenced patient does not exist"));
-            }
             let if_match = req
                 .get("ifMatch")
                 .and_then(Value::as_str)
@@ -232,28 +232,44 @@ async fn bundle(State(state): State<AppState>, headers: HeaderMap, body: axum::b
             Ok(Write { rtype: rtype.to_owned(), id: id.to_owned(), body: resource, if_match, patient })
         })());
     }
-    if atomic {
-        if let Some(Err(e)) = checked.iter().find(|c| c.is_err()) {
-            return Err(e.clone());
-        }
-    }
     let urls: Vec<String> = entries
         .iter()
         .map(|e| e.get("request").and_then(|r| r.get("url")).and_then(Value::as_str).unwrap_or_default().to_owned())
         .collect();
-    let mut slots: Vec<Result<usize, ApiError>> = Vec::new();
-    let mut writes = Vec::new();
-    for c in checked {
-        match c {
-            Ok(w) => {
-                slots.push(Ok(writes.len()));
-                writes.push(w);
-            }
-            Err(e) => slots.push(Err(e)),
-        }
-    }
     let db = state.db.clone();
-    let results = blocking(move || db.write_all(&who, writes, atomic)).await?;
+    let (slots, results) = blocking(move || {
+        // Every patient referred to must be registered.
+        let mut known: HashMap<String, bool> = HashMap::new();
+        for c in checked.iter_mut() {
+            if let Ok(w) = c {
+                let exists = match known.get(&w.patient) {
+                    Some(e) => *e,
+                    None => *known.entry(w.patient.clone()).or_insert(db.patient_exists(&w.patient)?),
+                };
+                if !exists {
+                    *c = Err(ApiError::unprocessable("the referenced patient does not exist"));
+                }
+            }
+        }
+        if atomic {
+            if let Some(Err(e)) = checked.iter().find(|c| c.is_err()) {
+                return Err(e.clone());
+            }
+        }
+        let mut slots: Vec<Result<usize, ApiError>> = Vec::new();
+        let mut writes = Vec::new();
+        for c in checked {
+            match c {
+                Ok(w) => {
+                    slots.push(Ok(writes.len()));
+                    writes.push(w);
+                }
+                Err(e) => slots.push(Err(e)),
+            }
+        }
+        Ok((slots, db.write_all(&who, writes, atomic)?))
+    })
+    .await?;
     let out: Vec<Value> = slots
         .into_iter()
         .zip(urls)
@@ -275,7 +291,7 @@ async fn bundle(State(state): State<AppState>, headers: HeaderMap, body: axum::b
 }
 
 async fn changes(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
-    let who = actor(&state, &headers)?;
+    let who = actor(&state, &headers).await?;
     let Some(patient) = scope(&who).map(str::to_owned) else {
         return Err(ApiError::forbidden("the change feed is for paired devices"));
     };
@@ -286,5 +302,5 @@ async fn changes(State(state): State<AppState>, headers: HeaderMap, Query(q): Qu
     let next = rows.last().map_or(since, |(seq, _)| *seq);
     let more = rows.len() as i64 == count;
     let resources: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
-    Ok(Json(json!({ "epoch": state.db.epoch()?, "next": next, "more": more, "resources": resources })).into_response())
+    Ok(Json(json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources })).into_response())
 }

@@ -1,10 +1,11 @@
 //! Companion's clinic server: the hospital's end of sync. FHIR R4 REST over an embedded SQLite
-//! store, device pairing, staff access, and an audit log. Logs carry ids and actions, never
+//! store (or PostgreSQL), device pairing, staff access, and an audit log. Logs carry ids and actions, never
 //! health data.
 
 pub mod db;
 pub mod error;
 pub mod fhir;
 pub mod http;
+pub mod sql;
 
 pub use http::{app, AppState};

@@ -12,6 +12,10 @@ struct Cli {
     /// Where the server keeps its database.
     #[arg(long, global = true, env = "COMPANION_CLINIC_DATA_DIR", default_value = "companion-clinic-data")]
     data_dir: PathBuf,
+    /// A PostgreSQL database (postgres://user@host/db) instead of the embedded SQLite; the data
+    /// directory still holds the high-water mark that notices restores.
+    #[arg(long, global = true, env = "COMPANION_CLINIC_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -121,7 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { listen } => {
             companion_core::logging::init();
-            let db = Db::open(&cli.data_dir)?;
+            let db = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen).await?;
@@ -139,7 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Patient { action: PatientAction::Add { name, json } } => {
             let name = name.trim();
             anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "--name must be 1 to 100 characters");
-            let (id, code) = Db::open(&cli.data_dir)?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
+            let (id, code) = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": id, "code": code }))?;
             } else {
@@ -147,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Patient { action: PatientAction::Code { patient, json } } => {
-            let code = Db::open(&cli.data_dir)?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            let code = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": patient, "code": code }))?;
             } else {
@@ -155,7 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Staff { action: StaffAction::Add { name, json } } => {
-            let token = Db::open(&cli.data_dir)?.add_staff(name.trim()).map_err(|e| anyhow::anyhow!(e.message))?;
+            let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_staff(name.trim()).map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "token": token }))?;
             } else {
@@ -163,11 +167,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Backup { action: BackupAction::Create { to } } => {
-            Db::open(&cli.data_dir)?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;
+            Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;
             writeln!(out, "backup written to {}", to.display())?;
         }
         Command::Device { action: DeviceAction::Revoke { patient } } => {
-            let n = Db::open(&cli.data_dir)?.revoke_devices(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.revoke_devices(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
             writeln!(out, "{n} device(s) revoked")?;
         }
     }

@@ -11,23 +11,56 @@ use std::sync::{Arc, Mutex};
 
 pub const PASS: &str = "correct horse battery";
 
+/// The database a server under test uses: SQLite in its data directory, or, when
+/// `COMPANION_TEST_POSTGRES` names a PostgreSQL server (an admin URL), a fresh database there
+/// for each test, dropped afterwards. `make test` runs the suite both ways.
+pub struct TestDb {
+    pub url: Option<String>,
+    admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let Ok(admin) = std::env::var("COMPANION_TEST_POSTGRES") else {
+            return TestDb { url: None, admin: None };
+        };
+        let name = format!("clinic_test_{}", uuid::Uuid::new_v4().simple());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("COMPANION_TEST_POSTGRES is reachable");
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        TestDb { url: Some(format!("{base}/{name}")), admin: Some((admin.clone(), name)) }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.admin {
+            if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
 pub struct Server {
     pub url: String,
     pub db: Db,
-    _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    _database: TestDb,
 }
 
 impl Server {
     pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(dir.path()).unwrap();
+        let database = TestDb::new();
+        let db = Db::open_with(dir.path(), database.url.as_deref()).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let app = companion_clinic::app(companion_clinic::AppState { db: db.clone() });
         rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Server { url, db, _dir: dir, _rt: rt }
+        Server { url, db, _rt: rt, _dir: dir, _database: database }
     }
 
     /// A patient and a device diary paired with them.

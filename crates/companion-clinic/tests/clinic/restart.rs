@@ -1,7 +1,7 @@
 //! The server as a process: killed in the middle of a sync and started again; restored from an
 //! older backup. Nothing a device reported as sent may be lost.
 
-use crate::harness::Diary;
+use crate::harness::{Diary, TestDb};
 use companion_core::domain::NewSymptom;
 use companion_core::sync::Outcome;
 use companion_core::NewEntry;
@@ -18,10 +18,8 @@ struct Process {
 }
 
 impl Process {
-    fn start(dir: &Path, listen: &str) -> Process {
-        let mut child = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(dir)
+    fn start(dir: &Path, db: &TestDb, listen: &str) -> Process {
+        let mut child = command(dir, db)
             .args(["serve", "--listen", listen])
             .env("COMPANION_LOG", "warn")
             .stdout(Stdio::piped())
@@ -44,8 +42,18 @@ impl Process {
     }
 }
 
-fn admin(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN).arg("--data-dir").arg(dir).args(args).output().unwrap();
+/// `companion-clinic --data-dir DIR [--database-url URL]`.
+fn command(dir: &Path, db: &TestDb) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(dir);
+    if let Some(url) = &db.url {
+        cmd.args(["--database-url", url]);
+    }
+    cmd
+}
+
+fn admin(dir: &Path, db: &TestDb, args: &[&str]) -> Value {
+    let out = command(dir, db).args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
@@ -94,10 +102,11 @@ fn pair(diary: &Diary, url: &str, code: &str) {
 #[test]
 fn a_server_killed_mid_sync_and_restarted_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Process::start(dir.path(), "127.0.0.1:0");
+    let db = TestDb::new();
+    let server = Process::start(dir.path(), &db, "127.0.0.1:0");
     let url = server.url();
-    let p = admin(dir.path(), &["patient", "add", "--name", "Kari", "--json"]);
-    let staff = admin(dir.path(), &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
+    let p = admin(dir.path(), &db, &["patient", "add", "--name", "Kari", "--json"]);
+    let staff = admin(dir.path(), &db, &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
     let patient = p["patient"].as_str().unwrap().to_owned();
     let diary = Diary::new();
     pair(&diary, &url, p["code"].as_str().unwrap());
@@ -116,7 +125,7 @@ fn a_server_killed_mid_sync_and_restarted_loses_nothing() {
     server.kill();
     let first = syncing.join().unwrap();
     assert!(matches!(first.outcome, Outcome::Later { .. }), "the round was cut short: {first:?}");
-    let server = Process::start(dir.path(), &address);
+    let server = Process::start(dir.path(), &db, &address);
     sync_until_done(&diary);
     let held = observations(&server.url(), &staff, &patient);
     let mut ids: Vec<&str> = held.iter().map(|o| o["id"].as_str().unwrap()).collect();
@@ -129,16 +138,17 @@ fn a_server_killed_mid_sync_and_restarted_loses_nothing() {
 #[test]
 fn a_server_restored_from_an_older_backup_gets_everything_again() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Process::start(dir.path(), "127.0.0.1:0");
-    let p = admin(dir.path(), &["patient", "add", "--name", "Kari", "--json"]);
-    let staff = admin(dir.path(), &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
+    let db = TestDb::new();
+    let server = Process::start(dir.path(), &db, "127.0.0.1:0");
+    let p = admin(dir.path(), &db, &["patient", "add", "--name", "Kari", "--json"]);
+    let staff = admin(dir.path(), &db, &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
     let patient = p["patient"].as_str().unwrap().to_owned();
     let diary = Diary::new();
     pair(&diary, &server.url(), p["code"].as_str().unwrap());
     add(&diary, 10, 0);
     sync_until_done(&diary);
     let backup = dir.path().join("backup.db");
-    admin(dir.path(), &["backup", "create", "--to", backup.to_str().unwrap()]);
+    admin(dir.path(), &db, &["backup", "create", "--to", backup.to_str().unwrap()]);
     add(&diary, 10, 10);
     sync_until_done(&diary);
     assert_eq!(observations(&server.url(), &staff, &patient).len(), 20);
@@ -146,11 +156,16 @@ fn a_server_restored_from_an_older_backup_gets_everything_again() {
     // The clinic restores last night's backup: the ten newest records are gone from the server.
     let address = server.address.clone();
     server.kill();
-    for f in ["clinic.db-wal", "clinic.db-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(f));
+    if let Some(url) = &db.url {
+        let out = Command::new("pg_restore").args(["--clean", "--if-exists", "--single-transaction", "-d", url]).arg(&backup).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        for f in ["clinic.db-wal", "clinic.db-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        std::fs::copy(&backup, dir.path().join("clinic.db")).unwrap();
     }
-    std::fs::copy(&backup, dir.path().join("clinic.db")).unwrap();
-    let server = Process::start(dir.path(), &address);
+    let server = Process::start(dir.path(), &db, &address);
     assert_eq!(observations(&server.url(), &staff, &patient).len(), 10);
 
     let report = diary.sync();

@@ -1,0 +1,362 @@
+//! The two database backends behind one small interface: embedded SQLite (one file in the data
+//! directory) and PostgreSQL (`--database-url postgres://...`). Queries are written once, with
+//! SQLite's `?N` placeholders, in SQL both understand; PostgreSQL gets them as `$N`.
+//!
+//! Writes are serialised: SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a transaction-scoped
+//! advisory lock. So change sequence numbers commit in the order they were handed out, and a
+//! device reading the change feed after a cursor never skips a change that commits late, also
+//! with several server processes sharing one PostgreSQL.
+
+use crate::error::{ApiError, ApiResult};
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+
+/// A query parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum P<'a> {
+    T(&'a str),
+    I(i64),
+    /// A NULL text.
+    Null,
+}
+
+impl<'a> From<&'a str> for P<'a> {
+    fn from(s: &'a str) -> P<'a> {
+        P::T(s)
+    }
+}
+impl<'a> From<&'a String> for P<'a> {
+    fn from(s: &'a String) -> P<'a> {
+        P::T(s.as_str())
+    }
+}
+impl<'a> From<i64> for P<'a> {
+    fn from(i: i64) -> P<'a> {
+        P::I(i)
+    }
+}
+impl<'a> From<Option<&'a str>> for P<'a> {
+    fn from(s: Option<&'a str>) -> P<'a> {
+        s.map_or(P::Null, P::T)
+    }
+}
+
+/// `[a, b, c]` as parameters.
+#[macro_export]
+macro_rules! params {
+    ($($p:expr),* $(,)?) => { &[$($crate::sql::P::from($p)),*] as &[$crate::sql::P] };
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    T(String),
+    I(i64),
+    Null,
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row(Vec<Val>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> ApiResult<String> {
+        match self.0.get(i) {
+            Some(Val::T(s)) => Ok(s.clone()),
+            _ => Err(ApiError::internal("column type")),
+        }
+    }
+    pub fn opt_text(&self, i: usize) -> ApiResult<Option<String>> {
+        match self.0.get(i) {
+            Some(Val::T(s)) => Ok(Some(s.clone())),
+            Some(Val::Null) => Ok(None),
+            _ => Err(ApiError::internal("column type")),
+        }
+    }
+    pub fn int(&self, i: usize) -> ApiResult<i64> {
+        match self.0.get(i) {
+            Some(Val::I(n)) => Ok(*n),
+            _ => Err(ApiError::internal("column type")),
+        }
+    }
+}
+
+/// A connection (or a transaction on one): run a statement, or fetch rows.
+pub trait Sql {
+    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64>;
+    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>>;
+    /// Statements without parameters, separated by `;`.
+    fn batch(&mut self, sql: &str) -> ApiResult<()>;
+    fn kind(&self) -> Kind;
+
+    fn row(&mut self, sql: &str, params: &[P]) -> ApiResult<Option<Row>> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+    fn one(&mut self, sql: &str, params: &[P]) -> ApiResult<Row> {
+        self.row(sql, params)?.ok_or_else(|| ApiError::internal("no row"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Sql for rusqlite::Connection {
+    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64> {
+        let mut stmt = self.prepare_cached(sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(params.iter().map(lite)))? as u64)
+    }
+    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter().map(lite)), |r| {
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get::<_, rusqlite::types::Value>(i)? {
+                            rusqlite::types::Value::Integer(v) => Val::I(v),
+                            rusqlite::types::Value::Text(s) => Val::T(s),
+                            _ => Val::Null,
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map(Row)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+    fn batch(&mut self, sql: &str) -> ApiResult<()> {
+        Ok(self.execute_batch(sql)?)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Sqlite
+    }
+}
+
+fn lite(p: &P) -> rusqlite::types::Value {
+    match p {
+        P::T(s) => rusqlite::types::Value::Text((*s).to_owned()),
+        P::I(i) => rusqlite::types::Value::Integer(*i),
+        P::Null => rusqlite::types::Value::Null,
+    }
+}
+
+/// A PostgreSQL connection with its prepared statements (one round trip per statement after
+/// the first use).
+pub struct Pg {
+    client: Option<postgres::Client>,
+    prepared: HashMap<String, postgres::Statement>,
+}
+
+impl Pg {
+    pub fn connect(url: &str) -> anyhow::Result<Pg> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(Pg { client: Some(client), prepared: HashMap::new() })
+    }
+
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client.as_mut().expect("connected until dropped")
+    }
+
+    fn statement(&mut self, sql: &str) -> ApiResult<postgres::Statement> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client().prepare(&dollar_placeholders(sql))?;
+        self.prepared.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+impl Drop for Pg {
+    /// The blocking client runs its own small runtime and may not be closed on an async
+    /// worker (where the server's state is dropped at shutdown): close it on a plain thread.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || drop(client)).join();
+            }
+        }
+    }
+}
+
+/// `?1` becomes `$1`.
+pub fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn pg_params<'a>(params: &'a [P<'a>]) -> Vec<Box<dyn postgres::types::ToSql + Sync + 'a>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                P::T(s) => Box::new(*s),
+                P::I(i) => Box::new(*i),
+                P::Null => Box::new(None::<&str>),
+            }
+        })
+        .collect()
+}
+
+impl Sql for Pg {
+    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64> {
+        let stmt = self.statement(sql)?;
+        let boxed = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
+        Ok(self.client().execute(&stmt, &refs)?)
+    }
+    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>> {
+        use postgres::types::Type;
+        let stmt = self.statement(sql)?;
+        let boxed = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
+        let rows = self.client().query(&stmt, &refs)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let t = r.columns()[i].type_();
+                        Ok(if *t == Type::INT8 {
+                            r.try_get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::I)
+                        } else if *t == Type::INT4 {
+                            r.try_get::<_, Option<i32>>(i)?.map_or(Val::Null, |v| Val::I(v.into()))
+                        } else {
+                            r.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::T)
+                        })
+                    })
+                    .collect::<ApiResult<Vec<_>>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+    fn batch(&mut self, sql: &str) -> ApiResult<()> {
+        Ok(self.client().batch_execute(sql)?)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Postgres
+    }
+}
+
+/// A few connections to hand out; `get` waits for a free one.
+pub struct Pool<C> {
+    free: Mutex<Vec<C>>,
+    ready: Condvar,
+}
+
+impl<C> Pool<C> {
+    pub fn new(conns: Vec<C>) -> Pool<C> {
+        Pool { free: Mutex::new(conns), ready: Condvar::new() }
+    }
+
+    pub fn get(&self) -> ApiResult<Lease<'_, C>> {
+        let mut free = self.free.lock().map_err(|_| ApiError::internal("database pool"))?;
+        loop {
+            if let Some(conn) = free.pop() {
+                return Ok(Lease { pool: self, conn: Some(conn) });
+            }
+            free = self.ready.wait(free).map_err(|_| ApiError::internal("database pool"))?;
+        }
+    }
+}
+
+/// A connection on loan; back to the pool when dropped.
+pub struct Lease<'a, C> {
+    pool: &'a Pool<C>,
+    conn: Option<C>,
+}
+
+impl<C> std::ops::Deref for Lease<'_, C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        self.conn.as_ref().expect("leased")
+    }
+}
+impl<C> std::ops::DerefMut for Lease<'_, C> {
+    fn deref_mut(&mut self) -> &mut C {
+        self.conn.as_mut().expect("leased")
+    }
+}
+impl<C> Drop for Lease<'_, C> {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut free)) = (self.conn.take(), self.pool.free.lock()) {
+            free.push(conn);
+            self.pool.ready.notify_one();
+        }
+    }
+}
+
+/// Runs `f` in one write transaction: committed if it returns Ok, rolled back otherwise.
+pub fn write_tx<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+    match conn.kind() {
+        Kind::Sqlite => conn.batch("BEGIN IMMEDIATE")?,
+        // One writer at a time across every server process on this database.
+        Kind::Postgres => conn.batch("BEGIN; SELECT pg_advisory_xact_lock(7031977)")?,
+    }
+    match f(conn) {
+        Ok(v) => match conn.batch("COMMIT") {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                Err(e)
+            }
+        },
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` inside a savepoint: on error only its own changes are undone.
+pub fn savepoint<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+    conn.batch("SAVEPOINT entry")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.batch("RELEASE SAVEPOINT entry")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.batch("ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry")?;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(dollar_placeholders("SELECT ?1, ?12 WHERE a = '?' AND b = ?2"), "SELECT $1, $12 WHERE a = '?' AND b = $2");
+    }
+
+    #[test]
+    fn a_failed_savepoint_leaves_the_rest_of_the_transaction() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        write_tx(&mut conn, |c| {
+            savepoint(c, |c| c.exec("INSERT INTO t (v) VALUES (?1)", params![1i64]))?;
+            let failed: ApiResult<u64> = savepoint(c, |c| {
+                c.exec("INSERT INTO t (v) VALUES (?1)", params![2i64])?;
+                Err(ApiError::invalid("no"))
+            });
+            assert!(failed.is_err());
+            Ok(())
+        })
+        .unwrap();
+        let rows = conn.rows("SELECT v FROM t", &[]).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].int(0).unwrap(), 1);
+    }
+}
