@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature};
 use companion_core::store::TimelineFilter;
 use companion_core::rules::Level;
-use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, QuestionState, Store};
+use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, Problem, QuestionState, Store};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +101,10 @@ enum Command {
         server: String,
         #[arg(long)]
         code: String,
+        /// The clinic's own certificate authority (PEM), when its server's certificate is not
+        /// from one this computer already trusts. Kept with the connection.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
     },
     /// Send what waits and fetch what the clinic wrote; prints what was sent, received and refused.
     Sync {
@@ -449,10 +453,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Pair { server, code } => {
+        Command::Pair { server, code, ca_file } => {
             companion_core::sync::check_server(&server)?;
+            let ca = match ca_file {
+                Some(path) => {
+                    let pem = std::fs::read_to_string(&path).map_err(|_| Error::invalid("ca_file", Problem::Required))?;
+                    companion_core::sync::check_ca(&pem)?;
+                    Some(pem)
+                }
+                None => None,
+            };
             let mut store = open(&dir, clock)?;
-            let link = companion_core::sync::block_on(companion_core::sync::pair(&mut store, &server, &code))??;
+            let link = companion_core::sync::block_on(companion_core::sync::pair_with(&mut store, &server, &code, ca.as_deref()))??;
             writeln!(out, "Connected to {} (patient {}).", link.server, link.patient)?;
         }
         Command::Sync { status, json } => {

@@ -30,7 +30,8 @@ fn main() {
     if let Ok(admin) = std::env::var("COMPANION_BENCH_POSTGRES") {
         let name = format!("clinic_bench_{}", std::process::id());
         let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
         run("PostgreSQL", Some(&format!("{base}/{name}")));
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();

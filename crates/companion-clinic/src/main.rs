@@ -26,6 +26,13 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
+        /// The server's certificate chain (PEM): serve HTTPS. Without it, plain HTTP, which the
+        /// app accepts only on this machine (loopback).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Patients.
     Patient {
@@ -123,20 +130,42 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, tls_cert, tls_key } => {
             companion_core::logging::init();
             let db = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?;
+            let app = companion_clinic::app(companion_clinic::AppState { db });
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&listen).await?;
-                tracing::info!(address = %listener.local_addr()?, "serving");
-                // The actual address, for scripts that asked for port 0.
-                println!("listening on {}", listener.local_addr()?);
-                axum::serve(listener, companion_clinic::app(companion_clinic::AppState { db }))
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .await?;
+                let listener = std::net::TcpListener::bind(&listen)?;
+                listener.set_nonblocking(true)?;
+                let address = listener.local_addr()?;
+                match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => {
+                        let _ = rustls::crypto::ring::default_provider().install_default();
+                        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("cannot use --tls-cert/--tls-key: {e}"))?;
+                        tracing::info!(%address, "serving https");
+                        // The actual address, for scripts that asked for port 0.
+                        println!("listening on {address} (https)");
+                        let handle = axum_server::Handle::new();
+                        let stop = handle.clone();
+                        tokio::spawn(async move {
+                            let _ = tokio::signal::ctrl_c().await;
+                            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                        });
+                        axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(app.into_make_service()).await?;
+                    }
+                    _ => {
+                        tracing::info!(%address, "serving http");
+                        println!("listening on {address}");
+                        axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                            .with_graceful_shutdown(async {
+                                let _ = tokio::signal::ctrl_c().await;
+                            })
+                            .await?;
+                    }
+                }
                 anyhow::Ok(())
             })?;
         }

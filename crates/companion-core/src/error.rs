@@ -32,6 +32,9 @@ pub enum Problem {
     Mismatch,
     /// The same as the current value, or otherwise not allowed here.
     NotAllowed,
+    /// A server whose certificate could not be verified (not from a trusted authority, or for
+    /// another name).
+    Untrusted,
     /// A list with the wrong number of values (e.g. answers to an instrument).
     WrongCount { expected: usize },
 }
@@ -65,6 +68,7 @@ impl fmt::Display for Invalid {
             Problem::BadFormat => write!(f, "{field} is not in a format that can be read"),
             Problem::Mismatch => write!(f, "{field} does not match"),
             Problem::NotAllowed => write!(f, "{field} cannot be changed like this"),
+            Problem::Untrusted => write!(f, "{field} has a certificate that could not be verified"),
             Problem::WrongCount { expected } => write!(f, "{field} must have exactly {expected} values"),
         }
     }

@@ -46,39 +46,79 @@ pub struct Report {
     pub epoch_changed: bool,
 }
 
-fn client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        // Short: the app holds its session while a round runs (see the shell's reminders).
+/// The HTTP client: TLS by rustls (ring), trusting the system's roots and, when the clinic
+/// runs its own certificate authority, that authority's certificate (PEM) too.
+fn client(ca: Option<&str>) -> Result<reqwest::Client> {
+    // One process-wide provider; a second call finds it installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        // Short: a round may wait on the network, and the person waits for "Sync now".
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|_| Error::Internal("http client"))
+        .https_only(false);
+    if let Some(pem) = ca {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|_| Error::invalid("ca_file", Problem::BadFormat))?;
+        builder = builder.tls_certs_merge([cert]);
+    }
+    builder.build().map_err(|_| Error::Internal("http client"))
+}
+
+/// Checks that a PEM file holds a certificate, for `--ca-file`.
+pub fn check_ca(pem: &str) -> Result<()> {
+    reqwest::Certificate::from_pem(pem.as_bytes()).map(|_| ()).map_err(|_| Error::invalid("ca_file", Problem::BadFormat))
 }
 
 /// The server's address, checked: `https`, or `http` only to this machine (tests, a clinic
-/// running on the same computer).
+/// running on the same computer). Plain http elsewhere would send health data in clear text.
 pub fn check_server(raw: &str) -> Result<String> {
     let url = reqwest::Url::parse(raw.trim()).map_err(|_| Error::invalid("server", Problem::BadFormat))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]") | Some("::1"));
+    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || !url.username().is_empty() {
+        return Err(Error::invalid("server", Problem::BadFormat));
+    }
     match url.scheme() {
-        "https" => Err(Error::invalid("server", Problem::NotAllowed)), // not built with TLS yet
+        "https" => Ok(url.as_str().trim_end_matches('/').to_owned()),
         "http" if loopback => Ok(url.as_str().trim_end_matches('/').to_owned()),
         _ => Err(Error::invalid("server", Problem::NotAllowed)),
     }
 }
 
-fn network(_: reqwest::Error) -> Error {
+/// A request that failed without an answer: offline, unless the server's certificate was
+/// refused, which waiting will not mend and the person must hear about.
+fn network(e: reqwest::Error) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            if matches!(tls, rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented) {
+                return Error::invalid("server", Problem::Untrusted);
+            }
+        }
+        // An io::Error's source() skips the error it wraps; look inside it.
+        source = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
     Error::Offline
 }
 
 /// Redeems a pairing code and keeps the credential in the encrypted store.
 pub async fn pair(store: &mut Store, server: &str, code: &str) -> Result<SyncLink> {
+    pair_with(store, server, code, None).await
+}
+
+/// [`pair`], trusting also the clinic's own certificate authority (PEM), which is kept with the
+/// credential for every later round.
+pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&str>) -> Result<SyncLink> {
     let server = check_server(server)?;
+    if let Some(pem) = ca {
+        check_ca(pem)?;
+    }
     let code = code.trim();
     if code.is_empty() {
         return Err(Error::invalid("code", Problem::Required));
     }
-    let res = client()?.post(format!("{server}/pair")).json(&json!({ "code": code })).send().await.map_err(network)?;
+    let res = client(ca)?.post(format!("{server}/pair")).json(&json!({ "code": code })).send().await.map_err(network)?;
     match res.status().as_u16() {
         200 => {}
         403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
@@ -95,6 +135,7 @@ pub async fn pair(store: &mut Store, server: &str, code: &str) -> Result<SyncLin
         cursor: 0,
         last_success: None,
         problem: None,
+        ca: ca.map(str::to_owned),
     };
     store.set_sync_link(&link)?;
     tracing::info!("paired with the clinic");
@@ -109,7 +150,7 @@ enum Push {
 /// One sync round: push everything queued, then pull what the clinic wrote.
 pub async fn sync_once(store: &mut Store) -> Result<Report> {
     let Some(mut link) = store.sync_link()? else { return Err(Error::NotPaired) };
-    let http = client()?;
+    let http = client(link.ca.as_deref())?;
     let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false };
 
     // The epoch first: if the server lost data, queue everything before pushing.

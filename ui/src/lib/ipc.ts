@@ -162,7 +162,7 @@ export type NewEntry =
   | { kind: 'question'; text: string };
 
 export type Problem =
-  | { kind: 'required' | 'unknown' | 'in_future' | 'too_old' | 'bad_format' | 'mismatch' | 'not_allowed' }
+  | { kind: 'required' | 'unknown' | 'in_future' | 'too_old' | 'bad_format' | 'mismatch' | 'not_allowed' | 'untrusted' }
   | { kind: 'out_of_range'; min: number; max: number }
   | { kind: 'too_long'; max: number }
   | { kind: 'too_short'; min: number };

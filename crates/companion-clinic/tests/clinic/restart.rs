@@ -19,8 +19,13 @@ struct Process {
 
 impl Process {
     fn start(dir: &Path, db: &TestDb, listen: &str) -> Process {
+        Process::start_with(dir, db, listen, &[])
+    }
+
+    fn start_with(dir: &Path, db: &TestDb, listen: &str, extra: &[&str]) -> Process {
         let mut child = command(dir, db)
             .args(["serve", "--listen", listen])
+            .args(extra)
             .env("COMPANION_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -28,7 +33,8 @@ impl Process {
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let address = line.trim().strip_prefix("listening on ").expect("the server says where it listens").to_owned();
+        let address = line.trim().strip_prefix("listening on ").expect("the server says where it listens");
+        let address = address.trim_end_matches(" (https)").to_owned();
         Process { child, address }
     }
 
@@ -68,11 +74,15 @@ fn add(diary: &Diary, n: usize, from: usize) {
 }
 
 fn observations(url: &str, token: &str, patient: &str) -> Vec<Value> {
+    observations_with(&reqwest::Client::new(), url, token, patient)
+}
+
+fn observations_with(client: &reqwest::Client, url: &str, token: &str, patient: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut path = format!("/fhir/Observation?patient={patient}&_count=200");
     loop {
         let page: Value = companion_core::sync::block_on(async {
-            reqwest::Client::new().get(format!("{url}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+            client.get(format!("{url}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
         })
         .unwrap();
         out.extend(page["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()));
@@ -173,5 +183,54 @@ fn a_server_restored_from_an_older_backup_gets_everything_again() {
     sync_until_done(&diary);
     let held = observations(&server.url(), &staff, &patient);
     assert_eq!(held.len(), 20, "everything is back, once");
+    server.kill();
+}
+
+#[test]
+fn over_https_the_device_trusts_the_clinic_authority_and_nothing_else() {
+    // The clinic's own certificate authority, and a server certificate for localhost from it.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Test clinic CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&key, &ca).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_file, key_file) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+
+    let db = TestDb::new();
+    let server = Process::start_with(
+        dir.path(),
+        &db,
+        "127.0.0.1:0",
+        &["--tls-cert", cert_file.to_str().unwrap(), "--tls-key", key_file.to_str().unwrap()],
+    );
+    let port = server.address.rsplit_once(':').unwrap().1.to_owned();
+    let url = format!("https://localhost:{port}");
+    let p = admin(dir.path(), &db, &["patient", "add", "--name", "Kari", "--json"]);
+    let staff = admin(dir.path(), &db, &["staff", "add", "--name", "Nurse", "--json"])["token"].as_str().unwrap().to_owned();
+    let (patient, code) = (p["patient"].as_str().unwrap().to_owned(), p["code"].as_str().unwrap().to_owned());
+    let diary = Diary::new();
+
+    // A certificate from an authority the device does not trust: refused, and said so.
+    let mut store = diary.open();
+    let err = companion_core::sync::block_on(companion_core::sync::pair(&mut store, &url, &code)).unwrap().unwrap_err();
+    assert!(matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::Untrusted), "{err:?}");
+    assert!(store.sync_link().unwrap().is_none(), "nothing kept from a refused pairing");
+    // Plain http to anything but this machine is refused before a byte is sent.
+    let err = companion_core::sync::block_on(companion_core::sync::pair(&mut store, "http://clinic.example:8080", &code)).unwrap().unwrap_err();
+    assert!(matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::NotAllowed), "{err:?}");
+
+    // With the clinic's authority trusted: paired (the code was not used up above), and synced.
+    let pem = ca.pem();
+    companion_core::sync::block_on(companion_core::sync::pair_with(&mut store, &url, &code, Some(&pem))).unwrap().unwrap();
+    drop(store);
+    add(&diary, 5, 0);
+    sync_until_done(&diary);
+    let client = reqwest::Client::builder().tls_certs_merge([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]).build().unwrap();
+    assert_eq!(observations_with(&client, &url, &staff, &patient).len(), 5);
     server.kill();
 }

@@ -27,6 +27,9 @@ pub struct SyncLink {
     /// Set when the server said the credential no longer works.
     #[serde(default)]
     pub problem: Option<String>,
+    /// The clinic's own certificate authority (PEM), trusted besides the system's roots.
+    #[serde(default)]
+    pub ca: Option<String>,
 }
 
 /// One queued item.
