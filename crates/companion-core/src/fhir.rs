@@ -352,10 +352,25 @@ fn source(device: Uuid) -> String {
     format!("companion-device:{device}")
 }
 
+/// Sets meta.source, keeping the rest of meta (a profile) but not the local version details.
+fn with_source(resource: &mut Value, device: Uuid) {
+    let profile = resource.pointer("/meta/profile").cloned();
+    resource["meta"] = json!({ "source": source(device) });
+    if let Some(p) = profile {
+        resource["meta"]["profile"] = p;
+    }
+}
+
 /// A record as the clinic server receives it: its resource, its score (for a check-in) and a
 /// `Provenance` naming who entered it and on which device, all with server references.
 /// Returns `(type, id, resource)`.
-pub fn outbound_entry(entry: &Entry, local_patient: &Author, server_patient: &str, device: Uuid) -> Vec<(String, String, Value)> {
+pub fn outbound_entry(
+    entry: &Entry,
+    copy: &crate::replica::Replica,
+    local_patient: &Author,
+    server_patient: &str,
+    device: Uuid,
+) -> Vec<(String, String, Value)> {
     let local = urn(local_patient.id);
     let own = urn(entry.id);
     let main_type = match entry.data {
@@ -375,15 +390,21 @@ pub fn outbound_entry(entry: &Entry, local_patient: &Author, server_patient: &st
     let mut out = Vec::new();
     let mut main = resource(entry, local_patient);
     rewrite_references(&mut main, &map);
-    main["meta"] = json!({ "source": source(device) });
+    with_source(&mut main, device);
+    // The record exactly as the diary keeps it, for this patient's other devices.
+    match main.get_mut("extension").and_then(Value::as_array_mut) {
+        Some(list) => list.push(crate::replica::extension(copy)),
+        None => main["extension"] = json!([crate::replica::extension(copy)]),
+    }
     out.push((main_type.to_owned(), entry.id.to_string(), main));
     if let Some(mut score) = score_observation(entry, local_patient) {
         rewrite_references(&mut score, &map);
-        score["meta"] = json!({ "source": source(device) });
+        with_source(&mut score, device);
         let id = score["id"].as_str().unwrap_or_default().to_owned();
         out.push(("Observation".into(), id, score));
     }
-    let pid = stable_id(&format!("provenance|{}|{}", entry.id, entry.version));
+    // One Provenance per version made on each device (two devices may each make a version 2).
+    let pid = stable_id(&format!("provenance|{}|{}|{}", entry.id, entry.version, device));
     out.push((
         "Provenance".into(),
         pid.to_string(),

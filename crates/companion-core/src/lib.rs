@@ -16,6 +16,7 @@ pub mod keyfile;
 pub mod logging;
 pub mod paths;
 pub mod prefs;
+pub mod replica;
 pub mod rules;
 pub mod session;
 pub mod store;

@@ -44,6 +44,8 @@ pub struct Report {
     pub quarantined: i64,
     /// The server's data epoch changed, so everything was queued again.
     pub epoch_changed: bool,
+    /// Records changed on another device since this one last saw them, merged.
+    pub merged: usize,
 }
 
 /// The HTTP client: TLS by rustls (ring), trusting the system's roots and, when the clinic
@@ -151,7 +153,7 @@ enum Push {
 pub async fn sync_once(store: &mut Store) -> Result<Report> {
     let Some(mut link) = store.sync_link()? else { return Err(Error::NotPaired) };
     let http = client(link.ca.as_deref())?;
-    let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false };
+    let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false, merged: 0 };
 
     // The epoch first: if the server lost data, queue everything before pushing.
     match get_changes(&http, &link, link.cursor, 1).await {
@@ -253,10 +255,16 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
     // Each queued item becomes one or more bundle entries; remember which.
     let mut entries = Vec::new();
     let mut owner = Vec::new();
+    // For each queued record: the index of its main resource in the bundle, and its id.
+    let mut main: Vec<Option<(usize, uuid::Uuid)>> = vec![None; queued.len()];
     for (i, q) in queued.iter().enumerate() {
         let resources = match q.item.as_str() {
             "entry" => match store.entry(q.ref_id) {
-                Ok(e) => crate::fhir::outbound_entry(&e, &patient, &link.patient, device),
+                Ok(e) => {
+                    main[i] = Some((entries.len(), e.id));
+                    let copy = store.replica(&e)?;
+                    crate::fhir::outbound_entry(&e, &copy, &patient, &link.patient, device)
+                }
                 Err(Error::NotFound) => Vec::new(),
                 Err(e) => return Err(e),
             },
@@ -266,8 +274,16 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
                 Err(e) => return Err(e),
             },
         };
-        for (rtype, id, resource) in resources {
-            entries.push(json!({ "resource": resource, "request": { "method": "PUT", "url": format!("{rtype}/{id}") } }));
+        for (n, (rtype, id, resource)) in resources.into_iter().enumerate() {
+            let mut request = json!({ "method": "PUT", "url": format!("{rtype}/{id}") });
+            // An edit names the version it was made on; the server answers 412 if another
+            // device changed the record since.
+            if n == 0 && q.item == "entry" {
+                if let Some(v) = store.server_version(q.ref_id)? {
+                    request["ifMatch"] = json!(format!("W/\"{v}\""));
+                }
+            }
+            entries.push(json!({ "resource": resource, "request": request }));
             owner.push(i);
         }
     }
@@ -311,11 +327,37 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
             worst[*i] = (code, why);
         }
     }
+    // The server's version of each record it took.
+    for (slot, (code, _)) in main.iter().zip(&worst) {
+        if let (Some((at, id)), 200..=299) = (slot, code) {
+            let version = results[*at]
+                .pointer("/response/etag")
+                .and_then(Value::as_str)
+                .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
+            if let Some(v) = version {
+                store.note_server_version(*id, v)?;
+            }
+        }
+    }
     let mut done = Vec::new();
     let mut later = Vec::new();
-    for (q, (code, why)) in queued.iter().zip(worst) {
+    for ((q, (code, why)), slot) in queued.iter().zip(worst).zip(&main) {
         match code {
             200..=299 => done.push(q.seq),
+            412 => match slot {
+                // Changed elsewhere since this device last saw it: take in the server's copy,
+                // merge, and send the merge (or nothing, if the server's copy is the merge).
+                Some((at, id)) => {
+                    let url = entries[*at].pointer("/request/url").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    match merge_from_server(store, http, link, &url, *id).await? {
+                        Some(false) => done.push(q.seq),
+                        Some(true) => {}
+                        None => later.push(q.seq),
+                    }
+                    report.merged += 1;
+                }
+                None => later.push(q.seq),
+            },
             400 | 404 | 409 | 413 | 422 => {
                 store.outbox_quarantine(q.seq, code, &why)?;
                 report.refused += 1;
@@ -333,7 +375,44 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
         store.outbox_retry_later(&later, None)?;
         return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
     }
+    if report.merged > MAX_MERGES {
+        // Another device keeps changing the same records: try again later.
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
     Ok(Push::Continue)
+}
+
+/// Merges per round before waiting: bounds a tug of war between two devices.
+const MAX_MERGES: usize = 100;
+
+/// Reads the server's copy of a record and takes it in. Some(true): the merge differs from the
+/// server's copy and must be sent; Some(false): the server's copy is the merge; None: could not
+/// read it now.
+async fn merge_from_server(store: &mut Store, http: &reqwest::Client, link: &SyncLink, url: &str, id: uuid::Uuid) -> Result<Option<bool>> {
+    let Ok(res) = http.get(format!("{}/fhir/{url}", link.server)).bearer_auth(&link.token).send().await else {
+        return Ok(None);
+    };
+    if res.status().as_u16() == 404 {
+        // The server does not have it (any more): send it as new.
+        store.forget_server_version(id)?;
+        return Ok(Some(true));
+    }
+    if res.status().as_u16() != 200 {
+        return Ok(None);
+    }
+    let version = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
+    let Ok(body) = res.json::<Value>().await else { return Ok(None) };
+    let Some(copy) = crate::replica::from_resource(&body).filter(|c| c.id == id) else {
+        // Not a record a Companion device wrote: leave ours as it is, and try later.
+        return Ok(None);
+    };
+    let absorbed = store.absorb(&copy, version)?;
+    tracing::info!(changed = absorbed.changed, resend = absorbed.resend, "merged an edit made elsewhere");
+    Ok(Some(absorbed.resend))
 }
 
 type Page = (String, i64, bool, Vec<Value>);

@@ -197,3 +197,87 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
     // Nothing new: nothing received twice.
     assert_eq!(diary.sync().received, 0);
 }
+
+/// What a diary holds, comparable across devices: (id, status, content) of every record.
+fn holdings(diary: &crate::harness::Diary) -> Vec<(String, String, String)> {
+    let store = diary.open();
+    let mut all: Vec<_> = store
+        .timeline(TimelineFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.status.as_str().to_owned(), serde_json::to_string(&e.data).unwrap()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn two_devices_of_one_patient_converge_including_concurrent_question_edits() {
+    use companion_core::QuestionState;
+    let server = Server::start();
+    let staff = server.staff();
+    let (patient, phone) = server.paired_diary(&server.url);
+    let laptop = crate::harness::Diary::new();
+    let code = server.db.new_code(&patient).unwrap();
+    companion_core::sync::block_on(companion_core::sync::pair(&mut laptop.open(), &server.url, &code)).unwrap().unwrap();
+
+    // Each device logs on its own, offline from the other.
+    let question = {
+        let mut s = phone.open();
+        for i in 0..3 {
+            s.add(&symptom(i)).unwrap();
+        }
+        s.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap().id
+    };
+    {
+        let mut s = laptop.open();
+        s.add(&NewEntry::Temperature(NewTemperature { celsius: 37.2, ..Default::default() })).unwrap();
+        let withdrawn = s.add(&symptom(9)).unwrap().id;
+        s.withdraw(withdrawn).unwrap();
+    }
+    phone.sync();
+    laptop.sync();
+    let r = phone.sync();
+    assert!(r.received >= 2, "the phone took in the laptop's records: {r:?}");
+    assert_eq!(holdings(&phone), holdings(&laptop));
+    assert_eq!(holdings(&phone).len(), 6);
+
+    // Both edit the same question before either syncs: the laptop marks it asked, then the
+    // phone rewords it.
+    laptop.open().set_question_state(question, QuestionState::Asked, None).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    phone.open().edit_question(question, "Can I travel in March?").unwrap();
+    laptop.sync();
+    let r = phone.sync();
+    assert_eq!(r.merged, 1, "the phone's edit met the laptop's (412) and was merged: {r:?}");
+    laptop.sync();
+    let expected = companion_core::EntryData::Question { text: "Can I travel in March?".into(), state: QuestionState::Asked, answer: None };
+    assert_eq!(phone.open().entry(question).unwrap().data, expected);
+    assert_eq!(laptop.open().entry(question).unwrap().data, expected);
+
+    // A stale device cannot reopen what was answered: the phone records the answer, the laptop
+    // (not yet synced) reopens the question.
+    phone.open().set_question_state(question, QuestionState::Answered, Some("Yes, with a letter from the doctor")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    laptop.open().set_question_state(question, QuestionState::Open, None).unwrap();
+    phone.sync();
+    laptop.sync();
+    phone.sync();
+    let expected = companion_core::EntryData::Question {
+        text: "Can I travel in March?".into(),
+        state: QuestionState::Answered,
+        answer: Some("Yes, with a letter from the doctor".into()),
+    };
+    assert_eq!(phone.open().entry(question).unwrap().data, expected);
+    assert_eq!(holdings(&phone), holdings(&laptop));
+
+    // The server holds each record once, in the state both devices hold.
+    let observations = all_of(&server, &staff, "Observation", &patient);
+    assert_eq!(observations.len(), 5, "3 symptoms, 1 temperature, 1 withdrawn symptom; none twice");
+    let comms = all_of(&server, &staff, "Communication", &patient);
+    assert_eq!(comms.len(), 1);
+    assert_eq!(comms[0]["payload"][0]["contentString"], "Can I travel in March?");
+    assert_eq!(comms[0]["status"], "completed");
+    // Both devices are done: nothing waits.
+    assert_eq!(phone.sync().pending + laptop.sync().pending, 0);
+}

@@ -312,6 +312,12 @@ impl Store {
             "UPDATE entries SET current_version = ?2 WHERE id = ?1",
             params![current.id.to_string(), version],
         )?;
+        // Stamp what changed, for merging with the record's copies on other devices.
+        let mut fields = crate::replica::changed_fields(&current.data, &data);
+        if data.kind() != EntryKind::Question && at != current.occurred_at && fields.is_empty() {
+            fields.push("record");
+        }
+        self.stamp(&tx, current.id, &fields)?;
         if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
             self.raise_advice(&tx, current.id, version, &data, now)?;
         }
@@ -323,7 +329,7 @@ impl Store {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert_version(
+pub(super) fn insert_version(
     tx: &Transaction,
     id: Uuid,
     version: u32,

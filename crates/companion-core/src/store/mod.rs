@@ -7,6 +7,7 @@
 
 mod care;
 mod entries;
+mod replica;
 pub mod schema;
 mod sync;
 
@@ -25,6 +26,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
+pub use replica::Absorbed;
 pub use sync::{Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
 

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] =
         include_str!("migrations/0001_diary.sql"),
         include_str!("migrations/0002_checkins.sql"),
         include_str!("migrations/0003_sync.sql"),
+        include_str!("migrations/0004_devices.sql"),
     ];
 
 /// The version this build writes.

@@ -167,12 +167,15 @@ impl Store {
         for id in advice {
             queue(&tx, "advice", Uuid::parse_str(&id).unwrap_or_default(), now)?;
         }
+        // The versions the old server gave mean nothing to the new one.
+        tx.execute("DELETE FROM server_versions", [])?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Applies one pulled page and moves the cursor, in one transaction. Our own records coming
-    /// back are recognised and skipped; what the clinic wrote is kept.
+    /// Applies one pulled page and moves the cursor, in one transaction. Records from this
+    /// patient's other devices are taken in (added, or merged with the copy here); our own
+    /// coming back change nothing; what the clinic wrote is kept as it came.
     pub fn apply_pulled(&mut self, resources: &[Value], cursor: i64) -> Result<usize> {
         let now = ts(self.now());
         let mut link = self.sync_link()?.ok_or(Error::Internal("not paired"))?;
@@ -182,6 +185,14 @@ impl Store {
             let (Some(rtype), Some(id)) = (r.get("resourceType").and_then(Value::as_str), r.get("id").and_then(Value::as_str)) else {
                 continue;
             };
+            let version: i64 = r.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
+            if let Some(copy) = crate::replica::from_resource(r) {
+                if copy.id.to_string() == id {
+                    let absorbed = self.absorb_in(&tx, &copy, Some(version))?;
+                    kept += usize::from(absorbed.changed);
+                }
+                continue;
+            }
             let ours: i64 = tx.query_row(
                 "SELECT (SELECT count(*) FROM entries WHERE id = ?1) + (SELECT count(*) FROM advice WHERE id = ?1)",
                 [id],
@@ -191,7 +202,6 @@ impl Store {
             if ours > 0 || from_device {
                 continue;
             }
-            let version: i64 = r.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
             tx.execute(
                 "INSERT INTO remote (type, id, version, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, body = excluded.body, received_at = excluded.received_at

@@ -18,6 +18,7 @@ fn fixture(version: u32) -> &'static str {
         1 => include_str!("fixtures/schema-1.sql"),
         2 => include_str!("fixtures/schema-2.sql"),
         3 => include_str!("fixtures/schema-3.sql"),
+        4 => include_str!("fixtures/schema-4.sql"),
         v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
     }
 }
@@ -85,6 +86,11 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
             assert_eq!((link.cursor, link.epoch.as_str()), (12, "e1"));
             assert_eq!(store.remote("Appointment").unwrap().len(), 1);
             assert_eq!(store.quarantined().unwrap()[0].status, Some(422));
+        }
+        if version >= 4 {
+            let q = Uuid::parse_str("44444444-4444-4444-8444-000000000004").unwrap();
+            assert_eq!(store.server_version(q).unwrap(), Some(2));
+            assert!(store.field_clocks(q).unwrap().contains_key("text"));
         }
         if version >= 2 {
             let advice = store.advice_for(temp.id).unwrap();

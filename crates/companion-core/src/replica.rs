@@ -1,0 +1,223 @@
+//! Several devices of one patient (a phone and a laptop; later a carer's): how their copies of
+//! a record meet. Design: `shared/guides/sync.md`, rule 4.
+//!
+//! - Every local change stamps the fields it changed with a hybrid logical clock (HLC): wall
+//!   time in milliseconds, a counter, and the device, so stamps order edits across devices even
+//!   when clocks disagree, and are kept apart from the clinical time the person entered.
+//! - Each record travels to the server with a `companion-record` extension holding the record
+//!   exactly as the diary keeps it, with its field stamps. The FHIR elements beside it are the
+//!   clinic's view; the extension lets another Companion device rebuild the record without loss.
+//! - Two copies merge field by field: free text (a question's wording, its answer; a whole
+//!   symptom or temperature record) by the latest stamp; a question's state by the furthest
+//!   (open < asked < answered < archived), so a stale device cannot reopen what was answered;
+//!   a withdrawal (`entered-in-error`) always wins.
+
+use crate::domain::{Author, EntryData, RecordStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub const RECORD_EXTENSION: &str = "https://fhir.companion-diary.no/StructureDefinition/companion-record";
+
+/// Field name → HLC stamp of its last change. A field never stamped sorts first ("").
+pub type Clocks = BTreeMap<String, String>;
+
+/// The next stamp after `last` at wall time `now_ms` on `device`.
+pub fn tick(last: Option<&str>, now_ms: i64, device: Uuid) -> String {
+    let (last_ms, last_count) = parse(last.unwrap_or(""));
+    let (ms, count) = if now_ms > last_ms { (now_ms, 0) } else { (last_ms, last_count + 1) };
+    format!("{ms:015}.{count:06}.{device}")
+}
+
+fn parse(stamp: &str) -> (i64, u32) {
+    let mut parts = stamp.split('.');
+    let ms = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let count = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (ms, count)
+}
+
+/// The fields a change touched, by name: a question's text, answer and state separately;
+/// other records as a whole.
+pub fn changed_fields(before: &EntryData, after: &EntryData) -> Vec<&'static str> {
+    match (before, after) {
+        (
+            EntryData::Question { text: t0, state: s0, answer: a0 },
+            EntryData::Question { text: t1, state: s1, answer: a1 },
+        ) => {
+            let mut out = Vec::new();
+            if t0 != t1 {
+                out.push("text");
+            }
+            if a0 != a1 {
+                out.push("answer");
+            }
+            if s0 != s1 {
+                out.push("state");
+            }
+            out
+        }
+        _ if before != after => vec!["record"],
+        _ => Vec::new(),
+    }
+}
+
+/// A record as another device holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replica {
+    pub id: Uuid,
+    pub status: RecordStatus,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// The device it was first entered on.
+    pub device: Uuid,
+    /// Who first entered it, and who made this version.
+    pub author: Author,
+    pub updated_by: Author,
+    pub data: EntryData,
+    #[serde(default)]
+    pub clocks: Clocks,
+}
+
+/// The extension carrying a record to the other devices.
+pub fn extension(replica: &Replica) -> Value {
+    json!({ "url": RECORD_EXTENSION, "valueString": serde_json::to_string(replica).unwrap_or_default() })
+}
+
+/// The record in a pulled resource, if another Companion device wrote it.
+pub fn from_resource(resource: &Value) -> Option<Replica> {
+    resource
+        .get("extension")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("url").and_then(Value::as_str) == Some(RECORD_EXTENSION))
+        .and_then(|e| e.get("valueString")?.as_str())
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// What merging gives: the record's status, clinical time, content and stamps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub status: RecordStatus,
+    pub occurred_at: DateTime<Utc>,
+    pub data: EntryData,
+    pub clocks: Clocks,
+}
+
+fn stamp<'a>(clocks: &'a Clocks, field: &str) -> &'a str {
+    clocks.get(field).map_or("", String::as_str)
+}
+
+/// Merges two copies of one record. Commutative: both devices reach the same result.
+pub fn merge(local: &Merged, remote: &Merged) -> Merged {
+    let mut clocks = local.clocks.clone();
+    for (field, s) in &remote.clocks {
+        if s.as_str() > stamp(&clocks, field) {
+            clocks.insert(field.clone(), s.clone());
+        }
+    }
+    let remote_newer = |field: &str| stamp(&remote.clocks, field) > stamp(&local.clocks, field);
+    let withdrawn = local.status == RecordStatus::EnteredInError || remote.status == RecordStatus::EnteredInError;
+    let (data, occurred_at) = match (&local.data, &remote.data) {
+        (
+            EntryData::Question { text: lt, state: ls, answer: la },
+            EntryData::Question { text: rt, state: rs, answer: ra },
+        ) => {
+            let text = if remote_newer("text") { rt.clone() } else { lt.clone() };
+            let answer = if remote_newer("answer") { ra.clone() } else { la.clone() };
+            (EntryData::Question { text, state: (*ls).max(*rs), answer }, local.occurred_at)
+        }
+        _ if remote_newer("record") => (remote.data.clone(), remote.occurred_at),
+        _ => (local.data.clone(), local.occurred_at),
+    };
+    let status = if withdrawn {
+        RecordStatus::EnteredInError
+    } else if local.status == RecordStatus::Amended || remote.status == RecordStatus::Amended {
+        RecordStatus::Amended
+    } else {
+        RecordStatus::Final
+    };
+    Merged { status, occurred_at, data, clocks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::QuestionState;
+
+    fn device(n: u8) -> Uuid {
+        Uuid::from_bytes([n; 16])
+    }
+
+    fn question(text: &str, state: QuestionState, answer: Option<&str>, clocks: &[(&str, &str)]) -> Merged {
+        Merged {
+            status: RecordStatus::Amended,
+            occurred_at: DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap().with_timezone(&Utc),
+            data: EntryData::Question { text: text.into(), state, answer: answer.map(Into::into) },
+            clocks: clocks.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn stamps_move_forward_even_when_the_wall_clock_goes_back() {
+        let a = tick(None, 1_000, device(1));
+        let b = tick(Some(&a), 900, device(1));
+        let c = tick(Some(&b), 2_000, device(1));
+        assert!(a < b && b < c, "{a} {b} {c}");
+        // Another device's stamp at the same millisecond orders by counter, then device.
+        let d = tick(Some(&a), 1_000, device(2));
+        assert!(d > a);
+    }
+
+    #[test]
+    fn concurrent_question_edits_keep_the_latest_wording_and_the_furthest_state() {
+        let t1 = tick(None, 1_000, device(1));
+        let t2 = tick(None, 2_000, device(2));
+        // The phone rewords the question (t2); the laptop marks it asked (earlier, t1).
+        let phone = question("Can I travel in March?", QuestionState::Open, None, &[("text", &t2)]);
+        let laptop = question("Can I travel?", QuestionState::Asked, None, &[("state", &t1)]);
+        let a = merge(&phone, &laptop);
+        let b = merge(&laptop, &phone);
+        assert_eq!(a, b, "both devices reach the same record");
+        assert_eq!(a.data, EntryData::Question { text: "Can I travel in March?".into(), state: QuestionState::Asked, answer: None });
+    }
+
+    #[test]
+    fn a_stale_device_cannot_reopen_an_answered_question() {
+        let late = tick(None, 9_000, device(1));
+        let early = tick(None, 1_000, device(2));
+        let stale = question("Q", QuestionState::Open, None, &[("state", &late)]);
+        let answered = question("Q", QuestionState::Answered, Some("Yes"), &[("state", &early), ("answer", &early)]);
+        let m = merge(&stale, &answered);
+        assert_eq!(m.data, EntryData::Question { text: "Q".into(), state: QuestionState::Answered, answer: Some("Yes".into()) });
+    }
+
+    #[test]
+    fn a_withdrawal_wins() {
+        let mut a = question("Q", QuestionState::Open, None, &[]);
+        let b = question("Q2", QuestionState::Open, None, &[("text", &tick(None, 5, device(2)))]);
+        a.status = RecordStatus::EnteredInError;
+        assert_eq!(merge(&a, &b).status, RecordStatus::EnteredInError);
+        assert_eq!(merge(&b, &a).status, RecordStatus::EnteredInError);
+    }
+
+    #[test]
+    fn the_record_round_trips_through_its_extension() {
+        let author = Author { id: device(3), name: "Kari".into(), role: crate::domain::Role::Patient, relationship: None };
+        let r = Replica {
+            id: device(4),
+            status: RecordStatus::Final,
+            occurred_at: Utc::now(),
+            recorded_at: Utc::now(),
+            device: device(1),
+            author: author.clone(),
+            updated_by: author,
+            data: EntryData::Checkin { wellbeing: 6, note: Some("ok".into()) },
+            clocks: Clocks::new(),
+        };
+        let resource = json!({ "resourceType": "Observation", "extension": [extension(&r)] });
+        assert_eq!(from_resource(&resource), Some(r));
+        assert_eq!(from_resource(&json!({ "resourceType": "Observation" })), None);
+    }
+}
