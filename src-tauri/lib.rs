@@ -41,6 +41,25 @@ impl AppState {
 
 type Reply<T> = Result<T, ErrorPayload>;
 
+/// The diary as a sync round reaches it: the session is locked for one short step at a time,
+/// never while the round waits on the network, so the person's own commands never wait on a
+/// slow or absent server. The steps do not count as activity (the idle lock still applies).
+struct SessionDiary<'a>(&'a AppState);
+
+impl companion_core::sync::Diary for SessionDiary<'_> {
+    fn with<T>(&self, f: impl FnOnce(&mut companion_core::Store) -> companion_core::Result<T>) -> companion_core::Result<T> {
+        let mut session = self.0.session.lock().map_err(|_| Error::Internal("session lock"))?;
+        session.peek_store_mut(f)
+    }
+}
+
+/// A sync round from a worker thread, then the state to show.
+fn sync_round(state: &AppState) -> Result<SyncStatus, ErrorPayload> {
+    let report = companion_core::sync::block_on(companion_core::sync::sync_with(&SessionDiary(state)))?
+        .map_err(ErrorPayload::from)?;
+    state.with(|s| s.with_store(|st| sync_status_of(st, Some(report))))
+}
+
 fn entry_id(raw: &str) -> companion_core::Result<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| Error::invalid("id", Problem::BadFormat))
 }
@@ -55,8 +74,12 @@ pub struct SetupReply {
 #[derive(Serialize)]
 pub struct QuestionsReply {
     pub questions: Vec<Entry>,
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD, as the person set it.
     pub next_visit: Option<String>,
+    /// Visits the clinic booked, soonest first.
+    pub appointments: Vec<companion_core::store::Appointment>,
+    /// The clinic's answers to the questions.
+    pub answers: Vec<companion_core::store::ClinicAnswer>,
 }
 
 #[tauri::command]
@@ -259,13 +282,11 @@ async fn pair_clinic<R: tauri::Runtime>(app: tauri::AppHandle<R>, server: String
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn sync_now<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Reply<SyncStatus> {
-    on_worker(app, |s| {
-        s.with_store(|st| {
-            let report = companion_core::sync::block_on(companion_core::sync::sync_once(st))??;
-            sync_status_of(st, Some(report))
-        })
-    })
-    .await
+    // The press counts as activity; the round's own steps do not.
+    app.state::<AppState>().with(|s| s.with_store(|_| Ok(())))?;
+    tauri::async_runtime::spawn_blocking(move || sync_round(&app.state::<AppState>()))
+        .await
+        .map_err(|_| ErrorPayload::from(Error::Internal("worker")))?
 }
 
 #[tauri::command]
@@ -306,7 +327,12 @@ async fn withdraw_entry(state: State<'_, AppState>, id: String) -> Reply<Entry> 
 async fn questions(state: State<'_, AppState>) -> Reply<QuestionsReply> {
     state.with(|s| {
         s.with_store(|st| {
-            Ok(QuestionsReply { questions: st.questions()?, next_visit: st.next_visit()?.map(|d| d.to_string()) })
+            Ok(QuestionsReply {
+                questions: st.questions()?,
+                next_visit: st.next_visit()?.map(|d| d.to_string()),
+                appointments: st.appointments()?,
+                answers: st.clinic_answers()?,
+            })
         })
     })
 }
@@ -431,16 +457,13 @@ mod reminders {
             return;
         }
         let state = app.state::<AppState>();
-        let Ok(mut session) = state.session.lock() else { return };
-        if !session.is_unlocked() {
+        let diary = super::SessionDiary(&state);
+        let paired = companion_core::sync::Diary::with(&diary, |st| Ok(st.sync_link()?.is_some()));
+        if !matches!(paired, Ok(true)) {
             return;
         }
-        let round = session.peek_store_mut(|st| {
-            if st.sync_link()?.is_none() {
-                return Ok(None);
-            }
-            Ok(companion_core::sync::block_on(companion_core::sync::sync_once(st))?.ok())
-        });
+        // The session is not held while the round waits on the network.
+        let round = companion_core::sync::block_on(companion_core::sync::sync_with(&diary)).map(|r| r.ok());
         let wait = match round {
             Ok(Some(r)) => match r.outcome {
                 companion_core::sync::Outcome::Later { retry_after_secs } => retry_after_secs,

@@ -277,7 +277,8 @@ describe('Companion in its real window', () => {
         });
         server.on('exit', () => reject(new Error('the clinic server stopped')));
       });
-      const { code } = JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, 'patient', 'add', '--name', 'Kari Nordmann', '--json'], { encoding: 'utf8' }));
+      const { code, patient } = JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, 'patient', 'add', '--name', 'Kari Nordmann', '--json'], { encoding: 'utf8' }));
+      const { token } = JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, 'staff', 'add', '--name', 'Nurse', '--json'], { encoding: 'utf8' }));
       await nav('Settings');
       await fill('Clinic server address', `http://${address}`);
       await fill('Connection code', code);
@@ -289,6 +290,36 @@ describe('Companion in its real window', () => {
       await scan('settings, connected');
       await (await s.find(button('Sync now'))).click();
       await s.find('//p[@role="status" and normalize-space()="Sent 0, received 0."]');
+
+      // The clinic books a visit and answers a question; "Sync now" brings both.
+      const staff = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
+      const base = `http://${address}/fhir`;
+      const comms = await (await fetch(`${base}/Communication?patient=${patient}`, { headers: staff })).json();
+      const question = comms.entry[0].resource;
+      const start = new Date(Date.now() + 7 * 86_400_000);
+      start.setUTCHours(9, 0, 0, 0);
+      const put = (path, body) => fetch(`${base}/${path}`, { method: 'PUT', headers: staff, body: JSON.stringify(body) });
+      assert.equal((await put('Appointment/e2e-visit', {
+        resourceType: 'Appointment', id: 'e2e-visit', status: 'booked', start: start.toISOString(),
+        participant: [{ actor: { reference: `Patient/${patient}` }, status: 'accepted' }],
+      })).status, 201);
+      assert.equal((await put('Communication/e2e-answer', {
+        resourceType: 'Communication', id: 'e2e-answer', status: 'completed',
+        subject: { reference: `Patient/${patient}` },
+        inResponseTo: [{ reference: `Communication/${question.id}` }],
+        payload: [{ contentString: 'Bring your list; we will go through it.' }],
+      })).status, 201);
+      await (await s.find(button('Sync now'))).click();
+      await s.find('//p[@role="status" and normalize-space()="Sent 0, received 2."]');
+      await nav('Home');
+      const visit = await s.find('[data-testid="next-visit"]');
+      assert.match(await visit.text(), /Next visit, booked by the clinic:/);
+      await nav('Questions');
+      const answer = await s.find('[data-testid="clinic-answer"]');
+      assert.match(await answer.text(), /Answer from the clinic: Bring your list; we will go through it\./);
+      await s.find('[data-testid="appointments"]');
+      await scan('questions with the clinic\'s answer');
+      await shot('questions-clinic');
     } finally {
       server.kill();
     }

@@ -149,9 +149,35 @@ enum Push {
     Stop(Outcome),
 }
 
-/// One sync round: push everything queued, then pull what the clinic wrote.
+/// How a sync round reaches the diary: one short step at a time, never across a wait on the
+/// network, so the app's other commands are not held up by a slow or absent server.
+pub trait Diary {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T>;
+}
+
+/// A store the caller holds for the whole round (the CLI, tests, benchmarks).
+pub struct Held<'a>(std::cell::RefCell<&'a mut Store>);
+
+impl<'a> Held<'a> {
+    pub fn new(store: &'a mut Store) -> Held<'a> {
+        Held(std::cell::RefCell::new(store))
+    }
+}
+
+impl Diary for Held<'_> {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+/// One sync round on a store held throughout: see [`sync_with`].
 pub async fn sync_once(store: &mut Store) -> Result<Report> {
-    let Some(mut link) = store.sync_link()? else { return Err(Error::NotPaired) };
+    sync_with(&Held::new(store)).await
+}
+
+/// One sync round: push everything queued, then pull what the clinic wrote.
+pub async fn sync_with(db: &impl Diary) -> Result<Report> {
+    let Some(mut link) = db.with(|s| s.sync_link())? else { return Err(Error::NotPaired) };
     let http = client(link.ca.as_deref())?;
     let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false, merged: 0 };
 
@@ -159,53 +185,57 @@ pub async fn sync_once(store: &mut Store) -> Result<Report> {
     match get_changes(&http, &link, link.cursor, 1).await {
         Ok((epoch, _, _, _)) if epoch != link.epoch => {
             tracing::info!("server epoch changed; queueing everything again");
-            store.requeue_everything()?;
             link.epoch = epoch;
             link.cursor = 0;
-            store.set_sync_link(&link)?;
+            db.with(|s| {
+                s.requeue_everything()?;
+                s.set_sync_link(&link)
+            })?;
             report.epoch_changed = true;
         }
         Ok(_) => {}
-        Err(outcome) => return finish(store, &mut link, report, outcome),
+        Err(outcome) => return finish(db, &mut link, report, outcome),
     }
 
     loop {
-        match push_batch(store, &http, &link, &mut report).await? {
+        match push_batch(db, &http, &link, &mut report).await? {
             Push::Continue => {}
             Push::Stop(Outcome::Done) => break,
-            Push::Stop(outcome) => return finish(store, &mut link, report, outcome),
+            Push::Stop(outcome) => return finish(db, &mut link, report, outcome),
         }
     }
 
     loop {
         match get_changes(&http, &link, link.cursor, PAGE).await {
             Ok((_, next, more, resources)) => {
-                report.received += store.apply_pulled(&resources, next)?;
+                report.received += db.with(|s| s.apply_pulled(&resources, next))?;
                 link.cursor = next;
                 if !more {
                     break;
                 }
             }
-            Err(outcome) => return finish(store, &mut link, report, outcome),
+            Err(outcome) => return finish(db, &mut link, report, outcome),
         }
     }
-    link.last_success = Some(store.now());
+    link.last_success = Some(db.with(|s| Ok(s.now()))?);
     link.problem = None;
-    finish(store, &mut link, report, Outcome::Done)
+    finish(db, &mut link, report, Outcome::Done)
 }
 
-fn finish(store: &mut Store, link: &mut SyncLink, mut report: Report, outcome: Outcome) -> Result<Report> {
-    // Keep the cursor the store holds (apply_pulled moved it) and record any problem.
-    if let Some(saved) = store.sync_link()? {
-        link.cursor = saved.cursor;
-    }
+fn finish(db: &impl Diary, link: &mut SyncLink, mut report: Report, outcome: Outcome) -> Result<Report> {
     link.problem = match outcome {
         Outcome::PairAgain => Some("pair_again".into()),
         Outcome::Revoked => Some("revoked".into()),
         _ => link.problem.take().filter(|_| outcome != Outcome::Done),
     };
-    store.set_sync_link(link)?;
-    let (pending, quarantined) = store.outbox_counts()?;
+    let (pending, quarantined) = db.with(|s| {
+        // Keep the cursor the store holds (apply_pulled moved it) and record any problem.
+        if let Some(saved) = s.sync_link()? {
+            link.cursor = saved.cursor;
+        }
+        s.set_sync_link(link)?;
+        s.outbox_counts()
+    })?;
     report.pending = pending;
     report.quarantined = quarantined;
     report.outcome = outcome;
@@ -245,10 +275,114 @@ fn retry_after(res: &reqwest::Response) -> Option<u64> {
     res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
-async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, report: &mut Report) -> Result<Push> {
-    let queued = store.outbox(BATCH)?;
+async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &SyncLink, report: &mut Report) -> Result<Push> {
+    // Read what to send in one step; the store is free again while it travels.
+    let (queued, entries, owner, main) = db.with(|store| bundle_entries(store, link))?;
     if queued.is_empty() {
         return Ok(Push::Stop(Outcome::Done));
+    }
+    let bundle = json!({ "resourceType": "Bundle", "type": "batch", "entry": entries });
+    let seqs: Vec<i64> = queued.iter().map(|q| q.seq).collect();
+    let res = match http.post(format!("{}/fhir", link.server)).bearer_auth(&link.token).json(&bundle).send().await {
+        Ok(r) => r,
+        Err(_) => {
+            db.with(|s| s.outbox_retry_later(&seqs, None))?;
+            return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        }
+    };
+    let status = status_of(&res);
+    if status != 200 {
+        let after = retry_after(&res);
+        db.with(|s| s.outbox_retry_later(&seqs, Some(status.min(599))))?;
+        return Ok(Push::Stop(stop_for(status, after)));
+    }
+    let Ok(reply) = res.json::<Value>().await else {
+        // The connection broke mid-response: the server may hold some of it; PUTs are
+        // idempotent, so sending again is safe.
+        db.with(|s| s.outbox_retry_later(&seqs, None))?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    };
+    let results = reply.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+    if results.len() != owner.len() {
+        db.with(|s| s.outbox_retry_later(&seqs, Some(status)))?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
+    // An item is done when all its resources landed; refused when any was refused.
+    let mut worst: Vec<(u16, String)> = vec![(200, String::new()); queued.len()];
+    for (r, i) in results.iter().zip(&owner) {
+        let code: u16 = r
+            .pointer("/response/status")
+            .and_then(Value::as_str)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(500);
+        if code >= 300 && (worst[*i].0 < 300 || code > worst[*i].0) {
+            let why = r.pointer("/response/outcome/issue/0/diagnostics").and_then(Value::as_str).unwrap_or("").to_owned();
+            worst[*i] = (code, why);
+        }
+    }
+    // The server's version of each record it took.
+    for (slot, (code, _)) in main.iter().zip(&worst) {
+        if let (Some((at, id)), 200..=299) = (slot, code) {
+            let version = results[*at]
+                .pointer("/response/etag")
+                .and_then(Value::as_str)
+                .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
+            if let Some(v) = version {
+                db.with(|s| s.note_server_version(*id, v))?;
+            }
+        }
+    }
+    let mut done = Vec::new();
+    let mut later = Vec::new();
+    for ((q, (code, why)), slot) in queued.iter().zip(worst).zip(&main) {
+        match code {
+            200..=299 => done.push(q.seq),
+            412 => match slot {
+                // Changed elsewhere since this device last saw it: take in the server's copy,
+                // merge, and send the merge (or nothing, if the server's copy is the merge).
+                Some((at, id)) => {
+                    let url = entries[*at].pointer("/request/url").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    match merge_from_server(db, http, link, &url, *id).await? {
+                        Some(false) => done.push(q.seq),
+                        Some(true) => {}
+                        None => later.push(q.seq),
+                    }
+                    report.merged += 1;
+                }
+                None => later.push(q.seq),
+            },
+            400 | 404 | 409 | 413 | 422 => {
+                db.with(|s| s.outbox_quarantine(q.seq, code, &why))?;
+                report.refused += 1;
+            }
+            401 | 403 => {
+                db.with(|s| s.outbox_retry_later(&[q.seq], Some(code)))?;
+                return Ok(Push::Stop(stop_for(code, None)));
+            }
+            _ => later.push(q.seq),
+        }
+    }
+    report.sent += done.len();
+    db.with(|s| s.outbox_sent(&done))?;
+    if !later.is_empty() {
+        db.with(|s| s.outbox_retry_later(&later, None))?;
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
+    if report.merged > MAX_MERGES {
+        // Another device keeps changing the same records: try again later.
+        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+    }
+    Ok(Push::Continue)
+}
+
+/// The entries of one batch bundle: the queued items, each item's resources, which item each
+/// entry belongs to, and each record's main resource (its index and id).
+#[allow(clippy::type_complexity)]
+fn bundle_entries(store: &mut Store, link: &SyncLink) -> Result<(Vec<crate::store::Queued>, Vec<Value>, Vec<usize>, Vec<Option<(usize, uuid::Uuid)>>)> {
+    let queued = store.outbox(BATCH)?;
+    if queued.is_empty() {
+        return Ok((queued, Vec::new(), Vec::new(), Vec::new()));
     }
     let device = uuid::Uuid::parse_str(&link.device).unwrap_or_default();
     let patient = store.patient()?;
@@ -287,99 +421,7 @@ async fn push_batch(store: &mut Store, http: &reqwest::Client, link: &SyncLink, 
             owner.push(i);
         }
     }
-    let bundle = json!({ "resourceType": "Bundle", "type": "batch", "entry": entries });
-    let seqs: Vec<i64> = queued.iter().map(|q| q.seq).collect();
-    let res = match http.post(format!("{}/fhir", link.server)).bearer_auth(&link.token).json(&bundle).send().await {
-        Ok(r) => r,
-        Err(_) => {
-            store.outbox_retry_later(&seqs, None)?;
-            return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
-        }
-    };
-    let status = status_of(&res);
-    if status != 200 {
-        let after = retry_after(&res);
-        store.outbox_retry_later(&seqs, Some(status.min(599)))?;
-        return Ok(Push::Stop(stop_for(status, after)));
-    }
-    let Ok(reply) = res.json::<Value>().await else {
-        // The connection broke mid-response: the server may hold some of it; PUTs are
-        // idempotent, so sending again is safe.
-        store.outbox_retry_later(&seqs, None)?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
-    };
-    let results = reply.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
-    if results.len() != owner.len() {
-        store.outbox_retry_later(&seqs, Some(status))?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
-    }
-    // An item is done when all its resources landed; refused when any was refused.
-    let mut worst: Vec<(u16, String)> = vec![(200, String::new()); queued.len()];
-    for (r, i) in results.iter().zip(&owner) {
-        let code: u16 = r
-            .pointer("/response/status")
-            .and_then(Value::as_str)
-            .and_then(|s| s.split_whitespace().next())
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(500);
-        if code >= 300 && (worst[*i].0 < 300 || code > worst[*i].0) {
-            let why = r.pointer("/response/outcome/issue/0/diagnostics").and_then(Value::as_str).unwrap_or("").to_owned();
-            worst[*i] = (code, why);
-        }
-    }
-    // The server's version of each record it took.
-    for (slot, (code, _)) in main.iter().zip(&worst) {
-        if let (Some((at, id)), 200..=299) = (slot, code) {
-            let version = results[*at]
-                .pointer("/response/etag")
-                .and_then(Value::as_str)
-                .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
-            if let Some(v) = version {
-                store.note_server_version(*id, v)?;
-            }
-        }
-    }
-    let mut done = Vec::new();
-    let mut later = Vec::new();
-    for ((q, (code, why)), slot) in queued.iter().zip(worst).zip(&main) {
-        match code {
-            200..=299 => done.push(q.seq),
-            412 => match slot {
-                // Changed elsewhere since this device last saw it: take in the server's copy,
-                // merge, and send the merge (or nothing, if the server's copy is the merge).
-                Some((at, id)) => {
-                    let url = entries[*at].pointer("/request/url").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    match merge_from_server(store, http, link, &url, *id).await? {
-                        Some(false) => done.push(q.seq),
-                        Some(true) => {}
-                        None => later.push(q.seq),
-                    }
-                    report.merged += 1;
-                }
-                None => later.push(q.seq),
-            },
-            400 | 404 | 409 | 413 | 422 => {
-                store.outbox_quarantine(q.seq, code, &why)?;
-                report.refused += 1;
-            }
-            401 | 403 => {
-                store.outbox_retry_later(&[q.seq], Some(code))?;
-                return Ok(Push::Stop(stop_for(code, None)));
-            }
-            _ => later.push(q.seq),
-        }
-    }
-    report.sent += done.len();
-    store.outbox_sent(&done)?;
-    if !later.is_empty() {
-        store.outbox_retry_later(&later, None)?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
-    }
-    if report.merged > MAX_MERGES {
-        // Another device keeps changing the same records: try again later.
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
-    }
-    Ok(Push::Continue)
+    Ok((queued, entries, owner, main))
 }
 
 /// Merges per round before waiting: bounds a tug of war between two devices.
@@ -388,13 +430,13 @@ const MAX_MERGES: usize = 100;
 /// Reads the server's copy of a record and takes it in. Some(true): the merge differs from the
 /// server's copy and must be sent; Some(false): the server's copy is the merge; None: could not
 /// read it now.
-async fn merge_from_server(store: &mut Store, http: &reqwest::Client, link: &SyncLink, url: &str, id: uuid::Uuid) -> Result<Option<bool>> {
+async fn merge_from_server(db: &impl Diary, http: &reqwest::Client, link: &SyncLink, url: &str, id: uuid::Uuid) -> Result<Option<bool>> {
     let Ok(res) = http.get(format!("{}/fhir/{url}", link.server)).bearer_auth(&link.token).send().await else {
         return Ok(None);
     };
     if res.status().as_u16() == 404 {
         // The server does not have it (any more): send it as new.
-        store.forget_server_version(id)?;
+        db.with(|s| s.forget_server_version(id))?;
         return Ok(Some(true));
     }
     if res.status().as_u16() != 200 {
@@ -410,7 +452,7 @@ async fn merge_from_server(store: &mut Store, http: &reqwest::Client, link: &Syn
         // Not a record a Companion device wrote: leave ours as it is, and try later.
         return Ok(None);
     };
-    let absorbed = store.absorb(&copy, version)?;
+    let absorbed = db.with(|s| s.absorb(&copy, version))?;
     tracing::info!(changed = absorbed.changed, resend = absorbed.resend, "merged an edit made elsewhere");
     Ok(Some(absorbed.resend))
 }

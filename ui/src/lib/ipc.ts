@@ -3,6 +3,30 @@
 import { invoke } from '@tauri-apps/api/core';
 
 export type Role = 'patient' | 'carer';
+/** A visit the clinic booked. */
+export interface Appointment {
+  id: string;
+  start: string;
+  end: string | null;
+  status: string;
+  description: string | null;
+}
+
+/** The clinic's answer to one of the questions. */
+export interface ClinicAnswer {
+  id: string;
+  question: string;
+  text: string;
+  sent: string | null;
+}
+
+export interface QuestionsReply {
+  questions: Entry[];
+  next_visit: string | null;
+  appointments: Appointment[];
+  answers: ClinicAnswer[];
+}
+
 export interface Author {
   id: string;
   name: string;
@@ -217,7 +241,7 @@ export const api = {
   history: (id: string) => call<Entry[]>('history', { id }),
   correctEntry: (id: string, entry: NewEntry) => call<Saved>('correct_entry', { id, entry }),
   withdrawEntry: (id: string) => call<Entry>('withdraw_entry', { id }),
-  questions: () => call<{ questions: Entry[]; next_visit: string | null }>('questions'),
+  questions: () => call<QuestionsReply>('questions'),
   editQuestion: (id: string, text: string) => call<Entry>('edit_question', { id, text }),
   setQuestionState: (id: string, questionState: QuestionState, answer: string | null) =>
     call<Entry>('set_question_state', { id, questionState, answer }),

@@ -52,6 +52,7 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let database = TestDb::new();
         let db = Db::open_with(dir.path(), database.url.as_deref()).unwrap();
@@ -115,6 +116,9 @@ pub enum Fault {
     Duplicate,
     /// Forward after a long pause.
     Slow,
+    /// Wait, without forwarding, until the test calls [`Proxy::release`]; [`Proxy::holding`]
+    /// tells when a request is waiting.
+    Hold,
     /// Forward a bundle with its first resource broken (no `status`): the server refuses that
     /// one record and takes the rest.
     BreakFirstResource,
@@ -124,6 +128,8 @@ pub struct Proxy {
     pub url: String,
     pub faults: Arc<Mutex<VecDeque<Fault>>>,
     pub forwarded: Arc<Mutex<usize>>,
+    holding: Arc<std::sync::atomic::AtomicBool>,
+    gate: Arc<tokio::sync::Notify>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -132,11 +138,14 @@ struct ProxyState {
     upstream: String,
     faults: Arc<Mutex<VecDeque<Fault>>>,
     forwarded: Arc<Mutex<usize>>,
+    holding: Arc<std::sync::atomic::AtomicBool>,
+    gate: Arc<tokio::sync::Notify>,
     client: reqwest::Client,
 }
 
 impl Proxy {
     pub fn start(upstream: &str) -> Proxy {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -144,12 +153,31 @@ impl Proxy {
             upstream: upstream.to_owned(),
             faults: Arc::default(),
             forwarded: Arc::default(),
+            holding: Arc::default(),
+            gate: Arc::default(),
             client: reqwest::Client::new(),
         };
         let (faults, forwarded) = (state.faults.clone(), state.forwarded.clone());
+        let (holding, gate) = (state.holding.clone(), state.gate.clone());
         let app = axum::Router::new().fallback(forward).with_state(state);
         rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Proxy { url, faults, forwarded, _rt: rt }
+        Proxy { url, faults, forwarded, holding, gate, _rt: rt }
+    }
+
+    /// Waits (up to 20 s) until a request is held by [`Fault::Hold`].
+    pub fn wait_until_holding(&self) {
+        for _ in 0..2000 {
+            if self.holding.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("no request arrived to hold");
+    }
+
+    /// Lets the held request go on to the server.
+    pub fn release(&self) {
+        self.gate.notify_one();
     }
 
     pub fn then(&self, faults: &[Fault]) {
@@ -192,6 +220,10 @@ async fn forward(State(state): State<ProxyState>, req: Request<Body>) -> Respons
             return Response::builder().status(200).body(Body::from_stream(stream)).unwrap();
         }
         Fault::Slow => tokio::time::sleep(std::time::Duration::from_millis(800)).await,
+        Fault::Hold => {
+            state.holding.store(true, std::sync::atomic::Ordering::SeqCst);
+            state.gate.notified().await;
+        }
         Fault::Duplicate => {
             let _ = send(&state, &method, &path, &headers, &body).await;
         }

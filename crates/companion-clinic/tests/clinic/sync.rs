@@ -164,6 +164,8 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
     drop(store);
     assert_eq!(diary.sync().sent, 1);
     let staff = server.staff();
+    let soon = chrono::Utc::now() + chrono::Duration::days(10);
+    let (start, end) = (soon.format("%Y-%m-%dT09:00:00Z").to_string(), soon.format("%Y-%m-%dT09:30:00Z").to_string());
     let put = |path: &str, body: Value| {
         let url = format!("{}{path}", server.url);
         companion_core::sync::block_on(async {
@@ -173,8 +175,7 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
     };
     assert_eq!(
         put("/fhir/Appointment/appt-1", serde_json::json!({
-            "resourceType": "Appointment", "id": "appt-1", "status": "booked", "start": "2026-12-03T09:00:00Z",
-            "end": "2026-12-03T09:30:00Z",
+            "resourceType": "Appointment", "id": "appt-1", "status": "booked", "start": start, "end": end,
             "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "accepted" }]
         })),
         201
@@ -191,9 +192,21 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
     let report = diary.sync();
     assert_eq!((report.outcome, report.received), (Outcome::Done, 2));
     let store = diary.open();
-    assert_eq!(store.remote("Appointment").unwrap()[0]["start"], "2026-12-03T09:00:00Z");
-    assert_eq!(store.remote("Communication").unwrap()[0]["payload"][0]["contentString"], "Yes, after the next cycle.");
+    assert_eq!(store.remote("Appointment").unwrap()[0]["start"], start.as_str());
+    // What the app shows: the next visit, and the answer under its question.
+    let visits = store.appointments().unwrap();
+    assert_eq!((visits.len(), visits[0].start.format("%Y-%m-%dT%H:%M:%SZ").to_string()), (1, start.clone()));
+    let answers = store.clinic_answers().unwrap();
+    assert_eq!((answers[0].question, answers[0].text.as_str()), (q.id, "Yes, after the next cycle."));
     drop(store);
+    // The clinic calls the visit off: it no longer shows.
+    let mut cancelled = serde_json::json!({
+        "resourceType": "Appointment", "id": "appt-1", "status": "cancelled", "start": start, "end": end,
+        "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "declined" }]
+    });
+    assert_eq!(put("/fhir/Appointment/appt-1", cancelled.take()), 200);
+    assert_eq!(diary.sync().received, 1);
+    assert!(diary.open().appointments().unwrap().is_empty());
     // Nothing new: nothing received twice.
     assert_eq!(diary.sync().received, 0);
 }
@@ -280,4 +293,47 @@ fn two_devices_of_one_patient_converge_including_concurrent_question_edits() {
     assert_eq!(comms[0]["status"], "completed");
     // Both devices are done: nothing waits.
     assert_eq!(phone.sync().pending + laptop.sync().pending, 0);
+}
+
+/// A diary shared between the person and a sync round, as in the app.
+struct Shared(std::sync::Arc<std::sync::Mutex<companion_core::Store>>);
+
+impl companion_core::sync::Diary for Shared {
+    fn with<T>(&self, f: impl FnOnce(&mut companion_core::Store) -> companion_core::Result<T>) -> companion_core::Result<T> {
+        f(&mut self.0.lock().unwrap())
+    }
+}
+
+#[test]
+fn a_round_waiting_on_the_server_leaves_the_diary_free_and_loses_nothing_saved_meanwhile() {
+    let server = Server::start();
+    let proxy = Proxy::start(&server.url);
+    let staff = server.staff();
+    let (patient, diary) = server.paired_diary(&proxy.url);
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(diary.open()));
+    let first = shared.lock().unwrap().add(&symptom(0)).unwrap().id;
+    for i in 1..3 {
+        shared.lock().unwrap().add(&symptom(i)).unwrap();
+    }
+    // The epoch check passes; the upload is held at the "network".
+    proxy.then(&[Fault::Pass, Fault::Hold]);
+    let round = std::thread::spawn({
+        let shared = Shared(shared.clone());
+        move || companion_core::sync::block_on(companion_core::sync::sync_with(&shared)).unwrap().unwrap()
+    });
+    proxy.wait_until_holding();
+    // Meanwhile the person saves a record, and corrects one that is on its way: the diary is
+    // not held by the waiting round.
+    {
+        let mut store = shared.try_lock().expect("the round does not hold the diary while it waits");
+        store.add(&symptom(99)).unwrap();
+        store.correct(first, &symptom(5)).unwrap();
+    }
+    proxy.release();
+    let report = round.join().unwrap();
+    assert_eq!((report.outcome.clone(), report.pending), (Outcome::Done, 0), "{report:?}");
+    let held = all_of(&server, &staff, "Observation", &patient);
+    assert_eq!(held.len(), 4, "the record saved during the round went too");
+    let corrected = held.iter().find(|o| o["id"] == first.to_string()).unwrap();
+    assert_eq!((corrected["valueInteger"].as_i64(), corrected["status"].as_str()), (Some(5), Some("amended")), "the correction was not lost");
 }

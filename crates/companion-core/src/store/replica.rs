@@ -98,6 +98,11 @@ impl Store {
                 set_setting(tx, HLC, newest)?;
             }
         }
+        // The change feed replays every version; one older than the server's version this
+        // device already knows is history, and is never a reason to send anything.
+        let known: Option<i64> =
+            tx.query_row("SELECT version FROM server_versions WHERE id = ?1", [copy.id.to_string()], |r| r.get(0)).optional()?;
+        let stale = matches!((server_version, known), (Some(v), Some(k)) if v < k);
         if let Some(v) = server_version {
             note_version(tx, copy.id, v)?;
         }
@@ -148,9 +153,12 @@ impl Store {
             insert_version(tx, current.id, version, merged.status, merged.occurred_at, now, updated_by, copy.device, &merged.data)?;
             tx.execute("UPDATE entries SET current_version = ?2 WHERE id = ?1", params![current.id.to_string(), version])?;
         }
-        let resend = !same(&remote);
+        let resend = !stale && !same(&remote);
         if resend {
             super::sync::queue(tx, "entry", current.id, now)?;
+        } else if !stale {
+            // The server holds exactly this record: nothing of it waits to be sent.
+            tx.execute("DELETE FROM outbox WHERE item = 'entry' AND ref_id = ?1 AND state = 'pending'", [copy.id.to_string()])?;
         }
         Ok(Absorbed { created: false, changed, resend })
     }

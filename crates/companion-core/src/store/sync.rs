@@ -51,19 +51,17 @@ pub struct Quarantined {
 }
 
 /// Queues a record (or a piece of advice) for upload, inside the caller's transaction.
+///
+/// One pending row per record is enough, since the upload sends the record's current version.
+/// A row already pending is replaced by a new one: a sync round in flight (which does not hold
+/// the store while it waits on the network) then clears only the row it read, and this change
+/// is still sent.
 pub(super) fn queue(tx: &Transaction, item: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-    // One pending row per record is enough: the upload sends its current version.
-    let pending: i64 = tx.query_row(
-        "SELECT count(*) FROM outbox WHERE item = ?1 AND ref_id = ?2 AND state = 'pending'",
+    tx.execute(
+        "DELETE FROM outbox WHERE item = ?1 AND ref_id = ?2 AND state = 'pending'",
         params![item, id.to_string()],
-        |r| r.get(0),
     )?;
-    if pending == 0 {
-        tx.execute(
-            "INSERT INTO outbox (item, ref_id, queued_at) VALUES (?1, ?2, ?3)",
-            params![item, id.to_string(), ts(now)],
-        )?;
-    }
+    tx.execute("INSERT INTO outbox (item, ref_id, queued_at) VALUES (?1, ?2, ?3)", params![item, id.to_string(), ts(now)])?;
     Ok(())
 }
 
@@ -234,5 +232,87 @@ impl Store {
             .into_iter()
             .find(|a| a.id == id)
             .ok_or(Error::NotFound)
+    }
+}
+
+/// A visit the clinic booked (a pulled `Appointment`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Appointment {
+    pub id: String,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    /// FHIR Appointment.status: booked, pending, proposed, arrived, ...
+    pub status: String,
+    pub description: Option<String>,
+}
+
+/// The clinic's answer to one of the patient's questions (a pulled `Communication` with
+/// `inResponseTo` the question).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClinicAnswer {
+    pub id: String,
+    pub question: Uuid,
+    pub text: String,
+    pub sent: Option<DateTime<Utc>>,
+}
+
+fn instant(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_str).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+impl Store {
+    /// The clinic's visits not yet over and not called off, soonest first.
+    pub fn appointments(&self) -> Result<Vec<Appointment>> {
+        let now = self.now();
+        let mut out: Vec<Appointment> = self
+            .remote("Appointment")?
+            .iter()
+            .filter_map(|a| {
+                let status = a.get("status").and_then(Value::as_str)?.to_owned();
+                let start = instant(a.get("start"))?;
+                let end = instant(a.get("end"));
+                Some(Appointment {
+                    id: a.get("id").and_then(Value::as_str)?.to_owned(),
+                    start,
+                    end,
+                    status,
+                    description: a.get("description").and_then(Value::as_str).map(str::to_owned),
+                })
+            })
+            .filter(|a| !matches!(a.status.as_str(), "cancelled" | "noshow" | "entered-in-error" | "fulfilled"))
+            .filter(|a| a.end.unwrap_or(a.start + chrono::Duration::hours(2)) >= now)
+            .collect();
+        out.sort_by_key(|a| a.start);
+        Ok(out)
+    }
+
+    /// The clinic's answers to this diary's questions, oldest first.
+    pub fn clinic_answers(&self) -> Result<Vec<ClinicAnswer>> {
+        Ok(self
+            .remote("Communication")?
+            .iter()
+            .filter(|c| c.get("status").and_then(Value::as_str) != Some("entered-in-error"))
+            .filter_map(|c| {
+                let question = c
+                    .get("inResponseTo")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|r| r.get("reference")?.as_str()?.strip_prefix("Communication/"))
+                    .find_map(|id| Uuid::parse_str(id).ok())?;
+                let text = c
+                    .get("payload")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|p| p.get("contentString")?.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (!text.trim().is_empty()).then(|| ClinicAnswer {
+                    id: c.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    question,
+                    text,
+                    sent: instant(c.get("sent")),
+                })
+            })
+            .collect())
     }
 }
