@@ -310,7 +310,7 @@ fn describe(err: &anyhow::Error) -> String {
             "the pairing code is not valid, was already used, or has expired".into()
         }
         Some(Error::Invalid(inv)) if inv.field == "server" && inv.problem == companion_core::Problem::NotAllowed => {
-            "--server must be http://127.0.0.1 or http://localhost for now (TLS to a clinic comes later)".into()
+            "--server must be an https:// address (plain http only to this machine: 127.0.0.1 or localhost)".into()
         }
         Some(Error::Invalid(inv)) => {
             let flag = flag_for(inv.field);
@@ -457,7 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             companion_core::sync::check_server(&server)?;
             let ca = match ca_file {
                 Some(path) => {
-                    let pem = std::fs::read_to_string(&path).map_err(|_| Error::invalid("ca_file", Problem::Required))?;
+                    let pem = std::fs::read_to_string(&path).map_err(|_| Error::invalid("ca_file", Problem::BadFormat))?;
                     companion_core::sync::check_ca(&pem)?;
                     Some(pem)
                 }
@@ -496,6 +496,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out)?;
             } else {
                 writeln!(out, "sent {}, received {}, refused {}, waiting {}", report.sent, report.received, report.refused, report.pending)?;
+                if report.merged > 0 {
+                    writeln!(out, "merged {} record(s) changed on another device", report.merged)?;
+                }
             }
             match report.outcome {
                 companion_core::sync::Outcome::Done => {}

@@ -53,6 +53,9 @@ pub struct Report {
 fn client(ca: Option<&str>) -> Result<reqwest::Client> {
     // One process-wide provider; a second call finds it installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(pem) = ca {
+        check_ca(pem)?;
+    }
     let mut builder = reqwest::Client::builder()
         // Short: a round may wait on the network, and the person waits for "Sync now".
         .timeout(Duration::from_secs(20))
@@ -65,9 +68,14 @@ fn client(ca: Option<&str>) -> Result<reqwest::Client> {
     builder.build().map_err(|_| Error::Internal("http client"))
 }
 
-/// Checks that a PEM file holds a certificate, for `--ca-file`.
+/// Checks that PEM text holds at least one certificate, and only well-formed ones.
 pub fn check_ca(pem: &str) -> Result<()> {
-    reqwest::Certificate::from_pem(pem.as_bytes()).map(|_| ()).map_err(|_| Error::invalid("ca_file", Problem::BadFormat))
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<std::result::Result<Vec<_>, _>>();
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(()),
+        _ => Err(Error::invalid("ca_file", Problem::BadFormat)),
+    }
 }
 
 /// The server's address, checked: `https`, or `http` only to this machine (tests, a clinic
@@ -482,4 +490,35 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
 pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> Result<T> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|_| Error::Internal("runtime"))?;
     Ok(rt.block_on(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(r: Result<impl std::fmt::Debug>) -> Option<(&'static str, Problem)> {
+        match r {
+            Err(Error::Invalid(i)) => Some((i.field, i.problem)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn https_anywhere_plain_http_only_on_this_machine() {
+        assert_eq!(check_server("https://clinic.example:8443/").unwrap(), "https://clinic.example:8443");
+        assert_eq!(check_server(" http://127.0.0.1:9000 ").unwrap(), "http://127.0.0.1:9000");
+        assert_eq!(check_server("http://localhost:9000").unwrap(), "http://localhost:9000");
+        assert_eq!(problem(check_server("http://clinic.example")), Some(("server", Problem::NotAllowed)));
+        assert_eq!(problem(check_server("ftp://clinic.example")), Some(("server", Problem::NotAllowed)));
+        assert_eq!(problem(check_server("clinic.example")), Some(("server", Problem::BadFormat)));
+        assert_eq!(problem(check_server("https://user@clinic.example")), Some(("server", Problem::BadFormat)));
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_a_certificate() {
+        assert_eq!(problem(check_ca("junk")), Some(("ca_file", Problem::BadFormat)));
+        assert_eq!(problem(check_ca("")), Some(("ca_file", Problem::BadFormat)));
+        let broken = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+        assert_eq!(problem(check_ca(broken)), Some(("ca_file", Problem::BadFormat)));
+    }
 }

@@ -84,7 +84,7 @@ impl Store {
         if let Some(more) = self.rules.aggregate(recent as usize, &raised) {
             raised.push(more);
         }
-        raised.sort_by(|a, b| b.level.cmp(&a.level));
+        raised.sort_by_key(|a| std::cmp::Reverse(a.level));
         let mut out = Vec::with_capacity(raised.len());
         for r in raised {
             let advice = Advice {
