@@ -388,15 +388,15 @@ impl Db {
     pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
         let out = self.with(|c| {
             sql::write_tx(c, |tx| {
+                // One transaction (one fsync) for the whole bundle. In a batch a refused entry
+                // is reported and the others go on; in a transaction it undoes them all.
                 let mut out = Vec::new();
                 for item in items {
+                    let written = write_one(tx, actor, item)?;
                     if atomic {
-                        out.push(Ok(write_one(tx, actor, item)?));
+                        out.push(Ok(written?));
                     } else {
-                        // A batch: one transaction (one fsync) for the whole bundle, a savepoint
-                        // per entry so a refused entry leaves no trace and does not hold up the
-                        // others.
-                        out.push(sql::savepoint(tx, |sp| write_one(sp, actor, item)));
+                        out.push(written);
                     }
                 }
                 Ok(out)
@@ -488,33 +488,40 @@ fn content(body: &Value) -> Value {
     v
 }
 
-fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<Written> {
+/// Writes one resource. The outer error is the database failing (the whole transaction is
+/// abandoned); the inner one is this resource refused, decided before anything is written, so
+/// a refused entry of a batch leaves no trace without needing a savepoint.
+fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<Written>> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if let Some(cur) = &current {
         if cur.patient_id != w.patient {
             // A resource id belongs to one patient for ever.
-            return Err(ApiError::forbidden("this resource belongs to another patient"));
+            return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
         }
         if let Some(expected) = w.if_match {
             if expected != cur.version {
-                return Err(ApiError::conflict(cur.version));
+                return Ok(Err(ApiError::conflict(cur.version)));
             }
         }
         // The same content again (a retry, a duplicate delivery): nothing new.
         if content(&cur.body) == content(&w.body) {
-            return Ok(Written { created: false, stored: cur.clone() });
+            return Ok(Ok(Written { created: false, stored: cur.clone() }));
         }
     } else if w.if_match.is_some_and(|v| v != 0) {
-        return Err(ApiError::conflict(0));
+        return Ok(Err(ApiError::conflict(0)));
     }
     let version = current.as_ref().map_or(1, |c| c.version + 1);
     let last_updated = now_text();
     let mut body = w.body;
-    // The server owns versionId and lastUpdated; where a resource came from (meta.source) stays.
-    let source = body.pointer("/meta/source").cloned();
+    // The server owns versionId and lastUpdated; where a resource came from (meta.source) and
+    // the profiles it claims stay.
+    let (source, profile) = (body.pointer("/meta/source").cloned(), body.pointer("/meta/profile").cloned());
     body["meta"] = serde_json::json!({ "versionId": version.to_string(), "lastUpdated": last_updated });
     if let Some(source) = source {
         body["meta"]["source"] = source;
+    }
+    if let Some(profile) = profile {
+        body["meta"]["profile"] = profile;
     }
     let text = body.to_string();
     tx.exec(
@@ -531,7 +538,7 @@ fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<Written> {
         params![&w.patient, &w.rtype, &w.id, version],
     )?;
     audit(tx, &actor.label(), if current.is_some() { "update" } else { "create" }, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
-    Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } })
+    Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
 }
 
 fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {

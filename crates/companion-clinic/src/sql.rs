@@ -317,21 +317,6 @@ pub fn write_tx<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> ApiResult
     }
 }
 
-/// Runs `f` inside a savepoint: on error only its own changes are undone.
-pub fn savepoint<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
-    conn.batch("SAVEPOINT entry")?;
-    match f(conn) {
-        Ok(v) => {
-            conn.batch("RELEASE SAVEPOINT entry")?;
-            Ok(v)
-        }
-        Err(e) => {
-            conn.batch("ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry")?;
-            Err(e)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,19 +327,15 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_savepoint_leaves_the_rest_of_the_transaction() {
+    fn a_failed_write_transaction_leaves_nothing() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        write_tx(&mut conn, |c| {
-            savepoint(c, |c| c.exec("INSERT INTO t (v) VALUES (?1)", params![1i64]))?;
-            let failed: ApiResult<u64> = savepoint(c, |c| {
-                c.exec("INSERT INTO t (v) VALUES (?1)", params![2i64])?;
-                Err(ApiError::invalid("no"))
-            });
-            assert!(failed.is_err());
-            Ok(())
-        })
-        .unwrap();
+        write_tx(&mut conn, |c| c.exec("INSERT INTO t (v) VALUES (?1)", params![1i64])).unwrap();
+        let failed: ApiResult<()> = write_tx(&mut conn, |c| {
+            c.exec("INSERT INTO t (v) VALUES (?1)", params![2i64])?;
+            Err(ApiError::invalid("no"))
+        });
+        assert!(failed.is_err());
         let rows = conn.rows("SELECT v FROM t", &[]).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].int(0).unwrap(), 1);

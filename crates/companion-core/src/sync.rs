@@ -330,17 +330,16 @@ async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &SyncLink, re
         }
     }
     // The server's version of each record it took.
-    for (slot, (code, _)) in main.iter().zip(&worst) {
-        if let (Some((at, id)), 200..=299) = (slot, code) {
-            let version = results[*at]
-                .pointer("/response/etag")
-                .and_then(Value::as_str)
-                .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
-            if let Some(v) = version {
-                db.with(|s| s.note_server_version(*id, v))?;
-            }
-        }
-    }
+    let versions: Vec<(uuid::Uuid, i64)> = main
+        .iter()
+        .zip(&worst)
+        .filter_map(|(slot, (code, _))| {
+            let (at, id) = slot.as_ref().filter(|_| (200..300).contains(code))?;
+            let etag = results[*at].pointer("/response/etag").and_then(Value::as_str)?;
+            Some((*id, etag.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok()?))
+        })
+        .collect();
+    db.with(|s| s.note_server_versions(&versions))?;
     let mut done = Vec::new();
     let mut later = Vec::new();
     for ((q, (code, why)), slot) in queued.iter().zip(worst).zip(&main) {

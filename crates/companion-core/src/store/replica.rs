@@ -53,9 +53,14 @@ impl Store {
             .optional()?)
     }
 
-    /// Remembers the server's version of a record (never going back).
-    pub fn note_server_version(&mut self, id: Uuid, version: i64) -> Result<()> {
-        note_version(&self.conn, id, version)
+    /// Remembers the server's version of records (never going back), in one transaction.
+    pub fn note_server_versions(&mut self, versions: &[(Uuid, i64)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for (id, v) in versions {
+            note_version(&tx, *id, *v)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Forgets the server's version of a record (the server does not hold it).
