@@ -73,7 +73,8 @@ check-layers: deps
 # The clinic server's suite runs twice: on SQLite (above) and on a local PostgreSQL.
 test-rust: ui check-layers
 	cargo test --workspace
-	COMPANION_TEST_POSTGRES=$$(scripts/postgres) cargo test -p companion-clinic --test clinic
+	# (--workspace keeps the features of the build above, so nothing is compiled again)
+	COMPANION_TEST_POSTGRES=$$(scripts/postgres) cargo test --workspace --test clinic
 	# The benchmark is not a test, but it must keep compiling.
 	cargo check -p companion-core --features bench-plain --benches
 	cargo check -p companion-clinic --benches
