@@ -269,14 +269,14 @@ async fn on_worker<R: tauri::Runtime, T: Send + 'static>(
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn pair_clinic<R: tauri::Runtime>(app: tauri::AppHandle<R>, server: String, code: String) -> Reply<SyncStatus> {
-    on_worker(app, move |s| {
-        s.with_store(|st| {
-            companion_core::sync::block_on(companion_core::sync::pair(st, &server, &code))??;
-            let report = companion_core::sync::block_on(companion_core::sync::sync_once(st))??;
-            sync_status_of(st, Some(report))
-        })
+    on_worker(app.clone(), move |s| {
+        s.with_store(|st| companion_core::sync::block_on(companion_core::sync::pair(st, &server, &code))?.map(|_| ()))
     })
-    .await
+    .await?;
+    // The first round sends the whole diary: the session is free while it waits.
+    tauri::async_runtime::spawn_blocking(move || sync_round(&app.state::<AppState>()))
+        .await
+        .map_err(|_| ErrorPayload::from(Error::Internal("worker")))?
 }
 
 #[tauri::command]
