@@ -203,6 +203,27 @@ mod tests {
     }
 
     #[test]
+    fn a_record_another_device_sends_is_checked_like_input() {
+        let author = Author { id: device(3), name: "Kari".into(), role: crate::domain::Role::Patient, relationship: None };
+        let mut r = Replica {
+            id: device(4),
+            status: RecordStatus::Final,
+            occurred_at: Utc::now(),
+            recorded_at: Utc::now(),
+            device: device(1),
+            author: author.clone(),
+            updated_by: author,
+            data: EntryData::Checkin { wellbeing: 6, note: None },
+            clocks: Clocks::new(),
+        };
+        assert!(check(&r).is_ok());
+        r.data = EntryData::Checkin { wellbeing: 11, note: None };
+        assert!(check(&r).is_err(), "out of range");
+        r.data = EntryData::Question { text: " ".into(), state: QuestionState::Open, answer: None };
+        assert!(check(&r).is_err(), "empty question");
+    }
+
+    #[test]
     fn the_record_round_trips_through_its_extension() {
         let author = Author { id: device(3), name: "Kari".into(), role: crate::domain::Role::Patient, relationship: None };
         let r = Replica {
@@ -220,4 +241,45 @@ mod tests {
         assert_eq!(from_resource(&resource), Some(r));
         assert_eq!(from_resource(&json!({ "resourceType": "Observation" })), None);
     }
+}
+
+/// Checks a record another device sent, as this device would check its own input: ranges,
+/// lengths, known symptom details, and for a validated instrument its answers and its score
+/// recomputed by the published rules. A record that fails is not taken in.
+pub fn check(copy: &Replica) -> crate::error::Result<()> {
+    use crate::domain::{self, NewCheckin, NewEntry, NewSymptom, NewTemperature};
+    use crate::error::{Invalid, Problem};
+    let far_future = Utc::now() + chrono::Duration::days(1);
+    let probe = |input: NewEntry| input.validate(far_future).map(|_| ());
+    match &copy.data {
+        EntryData::Symptom { symptom, other_name, severity, note, flags } => probe(NewEntry::Symptom(NewSymptom {
+            symptom: symptom.code().to_owned(),
+            other_name: other_name.clone(),
+            severity: i64::from(*severity),
+            note: note.clone(),
+            flags: flags.clone(),
+            occurred_at: None,
+        }))?,
+        EntryData::Temperature { celsius, note, feels_unwell } => probe(NewEntry::Temperature(NewTemperature {
+            celsius: *celsius,
+            note: note.clone(),
+            feels_unwell: *feels_unwell,
+            occurred_at: None,
+        }))?,
+        EntryData::Checkin { wellbeing, note } => {
+            probe(NewEntry::Checkin(NewCheckin { wellbeing: i64::from(*wellbeing), note: note.clone(), occurred_at: None }))?
+        }
+        EntryData::Question { text, answer, .. } => {
+            domain::question_text(text)?;
+            domain::optional_text("answer", answer.as_deref(), domain::MAX_ANSWER)?;
+        }
+        EntryData::Assessment { instrument, answers, score, .. } => {
+            let known = crate::instruments::get(instrument)?;
+            let answers = known.check(answers)?;
+            if known.score(&answers) != *score {
+                return Err(Invalid::new("answers", Problem::Mismatch).into());
+            }
+        }
+    }
+    Ok(())
 }

@@ -247,13 +247,15 @@ fn two_devices_of_one_patient_converge_including_concurrent_question_edits() {
         s.add(&NewEntry::Temperature(NewTemperature { celsius: 37.2, ..Default::default() })).unwrap();
         let withdrawn = s.add(&symptom(9)).unwrap().id;
         s.withdraw(withdrawn).unwrap();
+        let answers = companion_core::instruments::get("phq9").unwrap().answers_from_values(&[1, 0, 2, 1, 0, 0, 1, 0, 0]).unwrap();
+        s.add_assessment("phq9", &answers, None).unwrap();
     }
     phone.sync();
     laptop.sync();
     let r = phone.sync();
     assert!(r.received >= 2, "the phone took in the laptop's records: {r:?}");
     assert_eq!(holdings(&phone), holdings(&laptop));
-    assert_eq!(holdings(&phone).len(), 6);
+    assert_eq!(holdings(&phone).len(), 7, "the PHQ-9, its answers and score checked again, came across too");
 
     // Both edit the same question before either syncs: the laptop marks it asked, then the
     // phone rewords it.
@@ -286,7 +288,7 @@ fn two_devices_of_one_patient_converge_including_concurrent_question_edits() {
 
     // The server holds each record once, in the state both devices hold.
     let observations = all_of(&server, &staff, "Observation", &patient);
-    assert_eq!(observations.len(), 5, "3 symptoms, 1 temperature, 1 withdrawn symptom; none twice");
+    assert_eq!(observations.len(), 6, "3 symptoms, 1 temperature, 1 withdrawn symptom, 1 PHQ-9 score; none twice");
     let comms = all_of(&server, &staff, "Communication", &patient);
     assert_eq!(comms.len(), 1);
     assert_eq!(comms[0]["payload"][0]["contentString"], "Can I travel in March?");

@@ -185,6 +185,11 @@ impl Store {
             };
             let version: i64 = r.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
             if let Some(copy) = crate::replica::from_resource(r) {
+                if let Err(e) = crate::replica::check(&copy) {
+                    // Another device sent something this one would refuse as input: kept out.
+                    tracing::warn!(code = ?e.code(), "a record from another device was refused");
+                    continue;
+                }
                 if copy.id.to_string() == id {
                     let absorbed = self.absorb_in(&tx, &copy, Some(version))?;
                     kept += usize::from(absorbed.changed);
