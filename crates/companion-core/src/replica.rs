@@ -141,6 +141,47 @@ pub fn merge(local: &Merged, remote: &Merged) -> Merged {
     Merged { status, occurred_at, data, clocks }
 }
 
+/// Checks a record another device sent, as this device would check its own input: ranges,
+/// lengths, known symptom details, and for a validated instrument its answers and its score
+/// recomputed by the published rules. A record that fails is not taken in.
+pub fn check(copy: &Replica) -> crate::error::Result<()> {
+    use crate::domain::{self, NewCheckin, NewEntry, NewSymptom, NewTemperature};
+    use crate::error::{Invalid, Problem};
+    let far_future = Utc::now() + chrono::Duration::days(1);
+    let probe = |input: NewEntry| input.validate(far_future).map(|_| ());
+    match &copy.data {
+        EntryData::Symptom { symptom, other_name, severity, note, flags } => probe(NewEntry::Symptom(NewSymptom {
+            symptom: symptom.code().to_owned(),
+            other_name: other_name.clone(),
+            severity: i64::from(*severity),
+            note: note.clone(),
+            flags: flags.clone(),
+            occurred_at: None,
+        }))?,
+        EntryData::Temperature { celsius, note, feels_unwell } => probe(NewEntry::Temperature(NewTemperature {
+            celsius: *celsius,
+            note: note.clone(),
+            feels_unwell: *feels_unwell,
+            occurred_at: None,
+        }))?,
+        EntryData::Checkin { wellbeing, note } => {
+            probe(NewEntry::Checkin(NewCheckin { wellbeing: i64::from(*wellbeing), note: note.clone(), occurred_at: None }))?
+        }
+        EntryData::Question { text, answer, .. } => {
+            domain::question_text(text)?;
+            domain::optional_text("answer", answer.as_deref(), domain::MAX_ANSWER)?;
+        }
+        EntryData::Assessment { instrument, answers, score, .. } => {
+            let known = crate::instruments::get(instrument)?;
+            let answers = known.check(answers)?;
+            if known.score(&answers) != *score {
+                return Err(Invalid::new("answers", Problem::Mismatch).into());
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,45 +282,4 @@ mod tests {
         assert_eq!(from_resource(&resource), Some(r));
         assert_eq!(from_resource(&json!({ "resourceType": "Observation" })), None);
     }
-}
-
-/// Checks a record another device sent, as this device would check its own input: ranges,
-/// lengths, known symptom details, and for a validated instrument its answers and its score
-/// recomputed by the published rules. A record that fails is not taken in.
-pub fn check(copy: &Replica) -> crate::error::Result<()> {
-    use crate::domain::{self, NewCheckin, NewEntry, NewSymptom, NewTemperature};
-    use crate::error::{Invalid, Problem};
-    let far_future = Utc::now() + chrono::Duration::days(1);
-    let probe = |input: NewEntry| input.validate(far_future).map(|_| ());
-    match &copy.data {
-        EntryData::Symptom { symptom, other_name, severity, note, flags } => probe(NewEntry::Symptom(NewSymptom {
-            symptom: symptom.code().to_owned(),
-            other_name: other_name.clone(),
-            severity: i64::from(*severity),
-            note: note.clone(),
-            flags: flags.clone(),
-            occurred_at: None,
-        }))?,
-        EntryData::Temperature { celsius, note, feels_unwell } => probe(NewEntry::Temperature(NewTemperature {
-            celsius: *celsius,
-            note: note.clone(),
-            feels_unwell: *feels_unwell,
-            occurred_at: None,
-        }))?,
-        EntryData::Checkin { wellbeing, note } => {
-            probe(NewEntry::Checkin(NewCheckin { wellbeing: i64::from(*wellbeing), note: note.clone(), occurred_at: None }))?
-        }
-        EntryData::Question { text, answer, .. } => {
-            domain::question_text(text)?;
-            domain::optional_text("answer", answer.as_deref(), domain::MAX_ANSWER)?;
-        }
-        EntryData::Assessment { instrument, answers, score, .. } => {
-            let known = crate::instruments::get(instrument)?;
-            let answers = known.check(answers)?;
-            if known.score(&answers) != *score {
-                return Err(Invalid::new("answers", Problem::Mismatch).into());
-            }
-        }
-    }
-    Ok(())
 }
