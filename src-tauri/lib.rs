@@ -151,8 +151,12 @@ async fn add_entry(state: State<'_, AppState>, entry: NewEntry) -> Reply<Saved> 
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-async fn instruments() -> Reply<&'static [companion_core::instruments::Instrument]> {
-    Ok(companion_core::instruments::all())
+async fn instruments(state: State<'_, AppState>) -> Reply<Vec<companion_core::instruments::Instrument>> {
+    // The shipped forms, and while unlocked the ones the clinic sent.
+    state.with(|s| match s.peek_store(|st| st.instruments()) {
+        Err(Error::Locked) => Ok(companion_core::instruments::all().to_vec()),
+        other => other,
+    })
 }
 
 #[tauri::command]
@@ -162,8 +166,11 @@ async fn add_assessment(
     instrument: String,
     answers: Vec<ItemAnswer>,
     occurred_at: Option<String>,
+    questionnaire: Option<String>,
 ) -> Reply<Saved> {
-    state.with(|s| s.with_store(|st| st.add_assessment(&instrument, &answers, occurred_at.as_deref())))
+    state.with(|s| {
+        s.with_store(|st| st.add_assessment_with(&instrument, questionnaire.as_deref(), &answers, occurred_at.as_deref()))
+    })
 }
 
 #[derive(Serialize)]

@@ -16,7 +16,17 @@ pub const TYPES: &[(&str, &str)] = &[
     ("Task", "for"),
     ("Appointment", "participant"),
     ("Provenance", "agent"),
+    ("Questionnaire", ""),
 ];
+
+/// Resources that belong to no patient: the clinic's own forms (a licensed translation of an
+/// instrument), written by staff and readable by every paired device. Stored with an empty
+/// patient id.
+pub const SHARED: &[&str] = &["Questionnaire"];
+
+pub fn is_shared(rtype: &str) -> bool {
+    SHARED.contains(&rtype)
+}
 
 fn required(rtype: &str) -> &'static [&'static str] {
     match rtype {
@@ -27,6 +37,7 @@ fn required(rtype: &str) -> &'static [&'static str] {
         "Task" => &["status", "intent", "for"],
         "Appointment" => &["status", "participant"],
         "Provenance" => &["target", "recorded", "agent"],
+        "Questionnaire" => &["status", "url", "item"],
         _ => &[],
     }
 }
@@ -80,6 +91,12 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
         if obj.get(*element).is_none_or(|v| v.is_null()) {
             return Err(ApiError::unprocessable(format!("{rtype}.{element} is required")));
         }
+    }
+    if is_shared(rtype) {
+        if scope.is_some() {
+            return Err(ApiError::forbidden("only the clinic's staff may write a Questionnaire"));
+        }
+        return Ok(String::new());
     }
     let patients = patients_referenced(rtype, body);
     let Some(patient) = patients.first().cloned() else {

@@ -225,6 +225,19 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             Err(outcome) => return finish(db, &mut link, report, outcome),
         }
     }
+    // Forms the clinic assigned: fetched once, kept with what the clinic wrote.
+    for id in db.with(|s| s.assigned_questionnaires_missing())? {
+        let res = http.get(format!("{}/fhir/Questionnaire/{id}", link.server)).bearer_auth(&link.token).send().await;
+        let body = match res {
+            Ok(r) if r.status().as_u16() == 200 => r.json::<Value>().await.ok(),
+            Ok(r) if r.status().as_u16() == 404 => None,
+            _ => return finish(db, &mut link, report, Outcome::Later { retry_after_secs: backoff() }),
+        };
+        if let Some(q) = body.filter(|q| q.get("id").and_then(Value::as_str) == Some(id.as_str())) {
+            db.with(|s| s.keep_remote(&q))?;
+            report.received += 1;
+        }
+    }
     link.last_success = Some(db.with(|s| Ok(s.now()))?);
     link.problem = None;
     finish(db, &mut link, report, Outcome::Done)

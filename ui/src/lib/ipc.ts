@@ -119,7 +119,18 @@ export interface Instrument {
   max_total: number;
   bands: Band[];
   full_form: string | null;
-  questionnaire: { url: string; version: string; title: string; copyright: string | null; items: QItem[] };
+  questionnaire: { url: string; version: string; title: string; language: string | null; copyright: string | null; items: QItem[] };
+}
+
+/** Of several forms of one instrument (shipped first), the one in `lang` if any, else the first. */
+export function pickForms(all: Instrument[], lang: string): Instrument[] {
+  const out: Instrument[] = [];
+  for (const i of all) {
+    const at = out.findIndex((o) => o.id === i.id);
+    if (at < 0) out.push(i);
+    else if (i.questionnaire.language === lang && out[at].questionnaire.language !== lang) out[at] = i;
+  }
+  return out;
 }
 export type Level = 'emergency' | 'crisis' | 'call_now' | 'contact_24h' | 'contact_team' | 'recheck';
 export interface Contact {
@@ -226,9 +237,15 @@ export const api = {
   newRecoveryCode: () => call<string>('new_recovery_code'),
   setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
   addEntry: (entry: NewEntry) => call<Saved>('add_entry', { entry }),
-  instruments: () => call<Instrument[]>('instruments'),
-  addAssessment: (instrument: string, answers: ItemAnswer[]) =>
-    call<Saved>('add_assessment', { instrument, answers, occurredAt: null }),
+  /** One form per instrument: the clinic's form in the app's language when it sent one, else the shipped one. */
+  instruments: async () => pickForms(await call<Instrument[]>('instruments'), document.documentElement.lang),
+  addAssessment: (instrument: Instrument, answers: ItemAnswer[]) =>
+    call<Saved>('add_assessment', {
+      instrument: instrument.id,
+      answers,
+      occurredAt: null,
+      questionnaire: `${instrument.questionnaire.url}|${instrument.questionnaire.version}`,
+    }),
   careSettings: () => call<CareSettings>('care_settings'),
   setWardPhone: (number: string | null) => call<CareSettings>('set_ward_phone', { number }),
   setSchedule: (instrument: string, everyDays: number | null) =>

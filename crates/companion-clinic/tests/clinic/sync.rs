@@ -339,3 +339,63 @@ fn a_round_waiting_on_the_server_leaves_the_diary_free_and_loses_nothing_saved_m
     let corrected = held.iter().find(|o| o["id"] == first.to_string()).unwrap();
     assert_eq!((corrected["valueInteger"].as_i64(), corrected["status"].as_str()), (Some(5), Some("amended")), "the correction was not lost");
 }
+
+#[test]
+fn a_form_the_clinic_assigns_reaches_the_device_and_its_answers_are_pinned_to_it() {
+    let server = Server::start();
+    let staff = server.staff();
+    let (patient, diary) = server.paired_diary(&server.url);
+    let put = |token: &str, path: &str, body: &Value| {
+        let url = format!("{}{path}", server.url);
+        companion_core::sync::block_on(async {
+            reqwest::Client::new().put(url).bearer_auth(token).json(body).send().await.unwrap().status().as_u16()
+        })
+        .unwrap()
+    };
+    // The clinic's form of ESAS-r: the shipped one under another version and language (a
+    // stand-in for a licensed translation; no wording here is a translation).
+    let mut form: Value = serde_json::from_str(include_str!("../../../../assets/instruments/esas-r.json")).unwrap();
+    form["id"] = "esas-r-clinic".into();
+    form["version"] = "1.0.0-clinic".into();
+    form["language"] = "nb".into();
+    assert_eq!(put(&staff, "/fhir/Questionnaire/esas-r-clinic", &form), 201);
+    // A form that changes how an item is answered is not the same instrument.
+    let mut changed = form.clone();
+    changed["id"] = "esas-r-changed".into();
+    changed["version"] = "9".into();
+    changed["item"][0]["item"][0]["type"] = "string".into();
+    assert_eq!(put(&staff, "/fhir/Questionnaire/esas-r-changed", &changed), 201);
+    for (id, q) in [("task-1", "esas-r-clinic"), ("task-2", "esas-r-changed")] {
+        let task = serde_json::json!({
+            "resourceType": "Task", "id": id, "status": "requested", "intent": "order",
+            "code": { "text": "complete-questionnaire" },
+            "focus": { "reference": format!("Questionnaire/{q}") },
+            "for": { "reference": format!("Patient/{patient}") },
+        });
+        assert_eq!(put(&staff, &format!("/fhir/Task/{id}"), &task), 201);
+    }
+    // Only staff write forms.
+    let device_token = diary.open().sync_link().unwrap().unwrap().token;
+    let mut mine = form.clone();
+    mine["id"] = "mine".into();
+    assert_eq!(put(&device_token, "/fhir/Questionnaire/mine", &mine), 403);
+
+    let report = diary.sync();
+    assert_eq!(report.outcome, Outcome::Done);
+    let mut store = diary.open();
+    let forms: Vec<String> = store.instruments().unwrap().iter().filter(|i| i.id == "esas-r").map(|i| i.questionnaire.canonical()).collect();
+    let clinic_form = "https://fhir.companion-diary.no/Questionnaire/esas-r|1.0.0-clinic";
+    assert_eq!(forms.len(), 2, "the shipped form and the clinic's; the changed one is refused: {forms:?}");
+    assert_eq!(forms[1], clinic_form);
+
+    let esas = companion_core::instruments::get("esas-r").unwrap();
+    let answers = esas.answers_from_values(&[0, 1, 3, 4, 6, 7, 10, 4, 2]).unwrap();
+    let saved = store.add_assessment_with("esas-r", Some(clinic_form), &answers, None).unwrap();
+    assert!(matches!(&saved.entry.data, companion_core::EntryData::Assessment { questionnaire, score, .. }
+        if questionnaire == clinic_form && score.total == Some(37)));
+    assert!(store.add_assessment_with("esas-r", Some("https://fhir.companion-diary.no/Questionnaire/esas-r|9"), &answers, None).is_err());
+    drop(store);
+    assert_eq!(diary.sync().sent, 1 + saved.advice.len());
+    let responses = all_of(&server, &staff, "QuestionnaireResponse", &patient);
+    assert_eq!(responses[0]["questionnaire"], clinic_form);
+}

@@ -95,6 +95,34 @@ impl Instrument {
         Ok(Instrument { id, scoring, scored_items, max_total, bands, full_form, questionnaire })
     }
 
+    /// Another form of this instrument that a clinic sent (a licensed translation): accepted
+    /// only when it is the same instrument (the same canonical url) with the same scored items,
+    /// each with the same answers (codes and scores, or range), so the published scoring applies
+    /// unchanged. Anything else is refused, naming what differs.
+    pub fn translation(&self, json: &str) -> std::result::Result<Instrument, Unsupported> {
+        let q = Questionnaire::load(json)?;
+        if q.url != self.questionnaire.url {
+            return Err(Unsupported(format!("{}: a different instrument ({})", self.id, q.url)));
+        }
+        if q.version == self.questionnaire.version && q.language == self.questionnaire.language {
+            return Err(Unsupported(format!("{}: the same form as the one shipped", self.id)));
+        }
+        let shape = |i: &questionnaire::Item| {
+            (i.item_type, i.min, i.max, i.options.iter().map(|o| (o.code.clone(), o.ordinal.map(|x| x.to_bits()))).collect::<Vec<_>>())
+        };
+        for link in &self.scored_items {
+            let (Some(ours), Some(theirs)) = (self.questionnaire.find(link), q.find(link)) else {
+                return Err(Unsupported(format!("{}: scored item {link} is missing", self.id)));
+            };
+            if shape(ours) != shape(theirs) {
+                return Err(Unsupported(format!("{}: item {link} is answered differently", self.id)));
+            }
+        }
+        let mut variant = Instrument::new(self.id, self.scoring, json)?;
+        variant.full_form = self.full_form;
+        Ok(variant)
+    }
+
     /// Per-item bands (ESAS-r).
     pub fn item_bands() -> Vec<Band> {
         bands(&[("none", 0, 0), ("mild", 1, 3), ("moderate", 4, 6), ("severe", 7, 10)])

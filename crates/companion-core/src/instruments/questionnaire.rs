@@ -24,6 +24,8 @@ pub struct Questionnaire {
     pub url: String,
     pub version: String,
     pub title: String,
+    /// The language it is written in (BCP 47, e.g. `en`, `nb`), when it says.
+    pub language: Option<String>,
     pub copyright: Option<String>,
     pub items: Vec<Item>,
     /// The resource as it came, for the UI to render and for export.
@@ -119,7 +121,8 @@ impl Questionnaire {
         }
         let raw_items = resource.get("item").and_then(Value::as_array).ok_or_else(|| unsupported("no items"))?;
         let items = raw_items.iter().map(item).collect::<Result<Vec<_>, _>>()?;
-        let q = Questionnaire { url, version, title, copyright: text_of(&resource, "copyright"), items, resource };
+        let language = text_of(&resource, "language");
+        let q = Questionnaire { url, version, title, language, copyright: text_of(&resource, "copyright"), items, resource };
         let mut seen = std::collections::HashSet::new();
         for it in q.flat() {
             if !seen.insert(it.link_id.as_str()) {

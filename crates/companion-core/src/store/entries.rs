@@ -6,7 +6,7 @@ use crate::domain::{
     self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, MAX_ANSWER,
 };
 use crate::error::{Error, Invalid, Problem, Result};
-use crate::instruments::{self, ItemAnswer};
+use crate::instruments::ItemAnswer;
 use super::care::Saved;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
@@ -101,8 +101,20 @@ impl Store {
     /// Saves a completed check-in with a validated instrument: the answers are checked against
     /// the Questionnaire, scored by the published rules, and stored with the score and advice.
     pub fn add_assessment(&mut self, instrument: &str, answers: &[ItemAnswer], occurred_at: Option<&str>) -> Result<Saved> {
+        self.add_assessment_with(instrument, None, answers, occurred_at)
+    }
+
+    /// [`Store::add_assessment`] on a given form of the instrument (`url|version`): the shipped
+    /// one, or a translation the clinic sent. The response is pinned to the form answered.
+    pub fn add_assessment_with(
+        &mut self,
+        instrument: &str,
+        questionnaire: Option<&str>,
+        answers: &[ItemAnswer],
+        occurred_at: Option<&str>,
+    ) -> Result<Saved> {
         let now = self.now();
-        let instrument = instruments::get(instrument)?;
+        let instrument = &self.instrument(instrument, questionnaire)?;
         let answers = instrument.check(answers)?;
         let at = domain::occurred_at(occurred_at, now)?;
         let data = EntryData::Assessment {

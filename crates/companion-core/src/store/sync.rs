@@ -321,3 +321,63 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// The instruments on this device: the shipped ones, then the forms the clinic sent
+    /// (licensed translations) that are the same instrument answered the same way. A form that
+    /// is not is left out (and logged by its instrument, never its content).
+    pub fn instruments(&self) -> Result<Vec<crate::instruments::Instrument>> {
+        let mut out: Vec<crate::instruments::Instrument> = crate::instruments::all().to_vec();
+        for q in self.remote("Questionnaire")? {
+            let url = q.get("url").and_then(Value::as_str).unwrap_or_default();
+            let Some(base) = crate::instruments::all().iter().find(|i| i.questionnaire.url == url) else { continue };
+            match base.translation(&q.to_string()) {
+                Ok(variant) => out.push(variant),
+                Err(why) => tracing::warn!(instrument = base.id, reason = %why.0, "a form from the clinic was not accepted"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One instrument, in the form named by `questionnaire` (`url|version`), or as shipped.
+    pub fn instrument(&self, id: &str, questionnaire: Option<&str>) -> Result<crate::instruments::Instrument> {
+        let base = crate::instruments::get(id)?;
+        let Some(wanted) = questionnaire.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(base.clone()) };
+        self.instruments()?
+            .into_iter()
+            .find(|i| i.id == base.id && i.questionnaire.canonical() == wanted)
+            .ok_or_else(|| crate::error::Invalid::new("questionnaire", crate::error::Problem::Unknown).into())
+    }
+
+    /// Questionnaires the clinic assigned (by a `Task` with `focus` on one) that this device has
+    /// not fetched yet: their ids.
+    pub fn assigned_questionnaires_missing(&self) -> Result<Vec<String>> {
+        let have: std::collections::HashSet<String> =
+            self.remote("Questionnaire")?.iter().filter_map(|q| q.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
+        let mut out: Vec<String> = self
+            .remote("Task")?
+            .iter()
+            .filter(|t| !matches!(t.get("status").and_then(Value::as_str), Some("cancelled" | "entered-in-error" | "rejected")))
+            .filter_map(|t| t.pointer("/focus/reference")?.as_str()?.strip_prefix("Questionnaire/").map(str::to_owned))
+            .filter(|id| !have.contains(id))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Keeps a resource the clinic provides (a Questionnaire fetched by id).
+    pub fn keep_remote(&mut self, resource: &Value) -> Result<()> {
+        let (Some(rtype), Some(id)) = (resource.get("resourceType").and_then(Value::as_str), resource.get("id").and_then(Value::as_str)) else {
+            return Err(Error::Internal("a resource without type or id"));
+        };
+        let version: i64 = resource.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
+        self.conn.execute(
+            "INSERT INTO remote (type, id, version, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, body = excluded.body, received_at = excluded.received_at
+             WHERE excluded.version >= remote.version",
+            params![rtype, id, version, resource.to_string(), ts(self.now())],
+        )?;
+        Ok(())
+    }
+}
