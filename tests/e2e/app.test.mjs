@@ -309,8 +309,17 @@ describe('Companion in its real window', () => {
         inResponseTo: [{ reference: `Communication/${question.id}` }],
         payload: [{ contentString: 'Bring your list; we will go through it.' }],
       })).status, 201);
+      // And assigns its own form of ESAS-r, in Bokmål (a stand-in: the shipped form under
+      // another version; its wording is not a translation).
+      const form = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'assets', 'instruments', 'esas-r.json'), 'utf8'));
+      Object.assign(form, { id: 'e2e-form', version: '1.0.0-e2e', language: 'nb', title: 'ESAS-r (klinikkens skjema, test)' });
+      assert.equal((await put('Questionnaire/e2e-form', form)).status, 201);
+      assert.equal((await put('Task/e2e-task', {
+        resourceType: 'Task', id: 'e2e-task', status: 'requested', intent: 'order',
+        focus: { reference: 'Questionnaire/e2e-form' }, for: { reference: `Patient/${patient}` },
+      })).status, 201);
       await (await s.find(button('Sync now'))).click();
-      await s.find('//p[@role="status" and normalize-space()="Sent 0, received 2."]');
+      await s.find('//p[@role="status" and normalize-space()="Sent 0, received 4."]');
       await nav('Home');
       const visit = await s.find('[data-testid="next-visit"]');
       assert.match(await visit.text(), /Next visit, booked by the clinic:/);
@@ -366,5 +375,10 @@ describe('Companion in its real window', () => {
     await s.find('//article[.//p[contains(normalize-space(), "Smerte: 7 av 10")]]');
     await s.find('//article[.//p[contains(normalize-space(), "38,5 °C")]]');
     await scan('timeline (nb)');
+    // In Bokmål, the clinic's Bokmål form of ESAS-r is the one offered.
+    await nav('Hjem');
+    await (await s.find(button('Fyll ut et skjema'))).click();
+    await s.find('//button[.//span[normalize-space()="ESAS-r (klinikkens skjema, test)"]]');
+    await scan('check-ins with the clinic form (nb)');
   });
 });
