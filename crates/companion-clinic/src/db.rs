@@ -524,6 +524,19 @@ fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<W
         body["meta"]["profile"] = profile;
     }
     let text = body.to_string();
+    let action = if current.is_some() { "update" } else { "create" };
+    if tx.kind() == Kind::Postgres {
+        // One round trip for the four rows (PostgreSQL's data-modifying WITH).
+        tx.exec(
+            "WITH r AS (INSERT INTO resources (type, id, version, patient_id, last_updated, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                  ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, body = excluded.body),
+                  h AS (INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?6, ?5)),
+                  c AS (INSERT INTO changes (patient_id, type, id, version) VALUES (?4, ?1, ?2, ?3))
+             INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?5, ?7, ?8, ?1, ?2, ?4)",
+            params![&w.rtype, &w.id, version, &w.patient, &last_updated, &text, &actor.label(), action],
+        )?;
+        return Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }));
+    }
     tx.exec(
         "INSERT INTO resources (type, id, version, patient_id, last_updated, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, body = excluded.body",
@@ -537,7 +550,7 @@ fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<W
         "INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)",
         params![&w.patient, &w.rtype, &w.id, version],
     )?;
-    audit(tx, &actor.label(), if current.is_some() { "update" } else { "create" }, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
+    audit(tx, &actor.label(), action, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
     Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
 }
 
