@@ -181,6 +181,8 @@ pub struct CareSettings {
     pub contacts: companion_core::rules::Contacts,
     pub temperature: companion_core::rules::TemperatureRules,
     pub schedules: Vec<Schedule>,
+    /// Forms the clinic asked for, not yet done.
+    pub assigned: Vec<companion_core::store::Assignment>,
 }
 
 fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSettings> {
@@ -192,6 +194,7 @@ fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSe
         contacts: rules.contacts.clone(),
         temperature: rules.temperature.clone(),
         schedules: st.schedules()?,
+        assigned: st.assigned()?,
     })
 }
 

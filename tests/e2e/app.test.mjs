@@ -321,6 +321,8 @@ describe('Companion in its real window', () => {
       await (await s.find(button('Sync now'))).click();
       await s.find('//p[@role="status" and normalize-space()="Sent 0, received 4."]');
       await nav('Home');
+      const asked = await s.find('[data-testid="assigned"]');
+      assert.match(await asked.text(), /The clinic asks you to fill in: ESAS-r \(klinikkens skjema, test\)/);
       const visit = await s.find('[data-testid="next-visit"]');
       assert.match(await visit.text(), /Next visit, booked by the clinic:/);
       await nav('Questions');

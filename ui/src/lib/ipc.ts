@@ -180,6 +180,16 @@ export interface CareSettings {
   contacts: { emergency: string; out_of_hours: string; helpline: string };
   temperature: { call_at_or_above: number; recheck_from: number; low_below: number };
   schedules: Schedule[];
+  assigned: Assignment[];
+}
+
+/** A form the clinic asked for, not yet done. */
+export interface Assignment {
+  task: string;
+  instrument: string;
+  questionnaire: string;
+  title: string;
+  due: string | null;
 }
 
 export type NewEntry =

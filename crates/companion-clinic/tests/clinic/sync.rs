@@ -388,12 +388,16 @@ fn a_form_the_clinic_assigns_reaches_the_device_and_its_answers_are_pinned_to_it
     assert_eq!(forms.len(), 2, "the shipped form and the clinic's; the changed one is refused: {forms:?}");
     assert_eq!(forms[1], clinic_form);
 
+    // What the clinic asked for shows as due: the valid form only.
+    let asked = store.assigned().unwrap();
+    assert_eq!(asked.iter().map(|a| (a.task.as_str(), a.questionnaire.as_str())).collect::<Vec<_>>(), vec![("task-1", clinic_form)]);
     let esas = companion_core::instruments::get("esas-r").unwrap();
     let answers = esas.answers_from_values(&[0, 1, 3, 4, 6, 7, 10, 4, 2]).unwrap();
     let saved = store.add_assessment_with("esas-r", Some(clinic_form), &answers, None).unwrap();
     assert!(matches!(&saved.entry.data, companion_core::EntryData::Assessment { questionnaire, score, .. }
         if questionnaire == clinic_form && score.total == Some(37)));
     assert!(store.add_assessment_with("esas-r", Some("https://fhir.companion-diary.no/Questionnaire/esas-r|9"), &answers, None).is_err());
+    assert!(store.assigned().unwrap().is_empty(), "done once filled in");
     drop(store);
     assert_eq!(diary.sync().sent, 1 + saved.advice.len());
     let responses = all_of(&server, &staff, "QuestionnaireResponse", &patient);

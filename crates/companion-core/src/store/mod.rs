@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
 pub use replica::Absorbed;
-pub use sync::{Appointment, ClinicAnswer, Quarantined, Queued, SyncLink};
+pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.

@@ -381,3 +381,54 @@ impl Store {
         Ok(())
     }
 }
+
+/// A form the clinic asked the patient to fill in (a pulled `Task`), not yet done.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    pub task: String,
+    /// The instrument it is a form of (`esas-r`, ...).
+    pub instrument: String,
+    /// The clinic's form, `url|version`.
+    pub questionnaire: String,
+    pub title: String,
+    pub due: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// What the clinic asked for and has not been done since it asked: a check-in of the same
+    /// instrument recorded after the task was written counts as done.
+    pub fn assigned(&self) -> Result<Vec<Assignment>> {
+        let forms = self.instruments()?;
+        let by_id: std::collections::HashMap<String, &crate::instruments::Instrument> = self
+            .remote("Questionnaire")?
+            .iter()
+            .filter_map(|q| {
+                let id = q.get("id")?.as_str()?.to_owned();
+                let canonical = format!("{}|{}", q.get("url")?.as_str()?, q.get("version")?.as_str()?);
+                Some((id, forms.iter().find(|f| f.questionnaire.canonical() == canonical)?))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in self.remote("Task")? {
+            if !matches!(t.get("status").and_then(Value::as_str), Some("requested" | "received" | "accepted" | "ready" | "in-progress")) {
+                continue;
+            }
+            let Some(form) = t.pointer("/focus/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Questionnaire/")).and_then(|id| by_id.get(id)) else {
+                continue;
+            };
+            let asked = instant(t.get("authoredOn")).or_else(|| instant(t.pointer("/meta/lastUpdated")));
+            let done = self.assessments(form.id)?.iter().any(|e| asked.is_none_or(|a| e.recorded_at >= a));
+            if !done {
+                out.push(Assignment {
+                    task: t.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    instrument: form.id.to_owned(),
+                    questionnaire: form.questionnaire.canonical(),
+                    title: form.questionnaire.title.clone(),
+                    due: instant(t.pointer("/restriction/period/end")),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.due.cmp(&b.due).then(a.task.cmp(&b.task)));
+        Ok(out)
+    }
+}
