@@ -301,6 +301,7 @@ describe('Companion in its real window', () => {
       const put = (path, body) => fetch(`${base}/${path}`, { method: 'PUT', headers: staff, body: JSON.stringify(body) });
       assert.equal((await put('Appointment/e2e-visit', {
         resourceType: 'Appointment', id: 'e2e-visit', status: 'booked', start: start.toISOString(),
+        end: new Date(start.getTime() + 30 * 60_000).toISOString(),
         participant: [{ actor: { reference: `Patient/${patient}` }, status: 'accepted' }],
       })).status, 201);
       assert.equal((await put('Communication/e2e-answer', {

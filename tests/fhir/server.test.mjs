@@ -107,3 +107,32 @@ test('the CapabilityStatement is valid R4', async () => {
   const statement = await get('/fhir/metadata');
   assert.doesNotThrow(() => validateResource(statement));
 });
+
+test("the clinic's answer and a booked visit come back to the CLI", async () => {
+  const put = (path, body) =>
+    fetch(`${url}/fhir/${path}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
+  const start = new Date(Date.now() + 5 * 86_400_000);
+  start.setUTCHours(8, 30, 0, 0);
+  const appointment = {
+    resourceType: 'Appointment', id: 'cli-visit', status: 'booked', start: start.toISOString(),
+    end: new Date(start.getTime() + 30 * 60_000).toISOString(),
+    participant: [{ actor: { reference: `Patient/${patient}` }, status: 'accepted' }],
+  };
+  const answer = {
+    resourceType: 'Communication', id: 'cli-answer', status: 'completed',
+    subject: { reference: `Patient/${patient}` },
+    inResponseTo: [{ reference: `Communication/${q}` }],
+    payload: [{ contentString: 'Yes, bring the letter.' }],
+  };
+  for (const r of [appointment, answer]) assert.doesNotThrow(() => validateResource(r));
+  assert.equal((await put('Appointment/cli-visit', appointment)).status, 201);
+  assert.equal((await put('Communication/cli-answer', answer)).status, 201);
+  assert.match(run('sync'), /received 2/);
+  const listed = run('question', 'list');
+  assert.match(listed, new RegExp(`answer from the clinic to ${q}: Yes, bring the letter\\.`));
+  assert.match(listed, new RegExp(`visit booked by the clinic: ${start.toISOString().slice(0, 10)} 08:30 UTC`));
+});

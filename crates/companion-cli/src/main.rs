@@ -585,6 +585,12 @@ fn question(
                 if let Some(date) = store.next_visit()? {
                     writeln!(out, "next visit: {date}")?;
                 }
+                for a in store.appointments()? {
+                    writeln!(out, "visit booked by the clinic: {}", a.start.format("%Y-%m-%d %H:%M UTC"))?;
+                }
+                for a in store.clinic_answers()? {
+                    writeln!(out, "answer from the clinic to {}: {}", a.question, a.text)?;
+                }
             }
         }
         QuestionAction::Edit { id, text } => {

@@ -92,6 +92,10 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
             return Err(ApiError::unprocessable(format!("{rtype}.{element} is required")));
         }
     }
+    // app-2: an Appointment has both a start and an end, or neither.
+    if rtype == "Appointment" && obj.get("start").is_some() != obj.get("end").is_some() {
+        return Err(ApiError::unprocessable("Appointment.start and Appointment.end go together"));
+    }
     if is_shared(rtype) {
         if scope.is_some() {
             return Err(ApiError::forbidden("only the clinic's staff may write a Questionnaire"));

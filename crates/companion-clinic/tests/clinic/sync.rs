@@ -199,6 +199,12 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
     let answers = store.clinic_answers().unwrap();
     assert_eq!((answers[0].question, answers[0].text.as_str()), (q.id, "Yes, after the next cycle."));
     drop(store);
+    // A visit with a start and no end is not valid FHIR (app-2): refused.
+    let half = serde_json::json!({
+        "resourceType": "Appointment", "id": "appt-2", "status": "booked", "start": start,
+        "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "accepted" }]
+    });
+    assert_eq!(put("/fhir/Appointment/appt-2", half), 422);
     // The clinic calls the visit off: it no longer shows.
     let mut cancelled = serde_json::json!({
         "resourceType": "Appointment", "id": "appt-1", "status": "cancelled", "start": start, "end": end,
