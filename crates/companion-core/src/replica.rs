@@ -243,10 +243,10 @@ mod tests {
         assert_eq!(merge(&b, &a).status, RecordStatus::EnteredInError);
     }
 
-    #[test]
-    fn a_record_another_device_sends_is_checked_like_input() {
+    /// A record from device 1, entered by the patient.
+    fn replica(data: EntryData) -> Replica {
         let author = Author { id: device(3), name: "Kari".into(), role: crate::domain::Role::Patient, relationship: None };
-        let mut r = Replica {
+        Replica {
             id: device(4),
             status: RecordStatus::Final,
             occurred_at: Utc::now(),
@@ -254,9 +254,14 @@ mod tests {
             device: device(1),
             author: author.clone(),
             updated_by: author,
-            data: EntryData::Checkin { wellbeing: 6, note: None },
+            data,
             clocks: Clocks::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_record_another_device_sends_is_checked_like_input() {
+        let mut r = replica(EntryData::Checkin { wellbeing: 6, note: None });
         assert!(check(&r).is_ok());
         r.data = EntryData::Checkin { wellbeing: 11, note: None };
         assert!(check(&r).is_err(), "out of range");
@@ -266,18 +271,7 @@ mod tests {
 
     #[test]
     fn the_record_round_trips_through_its_extension() {
-        let author = Author { id: device(3), name: "Kari".into(), role: crate::domain::Role::Patient, relationship: None };
-        let r = Replica {
-            id: device(4),
-            status: RecordStatus::Final,
-            occurred_at: Utc::now(),
-            recorded_at: Utc::now(),
-            device: device(1),
-            author: author.clone(),
-            updated_by: author,
-            data: EntryData::Checkin { wellbeing: 6, note: Some("ok".into()) },
-            clocks: Clocks::new(),
-        };
+        let r = replica(EntryData::Checkin { wellbeing: 6, note: Some("ok".into()) });
         let resource = json!({ "resourceType": "Observation", "extension": [extension(&r)] });
         assert_eq!(from_resource(&resource), Some(r));
         assert_eq!(from_resource(&json!({ "resourceType": "Observation" })), None);
