@@ -181,6 +181,62 @@ pub fn unwrap(wrapped: &Wrapped, secret: &[u8], context: &str) -> Result<Option<
     Ok(result)
 }
 
+/// A key or a record sealed under a raw key (no KDF): AES-256-GCM, random nonce, and the
+/// associated data naming what it is and where it belongs, so a sealed value cannot be moved.
+pub fn seal(under: &SecretKey, plain: &[u8], context: &str) -> Result<String> {
+    let mut nonce = [0u8; NONCE_LEN];
+    fill_random(&mut nonce)?;
+    let key = aead_key(under)?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(NONCE_LEN + plain.len() + 16));
+    buf.extend_from_slice(plain);
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut *buf)
+        .map_err(|_| Error::Internal("sealing failed"))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + buf.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&buf);
+    Ok(B64.encode(out))
+}
+
+/// Opens what [`seal`] made; `Ok(None)` when `under` is not the key it was sealed with (or the
+/// context differs), an error when the text is not a sealed value at all.
+pub fn open_sealed(under: &SecretKey, sealed: &str, context: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    let raw = B64.decode(sealed).map_err(|_| Error::Damaged("a sealed value is unreadable"))?;
+    if raw.len() < NONCE_LEN + 16 {
+        return Err(Error::Damaged("a sealed value is too short"));
+    }
+    let nonce: [u8; NONCE_LEN] = raw[..NONCE_LEN].try_into().expect("length checked");
+    let mut buf = Zeroizing::new(raw[NONCE_LEN..].to_vec());
+    let key = aead_key(under)?;
+    match key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut *buf) {
+        Ok(plain) => {
+            let n = plain.len();
+            buf.truncate(n);
+            Ok(Some(buf))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Seals a key under another key.
+pub fn seal_key(under: &SecretKey, key: &SecretKey, context: &str) -> Result<String> {
+    seal(under, key.as_bytes(), context)
+}
+
+/// Opens a key sealed with [`seal_key`].
+pub fn open_key(under: &SecretKey, sealed: &str, context: &str) -> Result<Option<SecretKey>> {
+    match open_sealed(under, sealed, context)? {
+        Some(plain) if plain.len() == KEY_LEN => {
+            let mut k = [0u8; KEY_LEN];
+            k.copy_from_slice(&plain);
+            let key = SecretKey(k);
+            k.zeroize();
+            Ok(Some(key))
+        }
+        Some(_) => Err(Error::Damaged("a sealed key has the wrong size")),
+        None => Ok(None),
+    }
+}
+
 fn aead_key(kek: &SecretKey) -> Result<LessSafeKey> {
     let unbound = UnboundKey::new(&AES_256_GCM, kek.as_bytes()).map_err(|_| Error::Internal("bad key length"))?;
     Ok(LessSafeKey::new(unbound))
@@ -299,6 +355,19 @@ mod tests {
         assert!(normalise_recovery_code("ABCD").is_none());
         assert!(normalise_recovery_code(&format!("{}U", &norm[..23])).is_none());
         assert_ne!(new_recovery_code().unwrap(), code);
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let k = SecretKey::random().unwrap();
+        let inner = SecretKey::random().unwrap();
+        let s = seal_key(&k, &inner, "a").unwrap();
+        assert_eq!(open_key(&k, &s, "a").unwrap().unwrap().as_bytes(), inner.as_bytes());
+        assert!(open_key(&k, &s, "b").unwrap().is_none());
+        assert!(open_key(&SecretKey::random().unwrap(), &s, "a").unwrap().is_none());
+        let data = seal(&k, b"{\"x\":1}", "row").unwrap();
+        assert_eq!(&open_sealed(&k, &data, "row").unwrap().unwrap()[..], b"{\"x\":1}");
+        assert!(matches!(open_sealed(&k, "AAAA", "row"), Err(Error::Damaged(_))));
     }
 
     #[test]

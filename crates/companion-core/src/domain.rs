@@ -260,6 +260,53 @@ impl Role {
     }
 }
 
+/// What the patient lets a carer do: log their own observations, see and add questions, see
+/// the patient's symptoms and temperatures, see the patient's check-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Observations,
+    Questions,
+    Symptoms,
+    Checkins,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::Observations, Scope::Questions, Scope::Symptoms, Scope::Checkins];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Observations => "observations",
+            Scope::Questions => "questions",
+            Scope::Symptoms => "symptoms",
+            Scope::Checkins => "checkins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+
+    /// Reads a comma-separated list (`observations,questions`), sorted and without repeats.
+    pub fn parse_list(field: &'static str, raw: &str) -> Result<Vec<Scope>, Invalid> {
+        let mut out = Vec::new();
+        for part in raw.split(',').filter(|p| !p.trim().is_empty()) {
+            out.push(Scope::parse(part).ok_or(Invalid::new(field, Problem::Unknown))?);
+        }
+        Scope::normalise(field, out)
+    }
+
+    /// Sorts and de-duplicates; an empty list is refused (a carer who may do nothing).
+    pub fn normalise(field: &'static str, mut scopes: Vec<Scope>) -> Result<Vec<Scope>, Invalid> {
+        scopes.sort();
+        scopes.dedup();
+        if scopes.is_empty() {
+            return Err(Invalid::new(field, Problem::Required));
+        }
+        Ok(scopes)
+    }
+}
+
 /// Who entered a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Author {

@@ -98,6 +98,13 @@ pub enum Error {
     Locked,
     #[error("no such entry")]
     NotFound,
+    /// The person who unlocked may not do this: a carer outside what the patient allowed, or
+    /// anyone but the patient managing carers.
+    #[error("you have not been given access to this")]
+    NotPermitted,
+    /// The clinic server ended this device's access (a carer removed, or whose access expired).
+    #[error("access to this diary at the clinic has ended")]
+    AccessEnded,
     #[error("this entry has been withdrawn and cannot be changed")]
     Withdrawn,
     #[error("storage error")]
@@ -134,6 +141,8 @@ impl Error {
             Error::NotEncrypted => ErrorCode::NotEncrypted,
             Error::Locked => ErrorCode::Locked,
             Error::NotFound => ErrorCode::NotFound,
+            Error::NotPermitted => ErrorCode::NotPermitted,
+            Error::AccessEnded => ErrorCode::AccessEnded,
             Error::Withdrawn => ErrorCode::Withdrawn,
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Offline => ErrorCode::Offline,
@@ -157,6 +166,8 @@ pub enum ErrorCode {
     NotEncrypted,
     Locked,
     NotFound,
+    NotPermitted,
+    AccessEnded,
     Withdrawn,
     Unsupported,
     Offline,

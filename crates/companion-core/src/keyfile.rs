@@ -1,26 +1,79 @@
 //! The key-slot file beside the database, as in LUKS: several secrets can unlock one store.
 //!
-//! It holds the store's id, one wrapped copy of the data key per slot (the patient's passphrase,
-//! the recovery code, later carers'), and the count of failed unlock attempts, so the delay
-//! after repeated failures survives a restart. It holds no health data and no names.
+//! Format 2 (since carers): a slot opens a person's *root key*, and the file holds a small graph
+//! of keys sealed under other keys:
+//!
+//! - `patient`: the patient's root key P, opened by their passphrase slot and recovery slot.
+//! - `self:<carer>`: a carer's root key S, opened by their passphrase slot only.
+//! - `carer:<carer>`: the key the patient and that carer share (sealed under P and under S), so
+//!   the patient can hand the carer a new data key without knowing the carer's passphrase.
+//! - `data:<id>`: the data key SQLCipher opens the database with, sealed under P and under each
+//!   carer's shared key. Removing a carer rotates it (`PRAGMA rekey`); during a rotation the file
+//!   holds the old and the new one, newest last, so a crash at any step keeps the diary open.
+//! - `cat:symptoms`, `cat:questions`, `cat:checkins`: category keys that seal those records
+//!   inside the database, sealed under P and under the shared key of each carer allowed to see
+//!   the category. A carer's passphrase never reaches a category they were not given.
+//! - `obs:<carer>`: seals what that carer logs (patient and carer); `priv:<carer>`: seals the
+//!   carer's own check-in, sealed under S only, so not even the patient can read it.
+//!
+//! Format 1 (before carers) wrapped the data key itself in every slot; such a file still opens
+//! and is upgraded when the first carer is added. The file holds no health data and no names,
+//! and counts failed unlock attempts so the delay after repeated failures survives a restart.
 //! It is always replaced atomically (write, fsync, rename, fsync the folder).
 
 use crate::crypto::{self, Kdf, SecretKey, Wrapped};
+use crate::domain::Scope;
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Attempts allowed before a delay is imposed.
 pub const FREE_ATTEMPTS: u32 = 3;
 /// First delay, doubled with every further failure, up to [`MAX_DELAY_SECS`].
 pub const BASE_DELAY_SECS: u64 = 5;
 pub const MAX_DELAY_SECS: u64 = 15 * 60;
+
+/// The names of the keys in the graph.
+pub mod names {
+    use crate::domain::Scope;
+    use uuid::Uuid;
+    pub const PATIENT: &str = "patient";
+    /// In a format-1 file, the data key every slot wrapped.
+    pub const LEGACY_DATA: &str = "data:legacy";
+    pub fn own(carer: Uuid) -> String {
+        format!("self:{carer}")
+    }
+    pub fn shared(carer: Uuid) -> String {
+        format!("carer:{carer}")
+    }
+    pub fn observations(carer: Uuid) -> String {
+        format!("obs:{carer}")
+    }
+    pub fn private(carer: Uuid) -> String {
+        format!("priv:{carer}")
+    }
+    pub fn data(id: Uuid) -> String {
+        format!("data:{id}")
+    }
+    /// The category key of records a scope lets a carer see; `observations` is a right to write,
+    /// not a category.
+    pub fn category(scope: Scope) -> Option<&'static str> {
+        match scope {
+            Scope::Symptoms => Some("cat:symptoms"),
+            Scope::Questions => Some("cat:questions"),
+            Scope::Checkins => Some("cat:checkins"),
+            Scope::Observations => None,
+        }
+    }
+    pub const CATEGORIES: [Scope; 3] = [Scope::Symptoms, Scope::Questions, Scope::Checkins];
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +89,10 @@ pub struct Slot {
     /// The person this slot unlocks as (their id in the encrypted store).
     pub person: Uuid,
     pub created_at: DateTime<Utc>,
+    /// The key this slot opens (`patient` or `self:<carer>`); empty in format 1, where every
+    /// slot opened the data key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub holder: String,
     #[serde(flatten)]
     pub wrapped: Wrapped,
 }
@@ -46,15 +103,17 @@ impl Slot {
             SlotKind::Passphrase => "passphrase",
             SlotKind::Recovery => "recovery",
         };
-        format!("{store_id}|{}|{kind}|{}", self.id, self.person)
+        let base = format!("{store_id}|{}|{kind}|{}", self.id, self.person);
+        if self.holder.is_empty() { base } else { format!("{base}|{}", self.holder) }
     }
 
-    /// Makes a slot that wraps `data_key` under `secret`.
+    /// Makes a slot that wraps `key` (the key named `holder`) under `secret`.
     pub fn new(
         store_id: Uuid,
         kind: SlotKind,
         person: Uuid,
-        data_key: &SecretKey,
+        holder: &str,
+        key: &SecretKey,
         secret: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Slot> {
@@ -63,15 +122,70 @@ impl Slot {
             kind,
             person,
             created_at: now,
+            holder: holder.to_owned(),
             wrapped: Wrapped { kdf: Kdf::default_argon2id()?, nonce: String::new(), sealed: String::new() },
         };
-        slot.wrapped = crypto::wrap(data_key, secret, slot.wrapped.kdf.clone(), &slot.context(store_id))?;
+        slot.wrapped = crypto::wrap(key, secret, slot.wrapped.kdf.clone(), &slot.context(store_id))?;
         Ok(slot)
     }
 
-    /// The data key, if `secret` opens this slot.
+    /// The key this slot wraps, if `secret` opens it.
     pub fn open(&self, store_id: Uuid, secret: &[u8]) -> Result<Option<SecretKey>> {
         crypto::unwrap(&self.wrapped, secret, &self.context(store_id))
+    }
+
+    /// The name of the key this slot opens.
+    pub fn opens(&self) -> &str {
+        if self.holder.is_empty() { names::LEGACY_DATA } else { &self.holder }
+    }
+}
+
+/// One copy of a key, sealed under another key of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wrap {
+    pub under: String,
+    pub sealed: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyEntry {
+    pub name: String,
+    pub wraps: Vec<Wrap>,
+}
+
+/// What the patient allowed a carer on this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub person: Uuid,
+    pub allow: Vec<Scope>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// The keys a session holds, by name. Wiped when dropped.
+#[derive(Default)]
+pub struct Keyring(BTreeMap<String, SecretKey>);
+
+impl Keyring {
+    pub fn get(&self, name: &str) -> Option<&SecretKey> {
+        self.0.get(name)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+    pub fn insert(&mut self, name: String, key: SecretKey) {
+        self.0.insert(name, key);
+    }
+    pub fn remove(&mut self, name: &str) {
+        self.0.remove(name);
+    }
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(|k| k.as_str())
+    }
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }
 
@@ -80,6 +194,10 @@ pub struct KeyFile {
     pub format: u32,
     pub store_id: Uuid,
     pub slots: Vec<Slot>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carers: Vec<Grant>,
     #[serde(default)]
     pub failed_attempts: u32,
     #[serde(default)]
@@ -88,7 +206,25 @@ pub struct KeyFile {
 
 impl KeyFile {
     pub fn new(store_id: Uuid) -> Self {
-        KeyFile { format: FORMAT, store_id, slots: Vec::new(), failed_attempts: 0, last_failure: None }
+        KeyFile {
+            format: FORMAT,
+            store_id,
+            slots: Vec::new(),
+            keys: Vec::new(),
+            carers: Vec::new(),
+            failed_attempts: 0,
+            last_failure: None,
+        }
+    }
+
+    /// An empty file in format 1, as builds before carers wrote it (for tests of the upgrade).
+    #[doc(hidden)]
+    pub fn legacy(store_id: Uuid) -> Self {
+        KeyFile { format: 1, ..KeyFile::new(store_id) }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        self.format < 2
     }
 
     pub fn path(dir: &Path) -> PathBuf {
@@ -98,7 +234,12 @@ impl KeyFile {
     /// Reads the file. A missing file and an unreadable one are different errors; neither is
     /// ever "fixed" by writing a new file.
     pub fn load(dir: &Path) -> Result<KeyFile> {
-        let bytes = fs::read(Self::path(dir))?;
+        Self::load_file(&Self::path(dir))
+    }
+
+    /// Reads a key file from any path (a copy, in tests and support).
+    pub fn load_file(path: &Path) -> Result<KeyFile> {
+        let bytes = fs::read(path)?;
         let file: KeyFile =
             serde_json::from_slice(&bytes).map_err(|_| Error::Damaged("the key-slot file is unreadable"))?;
         if file.format > FORMAT {
@@ -144,15 +285,106 @@ impl KeyFile {
         Ok(())
     }
 
-    /// Finds the slot of `kind` that `secret` opens. Tries every such slot, because a person
-    /// does not say which slot is theirs.
-    pub fn open_any(&self, kind: SlotKind, secret: &[u8]) -> Result<Option<(usize, SecretKey)>> {
+    /// Finds the slot of `kind` that `secret` opens, and every key reachable from it. Tries
+    /// every such slot, because a person does not say which slot is theirs.
+    pub fn unlock(&self, kind: SlotKind, secret: &[u8]) -> Result<Option<(usize, Keyring)>> {
         for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind) {
             if let Some(key) = slot.open(self.store_id, secret)? {
-                return Ok(Some((i, key)));
+                let mut ring = Keyring::default();
+                ring.insert(slot.opens().to_owned(), key);
+                self.resolve(&mut ring)?;
+                return Ok(Some((i, ring)));
             }
         }
         Ok(None)
+    }
+
+    fn wrap_context(&self, name: &str, under: &str) -> String {
+        format!("companion-key-v2|{}|{name}|{under}", self.store_id)
+    }
+
+    /// Opens every key sealed under a key the ring already holds, until nothing new opens.
+    pub fn resolve(&self, ring: &mut Keyring) -> Result<()> {
+        loop {
+            let mut found = false;
+            for entry in &self.keys {
+                if ring.has(&entry.name) {
+                    continue;
+                }
+                for wrap in &entry.wraps {
+                    let Some(under) = ring.get(&wrap.under) else { continue };
+                    if let Some(key) = crypto::open_key(under, &wrap.sealed, &self.wrap_context(&entry.name, &wrap.under))? {
+                        ring.insert(entry.name.clone(), key);
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            if !found {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The data keys the ring reaches, newest first: the database opens with one of them.
+    pub fn data_keys<'a>(&self, ring: &'a Keyring) -> Vec<(String, &'a SecretKey)> {
+        let mut out: Vec<(String, &SecretKey)> = self
+            .keys
+            .iter()
+            .rev()
+            .filter(|e| e.name.starts_with("data:"))
+            .filter_map(|e| ring.get(&e.name).map(|k| (e.name.clone(), k)))
+            .collect();
+        if let Some(k) = ring.get(names::LEGACY_DATA) {
+            out.push((names::LEGACY_DATA.to_owned(), k));
+        }
+        out
+    }
+
+    pub fn has_key(&self, name: &str) -> bool {
+        self.keys.iter().any(|e| e.name == name)
+    }
+
+    /// Seals `key` (named `name`) under each of `unders`, which the ring must hold; adds the
+    /// entry, or the missing copies to an entry that exists.
+    pub fn put(&mut self, name: &str, key: &SecretKey, unders: &[&str], ring: &Keyring) -> Result<()> {
+        let mut wraps = Vec::new();
+        for under in unders {
+            let holder = ring.get(under).ok_or(Error::Internal("sealing under a key the session does not hold"))?;
+            wraps.push(Wrap { under: (*under).to_owned(), sealed: crypto::seal_key(holder, key, &self.wrap_context(name, under))? });
+        }
+        match self.keys.iter_mut().find(|e| e.name == name) {
+            Some(entry) => {
+                for w in wraps {
+                    if !entry.wraps.iter().any(|x| x.under == w.under) {
+                        entry.wraps.push(w);
+                    }
+                }
+            }
+            None => self.keys.push(KeyEntry { name: name.to_owned(), wraps }),
+        }
+        Ok(())
+    }
+
+    /// Removes every copy sealed under `under`, and keys left with no copy at all.
+    pub fn forget_holder(&mut self, under: &str) {
+        for entry in &mut self.keys {
+            entry.wraps.retain(|w| w.under != under);
+        }
+        self.keys.retain(|e| !e.wraps.is_empty());
+    }
+
+    pub fn remove_key(&mut self, name: &str) {
+        self.keys.retain(|e| e.name != name);
+    }
+
+    /// Which keys hold a copy of `name`.
+    pub fn holders(&self, name: &str) -> Vec<&str> {
+        self.keys.iter().filter(|e| e.name == name).flat_map(|e| e.wraps.iter().map(|w| w.under.as_str())).collect()
+    }
+
+    pub fn grant(&self, person: Uuid) -> Option<&Grant> {
+        self.carers.iter().find(|g| g.person == person)
     }
 }
 

@@ -3,8 +3,10 @@
 
 use super::{parse_ts, ts, Store};
 use crate::domain::{
-    self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, MAX_ANSWER,
+    self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, Scope, MAX_ANSWER,
 };
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 use crate::error::{Error, Invalid, Problem, Result};
 use crate::instruments::ItemAnswer;
 use super::care::Saved;
@@ -43,24 +45,28 @@ fn author_at(row: &Row, i: usize) -> rusqlite::Result<Author> {
     })
 }
 
-fn entry_from_row(row: &Row) -> rusqlite::Result<Entry> {
-    let status: String = row.get(2)?;
-    let data: String = row.get(6)?;
-    let bad = |i, e: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
-    };
-    Ok(Entry {
-        id: uuid_at(row, 0)?,
-        version: row.get(1)?,
-        status: RecordStatus::parse(&status).ok_or_else(|| bad(2, "unknown status".into()))?,
-        occurred_at: parse_ts(&row.get::<_, String>(3)?)?,
-        recorded_at: parse_ts(&row.get::<_, String>(4)?)?,
-        updated_at: parse_ts(&row.get::<_, String>(5)?)?,
-        data: serde_json::from_str(&data).map_err(|e| bad(6, Box::new(e)))?,
-        device: uuid_at(row, 7)?,
-        author: author_at(row, 8)?,
-        updated_by: author_at(row, 12)?,
-    })
+/// A record's content sealed under a key of [`crate::keyfile`]: which key, and the sealed JSON.
+/// A check-in keeps its instrument id readable, so reminders can find the last one.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Envelope {
+    pub key: String,
+    pub sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
+}
+
+impl Envelope {
+    pub fn read(text: &str) -> Option<Envelope> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+fn record_context(store: Uuid, id: Uuid, version: u32, key: &str) -> String {
+    format!("companion-record-v1|{store}|{id}|{version}|{key}")
+}
+
+fn conversion(i: usize, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
 }
 
 pub(super) fn person(conn: &Connection, id: Uuid) -> Result<Option<Author>> {
@@ -83,6 +89,135 @@ pub(super) fn patient(conn: &Connection) -> Result<Author> {
 
 fn data_json(data: &EntryData) -> Result<String> {
     serde_json::to_string(data).map_err(|_| Error::Internal("record serialisation"))
+}
+
+impl Store {
+    /// One row of [`ENTRY_SELECT`]; `None` when it is sealed under a key this session does not
+    /// hold (a category the patient has not shared with this carer, or a carer's own check-in).
+    fn entry_from_row(&self, row: &Row) -> rusqlite::Result<Option<Entry>> {
+        let status: String = row.get(2)?;
+        let id = uuid_at(row, 0)?;
+        let version: u32 = row.get(1)?;
+        let text: String = row.get(6)?;
+        let data = match Envelope::read(&text) {
+            Some(env) => {
+                let Some(key) = self.ring.get(&env.key) else { return Ok(None) };
+                let context = record_context(self.keys.store_id, id, version, &env.key);
+                let plain = crate::crypto::open_sealed(key, &env.sealed, &context)
+                    .map_err(|_| conversion(6, "unreadable sealed record"))?
+                    .ok_or_else(|| conversion(6, "a sealed record does not open with its key"))?;
+                serde_json::from_slice(&plain).map_err(|e| conversion(6, e))?
+            }
+            None => serde_json::from_str(&text).map_err(|e| conversion(6, e))?,
+        };
+        Ok(Some(Entry {
+            id,
+            version,
+            status: RecordStatus::parse(&status).ok_or_else(|| conversion(2, "unknown status"))?,
+            occurred_at: parse_ts(&row.get::<_, String>(3)?)?,
+            recorded_at: parse_ts(&row.get::<_, String>(4)?)?,
+            updated_at: parse_ts(&row.get::<_, String>(5)?)?,
+            data,
+            device: uuid_at(row, 7)?,
+            author: author_at(row, 8)?,
+            updated_by: author_at(row, 12)?,
+        }))
+    }
+
+    /// The key a version of record `id` is sealed under: the key of the version before it, or
+    /// for a new record, by kind and author. `None` for a format-1 diary (no carers yet).
+    pub(super) fn record_key(&self, conn: &Connection, id: Uuid, data: &EntryData, author: Uuid, role: Role) -> Result<Option<String>> {
+        if self.keys.is_legacy() {
+            return Ok(None);
+        }
+        let before: Option<String> = conn
+            .query_row(
+                "SELECT v.data FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+                 WHERE e.id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(env) = before.as_deref().and_then(Envelope::read) {
+            return Ok(Some(env.key));
+        }
+        Ok(Some(default_key(&self.keys, data, author, role, self.me.id)))
+    }
+
+    /// The stored text of a version: sealed under `key`, which this session must hold.
+    pub(super) fn stored_data(&self, id: Uuid, version: u32, key: Option<&str>, data: &EntryData) -> Result<String> {
+        let json = Zeroizing::new(data_json(data)?);
+        let Some(name) = key else { return Ok(json.to_string()) };
+        let key = self.ring.get(name).ok_or(Error::NotPermitted)?;
+        let sealed = crate::crypto::seal(key, json.as_bytes(), &record_context(self.keys.store_id, id, version, name))?;
+        let instrument = match data {
+            EntryData::Assessment { instrument, .. } => Some(instrument.clone()),
+            _ => None,
+        };
+        serde_json::to_string(&Envelope { key: name.to_owned(), sealed, instrument })
+            .map_err(|_| Error::Internal("record serialisation"))
+    }
+
+    /// Writes one version of a record, sealed as [`Store::record_key`] says. Returns the key's
+    /// name: a carer's private check-in (`priv:`) is never queued for the clinic.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn insert_version(
+        &self,
+        tx: &Transaction,
+        id: Uuid,
+        version: u32,
+        status: RecordStatus,
+        occurred_at: DateTime<Utc>,
+        recorded_at: DateTime<Utc>,
+        updated_by: Uuid,
+        device: Uuid,
+        data: &EntryData,
+        author: (Uuid, Role),
+    ) -> Result<Option<String>> {
+        let key = self.record_key(tx, id, data, author.0, author.1)?;
+        let text = self.stored_data(id, version, key.as_deref(), data)?;
+        tx.execute(
+            "INSERT INTO entry_versions (entry_id, version, status, occurred_at, recorded_at, author_id, device_id, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id.to_string(),
+                version,
+                status.as_str(),
+                ts(occurred_at),
+                ts(recorded_at),
+                updated_by.to_string(),
+                device.to_string(),
+                text
+            ],
+        )?;
+        Ok(key)
+    }
+}
+
+/// Whether a key name is a carer's private one: nothing sealed under it leaves the device.
+pub(super) fn is_private(key: Option<&str>) -> bool {
+    key.is_some_and(|k| k.starts_with("priv:"))
+}
+
+/// The key a new record is sealed under. Questions are one category whoever wrote them; a
+/// carer's observations go under that carer's own key (the patient holds it too) when this
+/// device has one; a carer's check-in about themselves is private to them.
+pub(super) fn default_key(keys: &crate::keyfile::KeyFile, data: &EntryData, author: Uuid, role: Role, me: Uuid) -> String {
+    use crate::keyfile::names;
+    let carer_own = |name: String| (role == Role::Carer && keys.has_key(&name)).then_some(name);
+    let category = |scope| names::category(scope).expect("a category").to_owned();
+    match data {
+        EntryData::Question { .. } => category(Scope::Questions),
+        EntryData::Assessment { .. } => category(Scope::Checkins),
+        EntryData::Checkin { .. } => (author == me)
+            .then(|| carer_own(names::private(author)))
+            .flatten()
+            .or_else(|| carer_own(names::observations(author)))
+            .unwrap_or_else(|| category(Scope::Checkins)),
+        EntryData::Symptom { .. } | EntryData::Temperature { .. } => {
+            carer_own(names::observations(author)).unwrap_or_else(|| category(Scope::Symptoms))
+        }
+    }
 }
 
 impl Store {
@@ -127,7 +262,23 @@ impl Store {
         self.insert_new(data, at, now)
     }
 
+    /// Whether whoever unlocked may write this: a carer logs observations (symptoms,
+    /// temperatures) and questions only as allowed, and their check-in is about themselves; a
+    /// validated instrument is the patient's own report and never filled in by someone else.
+    fn may_write(&self, data: &EntryData) -> Result<()> {
+        if self.me.role == Role::Patient {
+            return Ok(());
+        }
+        match data {
+            EntryData::Symptom { .. } | EntryData::Temperature { .. } => self.require(Scope::Observations),
+            EntryData::Question { .. } => self.require(Scope::Questions),
+            EntryData::Checkin { .. } => Ok(()),
+            EntryData::Assessment { .. } => Err(Error::NotPermitted),
+        }
+    }
+
     fn insert_new(&mut self, data: EntryData, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Saved> {
+        self.may_write(&data)?;
         let id = Uuid::new_v4();
         // Unchecked only in name: nothing else uses the connection while this transaction runs,
         // and it lets the advice rules read settings through `&self` inside it.
@@ -137,7 +288,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, 1)",
             params![id.to_string(), data.kind().as_str(), self.me.id.to_string(), self.device_id.to_string(), ts(now)],
         )?;
-        insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data)?;
+        let key = self.insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data, (self.me.id, self.me.role))?;
         if data.kind() == EntryKind::Question {
             tx.execute(
                 "INSERT INTO question_order (entry_id, position)
@@ -146,7 +297,9 @@ impl Store {
             )?;
         }
         let advice = self.raise_advice(&tx, id, 1, &data, now)?;
-        super::sync::queue(&tx, "entry", id, now)?;
+        if !is_private(key.as_deref()) {
+            super::sync::queue(&tx, "entry", id, now)?;
+        }
         tx.commit()?;
         tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
         Ok(Saved { entry: self.entry(id)?, advice })
@@ -155,8 +308,9 @@ impl Store {
     /// One record, as it stands now.
     pub fn entry(&self, id: Uuid) -> Result<Entry> {
         self.conn
-            .query_row(&format!("{ENTRY_SELECT} WHERE e.id = ?1"), [id.to_string()], entry_from_row)
+            .query_row(&format!("{ENTRY_SELECT} WHERE e.id = ?1"), [id.to_string()], |r| self.entry_from_row(r))
             .optional()?
+            .flatten()
             .ok_or(Error::NotFound)
     }
 
@@ -164,8 +318,8 @@ impl Store {
     pub fn history(&self, id: Uuid) -> Result<Vec<Entry>> {
         let sql = ENTRY_SELECT.replace("AND v.version = e.current_version", "");
         let mut stmt = self.conn.prepare(&format!("{sql} WHERE e.id = ?1 ORDER BY v.version"))?;
-        let rows = stmt.query_map([id.to_string()], entry_from_row)?;
-        let out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt.query_map([id.to_string()], |r| self.entry_from_row(r))?;
+        let out: Vec<Entry> = rows.filter_map(|r| r.transpose()).collect::<rusqlite::Result<_>>()?;
         if out.is_empty() {
             return Err(Error::NotFound);
         }
@@ -179,8 +333,8 @@ impl Store {
             "{ENTRY_SELECT} WHERE (?1 IS NULL OR e.kind = ?1)
              ORDER BY v.occurred_at DESC, e.recorded_at DESC, e.id"
         ))?;
-        let rows = stmt.query_map([filter.kind.map(|k| k.as_str())], entry_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = stmt.query_map([filter.kind.map(|k| k.as_str())], |r| self.entry_from_row(r))?;
+        Ok(rows.filter_map(|r| r.transpose()).collect::<rusqlite::Result<_>>()?)
     }
 
     /// The questions for the visit, in the order the person put them.
@@ -189,8 +343,8 @@ impl Store {
             "{ENTRY_SELECT} JOIN question_order q ON q.entry_id = e.id
              WHERE e.kind = 'question' ORDER BY q.position, e.recorded_at"
         ))?;
-        let rows = stmt.query_map([], entry_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = stmt.query_map([], |r| self.entry_from_row(r))?;
+        Ok(rows.filter_map(|r| r.transpose()).collect::<rusqlite::Result<_>>()?)
     }
 
     /// Corrects a record: the new content becomes a new version marked `amended`. Correcting to
@@ -313,13 +467,14 @@ impl Store {
         if current.status == RecordStatus::EnteredInError {
             return Err(Error::Withdrawn);
         }
+        self.may_write(&data)?;
         if current.data == data && current.occurred_at == at && status != RecordStatus::EnteredInError {
             return Ok(current);
         }
         let now = self.now();
         let version = current.version + 1;
         let tx = self.conn.unchecked_transaction()?;
-        insert_version(&tx, current.id, version, status, at, now, self.me.id, self.device_id, &data)?;
+        let key = self.insert_version(&tx, current.id, version, status, at, now, self.me.id, self.device_id, &data, (current.author.id, current.author.role))?;
         tx.execute(
             "UPDATE entries SET current_version = ?2 WHERE id = ?1",
             params![current.id.to_string(), version],
@@ -333,38 +488,12 @@ impl Store {
         if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
             self.raise_advice(&tx, current.id, version, &data, now)?;
         }
-        super::sync::queue(&tx, "entry", current.id, now)?;
+        if !is_private(key.as_deref()) {
+            super::sync::queue(&tx, "entry", current.id, now)?;
+        }
         tx.commit()?;
         tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
         self.entry(current.id)
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn insert_version(
-    tx: &Transaction,
-    id: Uuid,
-    version: u32,
-    status: RecordStatus,
-    occurred_at: DateTime<Utc>,
-    recorded_at: DateTime<Utc>,
-    author: Uuid,
-    device: Uuid,
-    data: &EntryData,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO entry_versions (entry_id, version, status, occurred_at, recorded_at, author_id, device_id, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            id.to_string(),
-            version,
-            status.as_str(),
-            ts(occurred_at),
-            ts(recorded_at),
-            author.to_string(),
-            device.to_string(),
-            data_json(data)?
-        ],
-    )?;
-    Ok(())
-}

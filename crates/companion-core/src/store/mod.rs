@@ -6,6 +6,7 @@
 //! here ever deletes or recreates a database that exists.
 
 mod care;
+mod carers;
 mod entries;
 mod replica;
 pub mod schema;
@@ -15,7 +16,7 @@ use crate::clock::SharedClock;
 use crate::crypto::{self, SecretKey};
 use crate::domain::{self, Author, Role};
 use crate::error::{Error, Invalid, Problem, Result};
-use crate::keyfile::{self, KeyFile, Slot, SlotKind};
+use crate::keyfile::{self, names, KeyFile, Keyring, Slot, SlotKind};
 use crate::paths::DB_FILE;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -26,6 +27,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
+pub use carers::{Carer, CarerAdded};
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
@@ -38,7 +40,11 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     clock: SharedClock,
-    data_key: SecretKey,
+    /// Every key this session reaches (see [`crate::keyfile`]): the data key, the root key of
+    /// whoever unlocked, and the category keys they were given.
+    ring: Keyring,
+    /// The name of the data key the database is open with.
+    data_name: String,
     keys: KeyFile,
     slot_id: Uuid,
     device_id: Uuid,
@@ -159,8 +165,9 @@ pub fn plain_for_benchmark(dir: &Path, clock: SharedClock) -> Result<Store> {
         conn,
         dir: dir.to_owned(),
         clock,
-        data_key: SecretKey::random()?,
-        keys: KeyFile::new(store_id),
+        ring: Keyring::default(),
+        data_name: names::LEGACY_DATA.to_owned(),
+        keys: KeyFile::legacy(store_id),
         slot_id: Uuid::new_v4(),
         device_id,
         me,
@@ -181,6 +188,7 @@ impl Store {
         let now = clock.now();
         let (store_id, device_id, patient_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let data_key = SecretKey::random()?;
+        let data_name = names::data(Uuid::new_v4());
 
         // Build the database under a temporary name; it becomes the diary only once the key file
         // that opens it is safely on disk.
@@ -208,16 +216,25 @@ impl Store {
 
         let recovery = crypto::new_recovery_code()?;
         let normalised = crypto::normalise_recovery_code(&recovery).ok_or(Error::Internal("recovery code"))?;
+        let mut ring = Keyring::default();
+        let root = SecretKey::random()?;
+        ring.insert(names::PATIENT.to_owned(), root.clone());
         let mut keys = KeyFile::new(store_id);
-        keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, patient_id, &data_key, passphrase.as_bytes(), now)?);
-        keys.slots.push(Slot::new(store_id, SlotKind::Recovery, patient_id, &data_key, normalised.as_bytes(), now)?);
+        keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, patient_id, names::PATIENT, &root, passphrase.as_bytes(), now)?);
+        keys.slots.push(Slot::new(store_id, SlotKind::Recovery, patient_id, names::PATIENT, &root, normalised.as_bytes(), now)?);
+        keys.put(&data_name, &data_key, &[names::PATIENT], &ring)?;
+        for scope in names::CATEGORIES {
+            let name = names::category(scope).expect("a category");
+            keys.put(name, &SecretKey::random()?, &[names::PATIENT], &ring)?;
+        }
         keys.save(dir)?;
         fs::rename(&pending, dir.join(DB_FILE))?;
         keyfile::sync_dir(dir)?;
         tracing::info!("diary created");
 
-        let slot = 0;
-        let store = Store::with_key(dir, keys, slot, data_key, clock)?;
+        drop(ring);
+        let (slot, ring) = keys.unlock(SlotKind::Passphrase, passphrase.as_bytes())?.ok_or(Error::Internal("new slot"))?;
+        let store = Store::with_keys(dir, keys, slot, ring, clock)?;
         Ok((store, recovery))
     }
 
@@ -225,10 +242,10 @@ impl Store {
     /// the count survives a restart) and, after a few, met with a growing delay.
     pub fn open(dir: &Path, passphrase: &str, clock: SharedClock) -> Result<Store> {
         let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
-        match keys.open_any(SlotKind::Passphrase, passphrase.as_bytes())? {
-            Some((slot, data_key)) => {
+        match keys.unlock(SlotKind::Passphrase, passphrase.as_bytes())? {
+            Some((slot, ring)) => {
                 keys.record_success(dir)?;
-                Store::with_key(dir, keys, slot, data_key, clock)
+                Store::with_keys(dir, keys, slot, ring, clock)
             }
             None => {
                 let retry_after_secs = keys.record_failure(dir, now)?;
@@ -244,12 +261,14 @@ impl Store {
         let code = crypto::normalise_recovery_code(code)
             .ok_or(Error::invalid("recovery_code", Problem::BadFormat))?;
         let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
-        let Some((recovery_slot, data_key)) = keys.open_any(SlotKind::Recovery, code.as_bytes())? else {
+        let Some((recovery_slot, ring)) = keys.unlock(SlotKind::Recovery, code.as_bytes())? else {
             let retry_after_secs = keys.record_failure(dir, now)?;
             return Err(Error::WrongPassphrase { retry_after_secs });
         };
         let person = keys.slots[recovery_slot].person;
-        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, person, &data_key, new_passphrase.as_bytes(), now)?;
+        let holder = keys.slots[recovery_slot].holder.clone();
+        let root = ring.get(keys.slots[recovery_slot].opens()).ok_or(Error::Internal("recovery root"))?;
+        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, person, &holder, root, new_passphrase.as_bytes(), now)?;
         keys.slots.retain(|s| !(s.kind == SlotKind::Passphrase && s.person == person));
         keys.slots.push(fresh);
         keys.failed_attempts = 0;
@@ -257,7 +276,7 @@ impl Store {
         keys.save(dir)?;
         tracing::info!("passphrase reset with the recovery code");
         let slot = keys.slots.len() - 1;
-        Store::with_key(dir, keys, slot, data_key, clock)
+        Store::with_keys(dir, keys, slot, ring, clock)
     }
 
     /// Seconds before another unlock attempt is allowed (0 if none is needed).
@@ -281,8 +300,31 @@ impl Store {
         Ok((keys, now))
     }
 
-    fn with_key(dir: &Path, keys: KeyFile, slot: usize, data_key: SecretKey, clock: SharedClock) -> Result<Store> {
-        let mut conn = open_encrypted(&dir.join(DB_FILE), &data_key, false)?;
+    /// Opens the database with the newest data key the ring reaches. During a rotation the file
+    /// holds two; once one has opened the database, the other is dropped from the file.
+    fn with_keys(dir: &Path, mut keys: KeyFile, slot: usize, ring: Keyring, clock: SharedClock) -> Result<Store> {
+        let mut opened = None;
+        for (name, key) in keys.data_keys(&ring) {
+            match open_encrypted(&dir.join(DB_FILE), key, false) {
+                Ok(conn) => {
+                    opened = Some((name, conn));
+                    break;
+                }
+                Err(Error::Damaged(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let (data_name, mut conn) = opened.ok_or(Error::Damaged("the key does not open the database file"))?;
+        let stale: Vec<String> =
+            keys.keys.iter().filter(|e| e.name.starts_with("data:") && e.name != data_name).map(|e| e.name.clone()).collect();
+        if !stale.is_empty() && !keys.is_legacy() {
+            // A rotation was interrupted after the database was rekeyed: finish it.
+            for name in &stale {
+                keys.remove_key(name);
+            }
+            keys.save(dir)?;
+            tracing::info!("finished an interrupted key rotation");
+        }
         schema::migrate(&mut conn)?;
         let meta = |key: &str| -> Result<Uuid> {
             let v: Option<String> =
@@ -297,7 +339,9 @@ impl Store {
         let me = entries::person(&conn, person)?.ok_or(Error::Damaged("the person of this key slot is missing"))?;
         let slot_id = keys.slots[slot].id;
         let rules = crate::rules::Ruleset::default_rules();
-        Ok(Store { conn, dir: dir.to_owned(), clock, data_key, keys, slot_id, device_id, me, rules })
+        let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
+        store.seal_plain_records()?;
+        Ok(store)
     }
 
     /// Changes the passphrase of whoever unlocked the store. Only their key slot is rewrapped; the
@@ -322,7 +366,9 @@ impl Store {
             let retry_after_secs = keys.record_failure(&self.dir, now)?;
             return Err(Error::WrongPassphrase { retry_after_secs });
         }
-        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, self.me.id, &self.data_key, new.as_bytes(), now)?;
+        let holder = keys.slots[index].holder.clone();
+        let root = self.ring.get(keys.slots[index].opens()).ok_or(Error::Internal("root key"))?;
+        let fresh = Slot::new(keys.store_id, SlotKind::Passphrase, self.me.id, &holder, root, new.as_bytes(), now)?;
         self.slot_id = fresh.id;
         keys.slots[index] = fresh;
         keys.failed_attempts = 0;
@@ -335,13 +381,20 @@ impl Store {
 
     /// Replaces the recovery code (after the old one was used, or lost). Shown once.
     pub fn new_recovery_code(&mut self) -> Result<RecoveryCode> {
-        if self.me.role != Role::Patient {
+        // The recovery code belongs to the diary's owner (the patient; on a carer's own device,
+        // the carer); a carer on the patient's device has none.
+        let mut keys = KeyFile::load(&self.dir)?;
+        let mine = keys.slots.iter().find(|s| s.id == self.slot_id).ok_or(Error::Damaged("this session's key slot is gone"))?;
+        let (holder, opens) = (mine.holder.clone(), mine.opens().to_owned());
+        let owner = keys.slots.iter().any(|s| s.kind == SlotKind::Recovery && s.person == self.me.id)
+            || (self.me.role == Role::Patient && keys.is_legacy());
+        if !owner {
             return Err(Error::invalid("recovery_code", Problem::NotAllowed));
         }
         let code = crypto::new_recovery_code()?;
         let normalised = crypto::normalise_recovery_code(&code).ok_or(Error::Internal("recovery code"))?;
-        let mut keys = KeyFile::load(&self.dir)?;
-        let slot = Slot::new(keys.store_id, SlotKind::Recovery, self.me.id, &self.data_key, normalised.as_bytes(), self.clock.now())?;
+        let root = self.ring.get(&opens).ok_or(Error::Internal("root key"))?;
+        let slot = Slot::new(keys.store_id, SlotKind::Recovery, self.me.id, &holder, root, normalised.as_bytes(), self.clock.now())?;
         keys.slots.retain(|s| !(s.kind == SlotKind::Recovery && s.person == self.me.id));
         keys.slots.push(slot);
         keys.save(&self.dir)?;
@@ -351,11 +404,11 @@ impl Store {
 
     /// Locks: closes the database and wipes the data key from memory.
     pub fn lock(self) {
-        let Store { conn, data_key, .. } = self;
+        let Store { conn, ring, .. } = self;
         if let Err((_, e)) = conn.close() {
             tracing::warn!(error = %e, "closing the database failed");
         }
-        drop(data_key);
+        drop(ring);
     }
 
     /// Who unlocked the store: the author of everything written through it.

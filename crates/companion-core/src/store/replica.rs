@@ -1,7 +1,7 @@
 //! The store's side of several devices (see [`crate::replica`]): field stamps on local changes,
 //! the server's version of each record, and taking in a record another device holds.
 
-use super::entries::{insert_version, patient, person};
+use super::entries::{patient, person};
 use super::{ts, Store};
 use crate::domain::{Author, Entry, EntryKind, Role};
 use crate::error::{Error, Result};
@@ -118,13 +118,21 @@ impl Store {
             Err(Error::NotFound) => None,
             Err(e) => return Err(e),
         };
+        if current.is_none() {
+            let hidden: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)", [copy.id.to_string()], |r| r.get(0))?;
+            if hidden {
+                // Here, but sealed under a key this session does not hold: not ours to merge.
+                return Ok(Absorbed { created: false, changed: false, resend: false });
+            }
+        }
         let Some(current) = current else {
             tx.execute(
                 "INSERT INTO entries (id, kind, author_id, device_id, recorded_at, current_version)
                  VALUES (?1, ?2, ?3, ?4, ?5, 1)",
                 params![copy.id.to_string(), copy.data.kind().as_str(), author.to_string(), copy.device.to_string(), ts(copy.recorded_at)],
             )?;
-            insert_version(tx, copy.id, 1, copy.status, copy.occurred_at, now, updated_by, copy.device, &copy.data)?;
+            self.insert_version(tx, copy.id, 1, copy.status, copy.occurred_at, now, updated_by, copy.device, &copy.data, (author, copy.author.role))?;
             if copy.data.kind() == EntryKind::Question {
                 tx.execute(
                     "INSERT INTO question_order (entry_id, position)
@@ -155,7 +163,7 @@ impl Store {
         let changed = !same(&local);
         if changed {
             let version = current.version + 1;
-            insert_version(tx, current.id, version, merged.status, merged.occurred_at, now, updated_by, copy.device, &merged.data)?;
+            self.insert_version(tx, current.id, version, merged.status, merged.occurred_at, now, updated_by, copy.device, &merged.data, (current.author.id, current.author.role))?;
             tx.execute("UPDATE entries SET current_version = ?2 WHERE id = ?1", params![current.id.to_string(), version])?;
         }
         let resend = !stale && !same(&remote);

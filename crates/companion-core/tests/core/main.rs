@@ -5,3 +5,4 @@ mod crash;
 mod migrations;
 mod stderr;
 mod advice;
+mod carers;

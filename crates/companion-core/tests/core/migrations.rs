@@ -8,7 +8,7 @@ use companion_core::{clock, EntryData, RecordStatus, Store};
 use std::path::Path;
 use uuid::Uuid;
 
-const PASS: &str = "correct horse battery";
+pub const PASS: &str = "correct horse battery";
 const STORE_ID: &str = "11111111-1111-4111-8111-111111111111";
 const PATIENT_ID: &str = "33333333-3333-4333-8333-333333333333";
 
@@ -30,7 +30,7 @@ fn records(version: u32) -> usize {
 
 /// Writes an old diary into `dir`: the database at `version` with its fixture, and a key file
 /// whose passphrase slot opens it.
-fn old_diary(dir: &Path, version: u32) {
+pub fn old_diary(dir: &Path, version: u32) {
     let key = SecretKey::random().unwrap();
     let mut conn = open_encrypted(&dir.join("companion.db"), &key, true).unwrap();
     schema::migrate_to(&mut conn, version).unwrap();
@@ -40,9 +40,10 @@ fn old_diary(dir: &Path, version: u32) {
     }
     drop(conn);
     let store_id = Uuid::parse_str(STORE_ID).unwrap();
-    let mut keys = KeyFile::new(store_id);
+    // A key file as builds before carers wrote it (format 1: the slot wraps the data key).
+    let mut keys = KeyFile::legacy(store_id);
     let person = Uuid::parse_str(PATIENT_ID).unwrap();
-    keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, person, &key, PASS.as_bytes(), chrono::Utc::now()).unwrap());
+    keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, person, "", &key, PASS.as_bytes(), chrono::Utc::now()).unwrap());
     keys.save(dir).unwrap();
 }
 

@@ -1,0 +1,230 @@
+//! Carers on the patient's device: who unlocks is the author; what the patient did not share
+//! stays sealed even to a copy of the file; removing a carer rotates the data key.
+
+use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, Role, Scope};
+use companion_core::keyfile::{KeyFile, SlotKind};
+use companion_core::store::{open_encrypted, TimelineFilter};
+use companion_core::{clock, EntryData, Error, NewEntry, Problem, Store};
+use std::fs;
+use std::path::Path;
+
+const PATIENT: &str = "correct horse battery";
+const CARER: &str = "kari's own passphrase";
+const DEFAULT: [Scope; 3] = [Scope::Observations, Scope::Questions, Scope::Symptoms];
+
+fn symptom(severity: i64, note: &str) -> NewEntry {
+    NewEntry::Symptom(NewSymptom { symptom: "fatigue".into(), severity, note: Some(note.into()), ..Default::default() })
+}
+
+fn checkin(wellbeing: i64, note: &str) -> NewEntry {
+    NewEntry::Checkin(NewCheckin { wellbeing, note: Some(note.into()), occurred_at: None })
+}
+
+/// A diary with a patient symptom, a patient check-in and a PHQ-9, and the carer Kari.
+fn diary_with_carer(dir: &Path, allow: &[Scope]) -> Store {
+    let (mut store, _) = Store::create(dir, "Ada", PATIENT, clock::system()).unwrap();
+    store.add(&symptom(4, "PATIENT-SYMPTOM")).unwrap();
+    store.add(&checkin(3, "PATIENT-MOOD-NOTE")).unwrap();
+    store.add_assessment("phq9", &answers(&[1, 1, 1, 1, 1, 1, 1, 1, 0]), None).unwrap();
+    let added = store.add_carer("Kari", "daughter", CARER, allow, PATIENT).unwrap();
+    assert!(added.new_recovery_code.is_none(), "a new diary needs no new recovery code");
+    assert_eq!(added.carer.person.role, Role::Carer);
+    store
+}
+
+fn answers(values: &[i64]) -> Vec<companion_core::instruments::ItemAnswer> {
+    companion_core::instruments::get("phq9").unwrap().answers_from_values(values).unwrap()
+}
+
+/// Every data text in the database, read with whatever data keys `secret` reaches in `keys`.
+fn raw_rows(dir: &Path, keys: &KeyFile, secret: &str) -> Vec<String> {
+    let (_, ring) = keys.unlock(SlotKind::Passphrase, secret.as_bytes()).unwrap().unwrap();
+    let (_, key) = keys.data_keys(&ring).into_iter().next().unwrap();
+    let conn = open_encrypted(&dir.join("companion.db"), key, false).unwrap();
+    let mut stmt = conn.prepare("SELECT data FROM entry_versions").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn the_carer_unlocks_as_themselves_and_sees_only_what_was_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    diary_with_carer(dir.path(), &DEFAULT).lock();
+
+    let mut carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    assert_eq!((carer.me().name.as_str(), carer.me().role), ("Kari", Role::Carer));
+    assert_eq!(carer.me().relationship.as_deref(), Some("daughter"));
+    assert!(!carer.is_owner());
+    let mine = carer.add(&symptom(8, "KARI-OBSERVATION")).unwrap();
+    assert_eq!(mine.author.name, "Kari");
+    carer.add(&NewEntry::Question(NewQuestion { text: "Can she sleep better?".into() })).unwrap();
+    let own = carer.add(&checkin(2, "KARI-OWN-WELLBEING")).unwrap();
+
+    let seen = carer.timeline(TimelineFilter::default()).unwrap();
+    let notes: Vec<String> = seen.iter().filter_map(|e| note(&e.data)).collect();
+    assert!(notes.contains(&"PATIENT-SYMPTOM".to_owned()), "symptoms were shared");
+    assert!(notes.contains(&"KARI-OBSERVATION".to_owned()));
+    assert!(notes.contains(&"KARI-OWN-WELLBEING".to_owned()), "the carer sees their own check-in");
+    assert!(!notes.contains(&"PATIENT-MOOD-NOTE".to_owned()), "check-ins were not shared");
+    assert!(!seen.iter().any(|e| matches!(e.data, EntryData::Assessment { .. })), "nor the PHQ-9");
+    // Not by id either, and a carer fills in no validated instrument for the patient.
+    let hidden = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let phq = hidden.timeline(TimelineFilter::default()).unwrap().into_iter().find(|e| matches!(e.data, EntryData::Assessment { .. })).unwrap();
+    hidden.lock();
+    assert!(matches!(carer.entry(phq.id), Err(Error::NotFound)));
+    assert!(matches!(carer.add_assessment("phq9", &answers(&[0; 9]), None), Err(Error::NotPermitted)));
+    // A carer manages no carers and has no recovery code.
+    assert!(matches!(carer.add_carer("Ola", "son", "another passphrase", &DEFAULT, CARER), Err(Error::NotPermitted)));
+    assert!(matches!(carer.remove_carer("Kari"), Err(Error::NotPermitted)));
+    assert!(carer.new_recovery_code().is_err());
+    // The carer's own check-in never waits for the clinic.
+    assert!(carer.is_private_entry(own.id).unwrap());
+    let queued: Vec<uuid::Uuid> = carer.outbox(100).unwrap().iter().map(|q| q.ref_id).collect();
+    assert!(queued.contains(&mine.id) && !queued.contains(&own.id));
+    carer.lock();
+
+    // The patient sees Kari's observation and question, labelled, but not Kari's own check-in.
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let all = patient.timeline(TimelineFilter::default()).unwrap();
+    let kari = all.iter().find(|e| note(&e.data).as_deref() == Some("KARI-OBSERVATION")).unwrap();
+    assert_eq!((kari.author.name.as_str(), kari.author.role), ("Kari", Role::Carer));
+    assert!(!all.iter().any(|e| note(&e.data).as_deref() == Some("KARI-OWN-WELLBEING")));
+    assert_eq!(patient.questions().unwrap().len(), 1);
+    assert_eq!(patient.carers().unwrap()[0].allow, DEFAULT.to_vec());
+}
+
+#[test]
+fn a_carers_copy_of_the_file_does_not_show_what_was_not_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = diary_with_carer(dir.path(), &[Scope::Observations]);
+    store.lock();
+    let mut carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    carer.add(&checkin(1, "KARI-PRIVATE")).unwrap();
+    carer.lock();
+
+    // With the carer's passphrase and the files, as a copy: the database opens, but the
+    // patient's records are sealed under keys Kari's slot does not reach.
+    let keys = KeyFile::load(dir.path()).unwrap();
+    let rows = raw_rows(dir.path(), &keys, CARER);
+    assert!(rows.len() >= 4);
+    for row in &rows {
+        for needle in ["PATIENT-SYMPTOM", "PATIENT-MOOD-NOTE", "KARI-PRIVATE", "wellbeing", "severity"] {
+            assert!(!row.contains(needle), "a record is readable in the clear: {needle}");
+        }
+        assert!(row.contains("\"sealed\""));
+    }
+    let (_, ring) = keys.unlock(SlotKind::Passphrase, CARER.as_bytes()).unwrap().unwrap();
+    let held: Vec<&str> = ring.names().collect();
+    assert!(!held.iter().any(|n| n.starts_with("cat:")), "{held:?}");
+    assert!(!held.contains(&"patient"));
+    let (_, ring) = keys.unlock(SlotKind::Passphrase, PATIENT.as_bytes()).unwrap().unwrap();
+    assert!(!ring.names().any(|n| n.starts_with("priv:")), "the patient cannot open the carer's own check-in");
+}
+
+#[test]
+fn removing_a_carer_stops_their_passphrase_and_rotates_the_data_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = diary_with_carer(dir.path(), &DEFAULT);
+    store.lock();
+    let mut carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    carer.add(&symptom(8, "KARI-OBSERVATION")).unwrap();
+    carer.lock();
+    // Kari keeps a copy of the key file from before the removal.
+    let kept = dir.path().join("kept-keyslots.json");
+    fs::copy(KeyFile::path(dir.path()), &kept).unwrap();
+
+    let mut patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let before = patient.timeline(TimelineFilter::default()).unwrap();
+    let removed = patient.remove_carer("kari").unwrap();
+    assert_eq!(removed.name, "Kari");
+    assert!(patient.carers().unwrap().is_empty());
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap(), before, "nothing changes in the diary");
+    patient.lock();
+
+    assert!(matches!(Store::open(dir.path(), CARER, clock::system()), Err(Error::WrongPassphrase { .. })));
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let after = patient.timeline(TimelineFilter::default()).unwrap();
+    assert_eq!(after, before, "all data intact");
+    assert!(after.iter().any(|e| e.author.name == "Kari"), "what Kari wrote stays, labelled");
+    assert!(patient.integrity_problems().unwrap().is_empty());
+    patient.lock();
+
+    // The kept slot still unwraps a data key, but the database was rekeyed away from it.
+    let old = KeyFile::load_file(&kept).unwrap();
+    let (_, ring) = old.unlock(SlotKind::Passphrase, CARER.as_bytes()).unwrap().unwrap();
+    let keys = old.data_keys(&ring);
+    assert_eq!(keys.len(), 1);
+    let err = open_encrypted(&dir.path().join("companion.db"), keys[0].1, false).unwrap_err();
+    assert!(matches!(err, Error::Damaged(_)), "{err:?}");
+}
+
+#[test]
+fn an_interrupted_rotation_opens_with_either_key_and_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = diary_with_carer(dir.path(), &DEFAULT);
+    store.lock();
+    let before_removal = KeyFile::load(dir.path()).unwrap();
+    let mut patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    patient.remove_carer("Kari").unwrap();
+    patient.lock();
+    // As if the crash came after the rekey but before the old key left the file.
+    let mut crashed = KeyFile::load(dir.path()).unwrap();
+    let old = before_removal.keys.iter().find(|e| e.name.starts_with("data:")).unwrap().clone();
+    crashed.keys.insert(0, old);
+    crashed.save(dir.path()).unwrap();
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().len(), 3);
+    patient.lock();
+    let finished = KeyFile::load(dir.path()).unwrap();
+    assert_eq!(finished.keys.iter().filter(|e| e.name.starts_with("data:")).count(), 1);
+}
+
+#[test]
+fn adding_a_carer_checks_the_patients_passphrase_and_every_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Ada", PATIENT, clock::system()).unwrap();
+    let field = |e: Error| match e {
+        Error::Invalid(i) => (i.field, i.problem),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(store.add_carer("Kari", "daughter", CARER, &DEFAULT, "not my passphrase"), Err(Error::WrongPassphrase { .. })));
+    assert_eq!(field(store.add_carer("", "daughter", CARER, &DEFAULT, PATIENT).unwrap_err()).0, "name");
+    assert_eq!(field(store.add_carer("Kari", " ", CARER, &DEFAULT, PATIENT).unwrap_err()), ("relationship", Problem::Required));
+    assert_eq!(field(store.add_carer("Kari", "daughter", "short", &DEFAULT, PATIENT).unwrap_err()).0, "carer_passphrase");
+    assert_eq!(field(store.add_carer("Kari", "daughter", PATIENT, &DEFAULT, PATIENT).unwrap_err()).0, "carer_passphrase");
+    assert_eq!(field(store.add_carer("Kari", "daughter", CARER, &[], PATIENT).unwrap_err()), ("allow", Problem::Required));
+    assert!(store.carers().unwrap().is_empty(), "nothing half-added");
+    store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT).unwrap();
+    assert_eq!(field(store.add_carer("kari", "niece", "a third passphrase", &DEFAULT, PATIENT).unwrap_err()), ("name", Problem::NotAllowed));
+    assert!(matches!(store.remove_carer("Nobody"), Err(Error::NotFound)));
+}
+
+#[test]
+fn a_diary_from_before_carers_is_upgraded_when_the_first_carer_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    super::migrations::old_diary(dir.path(), companion_core::store::schema::LATEST);
+    let mut patient = Store::open(dir.path(), super::migrations::PASS, clock::system()).unwrap();
+    let before = patient.timeline(TimelineFilter::default()).unwrap();
+    assert!(KeyFile::load(dir.path()).unwrap().is_legacy());
+    let added = patient.add_carer("Kari", "daughter", CARER, &DEFAULT, super::migrations::PASS).unwrap();
+    let code = added.new_recovery_code.expect("the old recovery code cannot be carried over");
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap(), before);
+    patient.lock();
+
+    let keys = KeyFile::load(dir.path()).unwrap();
+    assert!(!keys.is_legacy());
+    for row in raw_rows(dir.path(), &keys, super::migrations::PASS) {
+        assert!(row.contains("\"sealed\""), "every record sealed after the upgrade");
+    }
+    let carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    assert!(!carer.timeline(TimelineFilter::default()).unwrap().is_empty());
+    carer.lock();
+    let recovered = Store::recover(dir.path(), &code, "a brand new passphrase", clock::system()).unwrap();
+    assert_eq!(recovered.timeline(TimelineFilter::default()).unwrap(), before);
+}
+
+fn note(data: &EntryData) -> Option<String> {
+    match data {
+        EntryData::Symptom { note, .. } | EntryData::Checkin { note, .. } | EntryData::Temperature { note, .. } => note.clone(),
+        _ => None,
+    }
+}
