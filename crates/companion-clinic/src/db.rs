@@ -4,7 +4,9 @@
 //! feed, and the audit log (who, what, when; never content).
 
 use crate::error::{ApiError, ApiResult};
+use crate::fhir;
 use crate::params;
+use companion_core::domain::Scope;
 use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::Value;
@@ -36,6 +38,14 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_patient ON changes (patient_id, seq);
 CREATE TABLE IF NOT EXISTS audit (
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, type TEXT, id TEXT, patient_id TEXT) STRICT;
+CREATE TABLE IF NOT EXISTS carers (
+    id TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id), scopes TEXT NOT NULL,
+    expires_at TEXT, revoked_at TEXT, created_at TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS invitations (
+    code_hash TEXT PRIMARY KEY, carer_id TEXT NOT NULL REFERENCES carers (id),
+    expires_at TEXT NOT NULL, used_at TEXT) STRICT;
+CREATE TABLE IF NOT EXISTS carer_devices (
+    device_id TEXT PRIMARY KEY REFERENCES devices (id), carer_id TEXT NOT NULL REFERENCES carers (id)) STRICT;
 ";
 
 /// The same tables for PostgreSQL. Times stay ISO 8601 text and bodies JSON text, so both
@@ -64,6 +74,14 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_patient ON changes (patient_id, seq);
 CREATE TABLE IF NOT EXISTS audit (
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, type TEXT, id TEXT, patient_id TEXT);
+CREATE TABLE IF NOT EXISTS carers (
+    id TEXT PRIMARY KEY, patient_id TEXT NOT NULL REFERENCES patients (id), scopes TEXT NOT NULL,
+    expires_at TEXT, revoked_at TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS invitations (
+    code_hash TEXT PRIMARY KEY, carer_id TEXT NOT NULL REFERENCES carers (id),
+    expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS carer_devices (
+    device_id TEXT PRIMARY KEY REFERENCES devices (id), carer_id TEXT NOT NULL REFERENCES carers (id));
 ";
 
 /// PostgreSQL connections per server process.
@@ -71,11 +89,19 @@ const PG_CONNECTIONS: usize = 4;
 
 pub const PAIRING_HOURS: i64 = 72;
 
-/// Who is calling: a paired device (scoped to one patient) or a member of staff.
+/// Who is calling: a paired device (scoped to one patient; a carer's device also to what the
+/// patient allowed) or a member of staff.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
-    Device { id: String, patient: String },
+    Device { id: String, patient: String, carer: Option<CarerAccess> },
     Staff { id: String },
+}
+
+/// A carer's device: the carer (`RelatedPerson` id) and what they may see and do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CarerAccess {
+    pub id: String,
+    pub allow: Vec<Scope>,
 }
 
 impl Actor {
@@ -85,6 +111,46 @@ impl Actor {
             Actor::Staff { id } => format!("staff/{id}"),
         }
     }
+
+    pub fn carer(&self) -> Option<&CarerAccess> {
+        match self {
+            Actor::Device { carer, .. } => carer.as_ref(),
+            Actor::Staff { .. } => None,
+        }
+    }
+
+    /// Whether this caller may see a stored resource (staff and the patient's devices see all
+    /// of the patient; a carer what [`fhir::carer_may_see`] allows).
+    pub fn may_see(&self, rtype: &str, body: &Value) -> bool {
+        match self.carer() {
+            Some(c) => fhir::carer_may_see(rtype, body, &c.id, &c.allow),
+            None => true,
+        }
+    }
+}
+
+/// An invitation the patient made for a carer.
+#[derive(Debug, Clone)]
+pub struct Invite {
+    /// The carer's id, when the patient's device already knows them (a carer on the shared
+    /// device); new otherwise.
+    pub carer: Option<String>,
+    pub name: String,
+    pub relationship: String,
+    pub allow: Vec<Scope>,
+    /// Access ends by itself after this many days.
+    pub days: Option<i64>,
+}
+
+/// What redeeming a code gave.
+#[derive(Debug, Clone)]
+pub struct Paired {
+    pub device: String,
+    pub token: String,
+    pub patient: String,
+    /// For a carer's device: the carer's `RelatedPerson`, and the patient's name to show.
+    pub carer: Option<(Value, Vec<Scope>, Option<String>)>,
+    pub patient_name: String,
 }
 
 /// One stored resource version.
@@ -299,16 +365,31 @@ impl Db {
         Ok(n as usize)
     }
 
-    /// Redeems a pairing code: single use, unexpired. Returns (device id, token, patient id).
-    pub fn pair(&self, code: &str) -> ApiResult<(String, String, String)> {
+    /// Redeems a code: single use, unexpired. A pairing code (from the clinic) pairs one of the
+    /// patient's own devices; an invitation (from the patient) a carer's. `as_carer` says which
+    /// the device expects; the other kind is refused without being used up.
+    pub fn pair(&self, code: &str, as_carer: bool) -> ApiResult<Paired> {
         let hash = sha256_hex(&normalise_code(code));
         self.with(|c| {
             sql::write_tx(c, |tx| {
-                let row = tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])?;
-                let Some(row) = row else {
-                    return Err(ApiError::forbidden("the pairing code is not valid"));
+                let (table, who) = match tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])? {
+                    Some(_) if as_carer => {
+                        return Err(ApiError::forbidden("this code pairs the patient's own device, not a carer's"));
+                    }
+                    Some(row) => ("pairing_codes", row),
+                    None => match tx.row(
+                        "SELECT c.patient_id, i.expires_at, i.used_at, c.id FROM invitations i JOIN carers c ON c.id = i.carer_id
+                         WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
+                        params![&hash],
+                    )? {
+                        Some(_) if !as_carer => {
+                            return Err(ApiError::forbidden("this is a carer's invitation: it joins a new diary"));
+                        }
+                        Some(row) => ("invitations", row),
+                        None => return Err(ApiError::forbidden("the pairing code is not valid")),
+                    },
                 };
-                let (patient, expires, used) = (row.text(0)?, row.text(1)?, row.opt_text(2)?);
+                let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
                 if used.is_some() {
                     return Err(ApiError::forbidden("the pairing code has already been used"));
                 }
@@ -318,15 +399,115 @@ impl Db {
                 }
                 let device = Uuid::new_v4().to_string();
                 let token = random_token("d_");
-                tx.exec("UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1", params![&hash, &now_text()])?;
+                tx.exec(&format!("UPDATE {table} SET used_at = ?2 WHERE code_hash = ?1"), params![&hash, &now_text()])?;
                 tx.exec(
                     "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
                     params![&device, &patient, &sha256_hex(&token), &now_text()],
                 )?;
-                audit(tx, &format!("device/{device}"), "pair", None, None, Some(&patient))?;
-                Ok((device, token, patient))
+                let mut carer = None;
+                if table == "invitations" {
+                    let carer_id = who.text(3)?;
+                    tx.exec("INSERT INTO carer_devices (device_id, carer_id) VALUES (?1, ?2)", params![&device, &carer_id])?;
+                    let person = read_in(tx, "RelatedPerson", &carer_id)?.ok_or_else(|| ApiError::internal("carer resource"))?;
+                    let row = tx.one("SELECT scopes, expires_at FROM carers WHERE id = ?1", params![&carer_id])?;
+                    carer = Some((person.body, parse_scopes(&row.text(0)?), row.opt_text(1)?));
+                }
+                let patient_name = tx.one("SELECT name FROM patients WHERE id = ?1", params![&patient])?.text(0)?;
+                audit(tx, &format!("device/{device}"), if carer.is_some() { "pair-carer" } else { "pair" }, None, None, Some(&patient))?;
+                Ok(Paired { device, token, patient, carer, patient_name })
             })
         })
+    }
+
+    /// The patient (from one of their own devices) invites a carer: the carer's
+    /// `RelatedPerson`, a `Consent` naming what they may see and until when, and a one-time
+    /// code for the carer's own device. Inviting a carer again replaces what they may see.
+    pub fn invite(&self, actor: &Actor, invite: Invite) -> ApiResult<(String, String, Option<String>)> {
+        let Actor::Device { patient, carer: None, .. } = actor else {
+            return Err(ApiError::forbidden("only the patient's own device invites a carer"));
+        };
+        let id = invite.carer.clone().unwrap_or_else(|| Uuid::new_v4().to_string());
+        if !fhir::valid_id(&id) {
+            return Err(ApiError::invalid("the carer id is not a valid FHIR id"));
+        }
+        let now = Utc::now();
+        let access_until = invite.days.map(|d| (now + Duration::days(d)).to_rfc3339_opts(SecondsFormat::Millis, true));
+        let code = pairing_code();
+        let code_expires = (now + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let scopes: Vec<&str> = invite.allow.iter().map(|s| s.as_str()).collect();
+        let scopes = scopes.join(",");
+        let person = serde_json::json!({
+            "resourceType": "RelatedPerson",
+            "id": id,
+            "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{id}") }],
+            "active": true,
+            "patient": { "reference": format!("Patient/{patient}") },
+            "relationship": [{ "text": invite.relationship }],
+            "name": [{ "text": invite.name }],
+        });
+        let consent = consent_body(&id, patient, &invite.allow, &now_text(), access_until.as_deref(), "active");
+        self.with(|c| {
+            sql::write_tx(c, |tx| {
+                if let Some(row) = tx.row("SELECT patient_id FROM carers WHERE id = ?1", params![&id])? {
+                    if row.text(0)? != *patient {
+                        return Err(ApiError::forbidden("this carer belongs to another patient"));
+                    }
+                    tx.exec(
+                        "UPDATE carers SET scopes = ?2, expires_at = ?3, revoked_at = NULL WHERE id = ?1",
+                        params![&id, &scopes, access_until.as_deref()],
+                    )?;
+                } else {
+                    tx.exec(
+                        "INSERT INTO carers (id, patient_id, scopes, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![&id, patient, &scopes, access_until.as_deref(), &now_text()],
+                    )?;
+                }
+                tx.exec(
+                    "INSERT INTO invitations (code_hash, carer_id, expires_at) VALUES (?1, ?2, ?3)",
+                    params![&sha256_hex(&normalise_code(&code)), &id, &code_expires],
+                )?;
+                for (rtype, body) in [("RelatedPerson", person.clone()), ("Consent", consent.clone())] {
+                    let id = body["id"].as_str().unwrap_or_default().to_owned();
+                    write_one(tx, actor, Write { rtype: rtype.into(), id, body, if_match: None, patient: patient.clone() })??;
+                }
+                Ok(())
+            })
+        })?;
+        self.note_high_water()?;
+        Ok((code, id, access_until))
+    }
+
+    /// Ends a carer's access (the patient removed them, or staff did): their devices get 401
+    /// at once; what they wrote stays. The Consent becomes inactive.
+    pub fn revoke_carer(&self, actor: &Actor, carer: &str) -> ApiResult<()> {
+        let own_patient = match actor {
+            Actor::Device { patient, carer: None, .. } => Some(patient.clone()),
+            Actor::Staff { .. } => None,
+            _ => return Err(ApiError::forbidden("only the patient or the clinic ends a carer's access")),
+        };
+        self.with(|c| {
+            sql::write_tx(c, |tx| {
+                let Some(row) = tx.row("SELECT patient_id, scopes, expires_at FROM carers WHERE id = ?1", params![carer])? else {
+                    return Err(ApiError::not_found());
+                };
+                let patient = row.text(0)?;
+                if own_patient.as_ref().is_some_and(|p| *p != patient) {
+                    return Err(ApiError::not_found());
+                }
+                tx.exec("UPDATE carers SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![carer, &now_text()])?;
+                let consent = consent_body(carer, &patient, &parse_scopes(&row.text(1)?), &now_text(), row.opt_text(2)?.as_deref(), "inactive");
+                let id = consent["id"].as_str().unwrap_or_default().to_owned();
+                write_one(tx, actor, Write { rtype: "Consent".into(), id, body: consent, if_match: None, patient: patient.clone() })??;
+                audit(tx, &actor.label(), "revoke-carer", Some("RelatedPerson"), Some(carer), Some(&patient))?;
+                Ok(())
+            })
+        })?;
+        self.note_high_water()
+    }
+
+    /// Test support: makes a carer's access look expired.
+    pub fn expire_carer(&self, carer: &str) -> ApiResult<()> {
+        self.with(|c| c.exec("UPDATE carers SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1", params![carer]).map(|_| ()))
     }
 
     /// A new pairing code for a patient already registered (a second device, a new phone).
@@ -356,11 +537,31 @@ impl Db {
     pub fn actor(&self, token: &str) -> ApiResult<Actor> {
         let hash = sha256_hex(token);
         self.with(|c| {
-            if let Some(row) = c.row("SELECT id, patient_id, revoked_at FROM devices WHERE token_hash = ?1", params![&hash])? {
+            if let Some(row) = c.row(
+                "SELECT d.id, d.patient_id, d.revoked_at, c.id, c.scopes, c.expires_at, c.revoked_at
+                 FROM devices d LEFT JOIN carer_devices cd ON cd.device_id = d.id LEFT JOIN carers c ON c.id = cd.carer_id
+                 WHERE d.token_hash = ?1",
+                params![&hash],
+            )? {
                 if row.opt_text(2)?.is_some() {
                     return Err(ApiError::revoked());
                 }
-                return Ok(Actor::Device { id: row.text(0)?, patient: row.text(1)? });
+                let carer = match row.opt_text(3)? {
+                    None => None,
+                    Some(id) => {
+                        // A carer removed by the patient, or whose time ran out, is turned away
+                        // like a revoked device.
+                        let expired = row
+                            .opt_text(5)?
+                            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                            .is_some_and(|t| t < Utc::now());
+                        if row.opt_text(6)?.is_some() || expired {
+                            return Err(ApiError::revoked());
+                        }
+                        Some(CarerAccess { id, allow: parse_scopes(&row.text(4)?) })
+                    }
+                };
+                return Ok(Actor::Device { id: row.text(0)?, patient: row.text(1)?, carer });
             }
             match c.row("SELECT id FROM staff WHERE token_hash = ?1", params![&hash])? {
                 Some(row) => Ok(Actor::Staff { id: row.text(0)? }),
@@ -408,6 +609,21 @@ impl Db {
 
     /// Resources of one type for a patient, newest first, a page at a time.
     pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, offset: i64, count: i64) -> ApiResult<(i64, Vec<Stored>)> {
+        if actor.carer().is_some() {
+            // A carer's view is filtered by content, so it is filtered here and then paged.
+            return self.with(|c| {
+                let rows = c.rows(
+                    "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
+                     ORDER BY last_updated DESC, id",
+                    params![rtype, patient],
+                )?;
+                let visible: Vec<Stored> =
+                    rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
+                audit(c, &actor.label(), "search", Some(rtype), None, Some(patient))?;
+                let total = visible.len() as i64;
+                Ok((total, visible.into_iter().skip(offset as usize).take(count as usize).collect()))
+            });
+        }
         self.with(|c| {
             let total = c
                 .one("SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2", params![rtype, patient])?
@@ -423,20 +639,28 @@ impl Db {
         })
     }
 
-    /// The change feed of one patient after a cursor: (seq, current body) in order.
-    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<Vec<(i64, Value)>> {
+    /// The change feed of one patient after a cursor: (seq, current body) in order, with what a
+    /// carer may not see left out; and the last sequence number looked at, so the cursor moves
+    /// past what was left out.
+    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<(Vec<(i64, Value)>, i64, bool)> {
         self.with(|c| {
             let rows = c.rows(
-                "SELECT c.seq, h.body FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
+                "SELECT c.seq, h.body, c.type FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
                  WHERE c.patient_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
                 params![patient, since, count],
             )?;
-            let rows = rows
-                .iter()
-                .map(|r| Ok((r.int(0)?, serde_json::from_str(&r.text(1)?).unwrap_or(Value::Null))))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let more = rows.len() as i64 == count;
+            let mut last = since;
+            let mut out = Vec::new();
+            for r in &rows {
+                let (seq, body) = (r.int(0)?, serde_json::from_str(&r.text(1)?).unwrap_or(Value::Null));
+                last = seq;
+                if actor.may_see(&r.text(2)?, &body) {
+                    out.push((seq, body));
+                }
+            }
             audit(c, &actor.label(), "changes", None, None, Some(patient))?;
-            Ok(rows)
+            Ok((out, last, more))
         })
     }
 
@@ -494,6 +718,11 @@ fn content(body: &Value) -> Value {
 fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<Written>> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if let Some(cur) = &current {
+        if let Some(carer) = actor.carer() {
+            if !fhir::written_by(&cur.body, &carer.id) {
+                return Ok(Err(ApiError::forbidden("a carer changes only what they wrote")));
+            }
+        }
         if cur.patient_id != w.patient {
             // A resource id belongs to one patient for ever.
             return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
@@ -553,6 +782,45 @@ fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<W
     audit(tx, &actor.label(), action, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
     Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
 }
+
+fn parse_scopes(text: &str) -> Vec<Scope> {
+    text.split(',').filter_map(Scope::parse).collect()
+}
+
+/// The Consent of a carer: what the patient permits them to see, from when, until when.
+fn consent_body(carer: &str, patient: &str, allow: &[Scope], at: &str, until: Option<&str>, status: &str) -> Value {
+    let codes: Vec<Value> = allow
+        .iter()
+        .map(|s| serde_json::json!({ "coding": [{ "system": CARER_ACCESS_SYSTEM, "code": s.as_str() }] }))
+        .collect();
+    let mut period = serde_json::json!({ "start": at });
+    if let Some(end) = until {
+        period["end"] = serde_json::json!(end);
+    }
+    serde_json::json!({
+        "resourceType": "Consent",
+        "id": format!("carer-{carer}"),
+        "status": status,
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
+        "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0" }] }],
+        "patient": { "reference": format!("Patient/{patient}") },
+        "dateTime": at,
+        "performer": [{ "reference": format!("Patient/{patient}") }],
+        "policyRule": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN" }] },
+        "provision": {
+            "type": "permit",
+            "period": period,
+            "actor": [{
+                "role": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP" }] },
+                "reference": { "reference": format!("RelatedPerson/{carer}") },
+            }],
+            "code": codes,
+        },
+    })
+}
+
+/// Our code system for what a carer may see or do (observations, questions, symptoms, checkins).
+pub const CARER_ACCESS_SYSTEM: &str = "https://fhir.companion-diary.no/CodeSystem/carer-access";
 
 fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
     conn.exec(

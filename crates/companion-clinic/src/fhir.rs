@@ -2,6 +2,7 @@
 //! resource is about the patient the caller may write for. A refused resource stores nothing.
 
 use crate::error::{ApiError, ApiResult};
+use companion_core::domain::Scope;
 use serde_json::Value;
 
 /// Largest resource accepted, in bytes of JSON.
@@ -17,7 +18,13 @@ pub const TYPES: &[(&str, &str)] = &[
     ("Appointment", "participant"),
     ("Provenance", "agent"),
     ("Questionnaire", ""),
+    ("RelatedPerson", "patient"),
+    ("Consent", "patient"),
 ];
+
+/// Types only the server writes (from an invitation): a carer as `RelatedPerson`, and what the
+/// patient let them see as `Consent`.
+pub const SERVER_WRITTEN: &[&str] = &["RelatedPerson", "Consent"];
 
 /// Resources that belong to no patient: the clinic's own forms (a licensed translation of an
 /// instrument), written by staff and readable by every paired device. Stored with an empty
@@ -38,6 +45,8 @@ fn required(rtype: &str) -> &'static [&'static str] {
         "Appointment" => &["status", "participant"],
         "Provenance" => &["target", "recorded", "agent"],
         "Questionnaire" => &["status", "url", "item"],
+        "RelatedPerson" => &["patient"],
+        "Consent" => &["status", "scope", "category", "patient"],
         _ => &[],
     }
 }
@@ -58,8 +67,12 @@ fn patients_referenced(rtype: &str, body: &Value) -> Vec<String> {
     match body.get(element) {
         Some(Value::Array(items)) => {
             for item in items {
-                // Appointment.participant[].actor; Provenance.agent[].who.
+                // Appointment.participant[].actor; Provenance.agent[].who, and the patient a
+                // carer acted for in .onBehalfOf.
                 push(item.get("actor").or_else(|| item.get("who")).unwrap_or(item));
+                if let Some(v) = item.get("onBehalfOf") {
+                    push(v);
+                }
             }
         }
         Some(v) => push(v),
@@ -96,6 +109,9 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
     if rtype == "Appointment" && obj.get("start").is_some() != obj.get("end").is_some() {
         return Err(ApiError::unprocessable("Appointment.start and Appointment.end go together"));
     }
+    if SERVER_WRITTEN.contains(&rtype) && scope.is_some() {
+        return Err(ApiError::forbidden("carers and what they may see are recorded by the server, from an invitation"));
+    }
     if is_shared(rtype) {
         if scope.is_some() {
             return Err(ApiError::forbidden("only the clinic's staff may write a Questionnaire"));
@@ -115,6 +131,110 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
         }
     }
     Ok(patient)
+}
+
+/// The carer-access category of a resource, as the patient's invitation names them
+/// (see `companion_core::domain::Scope`); `None` for what no carer is shown unless they wrote it
+/// (alerts to the care team, provenance, consents).
+pub fn carer_scope(rtype: &str, body: &Value) -> Option<Scope> {
+    match rtype {
+        "QuestionnaireResponse" | "Task" => Some(Scope::Checkins),
+        "Communication" | "Appointment" => Some(Scope::Questions),
+        "Observation" => {
+            // A score is derived from a check-in; the daily wellbeing is a check-in.
+            if body.get("derivedFrom").is_some() {
+                return Some(Scope::Checkins);
+            }
+            let codes: Vec<(&str, &str)> = body
+                .pointer("/code/coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| (c.get("system").and_then(Value::as_str).unwrap_or(""), c.get("code").and_then(Value::as_str).unwrap_or("")))
+                .collect();
+            let ours = companion_core::fhir::symptom_system();
+            if codes.iter().any(|(sys, code)| *sys == ours && *code == "wellbeing") {
+                Some(Scope::Checkins)
+            } else if codes.iter().any(|(sys, _)| *sys == ours) || codes.iter().any(|(sys, code)| *sys == LOINC && *code == "8310-5") {
+                Some(Scope::Symptoms)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+const LOINC: &str = "http://loinc.org";
+
+/// The references a resource names as who wrote it: performer, sender, author, and for
+/// Provenance each agent.
+fn authors(body: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    for key in ["performer", "sender", "author", "recorder", "source"] {
+        match body.get(key) {
+            Some(Value::Array(items)) => out.extend(items.iter().filter_map(|i| i.get("reference").and_then(Value::as_str))),
+            Some(v) => out.extend(v.get("reference").and_then(Value::as_str)),
+            None => {}
+        }
+    }
+    if let Some(agents) = body.get("agent").and_then(Value::as_array) {
+        out.extend(agents.iter().filter_map(|a| a.pointer("/who/reference").and_then(Value::as_str)));
+    }
+    out
+}
+
+/// Whether the carer `carer` wrote this resource.
+pub fn written_by(body: &Value, carer: &str) -> bool {
+    let me = format!("RelatedPerson/{carer}");
+    authors(body).contains(&me.as_str())
+}
+
+/// What a carer's device may read: what they wrote, the clinic's shared forms, their own
+/// `RelatedPerson`, and resources in a category the patient allowed.
+pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> bool {
+    if is_shared(rtype) || written_by(body, carer) {
+        return true;
+    }
+    if rtype == "RelatedPerson" {
+        return body.get("id").and_then(Value::as_str) == Some(carer);
+    }
+    carer_scope(rtype, body).is_some_and(|s| allow.contains(&s))
+}
+
+/// What a carer's device may write: observations and questions as themselves, as allowed, each
+/// with a Provenance naming them as the author on behalf of the patient. Never as the patient,
+/// never a check-in instrument, never anything the clinic writes.
+pub fn check_carer_write(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> ApiResult<()> {
+    let names_patient = authors(body).iter().any(|r| r.starts_with("Patient/"));
+    if names_patient {
+        return Err(ApiError::forbidden("a carer writes as themselves, never as the patient"));
+    }
+    let needed = match rtype {
+        "Observation" => match carer_scope(rtype, body) {
+            Some(Scope::Symptoms) => Scope::Observations,
+            // The carer's own wellbeing check-in, shared by them.
+            Some(Scope::Checkins) if body.get("derivedFrom").is_none() => Scope::Observations,
+            _ => return Err(ApiError::forbidden("a carer may record symptoms, temperatures and their own check-in")),
+        },
+        "Communication" => Scope::Questions,
+        // Safety advice the carer's device showed for what they logged, for the care team.
+        "Flag" if allow.contains(&Scope::Observations) => return Ok(()),
+        "Provenance" => {
+            if !written_by(body, carer) {
+                return Err(ApiError::forbidden("a carer's provenance names the carer"));
+            }
+            return Ok(());
+        }
+        _ => return Err(ApiError::forbidden(format!("a carer may not write {rtype}"))),
+    };
+    if !allow.contains(&needed) {
+        return Err(ApiError::forbidden("the patient has not allowed this"));
+    }
+    if !written_by(body, carer) {
+        return Err(ApiError::forbidden("a carer's records name the carer as their author"));
+    }
+    Ok(())
 }
 
 pub fn capability_statement() -> Value {

@@ -1,7 +1,8 @@
 //! The HTTP API: `fn app(state) -> Router`. FHIR R4 REST under `/fhir`, pairing under `/pair`,
 //! the devices' change feed under `/sync/changes`. Every response names the data epoch.
 
-use crate::db::{Actor, Db, Stored, Write};
+use crate::db::{Actor, Db, Invite, Stored, Write};
+use companion_core::domain::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fhir;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -26,6 +27,8 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/pair", post(pair))
+        .route("/carers", post(invite))
+        .route("/carers/{id}/revoke", post(revoke_carer))
         .route("/fhir/metadata", get(metadata))
         .route("/fhir", post(bundle))
         .route("/fhir/{rtype}", get(search))
@@ -68,13 +71,67 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + '
 #[derive(Deserialize)]
 struct PairRequest {
     code: String,
+    /// `carer` when a carer's new diary redeems an invitation.
+    #[serde(default, rename = "as")]
+    as_role: Option<String>,
 }
 
 async fn pair(State(state): State<AppState>, Json(req): Json<PairRequest>) -> ApiResult<Response> {
     let db = state.db.clone();
-    let (device, token, patient) = blocking(move || db.pair(&req.code)).await?;
-    tracing::info!("device paired");
-    Ok(Json(json!({ "device": device, "token": token, "patient": patient, "epoch": state.db.epoch() })).into_response())
+    let as_carer = req.as_role.as_deref() == Some("carer");
+    let p = blocking(move || db.pair(&req.code, as_carer)).await?;
+    tracing::info!(carer = p.carer.is_some(), "device paired");
+    let mut body = json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name, "epoch": state.db.epoch() });
+    if let Some((person, allow, until)) = p.carer {
+        body["carer"] = json!({ "person": person, "allow": allow, "expires_at": until });
+    }
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+struct InviteRequest {
+    #[serde(default)]
+    id: Option<String>,
+    name: String,
+    relationship: String,
+    allow: Vec<String>,
+    #[serde(default)]
+    days: Option<i64>,
+}
+
+/// The patient's device invites a carer: `{code, carer, expires_at}`.
+async fn invite(State(state): State<AppState>, headers: HeaderMap, Json(req): Json<InviteRequest>) -> ApiResult<Response> {
+    let who = actor(&state, &headers).await?;
+    let name = req.name.trim().to_owned();
+    let relationship = req.relationship.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::unprocessable("name is required (at most 100 characters)"));
+    }
+    if relationship.is_empty() || relationship.chars().count() > 50 {
+        return Err(ApiError::unprocessable("relationship is required (at most 50 characters)"));
+    }
+    let allow = req
+        .allow
+        .iter()
+        .map(|s| Scope::parse(s).ok_or_else(|| ApiError::invalid("allow: observations, questions, symptoms, checkins")))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let allow = Scope::normalise("allow", allow).map_err(|_| ApiError::unprocessable("allow needs at least one scope"))?;
+    if req.days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(ApiError::invalid("days must be between 1 and 3650"));
+    }
+    let invite = Invite { carer: req.id, name, relationship, allow, days: req.days };
+    let db = state.db.clone();
+    let (code, carer, until) = blocking(move || db.invite(&who, invite)).await?;
+    tracing::info!("carer invited");
+    Ok(Json(json!({ "code": code, "carer": carer, "expires_at": until })).into_response())
+}
+
+async fn revoke_carer(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+    let who = actor(&state, &headers).await?;
+    let db = state.db.clone();
+    blocking(move || db.revoke_carer(&who, &id)).await?;
+    tracing::info!("carer access ended");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn metadata() -> Response {
@@ -109,6 +166,8 @@ async fn read(State(state): State<AppState>, headers: HeaderMap, Path((rtype, id
     match found {
         // Another patient's record is reported as absent: its existence is not disclosed.
         (Actor::Device { patient, .. }, Some(s)) if s.patient_id != patient && !s.patient_id.is_empty() => Err(ApiError::not_found()),
+        // Nor is what a carer was not given.
+        (who, Some(s)) if !who.may_see(&rtype, &s.body) => Err(ApiError::not_found()),
         (_, Some(s)) => Ok(stored_response(StatusCode::OK, &s, &rtype, &id)),
         (_, None) => Err(ApiError::not_found()),
     }
@@ -130,6 +189,9 @@ async fn update(
     let who = actor(&state, &headers).await?;
     let resource: Value = serde_json::from_slice(&body).map_err(|_| ApiError::invalid("the body is not JSON"))?;
     let patient = fhir::check(&rtype, &id, &resource, scope(&who))?;
+    if let Some(c) = who.carer() {
+        fhir::check_carer_write(&rtype, &resource, &c.id, &c.allow)?;
+    }
     let if_match = parse_if_match(&headers)?;
     let db = state.db.clone();
     let write = Write { rtype: rtype.clone(), id: id.clone(), body: resource, if_match, patient };
@@ -223,6 +285,9 @@ async fn bundle(State(state): State<AppState>, headers: HeaderMap, body: axum::b
             let (rtype, id) = url.split_once('/').ok_or_else(|| ApiError::invalid("entry.request.url must be Type/id"))?;
             let resource = e.get("resource").cloned().ok_or_else(|| ApiError::invalid("entry.resource is required"))?;
             let patient = fhir::check(rtype, id, &resource, scope(&who))?;
+            if let Some(c) = who.carer() {
+                fhir::check_carer_write(rtype, &resource, &c.id, &c.allow)?;
+            }
             let if_match = req
                 .get("ifMatch")
                 .and_then(Value::as_str)
@@ -298,9 +363,7 @@ async fn changes(State(state): State<AppState>, headers: HeaderMap, Query(q): Qu
     let since: i64 = q.get("since").map(|s| s.parse()).transpose().map_err(|_| ApiError::invalid("since must be a number"))?.unwrap_or(0);
     let count: i64 = q.get("_count").and_then(|c| c.parse().ok()).unwrap_or(100).clamp(1, MAX_PAGE);
     let db = state.db.clone();
-    let rows = blocking(move || db.changes(&who, &patient, since, count)).await?;
-    let next = rows.last().map_or(since, |(seq, _)| *seq);
-    let more = rows.len() as i64 == count;
+    let (rows, next, more) = blocking(move || db.changes(&who, &patient, since, count)).await?;
     let resources: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
     Ok(Json(json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources })).into_response())
 }

@@ -378,15 +378,31 @@ pub fn outbound_entry(
         EntryData::Assessment { .. } => "QuestionnaireResponse",
         _ => "Observation",
     };
+    // A carer is a RelatedPerson under the id the diary knows them by (the server has it when
+    // the patient invited them).
+    let carers: Vec<Uuid> =
+        [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Carer).map(|a| a.id).collect();
     let map = |r: &str| -> Option<String> {
         if r == local {
             Some(format!("Patient/{server_patient}"))
         } else if r == own {
             Some(format!("{main_type}/{}", entry.id))
         } else {
-            None
+            carers.iter().find(|c| urn(**c) == r).map(|c| format!("RelatedPerson/{c}"))
         }
     };
+    // Who made this version: the patient, or a carer on the patient's behalf.
+    let by = match entry.updated_by.role {
+        Role::Patient => format!("Patient/{server_patient}"),
+        Role::Carer => format!("RelatedPerson/{}", entry.updated_by.id),
+    };
+    let mut author_agent = json!({
+        "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author" }] },
+        "who": { "reference": by, "display": entry.updated_by.name },
+    });
+    if entry.updated_by.role == Role::Carer {
+        author_agent["onBehalfOf"] = json!({ "reference": format!("Patient/{server_patient}") });
+    }
     let mut out = Vec::new();
     let mut main = resource(entry, local_patient);
     rewrite_references(&mut main, &map);
@@ -419,10 +435,7 @@ pub fn outbound_entry(
                 "code": if entry.version == 1 { "CREATE" } else { "UPDATE" },
             }] },
             "agent": [
-                {
-                    "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author" }] },
-                    "who": { "reference": format!("Patient/{server_patient}"), "display": entry.updated_by.name },
-                },
+                author_agent,
                 {
                     "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "assembler" }] },
                     "who": { "identifier": { "system": URI_SYSTEM, "value": urn(entry.device) }, "display": "Companion app" },

@@ -5,6 +5,7 @@
 //! (400/422: set aside, the rest go on), re-pair (401), revoked (403), or later (network, 429,
 //! 5xx: back off with jitter). A new server epoch (a restore from backup) queues everything again.
 
+use crate::domain::Scope;
 use crate::error::{Error, Problem, Result};
 use crate::store::{Store, SyncLink};
 use serde::Serialize;
@@ -152,6 +153,155 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
     Ok(link)
 }
 
+/// An invitation for a carer's own device: the one-time code to give them, and when their
+/// access ends by itself (if it does).
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub code: String,
+    pub carer: String,
+    pub expires_at: Option<String>,
+}
+
+/// The patient invites a carer to join from their own device, allowed `allow`, for `days` (or
+/// until removed). A carer already on this device keeps their identity, so what they log on
+/// either device is theirs; someone new needs a relationship.
+pub async fn invite_carer(
+    store: &mut Store,
+    name: &str,
+    relationship: Option<&str>,
+    allow: &[Scope],
+    days: Option<i64>,
+) -> Result<Invitation> {
+    if store.me().role != crate::domain::Role::Patient || !store.is_owner() {
+        return Err(Error::NotPermitted);
+    }
+    let allow = Scope::normalise("allow", allow.to_vec())?;
+    if days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: 3650.0 }));
+    }
+    let link = store.sync_link()?.ok_or(Error::NotPaired)?;
+    let (id, name, relationship) = match store.carer_named(name) {
+        Ok(c) => (Some(c.person.id.to_string()), c.person.name, relationship.map(str::to_owned).or(c.person.relationship)),
+        Err(Error::NotFound) => (None, crate::domain::person_name(name)?, relationship.map(str::to_owned)),
+        Err(e) => return Err(e),
+    };
+    let relationship = relationship.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).ok_or(Error::invalid("relationship", Problem::Required))?;
+    if relationship.chars().count() > crate::store::MAX_RELATIONSHIP {
+        return Err(Error::invalid("relationship", Problem::TooLong { max: crate::store::MAX_RELATIONSHIP }));
+    }
+    let body = json!({ "id": id, "name": name, "relationship": relationship, "allow": allow, "days": days });
+    let res = client(link.ca.as_deref())?
+        .post(format!("{}/carers", link.server))
+        .bearer_auth(&link.token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(network)?;
+    match status_of(&res) {
+        200 => {}
+        401 | 403 | REVOKED => return Err(Error::NotPermitted),
+        _ => return Err(Error::Offline),
+    }
+    let reply: Value = res.json().await.map_err(network)?;
+    let invitation = Invitation {
+        code: reply.get("code").and_then(Value::as_str).ok_or(Error::Internal("invitation reply"))?.to_owned(),
+        carer: reply.get("carer").and_then(Value::as_str).ok_or(Error::Internal("invitation reply"))?.to_owned(),
+        expires_at: reply.get("expires_at").and_then(Value::as_str).map(str::to_owned),
+    };
+    store.note_carer_at_clinic(&invitation.carer)?;
+    tracing::info!(scopes = allow.len(), "carer invited");
+    Ok(invitation)
+}
+
+/// A carer joins from their own device: redeems the patient's invitation and sets up a new
+/// diary in `dir`, owned by the carer, joined to the patient's. The passphrase is checked and
+/// the folder looked at first, so a code is never used up on a set-up that cannot happen.
+pub async fn join_as_carer(
+    dir: &std::path::Path,
+    server: &str,
+    code: &str,
+    passphrase: &str,
+    ca: Option<&str>,
+    clock: crate::clock::SharedClock,
+) -> Result<(Store, crate::store::RecoveryCode)> {
+    let server = check_server(server)?;
+    if let Some(pem) = ca {
+        check_ca(pem)?;
+    }
+    crate::crypto::check_passphrase("passphrase", passphrase)?;
+    if crate::store::presence(dir)? == crate::store::Presence::Present {
+        return Err(Error::AlreadyInitialised);
+    }
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(Error::invalid("code", Problem::Required));
+    }
+    let res = client(ca)?
+        .post(format!("{server}/pair"))
+        .json(&json!({ "code": code, "as": "carer" }))
+        .send()
+        .await
+        .map_err(network)?;
+    match res.status().as_u16() {
+        200 => {}
+        403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
+        _ => return Err(Error::Offline),
+    }
+    let body: Value = res.json().await.map_err(network)?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
+    let person = body.pointer("/carer/person").ok_or(Error::Internal("pairing reply"))?;
+    let carer = crate::domain::Author {
+        id: uuid::Uuid::parse_str(&text(person.get("id"))?).map_err(|_| Error::Internal("pairing reply"))?,
+        name: text(person.pointer("/name/0/text"))?,
+        role: crate::domain::Role::Carer,
+        relationship: person.pointer("/relationship/0/text").and_then(Value::as_str).map(str::to_owned),
+    };
+    let allow: Vec<Scope> = body
+        .pointer("/carer/allow")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().and_then(Scope::parse))
+        .collect();
+    let (mut store, recovery) =
+        Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
+    let link = SyncLink {
+        server,
+        token: text(body.get("token"))?,
+        patient: text(body.get("patient"))?,
+        device: text(body.get("device"))?,
+        epoch: text(body.get("epoch"))?,
+        cursor: 0,
+        last_success: None,
+        problem: None,
+        ca: ca.map(str::to_owned),
+    };
+    store.set_sync_link(&link)?;
+    tracing::info!("joined as a carer");
+    Ok((store, recovery))
+}
+
+/// Ends at the clinic the access of carers the patient removed here; kept until the server
+/// confirms, so a removal made offline takes effect at the next round.
+async fn revoke_removed_carers(db: &impl Diary, http: &reqwest::Client, link: &SyncLink) -> std::result::Result<(), Outcome> {
+    let pending = db.with(|s| s.carers_to_revoke()).map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+    for id in pending {
+        let res = http
+            .post(format!("{}/carers/{id}/revoke", link.server))
+            .bearer_auth(&link.token)
+            .send()
+            .await
+            .map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+        match status_of(&res) {
+            200..=299 | 404 => {
+                db.with(|s| s.carer_revoked_at_clinic(&id)).map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+            }
+            status => return Err(stop_for(status, retry_after(&res))),
+        }
+    }
+    Ok(())
+}
+
 enum Push {
     Continue,
     Stop(Outcome),
@@ -185,6 +335,10 @@ pub async fn sync_once(store: &mut Store) -> Result<Report> {
 
 /// One sync round: push everything queued, then pull what the clinic wrote.
 pub async fn sync_with(db: &impl Diary) -> Result<Report> {
+    // The device's credential is the owner's: a carer on the patient's device never uses it.
+    if !db.with(|s| Ok(s.is_owner()))? {
+        return Err(Error::NotPermitted);
+    }
     let Some(mut link) = db.with(|s| s.sync_link())? else { return Err(Error::NotPaired) };
     let http = client(link.ca.as_deref())?;
     let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false, merged: 0 };
@@ -203,6 +357,9 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
         }
         Ok(_) => {}
         Err(outcome) => return finish(db, &mut link, report, outcome),
+    }
+    if let Err(outcome) = revoke_removed_carers(db, &http, &link).await {
+        return finish(db, &mut link, report, outcome);
     }
 
     loop {

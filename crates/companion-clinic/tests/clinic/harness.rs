@@ -128,6 +128,8 @@ pub struct Proxy {
     pub url: String,
     pub faults: Arc<Mutex<VecDeque<Fault>>>,
     pub forwarded: Arc<Mutex<usize>>,
+    /// Every request body that reached the proxy, in order.
+    pub bodies: Arc<Mutex<Vec<Vec<u8>>>>,
     holding: Arc<std::sync::atomic::AtomicBool>,
     gate: Arc<tokio::sync::Notify>,
     _rt: tokio::runtime::Runtime,
@@ -138,6 +140,7 @@ struct ProxyState {
     upstream: String,
     faults: Arc<Mutex<VecDeque<Fault>>>,
     forwarded: Arc<Mutex<usize>>,
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
     holding: Arc<std::sync::atomic::AtomicBool>,
     gate: Arc<tokio::sync::Notify>,
     client: reqwest::Client,
@@ -153,15 +156,16 @@ impl Proxy {
             upstream: upstream.to_owned(),
             faults: Arc::default(),
             forwarded: Arc::default(),
+            bodies: Arc::default(),
             holding: Arc::default(),
             gate: Arc::default(),
             client: reqwest::Client::new(),
         };
-        let (faults, forwarded) = (state.faults.clone(), state.forwarded.clone());
+        let (faults, forwarded, bodies) = (state.faults.clone(), state.forwarded.clone(), state.bodies.clone());
         let (holding, gate) = (state.holding.clone(), state.gate.clone());
         let app = axum::Router::new().fallback(forward).with_state(state);
         rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Proxy { url, faults, forwarded, holding, gate, _rt: rt }
+        Proxy { url, faults, forwarded, bodies, holding, gate, _rt: rt }
     }
 
     /// Waits (up to 20 s) until a request is held by [`Fault::Hold`].
@@ -206,6 +210,7 @@ async fn forward(State(state): State<ProxyState>, req: Request<Body>) -> Respons
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let headers = req.headers().clone();
     let mut body = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024).await.unwrap().to_vec();
+    state.bodies.lock().unwrap().push(body.clone());
     if fault == Fault::BreakFirstResource {
         let mut bundle: serde_json::Value = serde_json::from_slice(&body).unwrap();
         bundle["entry"][0]["resource"].as_object_mut().unwrap().remove("status");

@@ -13,7 +13,10 @@ use crate::domain::{self, Author, EntryData, Role, Scope};
 use crate::error::{Error, Invalid, Problem, Result};
 use crate::keyfile::{names, Grant, KeyFile, Slot, SlotKind};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
+
+const CARERS_AT_CLINIC: &str = "carers_at_clinic";
+const CARERS_TO_REVOKE: &str = "carers_to_revoke";
 use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -54,15 +57,32 @@ impl Store {
     /// What the person who unlocked may do: everything for the owner, what was granted for a
     /// carer on the patient's device.
     pub fn allowed(&self) -> Vec<Scope> {
-        if self.is_owner() {
-            return Scope::ALL.to_vec();
+        match self.keys.grant(self.me.id) {
+            Some(grant) => grant.allow.clone(),
+            None if self.is_owner() => Scope::ALL.to_vec(),
+            None => Vec::new(),
         }
-        self.keys.grant(self.me.id).map(|g| g.allow.clone()).unwrap_or_default()
+    }
+
+    /// On a carer's own device, what the patient allowed changed (a new invitation) or ended.
+    pub fn set_own_grant(&mut self, allow: &[Scope]) -> Result<()> {
+        let mut keys = KeyFile::load(&self.dir)?;
+        let me = self.me.id;
+        let Some(grant) = keys.carers.iter_mut().find(|g| g.person == me) else { return Err(Error::NotPermitted) };
+        grant.allow = Scope::normalise("allow", allow.to_vec())?;
+        keys.save(&self.dir)?;
+        self.keys = keys;
+        Ok(())
     }
 
     /// Refuses what a carer on the patient's device was not allowed.
     pub(super) fn require(&self, scope: Scope) -> Result<()> {
         if self.allowed().contains(&scope) { Ok(()) } else { Err(Error::NotPermitted) }
+    }
+
+    /// Whether this is a carer's own device (joined to a patient through an invitation).
+    pub fn is_carer_device(&self) -> bool {
+        self.me.role == Role::Carer && self.is_owner()
     }
 
     fn require_patient_owner(&self) -> Result<()> {
@@ -169,6 +189,9 @@ impl Store {
         let new = names::data(Uuid::new_v4());
         let fresh = SecretKey::random()?;
 
+        if self.setting_list(CARERS_AT_CLINIC)?.contains(&id.to_string()) {
+            self.revoke_at_clinic(&id.to_string())?;
+        }
         // Step 1: the carer's slot and keys out; old and new data keys in.
         keys.slots.retain(|s| s.person != id);
         keys.carers.retain(|g| g.person != id);
@@ -348,6 +371,59 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         tx.commit()?;
         tracing::info!("carer check-in shared");
         self.entry(id)
+    }
+
+    fn setting_list(&self, key: &str) -> Result<Vec<String>> {
+        let v: Option<String> =
+            self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    }
+
+    fn set_setting_list(&self, key: &str, list: &[String]) -> Result<()> {
+        let value = serde_json::to_string(list).map_err(|_| Error::Internal("settings"))?;
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The clinic knows this carer (an invitation was made): removing them here ends their
+    /// access there too.
+    pub fn note_carer_at_clinic(&mut self, id: &str) -> Result<()> {
+        let mut list = self.setting_list(CARERS_AT_CLINIC)?;
+        if !list.iter().any(|x| x == id) {
+            list.push(id.to_owned());
+            self.set_setting_list(CARERS_AT_CLINIC, &list)?;
+        }
+        Ok(())
+    }
+
+    /// Carers removed here whose access at the clinic is still to be ended.
+    pub fn carers_to_revoke(&self) -> Result<Vec<String>> {
+        self.setting_list(CARERS_TO_REVOKE)
+    }
+
+    pub fn carer_revoked_at_clinic(&mut self, id: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let keep: Vec<String> = self.setting_list(CARERS_TO_REVOKE)?.into_iter().filter(|x| x != id).collect();
+        self.set_setting_list(CARERS_TO_REVOKE, &keep)?;
+        let known: Vec<String> = self.setting_list(CARERS_AT_CLINIC)?.into_iter().filter(|x| x != id).collect();
+        self.set_setting_list(CARERS_AT_CLINIC, &known)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Ends a carer's access at the clinic at the next sync round, whether or not they were
+    /// ever on this device (a carer invited to their own device only).
+    pub fn revoke_at_clinic(&mut self, id: &str) -> Result<()> {
+        self.require_patient_owner()?;
+        let mut list = self.setting_list(CARERS_TO_REVOKE)?;
+        if !list.iter().any(|x| x == id) {
+            list.push(id.to_owned());
+            self.set_setting_list(CARERS_TO_REVOKE, &list)?;
+        }
+        Ok(())
     }
 
     /// Whether a record is a carer's private one (not shared, never sent).

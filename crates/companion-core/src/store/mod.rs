@@ -27,7 +27,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
-pub use carers::{Carer, CarerAdded};
+pub use carers::{Carer, CarerAdded, MAX_RELATIONSHIP};
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
@@ -180,15 +180,46 @@ impl Store {
     /// Returns the unlocked store and the recovery code, to be shown once.
     pub fn create(dir: &Path, name: &str, passphrase: &str, clock: SharedClock) -> Result<(Store, RecoveryCode)> {
         let name = domain::person_name(name)?;
+        let owner = Author { id: Uuid::new_v4(), name, role: Role::Patient, relationship: None };
+        Store::create_as(dir, &owner, None, passphrase, clock)
+    }
+
+    /// Sets up a carer's own diary, joined to `patient`'s through an invitation: the carer owns
+    /// it (their passphrase, their recovery code) and may do what `allow` says.
+    pub fn create_for_carer(
+        dir: &Path,
+        carer: &Author,
+        patient_name: &str,
+        allow: &[domain::Scope],
+        passphrase: &str,
+        clock: SharedClock,
+    ) -> Result<(Store, RecoveryCode)> {
+        let patient = Author { id: Uuid::new_v4(), name: domain::person_name(patient_name)?, role: Role::Patient, relationship: None };
+        let allow = domain::Scope::normalise("allow", allow.to_vec())?;
+        Store::create_as(dir, carer, Some((&patient, allow)), passphrase, clock)
+    }
+
+    /// A new diary owned by `owner`: the patient, or a carer with the patient they care for.
+    fn create_as(
+        dir: &Path,
+        owner: &Author,
+        cares_for: Option<(&Author, Vec<domain::Scope>)>,
+        passphrase: &str,
+        clock: SharedClock,
+    ) -> Result<(Store, RecoveryCode)> {
         crypto::check_passphrase("passphrase", passphrase)?;
         if presence(dir)? == Presence::Present {
             return Err(Error::AlreadyInitialised);
         }
         create_private_dir(dir)?;
         let now = clock.now();
-        let (store_id, device_id, patient_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (store_id, device_id) = (Uuid::new_v4(), Uuid::new_v4());
         let data_key = SecretKey::random()?;
         let data_name = names::data(Uuid::new_v4());
+        let mut people = vec![owner];
+        if let Some((patient, _)) = &cares_for {
+            people.push(patient);
+        }
 
         // Build the database under a temporary name; it becomes the diary only once the key file
         // that opens it is safely on disk.
@@ -205,10 +236,12 @@ impl Store {
             for (k, v) in [("store_id", store_id.to_string()), ("device_id", device_id.to_string()), ("created_at", ts(now))] {
                 tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (k, v))?;
             }
-            tx.execute(
-                "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, 'patient', ?2, NULL, ?3)",
-                (patient_id.to_string(), &name, ts(now)),
-            )?;
+            for p in &people {
+                tx.execute(
+                    "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (p.id.to_string(), p.role.as_str(), &p.name, &p.relationship, ts(now)),
+                )?;
+            }
             tx.commit()?;
             conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
             conn.close().map_err(|(_, e)| e)?;
@@ -216,24 +249,34 @@ impl Store {
 
         let recovery = crypto::new_recovery_code()?;
         let normalised = crypto::normalise_recovery_code(&recovery).ok_or(Error::Internal("recovery code"))?;
+        // The owner's root key: `patient`, or on a carer's own device the carer's own key.
+        let root_name = match owner.role {
+            Role::Patient => names::PATIENT.to_owned(),
+            Role::Carer => names::own(owner.id),
+        };
         let mut ring = Keyring::default();
         let root = SecretKey::random()?;
-        ring.insert(names::PATIENT.to_owned(), root.clone());
+        ring.insert(root_name.clone(), root.clone());
         let mut keys = KeyFile::new(store_id);
-        keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, patient_id, names::PATIENT, &root, passphrase.as_bytes(), now)?);
-        keys.slots.push(Slot::new(store_id, SlotKind::Recovery, patient_id, names::PATIENT, &root, normalised.as_bytes(), now)?);
-        keys.put(&data_name, &data_key, &[names::PATIENT], &ring)?;
+        keys.slots.push(Slot::new(store_id, SlotKind::Passphrase, owner.id, &root_name, &root, passphrase.as_bytes(), now)?);
+        keys.slots.push(Slot::new(store_id, SlotKind::Recovery, owner.id, &root_name, &root, normalised.as_bytes(), now)?);
+        keys.put(&data_name, &data_key, &[root_name.as_str()], &ring)?;
         for scope in names::CATEGORIES {
             let name = names::category(scope).expect("a category");
-            keys.put(name, &SecretKey::random()?, &[names::PATIENT], &ring)?;
+            keys.put(name, &SecretKey::random()?, &[root_name.as_str()], &ring)?;
+        }
+        if let Some((_, allow)) = cares_for {
+            keys.put(&names::observations(owner.id), &SecretKey::random()?, &[root_name.as_str()], &ring)?;
+            keys.put(&names::private(owner.id), &SecretKey::random()?, &[root_name.as_str()], &ring)?;
+            keys.carers.push(keyfile::Grant { person: owner.id, allow, added_at: now });
         }
         keys.save(dir)?;
         fs::rename(&pending, dir.join(DB_FILE))?;
         keyfile::sync_dir(dir)?;
         tracing::info!("diary created");
 
-        drop(ring);
-        let (slot, ring) = keys.unlock(SlotKind::Passphrase, passphrase.as_bytes())?.ok_or(Error::Internal("new slot"))?;
+        let slot = 0;
+        keys.resolve(&mut ring)?;
         let store = Store::with_keys(dir, keys, slot, ring, clock)?;
         Ok((store, recovery))
     }
