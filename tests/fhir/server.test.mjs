@@ -136,3 +136,37 @@ test("the clinic's answer and a booked visit come back to the CLI", async () => 
   assert.match(listed, new RegExp(`answer from the clinic to ${q}: Yes, bring the letter\\.`));
   assert.match(listed, new RegExp(`visit booked by the clinic: ${start.toISOString().slice(0, 10)} 08:30 UTC`));
 });
+
+test('a carer invited with the CLI joins from their own diary, sees what was allowed, and is labelled', async () => {
+  const invitation = run('carer', 'invite', '--name', 'Ola', '--relationship', 'son', '--allow', 'observations,questions', '--days', '30');
+  const code = invitation.split('\n')[1].trim();
+  assert.match(invitation, /They may: observations,questions/);
+  const carerDir = mkdtempSync(join(tmpdir(), 'companion-carer-'));
+  const carerEnv = { ...process.env, COMPANION_PASSPHRASE: "ola's own passphrase" };
+  const ola = (...args) => execFileSync(cli, ['--data-dir', carerDir, ...args], { env: carerEnv, encoding: 'utf8' }).trim();
+  const joined = ola('pair', '--server', url, '--code', code);
+  assert.match(joined, /Joined as Ola \(son\), helping Kari Nordmann\./);
+  assert.match(ola('sync'), /received/);
+  // Questions were allowed, symptoms and check-ins were not.
+  const seen = JSON.parse(ola('list', '--json'));
+  assert.ok(seen.some((e) => e.kind === 'question'));
+  assert.ok(!seen.some((e) => e.kind === 'symptom' || e.kind === 'checkin' || e.kind === 'assessment'), JSON.stringify(seen));
+  const mine = ola('question', 'add', '--text', 'Who do we call at night?');
+  assert.match(ola('sync'), /sent 1/);
+
+  // What the carer's device wrote is valid R4, with the carer as RelatedPerson.
+  const sent = (await everything('Communication')).find((c) => c.id === mine);
+  assert.ok(sent.sender.reference.startsWith('RelatedPerson/'));
+  const people = await everything('RelatedPerson');
+  assert.equal(people.length, 1);
+  for (const r of [...people, ...(await everything('Consent'))]) {
+    assert.doesNotThrow(() => validateResource(r), `${r.resourceType}/${r.id}`);
+  }
+  const provenance = (await everything('Provenance')).find((p) => p.target[0].reference === `Communication/${mine}`);
+  assert.equal(provenance.agent[0].onBehalfOf.reference, `Patient/${patient}`);
+
+  // The patient's diary shows the question with who asked it.
+  run('sync');
+  const entry = JSON.parse(run('list', '--json')).find((e) => e.id === mine);
+  assert.deepEqual([entry.author.name, entry.author.role, entry.author.relationship], ['Ola', 'carer', 'son']);
+});

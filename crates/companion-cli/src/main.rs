@@ -6,7 +6,7 @@
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature};
+use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature, Scope};
 use companion_core::store::TimelineFilter;
 use companion_core::rules::Level;
 use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, Problem, QuestionState, Store};
@@ -17,6 +17,7 @@ use std::process::ExitCode;
 const PASSPHRASE_ENV: &str = "COMPANION_PASSPHRASE";
 const NEW_PASSPHRASE_ENV: &str = "COMPANION_NEW_PASSPHRASE";
 const RECOVERY_CODE_ENV: &str = "COMPANION_RECOVERY_CODE";
+const CARER_PASSPHRASE_ENV: &str = "COMPANION_CARER_PASSPHRASE";
 
 #[derive(Parser)]
 #[command(name = "companion", version, about = "Companion's diary from the command line")]
@@ -95,7 +96,14 @@ enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
-    /// Connect this diary to a clinic server with the one-time code the clinic gave you.
+    /// Next of kin who help: on this device with their own passphrase, or invited to their own.
+    Carer {
+        #[command(subcommand)]
+        action: CarerAction,
+    },
+    /// Connect this diary to a clinic server with the one-time code the clinic gave you. In a
+    /// folder with no diary yet, a carer's invitation code sets up the carer's own diary
+    /// (passphrase from COMPANION_PASSPHRASE, else asked) joined to the patient's.
     Pair {
         #[arg(long)]
         server: String,
@@ -253,6 +261,51 @@ enum QuestionAction {
 }
 
 #[derive(Subcommand)]
+enum CarerAction {
+    /// Add a carer who unlocks this diary with their own passphrase (COMPANION_CARER_PASSPHRASE,
+    /// else asked). Your own passphrase (COMPANION_PASSPHRASE) confirms it is you.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Who they are to you: daughter, husband, neighbour, ...
+        #[arg(long)]
+        relationship: String,
+        /// What they may do, comma-separated: observations (log what they see), questions (see
+        /// and add questions), symptoms (see your symptoms and temperatures), checkins (see
+        /// your check-ins).
+        #[arg(long, default_value = "observations,questions,symptoms")]
+        allow: String,
+    },
+    /// The carers who can unlock this diary, and what each may do.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a carer: their passphrase stops working at once, and the diary's key is changed.
+    /// What they wrote stays. Their access at the clinic ends at the next sync.
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+    /// Invite a carer to join from their own device; prints a one-time code for them.
+    Invite {
+        #[arg(long)]
+        name: String,
+        /// What they may do (see `carer add`); check-ins only if you say so.
+        #[arg(long)]
+        allow: String,
+        /// Their access ends by itself after this many days.
+        #[arg(long)]
+        days: Option<String>,
+        /// Needed for someone who is not already a carer on this device.
+        #[arg(long)]
+        relationship: Option<String>,
+    },
+    /// Share your own check-in (private until you do) with the patient and the clinic.
+    Share { id: String },
+}
+
+#[derive(Subcommand)]
 enum PassphraseAction {
     /// Change the passphrase: current from COMPANION_PASSPHRASE, new from COMPANION_NEW_PASSPHRASE
     /// (else both asked).
@@ -337,6 +390,7 @@ fn flag_for(field: &str) -> String {
         "flags" => "--flag".into(),
         "server" => "--server".into(),
         "code" => "--code".into(),
+        "carer_passphrase" => format!("carer's passphrase ({CARER_PASSPHRASE_ENV})"),
         "order" | "id" => field.into(),
         other => format!("--{}", other.replace('_', "-")),
     }
@@ -463,6 +517,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
+            if companion_core::store::presence(&dir)? == companion_core::store::Presence::Missing {
+                // A carer's own device: the invitation sets up a new diary, owned by the carer.
+                let pass = new_secret(PASSPHRASE_ENV, "Choose a passphrase")?;
+                let (store, recovery) = companion_core::sync::block_on(companion_core::sync::join_as_carer(
+                    &dir, &server, &code, &pass, ca.as_deref(), clock,
+                ))??;
+                let patient = store.patient()?;
+                let me = store.me().clone();
+                writeln!(out, "Joined as {} ({}), helping {}.", me.name, me.relationship.as_deref().unwrap_or("carer"), patient.name)?;
+                writeln!(out, "You may: {}", scope_list(&store.allowed()))?;
+                writeln!(out, "Recovery code (write it down; it is shown only this once):")?;
+                writeln!(out, "{}", recovery.as_str())?;
+                store.lock();
+                return Ok(());
+            }
             let mut store = open(&dir, clock)?;
             let link = companion_core::sync::block_on(companion_core::sync::pair_with(&mut store, &server, &code, ca.as_deref()))??;
             writeln!(out, "Connected to {} (patient {}).", link.server, link.patient)?;
@@ -508,6 +577,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 companion_core::sync::Outcome::PairAgain => {
                     return Err(anyhow::anyhow!("the clinic no longer accepts this device's credential; pair again"));
                 }
+                companion_core::sync::Outcome::Revoked if store.is_carer_device() => {
+                    return Err(anyhow::anyhow!("your access to {}'s diary has ended (removed by the patient, or its time ran out)", store.patient()?.name));
+                }
                 companion_core::sync::Outcome::Revoked => {
                     return Err(anyhow::anyhow!("the clinic has revoked this device's access"));
                 }
@@ -523,6 +595,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{}", now.as_deref().unwrap_or("(not set)"))?;
         }
         Command::Question { action } => question(&dir, clock, action, out)?,
+        Command::Carer { action } => carer(&dir, clock, action, out)?,
         Command::List { json, kind } => {
             let kind = kind.as_deref().map(EntryKind::parse).transpose().map_err(Error::from)?;
             let store = open(&dir, clock)?;
@@ -615,6 +688,78 @@ fn question(
                 Some(d) => writeln!(out, "next visit: {d}")?,
                 None => writeln!(out, "next visit cleared")?,
             }
+        }
+    }
+    Ok(())
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, action: CarerAction, out: &mut impl Write) -> anyhow::Result<()> {
+    match action {
+        CarerAction::Add { name, relationship, allow } => {
+            // Check what can be checked before any passphrase is asked.
+            companion_core::domain::person_name(&name).map_err(Error::from)?;
+            let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
+            let mine = secret(PASSPHRASE_ENV, "Your passphrase")?;
+            let mut store = Store::open(dir, &mine, clock)?;
+            let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
+            let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine)?;
+            let c = &added.carer;
+            writeln!(out, "{} ({}) can now unlock this diary with their own passphrase.", c.person.name, c.person.relationship.as_deref().unwrap_or(""))?;
+            writeln!(out, "They may: {}", scope_list(&c.allow))?;
+            if let Some(code) = added.new_recovery_code {
+                writeln!(out, "Your recovery code has been replaced (write it down; it is shown only this once):")?;
+                writeln!(out, "{}", code.as_str())?;
+            }
+        }
+        CarerAction::List { json } => {
+            let store = open(dir, clock)?;
+            let carers = store.carers()?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &carers)?;
+                writeln!(out)?;
+            } else if carers.is_empty() {
+                writeln!(out, "No carers.")?;
+            } else {
+                for c in carers {
+                    writeln!(out, "{} ({})  may: {}  added {}", c.person.name, c.person.relationship.as_deref().unwrap_or(""), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                }
+            }
+        }
+        CarerAction::Remove { name } => {
+            let mut store = open(dir, clock)?;
+            let removed = store.remove_carer(&name)?;
+            writeln!(out, "{} removed: their passphrase no longer opens this diary.", removed.name)?;
+            if !store.carers_to_revoke()?.is_empty() {
+                writeln!(out, "Their access at the clinic ends at the next sync.")?;
+            }
+        }
+        CarerAction::Invite { name, allow, days, relationship } => {
+            let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
+            let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
+            let mut store = open(dir, clock)?;
+            let invitation = companion_core::sync::block_on(companion_core::sync::invite_carer(
+                &mut store,
+                &name,
+                relationship.as_deref(),
+                &allow,
+                days,
+            ))??;
+            writeln!(out, "Invitation code for {name} (one use, valid {} hours):", companion_core::sync::INVITATION_HOURS)?;
+            writeln!(out, "{}", invitation.code)?;
+            writeln!(out, "They may: {}", scope_list(&allow))?;
+            if let Some(until) = invitation.expires_at {
+                writeln!(out, "Their access ends by itself on {until}.")?;
+            }
+        }
+        CarerAction::Share { id } => {
+            let id = entry_id(&id)?;
+            let mut store = open(dir, clock)?;
+            let entry = store.share_checkin(id)?;
+            writeln!(out, "{} shared with {} and the clinic", entry.id, store.patient()?.name)?;
         }
     }
     Ok(())
@@ -799,7 +944,11 @@ fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow:
             companion_core::RecordStatus::Amended => " (corrected)",
             companion_core::RecordStatus::Final => "",
         };
-        writeln!(out, "{when}  {what}{status}  {}", e.id)?;
+        let by = match e.author.role {
+            companion_core::domain::Role::Carer => format!("  (entered by {}{})", e.author.name, e.author.relationship.as_deref().map(|r| format!(", {r}")).unwrap_or_default()),
+            companion_core::domain::Role::Patient => String::new(),
+        };
+        writeln!(out, "{when}  {what}{status}{by}  {}", e.id)?;
     }
     Ok(())
 }

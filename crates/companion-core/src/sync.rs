@@ -153,6 +153,9 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
     Ok(link)
 }
 
+/// How long an invitation code can be redeemed (the server's rule, said to the patient).
+pub const INVITATION_HOURS: i64 = 72;
+
 /// An invitation for a carer's own device: the one-time code to give them, and when their
 /// access ends by itself (if it does).
 #[derive(Debug, Clone, Serialize)]

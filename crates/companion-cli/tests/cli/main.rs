@@ -11,7 +11,7 @@ const PASS: &str = "correct horse battery";
 fn companion(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_companion"));
     c.arg("--data-dir").arg(dir);
-    for var in ["COMPANION_PASSPHRASE", "COMPANION_NEW_PASSPHRASE", "COMPANION_RECOVERY_CODE"] {
+    for var in ["COMPANION_PASSPHRASE", "COMPANION_NEW_PASSPHRASE", "COMPANION_RECOVERY_CODE", "COMPANION_CARER_PASSPHRASE"] {
         c.env_remove(var);
     }
     c
@@ -390,4 +390,51 @@ fn schedules_are_set_and_listed() {
     assert_eq!((v[0]["instrument"].as_str(), v[0]["state"].as_str()), (Some("esas-r"), Some("due")));
     let bad = one_line_error(&d.run(&["schedule", "set", "--instrument", "esas-r", "--every-days", "0"]));
     assert!(bad.contains("--every-days"), "{bad}");
+}
+
+#[test]
+fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_removed() {
+    const KARI: &str = "kari's own passphrase";
+    let d = Diary::new();
+    assert_ok(&d.run(&["checkin", "add", "--wellbeing", "3", "--note", "PATIENT-MOOD"]));
+    assert_ok(&d.run(&["symptom", "add", "--symptom", "tiredness", "--severity", "4"]));
+
+    // Bad input is named, and no carer is half-added.
+    let bad = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--allow", "everything"]).output().unwrap();
+    assert!(one_line_error(&bad).contains("--allow"));
+    let short = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", "short").args(["carer", "add", "--name", "Kari", "--relationship", "daughter"]).output().unwrap();
+    assert!(one_line_error(&short).contains("COMPANION_CARER_PASSPHRASE"));
+    let add = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter"]).output().unwrap();
+    assert_ok(&add);
+    assert!(String::from_utf8_lossy(&add.stdout).contains("observations,questions,symptoms"));
+    let list = d.run(&["carer", "list", "--json"]);
+    assert_ok(&list);
+    let carers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!((carers[0]["name"].as_str(), carers[0]["relationship"].as_str()), (Some("Kari"), Some("daughter")));
+
+    // With Kari's passphrase, Kari is the author, and she does not see the check-in.
+    let logged = d.cmd(KARI).args(["symptom", "add", "--symptom", "tiredness", "--severity", "8", "--json"]).output().unwrap();
+    assert_ok(&logged);
+    let kari_list = d.cmd(KARI).args(["list", "--json"]).output().unwrap();
+    assert_ok(&kari_list);
+    let seen: Value = serde_json::from_slice(&kari_list.stdout).unwrap();
+    assert_eq!(seen.as_array().unwrap().len(), 2, "two symptoms, no check-in: {seen}");
+    assert!(!String::from_utf8_lossy(&kari_list.stdout).contains("PATIENT-MOOD"));
+    let refused = d.cmd(KARI).args(["carer", "remove", "--name", "Kari"]).output().unwrap();
+    assert!(one_line_error(&refused).contains("not been given access"));
+
+    // The patient sees who entered what.
+    let all = d.list();
+    let by_kari = all.iter().find(|e| e["severity"] == 8).unwrap();
+    assert_eq!((by_kari["author"]["name"].as_str(), by_kari["author"]["role"].as_str()), (Some("Kari"), Some("carer")));
+    assert_eq!(by_kari["author"]["relationship"], "daughter");
+    let text = d.run(&["list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("(entered by Kari, daughter)"));
+
+    let removed = d.run(&["carer", "remove", "--name", "Kari"]);
+    assert_ok(&removed);
+    let after = d.cmd(KARI).args(["list"]).output().unwrap();
+    assert!(one_line_error(&after).contains("wrong passphrase"));
+    assert_eq!(d.list().len(), 3, "everything kept");
+    assert_eq!(String::from_utf8_lossy(&d.run(&["carer", "list"]).stdout).trim(), "No carers.");
 }
