@@ -395,6 +395,9 @@ pub struct Entry {
     pub updated_by: Author,
     /// The device it was first entered on.
     pub device: Uuid,
+    /// A carer's own check-in that they have not shared: seen by them alone, never sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
     #[serde(flatten)]
     pub data: EntryData,
 }
@@ -700,6 +703,7 @@ mod tests {
             author: author.clone(),
             updated_by: author,
             device: Uuid::nil(),
+            private: false,
             data: EntryData::Symptom { symptom: SymptomCode::Pain, other_name: None, severity: 6, note: None, flags: vec![] },
         };
         let v = serde_json::to_value(&e).unwrap();

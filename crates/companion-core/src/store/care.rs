@@ -142,7 +142,14 @@ impl Store {
              WHERE entry_id = ?1 ORDER BY rowid",
         )?;
         let rows = stmt.query_map([entry_id.to_string()], |r| self.advice_row(r))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let all = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(self.visible_advice(all))
+    }
+
+    /// Advice about a record this session cannot read (a check-in not shared with this carer)
+    /// is not shown either: it would tell what the record says.
+    fn visible_advice(&self, all: Vec<Advice>) -> Vec<Advice> {
+        all.into_iter().filter(|a| self.entry(a.entry_id).is_ok()).collect()
     }
 
     /// All advice shown since a time, newest first (for the home screen and, later, sync).
@@ -152,7 +159,8 @@ impl Store {
              WHERE raised_at >= ?1 ORDER BY raised_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map([ts(since)], |r| self.advice_row(r))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let all = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(self.visible_advice(all))
     }
 
     fn contacts_for(&self, level: Level) -> Vec<Contact> {

@@ -99,8 +99,10 @@ impl Store {
         let id = uuid_at(row, 0)?;
         let version: u32 = row.get(1)?;
         let text: String = row.get(6)?;
+        let mut private = false;
         let data = match Envelope::read(&text) {
             Some(env) => {
+                private = is_private(Some(&env.key));
                 let Some(key) = self.ring.get(&env.key) else { return Ok(None) };
                 let context = record_context(self.keys.store_id, id, version, &env.key);
                 let plain = crate::crypto::open_sealed(key, &env.sealed, &context)
@@ -119,6 +121,7 @@ impl Store {
             updated_at: parse_ts(&row.get::<_, String>(5)?)?,
             data,
             device: uuid_at(row, 7)?,
+            private,
             author: author_at(row, 8)?,
             updated_by: author_at(row, 12)?,
         }))

@@ -25,7 +25,8 @@ fn diary_with_carer(dir: &Path, allow: &[Scope]) -> Store {
     let (mut store, _) = Store::create(dir, "Ada", PATIENT, clock::system()).unwrap();
     store.add(&symptom(4, "PATIENT-SYMPTOM")).unwrap();
     store.add(&checkin(3, "PATIENT-MOOD-NOTE")).unwrap();
-    store.add_assessment("phq9", &answers(&[1, 1, 1, 1, 1, 1, 1, 1, 0]), None).unwrap();
+    let phq = store.add_assessment("phq9", &answers(&[1, 1, 1, 1, 1, 1, 1, 1, 1]), None).unwrap();
+    assert!(!phq.advice.is_empty(), "item 9 raises the crisis card");
     let added = store.add_carer("Kari", "daughter", CARER, allow, PATIENT).unwrap();
     assert!(added.new_recovery_code.is_none(), "a new diary needs no new recovery code");
     assert_eq!(added.carer.person.role, Role::Carer);
@@ -76,8 +77,11 @@ fn the_carer_unlocks_as_themselves_and_sees_only_what_was_shared() {
     assert!(matches!(carer.add_carer("Ola", "son", "another passphrase", &DEFAULT, CARER), Err(Error::NotPermitted)));
     assert!(matches!(carer.remove_carer("Kari"), Err(Error::NotPermitted)));
     assert!(carer.new_recovery_code().is_err());
-    // The carer's own check-in never waits for the clinic.
+    // The carer's own check-in never waits for the clinic, and says it is private.
     assert!(carer.is_private_entry(own.id).unwrap());
+    assert!(own.private && !mine.private);
+    // Advice the hidden PHQ-9 raised is not shown to the carer either.
+    assert!(carer.advice_for(phq.id).unwrap().is_empty());
     let queued: Vec<uuid::Uuid> = carer.outbox(100).unwrap().iter().map(|q| q.ref_id).collect();
     assert!(queued.contains(&mine.id) && !queued.contains(&own.id));
     carer.lock();
@@ -227,4 +231,26 @@ fn note(data: &EntryData) -> Option<String> {
         EntryData::Symptom { note, .. } | EntryData::Checkin { note, .. } | EntryData::Temperature { note, .. } => note.clone(),
         _ => None,
     }
+}
+
+#[test]
+fn where_patient_and_carer_rate_a_symptom_differently_is_shown_and_nothing_is_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut patient = diary_with_carer(dir.path(), &DEFAULT);
+    let pain = |severity| NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity, ..Default::default() });
+    patient.add(&pain(3)).unwrap();
+    patient.lock();
+    let mut carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    carer.add(&symptom(8, "KARI-SEES-TIRED")).unwrap();
+    carer.add(&pain(4)).unwrap();
+    carer.lock();
+
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let found = patient.disagreements().unwrap();
+    assert_eq!(found.len(), 1, "fatigue 8 against 4 is shown; pain 4 against 3 is not");
+    assert_eq!((found[0].difference, found[0].carer.author.name.as_str()), (4, "Kari"));
+    assert!(matches!(found[0].patient.data, EntryData::Symptom { severity: 4, .. }));
+    assert_eq!(found[0].patient.author.role, Role::Patient);
+    // Both ratings stay as they were, each with its own author.
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().iter().filter(|e| matches!(e.data, EntryData::Symptom { .. })).count(), 4);
 }
