@@ -31,6 +31,12 @@ const COMMANDS: &[&str] = &[
     "sync_status",
     "pair_clinic",
     "sync_now",
+    "carers",
+    "add_carer",
+    "remove_carer",
+    "invite_carer",
+    "share_checkin",
+    "join_as_carer",
 ];
 
 fn main() {

@@ -5,7 +5,7 @@
 //! `async` so key derivation and database work run off the window's thread. Nothing here logs
 //! arguments: every command is instrumented with `skip_all`.
 
-use companion_core::domain::NewEntry;
+use companion_core::domain::{NewEntry, Scope};
 use companion_core::prefs::Preferences;
 use companion_core::session::{Session, Status};
 use companion_core::instruments::ItemAnswer;
@@ -299,6 +299,129 @@ async fn sync_now<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Reply<SyncStat
         .map_err(|_| ErrorPayload::from(Error::Internal("worker")))?
 }
 
+/// Who is signed in, what they may do, and (for the patient) the carers and where a carer
+/// sees things differently.
+#[derive(Serialize)]
+pub struct CarersReply {
+    pub me: Author,
+    /// The patient whose diary this is.
+    pub patient: Author,
+    /// Whether whoever is signed in owns the diary (and so manages carers).
+    pub owner: bool,
+    /// What they may do: everything for the owner, what was granted for a carer.
+    pub allowed: Vec<Scope>,
+    pub carers: Vec<companion_core::store::Carer>,
+    pub disagreements: Vec<companion_core::store::Disagreement>,
+    /// Whether a carer can be invited to their own device (the diary is paired).
+    pub can_invite: bool,
+}
+
+fn carers_of(st: &companion_core::Store) -> companion_core::Result<CarersReply> {
+    Ok(CarersReply {
+        me: st.me().clone(),
+        patient: st.patient()?,
+        owner: st.is_owner(),
+        allowed: st.allowed(),
+        carers: st.carers()?,
+        disagreements: st.disagreements()?,
+        can_invite: st.is_owner() && st.me().role == companion_core::domain::Role::Patient && st.sync_link()?.is_some(),
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn carers(state: State<'_, AppState>) -> Reply<CarersReply> {
+    state.with(|s| s.with_store(|st| carers_of(st)))
+}
+
+#[derive(Serialize)]
+pub struct AddCarerReply {
+    pub carers: CarersReply,
+    /// Only when adding the first carer replaced an older diary's recovery code: shown once.
+    pub new_recovery_code: Option<String>,
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn add_carer(
+    state: State<'_, AppState>,
+    name: String,
+    relationship: String,
+    carer_passphrase: String,
+    allow: Vec<Scope>,
+    my_passphrase: String,
+) -> Reply<AddCarerReply> {
+    state.with(|s| {
+        s.with_store(|st| {
+            let added = st.add_carer(&name, &relationship, &carer_passphrase, &allow, &my_passphrase)?;
+            Ok(AddCarerReply { carers: carers_of(st)?, new_recovery_code: added.new_recovery_code.map(|c| c.as_str().to_owned()) })
+        })
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn remove_carer(state: State<'_, AppState>, name: String) -> Reply<CarersReply> {
+    state.with(|s| {
+        s.with_store(|st| {
+            st.remove_carer(&name)?;
+            carers_of(st)
+        })
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn invite_carer<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    name: String,
+    relationship: Option<String>,
+    allow: Vec<Scope>,
+    days: Option<i64>,
+) -> Reply<companion_core::sync::Invitation> {
+    on_worker(app, move |s| {
+        s.with_store(|st| {
+            companion_core::sync::block_on(companion_core::sync::invite_carer(st, &name, relationship.as_deref(), &allow, days))?
+        })
+    })
+    .await
+}
+
+#[derive(Serialize)]
+pub struct JoinReply {
+    pub recovery_code: String,
+    pub person: Author,
+}
+
+/// A carer's own device: a new diary joined to the patient's through their invitation.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn join_as_carer<R: tauri::Runtime>(app: tauri::AppHandle<R>, server: String, code: String, passphrase: String) -> Reply<JoinReply> {
+    let reply = on_worker(app.clone(), move |s| {
+        let (store, code) = companion_core::sync::block_on(companion_core::sync::join_as_carer(
+            s.dir(),
+            &server,
+            &code,
+            &passphrase,
+            None,
+            clock::system(),
+        ))??;
+        let person = store.me().clone();
+        s.adopt(store);
+        Ok(JoinReply { recovery_code: code.as_str().to_owned(), person })
+    })
+    .await?;
+    // The first round fetches what the carer may see; the session is free while it waits.
+    let _ = tauri::async_runtime::spawn_blocking(move || sync_round(&app.state::<AppState>())).await;
+    Ok(reply)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn share_checkin(state: State<'_, AppState>, id: String) -> Reply<Entry> {
+    state.with(|s| s.with_store(|st| st.share_checkin(entry_id(&id)?)))
+}
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn advice_for(state: State<'_, AppState>, id: String) -> Reply<Vec<Advice>> {
@@ -414,6 +537,12 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         sync_status,
         pair_clinic,
         sync_now,
+        carers,
+        add_carer,
+        remove_carer,
+        invite_carer,
+        share_checkin,
+        join_as_carer,
     ])
 }
 

@@ -32,6 +32,8 @@ const heading = (text) => `//h1[normalize-space()="${text}"]`;
 
 async function fill(labelText, value) {
   const id = await (await s.find(label(labelText))).attribute('for');
+  // Into the middle of the view, clear of the tab bar fixed at the bottom.
+  await s.execute('document.getElementById(arguments[0]).scrollIntoView({ block: "center" })', [id]);
   await (await s.find(`#${id}`)).type(value);
 }
 
@@ -357,6 +359,80 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Unlock'))).click();
     await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
     await shot('home');
+  });
+
+  it('adds a carer who unlocks as themselves, logs a symptom labelled with their name, and is removed', async () => {
+    const CARER = 'ingrid walks the dog';
+    await nav('Settings');
+    await (await s.find(button('Add a carer on this device'))).click();
+    await s.find('#carer-name');
+    await fill('Name', 'Ingrid');
+    await fill('Relationship', 'daughter');
+    await fill("The carer's passphrase", CARER);
+    await fill("The carer's passphrase again", CARER);
+    await fill('Your own passphrase, to confirm it is you', PASS);
+    await scan('add a carer');
+    await (await s.find(button('Add carer'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Ingrid can now unlock this diary with their own passphrase."]', { timeout: 20_000 });
+    const listed = await s.find('[data-testid="carers"]');
+    assert.match(await listed.text(), /Ingrid \(daughter\)/);
+    assert.match(await listed.text(), /May: note what they see, see and add questions, see symptoms and temperatures/);
+
+    // Ingrid unlocks with her own passphrase and works as herself.
+    await (await s.find(button('Lock now'))).click();
+    await s.find(heading('Unlock your diary'));
+    await fill('Passphrase', CARER);
+    await (await s.find(button('Unlock'))).click();
+    await s.find(heading('Hello, Ingrid'), { timeout: 20_000 });
+    assert.match(await (await s.find('[data-testid="signed-in-as"]')).text(), /signed in as daughter, helping Kari Nordmann/);
+    assert.equal((await s.findAll(button('Fill in a questionnaire'))).length, 0, 'a carer fills in no validated questionnaire for the patient');
+    await scan('home as a carer');
+    await (await s.find(button('Log a symptom'))).click();
+    await (await s.find(tile('Pain'))).click();
+    await (await s.find(tile('10', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
+    await (await s.find(button('Save'))).click();
+    await s.find('[data-testid="advice-card"]');
+    await (await s.find(button('I understand'))).click();
+    await nav('Timeline');
+    const hers = await s.find('//article[.//p[contains(normalize-space(), "Pain: 10 of 10")]]');
+    assert.match(await hers.text(), /Entered by Ingrid \(daughter\)/);
+    await s.find('//article[.//p[contains(normalize-space(), "Pain: 7 of 10")]]');
+    assert.equal((await s.findAll('//article[.//p[contains(normalize-space(), "Wellbeing 7 of 10")]]')).length, 0, 'check-ins were not shared');
+    await scan('timeline as a carer');
+    await shot('timeline-carer');
+
+    // The patient sees both, each labelled, and where they see the pain differently.
+    await nav('Settings');
+    await (await s.find(button('Lock now'))).click();
+    await s.find(heading('Unlock your diary'));
+    await fill('Passphrase', PASS);
+    await (await s.find(button('Unlock'))).click();
+    await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
+    const differ = await s.find('[data-testid="differ"]');
+    assert.match(await differ.text(), /Ingrid rated your pain 10 of 10, where you said 7\./);
+    await scan('home, seen differently');
+    await (await s.find(button('Add to questions for the visit'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Added to your questions."]');
+    await nav('Timeline');
+    assert.match(await (await s.find('//article[.//p[contains(normalize-space(), "Pain: 10 of 10")]]')).text(), /Entered by Ingrid \(daughter\)/);
+    assert.match(await (await s.find('//article[.//p[contains(normalize-space(), "Pain: 7 of 10")]]')).text(), /Entered by Kari Nordmann/);
+    await s.find('//article[.//p[contains(normalize-space(), "Wellbeing 7 of 10")]]');
+
+    // Removing Ingrid: her passphrase stops working at once; her entry stays.
+    await nav('Settings');
+    await (await s.find(button('Remove Ingrid'))).click();
+    await (await s.find(button('Yes, remove'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Ingrid has been removed. Their passphrase no longer opens this diary."]', { timeout: 20_000 });
+    await (await s.find(button('Lock now'))).click();
+    await s.find(heading('Unlock your diary'));
+    await fill('Passphrase', CARER);
+    await (await s.find(button('Unlock'))).click();
+    assert.match(await (await s.find('[role="alert"]:not([hidden])', { timeout: 20_000 })).text(), /That passphrase is not right/);
+    await fill('Passphrase', PASS);
+    await (await s.find(button('Unlock'))).click();
+    await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
+    await nav('Timeline');
+    await s.find('//article[.//p[contains(normalize-space(), "Pain: 10 of 10")]]');
   });
 
   it('switches to Bokmål and every screen follows', async () => {

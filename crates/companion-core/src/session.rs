@@ -78,6 +78,12 @@ impl Session {
         Ok(self.unlocked(store))
     }
 
+    /// Takes a store opened elsewhere (a carer's diary just joined) as this session's.
+    pub fn adopt(&mut self, store: Store) -> Author {
+        self.lock();
+        self.unlocked(store)
+    }
+
     fn unlocked(&mut self, store: Store) -> Author {
         let me = store.me().clone();
         self.store = Some(store);

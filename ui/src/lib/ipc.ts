@@ -50,6 +50,8 @@ export type RecordStatus = 'final' | 'amended' | 'entered-in-error';
 
 interface EntryBase {
   id: string;
+  /** A carer's own check-in they have not shared: only they see it; it is never sent. */
+  private?: boolean;
   version: number;
   status: RecordStatus;
   occurred_at: string;
@@ -192,6 +194,38 @@ export interface Assignment {
   due: string | null;
 }
 
+/** What a carer may do: log observations, see and add questions, see symptoms, see check-ins. */
+export type Scope = 'observations' | 'questions' | 'symptoms' | 'checkins';
+export const SCOPES: Scope[] = ['observations', 'questions', 'symptoms', 'checkins'];
+
+export interface Carer extends Author {
+  allow: Scope[];
+  added_at: string;
+}
+
+/** The same symptom rated by the patient and by a carer about the same time, 3+ points apart. */
+export interface Disagreement {
+  patient: Entry;
+  carer: Entry;
+  difference: number;
+}
+
+export interface CarersReply {
+  me: Author;
+  patient: Author;
+  owner: boolean;
+  allowed: Scope[];
+  carers: Carer[];
+  disagreements: Disagreement[];
+  can_invite: boolean;
+}
+
+export interface Invitation {
+  code: string;
+  carer: string;
+  expires_at: string | null;
+}
+
 export type NewEntry =
   | {
       kind: 'symptom';
@@ -274,4 +308,19 @@ export const api = {
     call<Entry>('set_question_state', { id, questionState, answer }),
   reorderQuestions: (ids: string[]) => call<Entry[]>('reorder_questions', { ids }),
   setNextVisit: (date: string | null) => call<string | null>('set_next_visit', { date }),
+  carers: () => call<CarersReply>('carers'),
+  addCarer: (name: string, relationship: string, carerPassphrase: string, allow: Scope[], myPassphrase: string) =>
+    call<{ carers: CarersReply; new_recovery_code: string | null }>('add_carer', {
+      name,
+      relationship,
+      carerPassphrase,
+      allow,
+      myPassphrase,
+    }),
+  removeCarer: (name: string) => call<CarersReply>('remove_carer', { name }),
+  inviteCarer: (name: string, relationship: string | null, allow: Scope[], days: number | null) =>
+    call<Invitation>('invite_carer', { name, relationship, allow, days }),
+  shareCheckin: (id: string) => call<Entry>('share_checkin', { id }),
+  joinAsCarer: (server: string, code: string, passphrase: string) =>
+    call<{ recovery_code: string; person: Author }>('join_as_carer', { server, code, passphrase }),
 };
