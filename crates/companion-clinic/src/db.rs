@@ -642,7 +642,7 @@ impl Db {
     /// The change feed of one patient after a cursor: (seq, current body) in order, with what a
     /// carer may not see left out; and the last sequence number looked at, so the cursor moves
     /// past what was left out.
-    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<(Vec<(i64, Value)>, i64, bool)> {
+    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<Feed> {
         self.with(|c| {
             let rows = c.rows(
                 "SELECT c.seq, h.body, c.type FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
@@ -660,13 +660,21 @@ impl Db {
                 }
             }
             audit(c, &actor.label(), "changes", None, None, Some(patient))?;
-            Ok((out, last, more))
+            Ok(Feed { rows: out, last, more })
         })
     }
 
     pub fn audit_count(&self) -> ApiResult<i64> {
         self.with(|c| c.one("SELECT count(*) FROM audit", &[])?.int(0))
     }
+}
+
+/// A page of the change feed: (seq, body) of what the caller may see, the last sequence number
+/// looked at (the cursor moves past what was left out), and whether more may follow.
+pub struct Feed {
+    pub rows: Vec<(i64, Value)>,
+    pub last: i64,
+    pub more: bool,
 }
 
 /// One resource to write.

@@ -363,7 +363,7 @@ async fn changes(State(state): State<AppState>, headers: HeaderMap, Query(q): Qu
     let since: i64 = q.get("since").map(|s| s.parse()).transpose().map_err(|_| ApiError::invalid("since must be a number"))?.unwrap_or(0);
     let count: i64 = q.get("_count").and_then(|c| c.parse().ok()).unwrap_or(100).clamp(1, MAX_PAGE);
     let db = state.db.clone();
-    let (rows, next, more) = blocking(move || db.changes(&who, &patient, since, count)).await?;
+    let crate::db::Feed { rows, last: next, more } = blocking(move || db.changes(&who, &patient, since, count)).await?;
     let resources: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
     Ok(Json(json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources })).into_response())
 }

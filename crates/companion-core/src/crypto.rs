@@ -207,7 +207,7 @@ pub fn open_sealed(under: &SecretKey, sealed: &str, context: &str) -> Result<Opt
     let nonce: [u8; NONCE_LEN] = raw[..NONCE_LEN].try_into().expect("length checked");
     let mut buf = Zeroizing::new(raw[NONCE_LEN..].to_vec());
     let key = aead_key(under)?;
-    match key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut *buf) {
+    match key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut buf) {
         Ok(plain) => {
             let n = plain.len();
             buf.truncate(n);

@@ -122,6 +122,15 @@ pub async fn pair(store: &mut Store, server: &str, code: &str) -> Result<SyncLin
 /// credential for every later round.
 pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&str>) -> Result<SyncLink> {
     let server = check_server(server)?;
+    let code = checked_code(code, ca)?;
+    let (link, _) = redeem(&server, code, ca, false).await?;
+    store.set_sync_link(&link)?;
+    tracing::info!("paired with the clinic");
+    Ok(link)
+}
+
+/// A code as typed, trimmed and required; the CA, if any, checked.
+fn checked_code<'a>(code: &'a str, ca: Option<&str>) -> Result<&'a str> {
     if let Some(pem) = ca {
         check_ca(pem)?;
     }
@@ -129,7 +138,17 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
     if code.is_empty() {
         return Err(Error::invalid("code", Problem::Required));
     }
-    let res = client(ca)?.post(format!("{server}/pair")).json(&json!({ "code": code })).send().await.map_err(network)?;
+    Ok(code)
+}
+
+/// Redeems a pairing code (the patient's own device) or an invitation (`as_carer`): the link to
+/// keep, and the server's whole reply.
+async fn redeem(server: &str, code: &str, ca: Option<&str>, as_carer: bool) -> Result<(SyncLink, Value)> {
+    let mut request = json!({ "code": code });
+    if as_carer {
+        request["as"] = json!("carer");
+    }
+    let res = client(ca)?.post(format!("{server}/pair")).json(&request).send().await.map_err(network)?;
     match res.status().as_u16() {
         200 => {}
         403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
@@ -138,7 +157,7 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
     let body: Value = res.json().await.map_err(network)?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let link = SyncLink {
-        server,
+        server: server.to_owned(),
         token: text("token")?,
         patient: text("patient")?,
         device: text("device")?,
@@ -148,9 +167,7 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
         problem: None,
         ca: ca.map(str::to_owned),
     };
-    store.set_sync_link(&link)?;
-    tracing::info!("paired with the clinic");
-    Ok(link)
+    Ok((link, body))
 }
 
 /// How long an invitation code can be redeemed (the server's rule, said to the patient).
@@ -228,29 +245,12 @@ pub async fn join_as_carer(
     clock: crate::clock::SharedClock,
 ) -> Result<(Store, crate::store::RecoveryCode)> {
     let server = check_server(server)?;
-    if let Some(pem) = ca {
-        check_ca(pem)?;
-    }
+    let code = checked_code(code, ca)?;
     crate::crypto::check_passphrase("passphrase", passphrase)?;
     if crate::store::presence(dir)? == crate::store::Presence::Present {
         return Err(Error::AlreadyInitialised);
     }
-    let code = code.trim();
-    if code.is_empty() {
-        return Err(Error::invalid("code", Problem::Required));
-    }
-    let res = client(ca)?
-        .post(format!("{server}/pair"))
-        .json(&json!({ "code": code, "as": "carer" }))
-        .send()
-        .await
-        .map_err(network)?;
-    match res.status().as_u16() {
-        200 => {}
-        403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
-        _ => return Err(Error::Offline),
-    }
-    let body: Value = res.json().await.map_err(network)?;
+    let (link, body) = redeem(&server, code, ca, true).await?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let person = body.pointer("/carer/person").ok_or(Error::Internal("pairing reply"))?;
     let carer = crate::domain::Author {
@@ -268,17 +268,6 @@ pub async fn join_as_carer(
         .collect();
     let (mut store, recovery) =
         Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
-    let link = SyncLink {
-        server,
-        token: text(body.get("token"))?,
-        patient: text(body.get("patient"))?,
-        device: text(body.get("device"))?,
-        epoch: text(body.get("epoch"))?,
-        cursor: 0,
-        last_success: None,
-        problem: None,
-        ca: ca.map(str::to_owned),
-    };
     store.set_sync_link(&link)?;
     tracing::info!("joined as a carer");
     Ok((store, recovery))

@@ -362,7 +362,7 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
             [id.to_string()],
             |r| r.get::<_, String>(0),
         ).map(|t| Envelope::read(&t).map(|e| e.key))?;
-        if current.author.id != self.me.id || !key.as_deref().is_some_and(|k| k == names::private(self.me.id)) {
+        if current.author.id != self.me.id || key.as_deref().is_none_or(|k| k != names::private(self.me.id)) {
             return Err(Error::invalid("entry", Problem::NotAllowed));
         }
         let shared = if self.keys.has_key(&names::observations(self.me.id)) {
