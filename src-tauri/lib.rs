@@ -239,6 +239,8 @@ pub struct SyncStatus {
     pub refused: Vec<companion_core::store::Quarantined>,
     /// The outcome of the round just run, if one was.
     pub last_round: Option<companion_core::sync::Report>,
+    /// On a carer's own device, the patient they help (so an ended access is said plainly).
+    pub carer_of: Option<String>,
 }
 
 fn sync_status_of(st: &companion_core::Store, last_round: Option<companion_core::sync::Report>) -> companion_core::Result<SyncStatus> {
@@ -253,6 +255,7 @@ fn sync_status_of(st: &companion_core::Store, last_round: Option<companion_core:
         problem: link.and_then(|l| l.problem),
         refused: st.quarantined()?,
         last_round,
+        carer_of: if st.is_carer_device() { Some(st.patient()?.name) } else { None },
     })
 }
 

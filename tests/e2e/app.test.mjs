@@ -62,6 +62,44 @@ async function nav(text) {
   await (await s.find(`//nav//button[normalize-space()="${text}"]`)).click();
 }
 
+/** A second Companion, on a fresh folder, set up by a carer with the patient's invitation. */
+async function joinAsCarer(server, code) {
+  const carerDir = mkdtempSync(join(tmpdir(), 'companion-e2e-carer-'));
+  const carerPort = port + 10;
+  const carerDriver = spawn('tauri-driver', ['--port', String(carerPort), '--native-port', String(carerPort + 1)], {
+    env: { ...process.env, COMPANION_DATA_DIR: carerDir, LANG: 'C.UTF-8', LANGUAGE: 'en' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const patientSession = s;
+  try {
+    s = await Session.start(`http://127.0.0.1:${carerPort}`, { 'tauri:options': { application: app } });
+    await s.find(heading('Welcome to Companion'), { timeout: 30_000 });
+    await (await s.find(button('I am helping someone and have an invitation code'))).click();
+    await s.find(heading('Join as a carer'));
+    await scan('join as a carer');
+    await fill('Clinic server address', server);
+    await fill('Invitation code', code);
+    await fill('Choose a passphrase', 'ola keeps an eye on things');
+    await fill('Type the passphrase again', 'ola keeps an eye on things');
+    await (await s.find(button('Join'))).click();
+    await s.find(heading('Your recovery code'), { timeout: 20_000 });
+    await (await s.find(button('I have written it down'))).click();
+    await s.find(heading('Hello, Ola'), { timeout: 20_000 });
+    assert.match(await (await s.find('[data-testid="signed-in-as"]')).text(), /signed in as son, helping Kari Nordmann/);
+    await scan('home on the carer\'s own device');
+    // Questions were allowed (the default); symptoms and check-ins were not.
+    await nav('Timeline');
+    await s.find('//article[.//span[normalize-space()="Question"]]', { timeout: 20_000 });
+    assert.equal((await s.findAll('//article[.//p[contains(normalize-space(), "Pain:")]]')).length, 0);
+    assert.equal((await s.findAll('//article[.//p[contains(normalize-space(), "Wellbeing")]]')).length, 0);
+    await shot('carer-own-device');
+  } finally {
+    await s.end();
+    s = patientSession;
+    carerDriver.kill();
+  }
+}
+
 describe('Companion in its real window', () => {
   before(async () => {
     driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
@@ -334,6 +372,16 @@ describe('Companion in its real window', () => {
       await s.find('[data-testid="appointments"]');
       await scan('questions with the clinic\'s answer');
       await shot('questions-clinic');
+
+      // The patient invites Ola to his own device; Ola joins from a second Companion.
+      await nav('Settings');
+      await (await s.find(button('Invite a carer to their own device'))).click();
+      await fill('Name', 'Ola');
+      await fill('Relationship', 'son');
+      await (await s.find(button('Make invitation code'))).click();
+      const invitation = await (await s.find('[data-testid="invitation-code"]', { timeout: 20_000 })).text();
+      await scan('invitation');
+      await joinAsCarer(`http://${address}`, invitation.trim());
     } finally {
       server.kill();
     }

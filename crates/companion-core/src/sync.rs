@@ -521,11 +521,14 @@ async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &SyncLink, re
                 }
                 None => later.push(q.seq),
             },
-            400 | 404 | 409 | 413 | 422 => {
+            // One record refused inside an accepted request: set aside, the rest go on. A 403
+            // here is about that record (a carer outside what the patient allows now); access
+            // ended is a 401 or 403 on the whole request, above.
+            400 | 403 | 404 | 409 | 413 | 422 => {
                 db.with(|s| s.outbox_quarantine(q.seq, code, &why))?;
                 report.refused += 1;
             }
-            401 | 403 => {
+            401 => {
                 db.with(|s| s.outbox_retry_later(&[q.seq], Some(code)))?;
                 return Ok(Push::Stop(stop_for(code, None)));
             }

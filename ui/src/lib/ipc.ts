@@ -174,6 +174,8 @@ export interface SyncStatus {
     received: number;
     refused: number;
   } | null;
+  /** On a carer's own device: the patient they help. */
+  carer_of: string | null;
 }
 export interface CareSettings {
   ward_phone: string | null;

@@ -470,6 +470,10 @@ impl Store {
         if current.status == RecordStatus::EnteredInError {
             return Err(Error::Withdrawn);
         }
+        // A carer changes only what they wrote (the clinic server holds them to the same).
+        if self.me.role == Role::Carer && current.author.id != self.me.id {
+            return Err(Error::NotPermitted);
+        }
         self.may_write(&data)?;
         if current.data == data && current.occurred_at == at && status != RecordStatus::EnteredInError {
             return Ok(current);

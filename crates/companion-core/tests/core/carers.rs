@@ -72,6 +72,10 @@ fn the_carer_unlocks_as_themselves_and_sees_only_what_was_shared() {
     let phq = hidden.timeline(TimelineFilter::default()).unwrap().into_iter().find(|e| matches!(e.data, EntryData::Assessment { .. })).unwrap();
     hidden.lock();
     assert!(matches!(carer.entry(phq.id), Err(Error::NotFound)));
+    // A carer changes only what they wrote.
+    let patients = seen.iter().find(|e| note(&e.data).as_deref() == Some("PATIENT-SYMPTOM")).unwrap().id;
+    assert!(matches!(carer.withdraw(patients), Err(Error::NotPermitted)));
+    assert!(carer.withdraw(mine.id).is_ok());
     assert!(matches!(carer.add_assessment("phq9", &answers(&[0; 9]), None), Err(Error::NotPermitted)));
     // A carer manages no carers and has no recovery code.
     assert!(matches!(carer.add_carer("Ola", "son", "another passphrase", &DEFAULT, CARER), Err(Error::NotPermitted)));
