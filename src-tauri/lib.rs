@@ -314,6 +314,8 @@ pub struct CarersReply {
     /// What they may do: everything for the owner, what was granted for a carer.
     pub allowed: Vec<Scope>,
     pub carers: Vec<companion_core::store::Carer>,
+    /// Carers invited to their own device.
+    pub invited: Vec<companion_core::store::Invited>,
     pub disagreements: Vec<companion_core::store::Disagreement>,
     /// Whether a carer can be invited to their own device (the diary is paired).
     pub can_invite: bool,
@@ -326,6 +328,7 @@ fn carers_of(st: &companion_core::Store) -> companion_core::Result<CarersReply> 
         owner: st.is_owner(),
         allowed: st.allowed(),
         carers: st.carers()?,
+        invited: st.invited_carers()?,
         disagreements: st.disagreements()?,
         can_invite: st.is_owner() && st.me().role == companion_core::domain::Role::Patient && st.sync_link()?.is_some(),
     })

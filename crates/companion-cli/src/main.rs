@@ -718,23 +718,33 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
         CarerAction::List { json } => {
             let store = open(dir, clock)?;
             let carers = store.carers()?;
+            let invited = store.invited_carers()?;
             if json {
-                serde_json::to_writer_pretty(&mut *out, &carers)?;
+                serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "on_this_device": carers, "invited": invited }))?;
                 writeln!(out)?;
-            } else if carers.is_empty() {
+            } else if carers.is_empty() && invited.is_empty() {
                 writeln!(out, "No carers.")?;
             } else {
                 for c in carers {
-                    writeln!(out, "{} ({})  may: {}  added {}", c.person.name, c.person.relationship.as_deref().unwrap_or(""), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                    writeln!(out, "{} ({})  on this device  may: {}  added {}", c.person.name, c.person.relationship.as_deref().unwrap_or(""), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                }
+                for i in invited {
+                    let until = i.expires_at.as_deref().map(|t| format!("  until {}", &t[..10.min(t.len())])).unwrap_or_default();
+                    writeln!(out, "{} ({})  invited to their own device  may: {}{until}", i.name, i.relationship, scope_list(&i.allow))?;
                 }
             }
         }
         CarerAction::Remove { name } => {
             let mut store = open(dir, clock)?;
+            let here = store.carer_named(&name).is_ok();
             let removed = store.remove_carer(&name)?;
-            writeln!(out, "{} removed: their passphrase no longer opens this diary.", removed.name)?;
-            if !store.carers_to_revoke()?.is_empty() {
-                writeln!(out, "Their access at the clinic ends at the next sync.")?;
+            if here {
+                writeln!(out, "{} removed: their passphrase no longer opens this diary.", removed.name)?;
+            } else {
+                writeln!(out, "{} removed.", removed.name)?;
+            }
+            if store.carers_to_revoke()?.contains(&removed.id.to_string()) {
+                writeln!(out, "Their own device loses access at the next sync with the clinic.")?;
             }
         }
         CarerAction::Invite { name, allow, days, relationship } => {

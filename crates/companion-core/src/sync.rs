@@ -200,9 +200,13 @@ pub async fn invite_carer(
         return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: 3650.0 }));
     }
     let link = store.sync_link()?.ok_or(Error::NotPaired)?;
+    // One identity per carer: a carer on this device, or one invited before, keeps theirs.
     let (id, name, relationship) = match store.carer_named(name) {
         Ok(c) => (Some(c.person.id.to_string()), c.person.name, relationship.map(str::to_owned).or(c.person.relationship)),
-        Err(Error::NotFound) => (None, crate::domain::person_name(name)?, relationship.map(str::to_owned)),
+        Err(Error::NotFound) => match store.invited_named(name)? {
+            Some(i) => (Some(i.id), i.name, relationship.map(str::to_owned).or(Some(i.relationship))),
+            None => (None, crate::domain::person_name(name)?, relationship.map(str::to_owned)),
+        },
         Err(e) => return Err(e),
     };
     let relationship = relationship.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).ok_or(Error::invalid("relationship", Problem::Required))?;
@@ -228,7 +232,13 @@ pub async fn invite_carer(
         carer: reply.get("carer").and_then(Value::as_str).ok_or(Error::Internal("invitation reply"))?.to_owned(),
         expires_at: reply.get("expires_at").and_then(Value::as_str).map(str::to_owned),
     };
-    store.note_carer_at_clinic(&invitation.carer)?;
+    store.note_carer_at_clinic(crate::store::Invited {
+        id: invitation.carer.clone(),
+        name,
+        relationship,
+        allow: allow.clone(),
+        expires_at: invitation.expires_at.clone(),
+    })?;
     tracing::info!(scopes = allow.len(), "carer invited");
     Ok(invitation)
 }

@@ -218,6 +218,8 @@ export interface CarersReply {
   owner: boolean;
   allowed: Scope[];
   carers: Carer[];
+  /** Carers invited to their own device. */
+  invited: { id: string; name: string; relationship: string; allow: Scope[]; expires_at: string | null }[];
   disagreements: Disagreement[];
   can_invite: boolean;
 }

@@ -410,7 +410,8 @@ fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_remo
     let list = d.run(&["carer", "list", "--json"]);
     assert_ok(&list);
     let carers: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!((carers[0]["name"].as_str(), carers[0]["relationship"].as_str()), (Some("Kari"), Some("daughter")));
+    let here = &carers["on_this_device"][0];
+    assert_eq!((here["name"].as_str(), here["relationship"].as_str()), (Some("Kari"), Some("daughter")));
 
     // With Kari's passphrase, Kari is the author, and she does not see the check-in.
     let logged = d.cmd(KARI).args(["symptom", "add", "--symptom", "tiredness", "--severity", "8", "--json"]).output().unwrap();

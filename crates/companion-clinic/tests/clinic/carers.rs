@@ -199,6 +199,19 @@ fn a_carer_cannot_write_as_the_patient_nor_beyond_what_was_allowed() {
     let staff = server.staff();
     let sent = search(&server, &staff, "Communication", &patient);
     assert!(sent.iter().any(|c| c["sender"]["reference"] == me));
+
+    // Invited again, Kari keeps her identity; removed, her own device is turned away.
+    let mut store = diary.open();
+    let again = invite(&mut store, "kari", &[Scope::Questions, Scope::Observations], None);
+    assert_eq!(again.carer, invitation.carer);
+    assert_eq!(store.invited_carers().unwrap().len(), 1);
+    let removed = store.remove_carer("Kari").unwrap();
+    assert_eq!(removed.id.to_string(), invitation.carer);
+    assert!(store.invited_carers().unwrap().is_empty());
+    drop(store);
+    assert_eq!(diary.sync().outcome, Outcome::Done);
+    assert!(diary.open().carers_to_revoke().unwrap().is_empty(), "the server confirmed");
+    assert_eq!(carer.sync().outcome, Outcome::Revoked);
 }
 
 #[test]

@@ -46,6 +46,17 @@ pub struct Disagreement {
     pub difference: i32,
 }
 
+/// A carer the patient invited to their own device: the id the clinic knows them by.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Invited {
+    pub id: String,
+    pub name: String,
+    pub relationship: String,
+    pub allow: Vec<Scope>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
 /// A carer was added. When this was the diary's first carer and the diary was made by an
 /// older Companion, its recovery code was replaced: the new one is here, to be shown once.
 pub struct CarerAdded {
@@ -195,14 +206,25 @@ impl Store {
     /// stays, labelled with their name.
     pub fn remove_carer(&mut self, name: &str) -> Result<Author> {
         self.require_patient_owner()?;
-        let carer = self.carer_named(name)?;
+        let carer = match self.carer_named(name) {
+            Ok(c) => c,
+            // Only on their own device: their access there ends at the next sync round.
+            Err(Error::NotFound) => {
+                let invited = self.invited_named(name)?.ok_or(Error::NotFound)?;
+                self.revoke_at_clinic(&invited.id)?;
+                tracing::info!("carer's own device to be revoked");
+                let id = Uuid::parse_str(&invited.id).unwrap_or_default();
+                return Ok(Author { id, name: invited.name, role: Role::Carer, relationship: Some(invited.relationship) });
+            }
+            Err(e) => return Err(e),
+        };
         let id = carer.person.id;
         let mut keys = KeyFile::load(&self.dir)?;
         let old = self.data_name.clone();
         let new = names::data(Uuid::new_v4());
         let fresh = SecretKey::random()?;
 
-        if self.setting_list(CARERS_AT_CLINIC)?.contains(&id.to_string()) {
+        if self.invited_carers()?.iter().any(|c| c.id == id.to_string()) {
             self.revoke_at_clinic(&id.to_string())?;
         }
         // Step 1: the carer's slot and keys out; old and new data keys in.
@@ -386,13 +408,13 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         self.entry(id)
     }
 
-    fn setting_list(&self, key: &str) -> Result<Vec<String>> {
+    fn setting_list<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Vec<T>> {
         let v: Option<String> =
             self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
         Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
     }
 
-    fn set_setting_list(&self, key: &str, list: &[String]) -> Result<()> {
+    fn set_setting_list<T: Serialize>(&self, key: &str, list: &[T]) -> Result<()> {
         let value = serde_json::to_string(list).map_err(|_| Error::Internal("settings"))?;
         self.conn.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -401,15 +423,24 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         Ok(())
     }
 
-    /// The clinic knows this carer (an invitation was made): removing them here ends their
-    /// access there too.
-    pub fn note_carer_at_clinic(&mut self, id: &str) -> Result<()> {
-        let mut list = self.setting_list(CARERS_AT_CLINIC)?;
-        if !list.iter().any(|x| x == id) {
-            list.push(id.to_owned());
-            self.set_setting_list(CARERS_AT_CLINIC, &list)?;
-        }
-        Ok(())
+    /// Carers the patient invited to their own device, until removed.
+    pub fn invited_carers(&self) -> Result<Vec<Invited>> {
+        self.setting_list(CARERS_AT_CLINIC)
+    }
+
+    /// An invitation was made: the clinic knows this carer. Inviting them again keeps their
+    /// identity; removing them here ends their access there.
+    pub fn note_carer_at_clinic(&mut self, invited: Invited) -> Result<()> {
+        let mut list = self.invited_carers()?;
+        list.retain(|x| x.id != invited.id);
+        list.push(invited);
+        self.set_setting_list(CARERS_AT_CLINIC, &list)
+    }
+
+    /// A carer invited to their own device, by name (as typed: case and spaces ignored).
+    pub fn invited_named(&self, name: &str) -> Result<Option<Invited>> {
+        let want = name.trim().to_lowercase();
+        Ok(self.invited_carers()?.into_iter().find(|c| c.name.to_lowercase() == want))
     }
 
     /// Carers removed here whose access at the clinic is still to be ended.
@@ -417,25 +448,23 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         self.setting_list(CARERS_TO_REVOKE)
     }
 
+    /// The server confirmed a carer's access has ended.
     pub fn carer_revoked_at_clinic(&mut self, id: &str) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
-        let keep: Vec<String> = self.setting_list(CARERS_TO_REVOKE)?.into_iter().filter(|x| x != id).collect();
-        self.set_setting_list(CARERS_TO_REVOKE, &keep)?;
-        let known: Vec<String> = self.setting_list(CARERS_AT_CLINIC)?.into_iter().filter(|x| x != id).collect();
-        self.set_setting_list(CARERS_AT_CLINIC, &known)?;
-        tx.commit()?;
-        Ok(())
+        let keep: Vec<String> = self.carers_to_revoke()?.into_iter().filter(|x| x != id).collect();
+        self.set_setting_list(CARERS_TO_REVOKE, &keep)
     }
 
-    /// Ends a carer's access at the clinic at the next sync round, whether or not they were
-    /// ever on this device (a carer invited to their own device only).
-    pub fn revoke_at_clinic(&mut self, id: &str) -> Result<()> {
-        self.require_patient_owner()?;
-        let mut list = self.setting_list(CARERS_TO_REVOKE)?;
+    /// Ends a carer's access at the clinic at the next sync round, and forgets the invitation.
+    fn revoke_at_clinic(&mut self, id: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut list = self.carers_to_revoke()?;
         if !list.iter().any(|x| x == id) {
             list.push(id.to_owned());
             self.set_setting_list(CARERS_TO_REVOKE, &list)?;
         }
+        let known: Vec<Invited> = self.invited_carers()?.into_iter().filter(|x| x.id != id).collect();
+        self.set_setting_list(CARERS_AT_CLINIC, &known)?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
-pub use carers::{Carer, CarerAdded, Disagreement, DISAGREEMENT, MAX_RELATIONSHIP};
+pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_RELATIONSHIP};
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
