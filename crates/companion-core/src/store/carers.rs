@@ -256,6 +256,32 @@ impl Store {
         Ok(carer.person)
     }
 
+    /// Finishes a carer removal a crash interrupted (the key file holds more than one data key):
+    /// if the database is still under the old key, rekeys it to the newest this session holds;
+    /// then drops the others from the file.
+    pub(super) fn finish_rotation(&mut self) -> Result<()> {
+        let all: Vec<String> = self.keys.keys.iter().filter(|e| e.name.starts_with("data:")).map(|e| e.name.clone()).collect();
+        if all.len() <= 1 || self.keys.is_legacy() {
+            return Ok(());
+        }
+        let newest = self.keys.data_keys(&self.ring).first().map(|(name, key)| (name.clone(), (*key).clone()));
+        if let Some((name, key)) = newest {
+            if name != self.data_name {
+                self.rekey(&key)?;
+                self.data_name = name;
+            }
+        }
+        let mut keys = KeyFile::load(&self.dir)?;
+        for name in all.iter().filter(|n| **n != self.data_name) {
+            keys.remove_key(name);
+            self.ring.remove(name);
+        }
+        keys.save(&self.dir)?;
+        self.keys = keys;
+        tracing::info!("finished an interrupted key rotation");
+        Ok(())
+    }
+
     /// Re-encrypts the whole database under `key`. SQLCipher rewrites every page in one
     /// transaction; the journal is switched out of WAL for it, as SQLCipher advises.
     fn rekey(&mut self, key: &SecretKey) -> Result<()> {

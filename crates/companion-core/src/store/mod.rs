@@ -345,7 +345,7 @@ impl Store {
 
     /// Opens the database with the newest data key the ring reaches. During a rotation the file
     /// holds two; once one has opened the database, the other is dropped from the file.
-    fn with_keys(dir: &Path, mut keys: KeyFile, slot: usize, ring: Keyring, clock: SharedClock) -> Result<Store> {
+    fn with_keys(dir: &Path, keys: KeyFile, slot: usize, ring: Keyring, clock: SharedClock) -> Result<Store> {
         let mut opened = None;
         for (name, key) in keys.data_keys(&ring) {
             match open_encrypted(&dir.join(DB_FILE), key, false) {
@@ -358,16 +358,6 @@ impl Store {
             }
         }
         let (data_name, mut conn) = opened.ok_or(Error::Damaged("the key does not open the database file"))?;
-        let stale: Vec<String> =
-            keys.keys.iter().filter(|e| e.name.starts_with("data:") && e.name != data_name).map(|e| e.name.clone()).collect();
-        if !stale.is_empty() && !keys.is_legacy() {
-            // A rotation was interrupted after the database was rekeyed: finish it.
-            for name in &stale {
-                keys.remove_key(name);
-            }
-            keys.save(dir)?;
-            tracing::info!("finished an interrupted key rotation");
-        }
         schema::migrate(&mut conn)?;
         let meta = |key: &str| -> Result<Uuid> {
             let v: Option<String> =
@@ -383,6 +373,7 @@ impl Store {
         let slot_id = keys.slots[slot].id;
         let rules = crate::rules::Ruleset::default_rules();
         let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
+        store.finish_rotation()?;
         store.seal_plain_records()?;
         Ok(store)
     }

@@ -187,6 +187,31 @@ fn an_interrupted_rotation_opens_with_either_key_and_is_finished() {
 }
 
 #[test]
+fn a_rotation_interrupted_before_the_rekey_is_finished_at_the_next_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = diary_with_carer(dir.path(), &DEFAULT);
+    store.lock();
+    let before = KeyFile::load(dir.path()).unwrap();
+    // As if the crash came after step 1 (the file holds a new data key) but before the rekey.
+    let mut crashed = before.clone();
+    let (_, ring) = crashed.unlock(SlotKind::Passphrase, PATIENT.as_bytes()).unwrap().unwrap();
+    // Step 1 seals the new key for the patient and every carer who stays.
+    let kari = companion_core::keyfile::names::shared(crashed.carers[0].person);
+    crashed.put(&format!("data:{}", uuid::Uuid::new_v4()), &companion_core::crypto::SecretKey::random().unwrap(), &["patient", kari.as_str()], &ring).unwrap();
+    crashed.save(dir.path()).unwrap();
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().len(), 3);
+    patient.lock();
+    let finished = KeyFile::load(dir.path()).unwrap();
+    assert_eq!(finished.keys.iter().filter(|e| e.name.starts_with("data:")).count(), 1);
+    // The old data key no longer opens the database: the rekey was done.
+    let (_, old_ring) = before.unlock(SlotKind::Passphrase, CARER.as_bytes()).unwrap().unwrap();
+    let old = before.data_keys(&old_ring);
+    assert!(matches!(open_encrypted(&dir.path().join("companion.db"), old[0].1, false), Err(Error::Damaged(_))));
+    assert!(Store::open(dir.path(), CARER, clock::system()).is_ok(), "the carer, still in the file, got the new key");
+}
+
+#[test]
 fn adding_a_carer_checks_the_patients_passphrase_and_every_field() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _) = Store::create(dir.path(), "Ada", PATIENT, clock::system()).unwrap();
