@@ -360,10 +360,16 @@ async fn changes(State(state): State<AppState>, headers: HeaderMap, Query(q): Qu
     let Some(patient) = scope(&who).map(str::to_owned) else {
         return Err(ApiError::forbidden("the change feed is for paired devices"));
     };
+    // A carer's device hears what the patient allows it now.
+    let allow = who.carer().map(|c| c.allow.clone());
     let since: i64 = q.get("since").map(|s| s.parse()).transpose().map_err(|_| ApiError::invalid("since must be a number"))?.unwrap_or(0);
     let count: i64 = q.get("_count").and_then(|c| c.parse().ok()).unwrap_or(100).clamp(1, MAX_PAGE);
     let db = state.db.clone();
     let crate::db::Feed { rows, last: next, more } = blocking(move || db.changes(&who, &patient, since, count)).await?;
     let resources: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
-    Ok(Json(json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources })).into_response())
+    let mut body = json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources });
+    if let Some(allow) = allow {
+        body["allow"] = json!(allow);
+    }
+    Ok(Json(body).into_response())
 }

@@ -283,6 +283,13 @@ pub async fn join_as_carer(
     Ok((store, recovery))
 }
 
+/// On a carer's own device, takes what the patient allows now (a new invitation may have
+/// changed it), so the app offers only that.
+fn follow_grant(db: &impl Diary, allow: Option<Vec<Scope>>) -> Result<()> {
+    let Some(allow) = allow.filter(|a| !a.is_empty()) else { return Ok(()) };
+    db.with(|s| if s.is_carer_device() && s.allowed() != allow { s.set_own_grant(&allow) } else { Ok(()) })
+}
+
 /// Ends at the clinic the access of carers the patient removed here; kept until the server
 /// confirms, so a removal made offline takes effect at the next round.
 async fn revoke_removed_carers(db: &impl Diary, http: &reqwest::Client, link: &SyncLink) -> std::result::Result<(), Outcome> {
@@ -347,7 +354,8 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
 
     // The epoch first: if the server lost data, queue everything before pushing.
     match get_changes(&http, &link, link.cursor, 1).await {
-        Ok((epoch, _, _, _)) if epoch != link.epoch => {
+        Ok((epoch, _, _, _, allow)) if epoch != link.epoch => {
+            follow_grant(db, allow)?;
             tracing::info!("server epoch changed; queueing everything again");
             link.epoch = epoch;
             link.cursor = 0;
@@ -357,7 +365,7 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             })?;
             report.epoch_changed = true;
         }
-        Ok(_) => {}
+        Ok((_, _, _, _, allow)) => follow_grant(db, allow)?,
         Err(outcome) => return finish(db, &mut link, report, outcome),
     }
     if let Err(outcome) = revoke_removed_carers(db, &http, &link).await {
@@ -374,7 +382,7 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
 
     loop {
         match get_changes(&http, &link, link.cursor, PAGE).await {
-            Ok((_, next, more, resources)) => {
+            Ok((_, next, more, resources, _)) => {
                 report.received += db.with(|s| s.apply_pulled(&resources, next))?;
                 link.cursor = next;
                 if !more {
@@ -639,7 +647,9 @@ async fn merge_from_server(db: &impl Diary, http: &reqwest::Client, link: &SyncL
     Ok(Some(absorbed.resend))
 }
 
-type Page = (String, i64, bool, Vec<Value>);
+/// A page of the change feed: the epoch, the next cursor, whether more follows, the resources,
+/// and for a carer's device what the patient allows it now.
+type Page = (String, i64, bool, Vec<Value>, Option<Vec<Scope>>);
 
 async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count: i64) -> std::result::Result<Page, Outcome> {
     let res = http
@@ -657,7 +667,11 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
     let next = body.get("next").and_then(Value::as_i64).unwrap_or(since);
     let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
     let resources = body.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok((epoch, next, more, resources))
+    let allow = body
+        .get("allow")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(Scope::parse)).collect::<Vec<_>>());
+    Ok((epoch, next, more, resources, allow))
 }
 
 /// Runs an async sync step on a small runtime of its own (the CLI, the app's worker thread).

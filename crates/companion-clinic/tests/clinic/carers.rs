@@ -205,6 +205,12 @@ fn a_carer_cannot_write_as_the_patient_nor_beyond_what_was_allowed() {
     let again = invite(&mut store, "kari", &[Scope::Questions, Scope::Observations], None);
     assert_eq!(again.carer, invitation.carer);
     assert_eq!(store.invited_carers().unwrap().len(), 1);
+    drop(store);
+    // Her device follows what she may do now at its next round.
+    assert_eq!(carer.open().allowed(), vec![Scope::Questions]);
+    assert_eq!(carer.sync().outcome, Outcome::Done);
+    assert_eq!(carer.open().allowed(), vec![Scope::Observations, Scope::Questions]);
+    let mut store = diary.open();
     let removed = store.remove_carer("Kari").unwrap();
     assert_eq!(removed.id.to_string(), invitation.carer);
     assert!(store.invited_carers().unwrap().is_empty());
