@@ -102,9 +102,6 @@ pub enum Error {
     /// anyone but the patient managing carers.
     #[error("you have not been given access to this")]
     NotPermitted,
-    /// The clinic server ended this device's access (a carer removed, or whose access expired).
-    #[error("access to this diary at the clinic has ended")]
-    AccessEnded,
     #[error("this entry has been withdrawn and cannot be changed")]
     Withdrawn,
     #[error("storage error")]
@@ -142,7 +139,6 @@ impl Error {
             Error::Locked => ErrorCode::Locked,
             Error::NotFound => ErrorCode::NotFound,
             Error::NotPermitted => ErrorCode::NotPermitted,
-            Error::AccessEnded => ErrorCode::AccessEnded,
             Error::Withdrawn => ErrorCode::Withdrawn,
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Offline => ErrorCode::Offline,
@@ -167,7 +163,6 @@ pub enum ErrorCode {
     Locked,
     NotFound,
     NotPermitted,
-    AccessEnded,
     Withdrawn,
     Unsupported,
     Offline,
