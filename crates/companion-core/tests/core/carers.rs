@@ -165,12 +165,25 @@ fn removing_a_carer_stops_their_passphrase_and_rotates_the_data_key() {
     assert!(matches!(err, Error::Damaged(_)), "{err:?}");
 }
 
+/// A diary with a carer, locked, and its key file as it stands.
+fn locked_with_carer(dir: &Path) -> KeyFile {
+    diary_with_carer(dir, &DEFAULT).lock();
+    KeyFile::load(dir).unwrap()
+}
+
+/// The patient unlocks: every record is there, and the file holds one data key again.
+fn unlocks_whole_with_one_data_key(dir: &Path) {
+    let patient = Store::open(dir, PATIENT, clock::system()).unwrap();
+    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().len(), 3);
+    patient.lock();
+    let finished = KeyFile::load(dir).unwrap();
+    assert_eq!(finished.keys.iter().filter(|e| e.name.starts_with("data:")).count(), 1);
+}
+
 #[test]
 fn an_interrupted_rotation_opens_with_either_key_and_is_finished() {
     let dir = tempfile::tempdir().unwrap();
-    let store = diary_with_carer(dir.path(), &DEFAULT);
-    store.lock();
-    let before_removal = KeyFile::load(dir.path()).unwrap();
+    let before_removal = locked_with_carer(dir.path());
     let mut patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
     patient.remove_carer("Kari").unwrap();
     patient.lock();
@@ -179,19 +192,13 @@ fn an_interrupted_rotation_opens_with_either_key_and_is_finished() {
     let old = before_removal.keys.iter().find(|e| e.name.starts_with("data:")).unwrap().clone();
     crashed.keys.insert(0, old);
     crashed.save(dir.path()).unwrap();
-    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
-    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().len(), 3);
-    patient.lock();
-    let finished = KeyFile::load(dir.path()).unwrap();
-    assert_eq!(finished.keys.iter().filter(|e| e.name.starts_with("data:")).count(), 1);
+    unlocks_whole_with_one_data_key(dir.path());
 }
 
 #[test]
 fn a_rotation_interrupted_before_the_rekey_is_finished_at_the_next_unlock() {
     let dir = tempfile::tempdir().unwrap();
-    let store = diary_with_carer(dir.path(), &DEFAULT);
-    store.lock();
-    let before = KeyFile::load(dir.path()).unwrap();
+    let before = locked_with_carer(dir.path());
     // As if the crash came after step 1 (the file holds a new data key) but before the rekey.
     let mut crashed = before.clone();
     let (_, ring) = crashed.unlock(SlotKind::Passphrase, PATIENT.as_bytes()).unwrap().unwrap();
@@ -199,11 +206,7 @@ fn a_rotation_interrupted_before_the_rekey_is_finished_at_the_next_unlock() {
     let kari = companion_core::keyfile::names::shared(crashed.carers[0].person);
     crashed.put(&format!("data:{}", uuid::Uuid::new_v4()), &companion_core::crypto::SecretKey::random().unwrap(), &["patient", kari.as_str()], &ring).unwrap();
     crashed.save(dir.path()).unwrap();
-    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
-    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().len(), 3);
-    patient.lock();
-    let finished = KeyFile::load(dir.path()).unwrap();
-    assert_eq!(finished.keys.iter().filter(|e| e.name.starts_with("data:")).count(), 1);
+    unlocks_whole_with_one_data_key(dir.path());
     // The old data key no longer opens the database: the rekey was done.
     let (_, old_ring) = before.unlock(SlotKind::Passphrase, CARER.as_bytes()).unwrap().unwrap();
     let old = before.data_keys(&old_ring);
