@@ -22,9 +22,10 @@ pub const TYPES: &[(&str, &str)] = &[
     ("Consent", "patient"),
 ];
 
-/// Types only the server writes (from an invitation): a carer as `RelatedPerson`, and what the
-/// patient let them see as `Consent`.
-pub const SERVER_WRITTEN: &[&str] = &["RelatedPerson", "Consent"];
+/// Types only the server writes (from an invitation): what the patient let a carer see, as
+/// `Consent`. A carer's `RelatedPerson` is written by the server from an invitation, or by the
+/// patient's own device for a carer on that device; never by a carer's device.
+pub const SERVER_WRITTEN: &[&str] = &["Consent"];
 
 /// Resources that belong to no patient: the clinic's own forms (a licensed translation of an
 /// instrument), written by staff and readable by every paired device. Stored with an empty

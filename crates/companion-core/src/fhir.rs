@@ -77,6 +77,16 @@ pub fn person(author: &Author, patient: &Author) -> Value {
     }
 }
 
+/// A carer as the server keeps them: a `RelatedPerson` of the patient (`Patient/<id>` on the
+/// server), active, the same as the server writes from an invitation, so sending it again
+/// changes nothing.
+pub fn related_person(carer: &Author, server_patient: &str) -> Value {
+    let mut v = person(carer, carer);
+    v["patient"] = json!({ "reference": format!("Patient/{server_patient}") });
+    v["active"] = json!(true);
+    v
+}
+
 /// One diary record as a FHIR resource.
 pub fn resource(entry: &Entry, patient: &Author) -> Value {
     let subject = json!({ "reference": urn(patient.id) });

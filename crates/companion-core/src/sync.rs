@@ -581,13 +581,23 @@ fn bundle_entries(store: &mut Store, link: &SyncLink) -> Result<(Vec<crate::stor
     let mut owner = Vec::new();
     // For each queued record: the index of its main resource in the bundle, and its id.
     let mut main: Vec<Option<(usize, uuid::Uuid)>> = vec![None; queued.len()];
+    // The patient's device sends each carer who wrote something as a RelatedPerson, once a
+    // batch, so the references resolve (a carer's own device is not allowed to).
+    let mut people = std::collections::HashSet::new();
+    let sends_people = store.me().role == crate::domain::Role::Patient;
     for (i, q) in queued.iter().enumerate() {
         let resources = match q.item.as_str() {
             "entry" => match store.entry(q.ref_id) {
                 Ok(e) => {
                     main[i] = Some((entries.len(), e.id));
                     let copy = store.replica(&e)?;
-                    crate::fhir::outbound_entry(&e, &copy, &patient, &link.patient, device)
+                    let mut out = crate::fhir::outbound_entry(&e, &copy, &patient, &link.patient, device);
+                    for who in [&e.author, &e.updated_by] {
+                        if sends_people && who.role == crate::domain::Role::Carer && people.insert(who.id) {
+                            out.push(("RelatedPerson".into(), who.id.to_string(), crate::fhir::related_person(who, &link.patient)));
+                        }
+                    }
+                    out
                 }
                 Err(Error::NotFound) => Vec::new(),
                 Err(e) => return Err(e),

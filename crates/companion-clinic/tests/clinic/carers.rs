@@ -148,9 +148,27 @@ fn a_carer_device_gets_only_what_the_patient_allowed_and_never_sends_the_carers_
 
     // The patient's device receives Kari's observation, labelled as hers.
     diary.sync();
-    let store = diary.open();
+    let mut store = diary.open();
     let got = store.entry(observed.id).unwrap();
     assert_eq!((got.author.name.as_str(), got.author.role, got.author.relationship.as_deref()), ("Kari", Role::Carer, Some("daughter")));
+    let kari_before = call("GET", format!("{}/fhir/RelatedPerson/{}", server.url, invitation.carer), &staff, None).1;
+
+    // Nora helps on the patient's own device only: her entry goes up with her RelatedPerson.
+    store.add_carer("Nora", "neighbour", "nora's own passphrase", &[Scope::Observations], PASS).unwrap();
+    drop(store);
+    let mut nora = Store::open(diary.dir.path(), "nora's own passphrase", clock::system()).unwrap();
+    let hers = nora.add(&symptom(5, "NORA-OBSERVATION")).unwrap();
+    let nora_id = nora.me().id;
+    drop(nora);
+    assert_eq!(diary.sync().outcome, Outcome::Done);
+    let (status, person) = call("GET", format!("{}/fhir/RelatedPerson/{nora_id}", server.url), &staff, None);
+    assert_eq!((status, person["name"][0]["text"].as_str()), (200, Some("Nora")));
+    assert_eq!(person["patient"]["reference"], format!("Patient/{patient}"));
+    let (_, obs) = call("GET", format!("{}/fhir/Observation/{}", server.url, hers.id), &staff, None);
+    assert_eq!(obs["performer"][0]["reference"], format!("RelatedPerson/{nora_id}"));
+    // Kari's, written by the server from the invitation, is unchanged by the patient's rounds.
+    let kari_after = call("GET", format!("{}/fhir/RelatedPerson/{}", server.url, invitation.carer), &staff, None).1;
+    assert_eq!(kari_after["meta"]["versionId"], kari_before["meta"]["versionId"]);
 }
 
 #[test]
