@@ -7,7 +7,7 @@ use crate::error::{Invalid, Problem, Result};
 use crate::instruments;
 use crate::rules::{Level, Ruleset};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -180,10 +180,7 @@ impl Store {
 
     /// The cancer ward's phone number, as the patient set it (the clinic will set it later).
     pub fn ward_phone(&self) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [WARD_PHONE], |r| r.get(0))
-            .optional()?)
+        super::setting(&self.conn, WARD_PHONE)
     }
 
     /// Sets or clears the ward's number: digits, spaces, `+`, `-` and brackets, 3 to 20 long.
@@ -196,11 +193,7 @@ impl Store {
                 if !allowed || digits < 3 || n.chars().count() > 20 {
                     return Err(Invalid::new("ward_phone", Problem::BadFormat).into());
                 }
-                self.conn.execute(
-                    "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [WARD_PHONE, n],
-                )?;
+                super::set_setting(&self.conn, WARD_PHONE, n)?;
             }
             None => {
                 self.conn.execute("DELETE FROM settings WHERE key = ?1", [WARD_PHONE])?;

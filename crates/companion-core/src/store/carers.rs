@@ -13,7 +13,7 @@ use crate::domain::{self, Author, EntryData, Role, Scope};
 use crate::error::{Error, Invalid, Problem, Result};
 use crate::keyfile::{names, Grant, KeyFile, Slot, SlotKind};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 const CARERS_AT_CLINIC: &str = "carers_at_clinic";
 const CARERS_TO_REVOKE: &str = "carers_to_revoke";
@@ -435,18 +435,12 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
     }
 
     fn setting_list<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Vec<T>> {
-        let v: Option<String> =
-            self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-        Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+        Ok(super::setting(&self.conn, key)?.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
     }
 
     fn set_setting_list<T: Serialize>(&self, key: &str, list: &[T]) -> Result<()> {
         let value = serde_json::to_string(list).map_err(|_| Error::Internal("settings"))?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        super::set_setting(&self.conn, key, &value)
     }
 
     /// Carers the patient invited to their own device, until removed.

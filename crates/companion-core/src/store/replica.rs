@@ -2,7 +2,7 @@
 //! the server's version of each record, and taking in a record another device holds.
 
 use super::entries::{patient, person};
-use super::{ts, Store};
+use super::{set_setting, setting, ts, Store};
 use crate::domain::{Author, Entry, EntryKind, Role};
 use crate::error::{Error, Result};
 use crate::replica::{self, Clocks, Merged, Replica};
@@ -35,8 +35,7 @@ impl Store {
         if fields.is_empty() {
             return Ok(());
         }
-        let last: Option<String> =
-            tx.query_row("SELECT value FROM settings WHERE key = ?1", [HLC], |r| r.get(0)).optional()?;
+        let last = setting(tx, HLC)?;
         let now = replica::tick(last.as_deref(), self.now().timestamp_millis(), self.device_id);
         set_setting(tx, HLC, &now)?;
         for f in fields {
@@ -96,8 +95,7 @@ impl Store {
     pub(super) fn absorb_in(&self, tx: &Transaction, copy: &Replica, server_version: Option<i64>) -> Result<Absorbed> {
         let now = self.now();
         // The clock moves past every stamp seen, so a later local edit is ordered after it.
-        let last: Option<String> =
-            tx.query_row("SELECT value FROM settings WHERE key = ?1", [HLC], |r| r.get(0)).optional()?;
+        let last = setting(tx, HLC)?;
         if let Some(newest) = copy.clocks.values().max() {
             if last.as_deref().is_none_or(|l| newest.as_str() > l) {
                 set_setting(tx, HLC, newest)?;
@@ -190,14 +188,6 @@ impl Store {
         }
         Ok(who.id)
     }
-}
-
-fn set_setting(conn: &rusqlite::Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
 }
 
 fn set_clock(conn: &rusqlite::Connection, id: Uuid, field: &str, stamp: &str) -> Result<()> {

@@ -67,18 +67,12 @@ pub(super) fn queue(tx: &Transaction, item: &str, id: Uuid, now: DateTime<Utc>) 
 
 impl Store {
     pub fn sync_link(&self) -> Result<Option<SyncLink>> {
-        let raw: Option<String> =
-            self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [LINK], |r| r.get(0)).optional()?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+        Ok(super::setting(&self.conn, LINK)?.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
     pub fn set_sync_link(&mut self, link: &SyncLink) -> Result<()> {
         let text = serde_json::to_string(link).map_err(|_| Error::Internal("sync link"))?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![LINK, text],
-        )?;
-        Ok(())
+        super::set_setting(&self.conn, LINK, &text)
     }
 
     /// The oldest pending items, up to `limit`.
