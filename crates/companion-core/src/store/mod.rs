@@ -117,6 +117,7 @@ pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
 /// Opens (or with `create`, creates) an SQLCipher database with a raw key, and refuses to go on
 /// unless SQLCipher is really linked and the key really opens the file.
 pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Connection> {
+    sqlcipher_started()?;
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -144,6 +145,34 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
     }
     durable(&conn)?;
     Ok(conn)
+}
+
+/// Makes sure SQLCipher has finished starting before a key is set.
+///
+/// SQLite marks itself initialised and lets go of its mutexes *before* it runs SQLCipher's part of
+/// start-up (`sqlcipher_extra_init`). A second thread opening its first database in that window
+/// passes `sqlite3_initialize` at once, and its `PRAGMA key` fails with "SQLCipher not
+/// initialised" (seen in the clinic tests, which start many diaries at once; reproduced in 8 of
+/// 300 runs of eight threads each opening one database). `sqlcipher_extra_init` takes SQLite's
+/// main mutex and returns at once when start-up is complete, so calling it here waits out the
+/// thread that is still starting it, or does the work itself.
+fn sqlcipher_started() -> Result<()> {
+    extern "C" {
+        fn sqlcipher_extra_init(arg: *const std::ffi::c_char) -> std::ffi::c_int;
+    }
+    // SAFETY: both functions take no pointers but a null argument, are safe to call from any
+    // thread and at any time, and are idempotent.
+    let rc = unsafe {
+        match rusqlite::ffi::sqlite3_initialize() {
+            rusqlite::ffi::SQLITE_OK => sqlcipher_extra_init(std::ptr::null()),
+            failed => failed,
+        }
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(Error::Internal("SQLCipher could not start"))
+    }
 }
 
 /// The settings every diary connection runs with: WAL, and a commit is on disk when it returns.
