@@ -170,3 +170,24 @@ test('a carer invited with the CLI joins from their own diary, sees what was all
   const entry = JSON.parse(run('list', '--json')).find((e) => e.id === mine);
   assert.deepEqual([entry.author.name, entry.author.role, entry.author.relationship], ['Ola', 'carer', 'son']);
 });
+
+test('a carer invited exactly as the issue writes it (no relationship, no end date) joins and is labelled by name', async () => {
+  const invitation = run('carer', 'invite', '--name', 'Per', '--allow', 'observations,questions,symptoms');
+  const code = invitation.split('\n')[1].trim();
+  assert.doesNotMatch(invitation, /ends by itself/);
+  const carerDir = mkdtempSync(join(tmpdir(), 'companion-carer-'));
+  const carerEnv = { ...process.env, COMPANION_PASSPHRASE: "per's own passphrase" };
+  const per = (...args) => execFileSync(cli, ['--data-dir', carerDir, ...args], { env: carerEnv, encoding: 'utf8' }).trim();
+  assert.match(per('pair', '--server', url, '--code', code), /^Joined as Per, helping Kari Nordmann\.$/m);
+  per('sync');
+  assert.ok(JSON.parse(per('list', '--json')).some((e) => e.kind === 'symptom'), 'symptoms were allowed');
+  const seen = per('symptom', 'add', '--symptom', 'tiredness', '--severity', '6').split('\n')[0];
+  assert.match(per('sync'), /sent 1/);
+
+  const person = (await everything('RelatedPerson')).find((p) => p.name[0].text === 'Per');
+  assert.equal(person.relationship, undefined);
+  assert.doesNotThrow(() => validateResource(person));
+  run('sync');
+  assert.match(run('carer', 'list'), /^Per {2}invited to their own device {2}may: observations,questions,symptoms$/m);
+  assert.match(run('list'), new RegExp(`\\(entered by Per\\)  ${seen}`));
+});

@@ -297,7 +297,8 @@ enum CarerAction {
         /// Their access ends by itself after this many days.
         #[arg(long)]
         days: Option<String>,
-        /// Needed for someone who is not already a carer on this device.
+        /// Who they are to you (daughter, neighbour, ...); optional. A carer already on this
+        /// device, or invited before, keeps the one you gave unless you give another.
         #[arg(long)]
         relationship: Option<String>,
     },
@@ -525,7 +526,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ))??;
                 let patient = store.patient()?;
                 let me = store.me().clone();
-                writeln!(out, "Joined as {} ({}), helping {}.", me.name, me.relationship.as_deref().unwrap_or("carer"), patient.name)?;
+                writeln!(out, "Joined as {}, helping {}.", person_label(&me.name, me.relationship.as_deref()), patient.name)?;
                 writeln!(out, "You may: {}", scope_list(&store.allowed()))?;
                 writeln!(out, "Recovery code (write it down; it is shown only this once):")?;
                 writeln!(out, "{}", recovery.as_str())?;
@@ -697,6 +698,14 @@ fn scope_list(scopes: &[Scope]) -> String {
     scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
 }
 
+/// "Ingrid (daughter)", or just "Ingrid" when no relationship was given.
+fn person_label(name: &str, relationship: Option<&str>) -> String {
+    match relationship {
+        Some(r) => format!("{name} ({r})"),
+        None => name.to_owned(),
+    }
+}
+
 fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, action: CarerAction, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
         CarerAction::Add { name, relationship, allow } => {
@@ -708,7 +717,7 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
             let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
             let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine)?;
             let c = &added.carer;
-            writeln!(out, "{} ({}) can now unlock this diary with their own passphrase.", c.person.name, c.person.relationship.as_deref().unwrap_or(""))?;
+            writeln!(out, "{} can now unlock this diary with their own passphrase.", person_label(&c.person.name, c.person.relationship.as_deref()))?;
             writeln!(out, "They may: {}", scope_list(&c.allow))?;
             if let Some(code) = added.new_recovery_code {
                 writeln!(out, "Your recovery code has been replaced (write it down; it is shown only this once):")?;
@@ -726,11 +735,11 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
                 writeln!(out, "No carers.")?;
             } else {
                 for c in carers {
-                    writeln!(out, "{} ({})  on this device  may: {}  added {}", c.person.name, c.person.relationship.as_deref().unwrap_or(""), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                    writeln!(out, "{}  on this device  may: {}  added {}", person_label(&c.person.name, c.person.relationship.as_deref()), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
                 }
                 for i in invited {
                     let until = i.expires_at.as_deref().map(|t| format!("  until {}", &t[..10.min(t.len())])).unwrap_or_default();
-                    writeln!(out, "{} ({})  invited to their own device  may: {}{until}", i.name, i.relationship, scope_list(&i.allow))?;
+                    writeln!(out, "{}  invited to their own device  may: {}{until}", person_label(&i.name, i.relationship.as_deref()), scope_list(&i.allow))?;
                 }
             }
         }

@@ -136,7 +136,7 @@ pub struct Invite {
     /// device); new otherwise.
     pub carer: Option<String>,
     pub name: String,
-    pub relationship: String,
+    pub relationship: Option<String>,
     pub allow: Vec<Scope>,
     /// Access ends by itself after this many days.
     pub days: Option<i64>,
@@ -436,15 +436,17 @@ impl Db {
         let code_expires = (now + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
         let scopes: Vec<&str> = invite.allow.iter().map(|s| s.as_str()).collect();
         let scopes = scopes.join(",");
-        let person = serde_json::json!({
+        let mut person = serde_json::json!({
             "resourceType": "RelatedPerson",
             "id": id,
             "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{id}") }],
             "active": true,
             "patient": { "reference": format!("Patient/{patient}") },
-            "relationship": [{ "text": invite.relationship }],
             "name": [{ "text": invite.name }],
         });
+        if let Some(relationship) = &invite.relationship {
+            person["relationship"] = serde_json::json!([{ "text": relationship }]);
+        }
         let consent = consent_body(&id, patient, &invite.allow, &now_text(), access_until.as_deref(), "active");
         self.with(|c| {
             sql::write_tx(c, |tx| {

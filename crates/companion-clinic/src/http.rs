@@ -93,7 +93,8 @@ struct InviteRequest {
     #[serde(default)]
     id: Option<String>,
     name: String,
-    relationship: String,
+    #[serde(default)]
+    relationship: Option<String>,
     allow: Vec<String>,
     #[serde(default)]
     days: Option<i64>,
@@ -103,12 +104,13 @@ struct InviteRequest {
 async fn invite(State(state): State<AppState>, headers: HeaderMap, Json(req): Json<InviteRequest>) -> ApiResult<Response> {
     let who = actor(&state, &headers).await?;
     let name = req.name.trim().to_owned();
-    let relationship = req.relationship.trim().to_owned();
+    // The relationship is optional (RelatedPerson.relationship is 0..*); blank means not given.
+    let relationship = req.relationship.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::unprocessable("name is required (at most 100 characters)"));
     }
-    if relationship.is_empty() || relationship.chars().count() > 50 {
-        return Err(ApiError::unprocessable("relationship is required (at most 50 characters)"));
+    if relationship.as_ref().is_some_and(|r| r.chars().count() > 50) {
+        return Err(ApiError::unprocessable("relationship: at most 50 characters"));
     }
     let allow = req
         .allow

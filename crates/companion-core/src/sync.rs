@@ -184,7 +184,7 @@ pub struct Invitation {
 
 /// The patient invites a carer to join from their own device, allowed `allow`, for `days` (or
 /// until removed). A carer already on this device keeps their identity, so what they log on
-/// either device is theirs; someone new needs a relationship.
+/// either device is theirs. The relationship is optional; one given replaces the one known.
 pub async fn invite_carer(
     store: &mut Store,
     name: &str,
@@ -204,13 +204,13 @@ pub async fn invite_carer(
     let (id, name, relationship) = match store.carer_named(name) {
         Ok(c) => (Some(c.person.id.to_string()), c.person.name, relationship.map(str::to_owned).or(c.person.relationship)),
         Err(Error::NotFound) => match store.invited_named(name)? {
-            Some(i) => (Some(i.id), i.name, relationship.map(str::to_owned).or(Some(i.relationship))),
+            Some(i) => (Some(i.id), i.name, relationship.map(str::to_owned).or(i.relationship)),
             None => (None, crate::domain::person_name(name)?, relationship.map(str::to_owned)),
         },
         Err(e) => return Err(e),
     };
-    let relationship = relationship.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).ok_or(Error::invalid("relationship", Problem::Required))?;
-    if relationship.chars().count() > crate::store::MAX_RELATIONSHIP {
+    let relationship = relationship.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    if relationship.as_ref().is_some_and(|r| r.chars().count() > crate::store::MAX_RELATIONSHIP) {
         return Err(Error::invalid("relationship", Problem::TooLong { max: crate::store::MAX_RELATIONSHIP }));
     }
     let body = json!({ "id": id, "name": name, "relationship": relationship, "allow": allow, "days": days });
@@ -224,6 +224,9 @@ pub async fn invite_carer(
     match status_of(&res) {
         200 => {}
         401 | 403 | REVOKED => return Err(Error::NotPermitted),
+        // Checked here as the server checks it, so only a server of another version refuses;
+        // that is not "offline", and trying again will not help.
+        400 | 422 => return Err(Error::Internal("the clinic server refused the invitation")),
         _ => return Err(Error::Offline),
     }
     let reply: Value = res.json().await.map_err(network)?;

@@ -27,6 +27,11 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
   return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+/** "Ingrid (daughter)", or just "Ingrid" when no relationship was given. */
+export function personLabel(p: { name: string; relationship?: string | null }): string {
+  return p.relationship ? `${p.name} (${p.relationship})` : p.name;
+}
+
 export function fieldLabel(field: string): string {
   const key = `field.${field}` as Key;
   return key in en ? t(key) : field;

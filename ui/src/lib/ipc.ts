@@ -219,7 +219,7 @@ export interface CarersReply {
   allowed: Scope[];
   carers: Carer[];
   /** Carers invited to their own device. */
-  invited: { id: string; name: string; relationship: string; allow: Scope[]; expires_at: string | null }[];
+  invited: { id: string; name: string; relationship: string | null; allow: Scope[]; expires_at: string | null }[];
   disagreements: Disagreement[];
   can_invite: boolean;
 }

@@ -51,7 +51,8 @@ pub struct Disagreement {
 pub struct Invited {
     pub id: String,
     pub name: String,
-    pub relationship: String,
+    #[serde(default)]
+    pub relationship: Option<String>,
     pub allow: Vec<Scope>,
     #[serde(default)]
     pub expires_at: Option<String>,
@@ -214,7 +215,7 @@ impl Store {
                 self.revoke_at_clinic(&invited.id)?;
                 tracing::info!("carer's own device to be revoked");
                 let id = Uuid::parse_str(&invited.id).unwrap_or_default();
-                return Ok(Author { id, name: invited.name, role: Role::Carer, relationship: Some(invited.relationship) });
+                return Ok(Author { id, name: invited.name, role: Role::Carer, relationship: invited.relationship });
             }
             Err(e) => return Err(e),
         };
