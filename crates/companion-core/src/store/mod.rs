@@ -10,6 +10,7 @@ mod carers;
 mod entries;
 mod replica;
 pub mod schema;
+mod summary;
 mod sync;
 
 use crate::clock::SharedClock;
@@ -31,6 +32,7 @@ pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_REL
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
+pub use summary::{AdviceCount, CheckinSummary, RatingSummary, Reported, SymptomSummary, TemperatureSummary, VisitSummary, MAX_SUMMARY_DAYS};
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.
 pub type RecoveryCode = Zeroizing<String>;

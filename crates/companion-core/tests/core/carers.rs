@@ -1,7 +1,7 @@
 //! Carers on the patient's device: who unlocks is the author; what the patient did not share
 //! stays sealed even to a copy of the file; removing a carer rotates the data key.
 
-use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, Role, Scope};
+use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature, Role, Scope};
 use companion_core::keyfile::{KeyFile, SlotKind};
 use companion_core::store::{open_encrypted, TimelineFilter};
 use companion_core::{clock, EntryData, Error, NewEntry, Problem, Store};
@@ -285,4 +285,67 @@ fn where_patient_and_carer_rate_a_symptom_differently_is_shown_and_nothing_is_me
     assert_eq!(found[0].patient.author.role, Role::Patient);
     // Both ratings stay as they were, each with its own author.
     assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().iter().filter(|e| matches!(e.data, EntryData::Symptom { .. })).count(), 4);
+}
+
+#[test]
+fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ada: fatigue 4 (set-up), check-in 3, PHQ-9 total 9 (set-up); Kari may not see check-ins.
+    let mut patient = diary_with_carer(dir.path(), &DEFAULT);
+    let ago = |days: i64| Some((chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339());
+    let fatigue = |severity, days| NewEntry::Symptom(NewSymptom { symptom: "fatigue".into(), severity, occurred_at: ago(days), ..Default::default() });
+    let temperature = |celsius, days| NewEntry::Temperature(NewTemperature { celsius, occurred_at: ago(days), ..Default::default() });
+    patient.add(&fatigue(6, 3)).unwrap();
+    patient.add(&fatigue(9, 20)).unwrap(); // before the period
+    let wrong = patient.add(&fatigue(10, 1)).unwrap();
+    patient.withdraw(wrong.id).unwrap(); // entered in error
+    patient.add(&temperature(38.4, 2)).unwrap();
+    patient.add(&temperature(37.1, 1)).unwrap();
+    patient.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    let asked = patient.add(&NewEntry::Question(NewQuestion { text: "Is the rash normal?".into() })).unwrap();
+    patient.set_question_state(asked.id, companion_core::QuestionState::Asked, None).unwrap();
+    patient.lock();
+
+    let mut carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    carer.add(&symptom(8, "KARI-SEES-TIRED")).unwrap();
+    carer.add(&fatigue(7, 2)).unwrap();
+    carer.add(&checkin(2, "KARI-OWN-MOOD")).unwrap(); // her own, private
+    let seen_by_kari = carer.visit_summary(14).unwrap();
+    carer.lock();
+
+    let patient = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
+    let summary = patient.visit_summary(14).unwrap();
+    let names: Vec<_> = summary.people.iter().map(|p| (p.person.name.as_str(), p.person.role)).collect();
+    assert_eq!(names, [("Ada", Role::Patient), ("Kari", Role::Carer)], "the patient first, each person apart");
+    let (ada, kari) = (&summary.people[0], &summary.people[1]);
+
+    // Fatigue: Ada's 6 (3 days ago) and 4 (today); the 9 is older, the 10 was withdrawn.
+    assert_eq!(ada.symptoms.len(), 1);
+    let own = &ada.symptoms[0];
+    assert_eq!((own.reports, own.worst, own.latest), (2, 6, 4));
+    // Kari's 7 and 8 are hers alone, never folded into Ada's line.
+    assert_eq!((kari.symptoms[0].reports, kari.symptoms[0].worst, kari.symptoms[0].latest), (2, 8, 8));
+    let t = ada.temperature.as_ref().unwrap();
+    assert_eq!((t.readings, t.highest, t.latest), (2, 38.4, 37.1));
+    assert_eq!(ada.wellbeing.as_ref().map(|w| (w.reports, w.lowest)), Some((1, 3)));
+    assert_eq!(ada.checkins.len(), 1);
+    assert_eq!((ada.checkins[0].instrument.as_str(), ada.checkins[0].latest.total), ("phq9", Some(9)));
+    assert!(kari.wellbeing.is_none() && kari.checkins.is_empty(), "Kari's own check-in is private to her");
+    assert!(kari.temperature.is_none());
+
+    // Advice: the PHQ-9's crisis card and the fever, most urgent first.
+    let levels: Vec<_> = summary.advice.iter().map(|a| a.level).collect();
+    assert_eq!(levels.first(), Some(&companion_core::rules::Level::Crisis), "{levels:?}");
+    assert!(summary.advice.iter().all(|a| a.count >= 1));
+    let texts: Vec<_> = summary.questions.iter().map(|q| match &q.data { EntryData::Question { text, .. } => text.as_str(), _ => "" }).collect();
+    assert_eq!(texts, ["Can I travel?"], "only the questions still to ask");
+    assert_eq!(summary.seen_differently.len(), 1, "Kari's 8 against Ada's 4");
+
+    // Kari's own view has no check-ins of Ada's, no advice about them, and not her own private one.
+    assert!(seen_by_kari.people.iter().all(|p| p.checkins.is_empty() && p.wellbeing.is_none()));
+    assert!(seen_by_kari.advice.iter().all(|a| a.level != companion_core::rules::Level::Crisis));
+    assert_eq!(seen_by_kari.people.len(), 2);
+
+    assert!(matches!(patient.visit_summary(0), Err(Error::Invalid(ref i)) if i.field == "days"));
+    assert!(matches!(patient.visit_summary(366), Err(Error::Invalid(ref i)) if i.field == "days"));
 }
