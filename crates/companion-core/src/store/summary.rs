@@ -222,6 +222,6 @@ fn count_advice(all: Vec<Advice>) -> Vec<AdviceCount> {
             None => out.push(AdviceCount { level: a.level, count: 1, latest_at: a.raised_at }),
         }
     }
-    out.sort_by(|a, b| b.level.cmp(&a.level));
+    out.sort_by_key(|c| std::cmp::Reverse(c.level));
     out
 }
