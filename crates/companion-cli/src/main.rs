@@ -68,6 +68,15 @@ enum Command {
         #[arg(long)]
         kind: Option<String>,
     },
+    /// The summary for the visit: what each person reported over the last days, the advice
+    /// shown, where patient and carer see things differently, and the questions still to ask.
+    Summary {
+        /// How many days back (1-365).
+        #[arg(long, default_value = "14")]
+        days: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every version of one entry, oldest first, as JSON.
     History { id: String },
     /// Mark an entry as entered in error. It is kept, never erased.
@@ -603,6 +612,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let entries = store.timeline(TimelineFilter { kind })?;
             print_entries(&entries, json, out)?;
         }
+        Command::Summary { days, json } => {
+            let days = whole_number("days", &days)?;
+            let store = open(&dir, clock)?;
+            let summary = store.visit_summary(days)?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &summary)?;
+                writeln!(out)?;
+            } else {
+                print_summary(&summary, days, out)?;
+            }
+        }
         Command::History { id } => {
             let id = entry_id(&id)?;
             let store = open(&dir, clock)?;
@@ -935,6 +955,78 @@ fn new_secret(env: &str, prompt: &str) -> anyhow::Result<String> {
         return Err(Error::invalid("passphrase", companion_core::Problem::Mismatch).into());
     }
     Ok(first)
+}
+
+fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut impl Write) -> anyhow::Result<()> {
+    let day = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+    writeln!(out, "Summary for the visit: {} to {} ({days} days)", day(&s.since), day(&s.until))?;
+    if s.people.is_empty() {
+        writeln!(out, "\nNothing was reported in these days.")?;
+    }
+    for p in &s.people {
+        let who = person_label(&p.person.name, p.person.relationship.as_deref());
+        match p.person.role {
+            companion_core::domain::Role::Patient => writeln!(out, "\nReported by {who}, the patient")?,
+            companion_core::domain::Role::Carer => writeln!(out, "\nReported by {who}, a carer")?,
+        }
+        for x in &p.symptoms {
+            let name = x.other_name.as_deref().unwrap_or(x.symptom.display());
+            writeln!(
+                out,
+                "  {name:<20} {} report(s), worst {}/10 ({}), latest {}/10 ({})",
+                x.reports, x.worst, day(&x.worst_at), x.latest, day(&x.latest_at)
+            )?;
+        }
+        if let Some(t) = &p.temperature {
+            writeln!(
+                out,
+                "  {:<20} {} reading(s), highest {:.1} °C ({}), latest {:.1} °C ({})",
+                "Temperature", t.readings, t.highest, day(&t.highest_at), t.latest, day(&t.latest_at)
+            )?;
+        }
+        if let Some(w) = &p.wellbeing {
+            let label = match p.person.role {
+                companion_core::domain::Role::Carer => "Own wellbeing",
+                companion_core::domain::Role::Patient => "Wellbeing",
+            };
+            writeln!(out, "  {label:<20} {} check-in(s), lowest {}/10 ({}), latest {}/10", w.reports, w.lowest, day(&w.lowest_at), w.latest)?;
+        }
+        for c in &p.checkins {
+            let title = companion_core::instruments::get(&c.instrument).map(|i| i.questionnaire.title.clone()).unwrap_or_else(|_| c.instrument.clone());
+            let result = match c.latest.total {
+                Some(t) => format!("{t} of {}{}", c.latest.max, c.latest.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default()),
+                None => "no total".to_owned(),
+            };
+            writeln!(out, "  {title}: {} completed, latest {result} ({})", c.completed, day(&c.latest_at))?;
+        }
+    }
+    if !s.advice.is_empty() {
+        let shown: Vec<String> = s.advice.iter().map(|a| format!("{} x{}", a.level.as_str(), a.count)).collect();
+        writeln!(out, "\nAdvice shown: {}", shown.join(", "))?;
+    }
+    if !s.seen_differently.is_empty() {
+        writeln!(out, "\nSeen differently:")?;
+        for d in &s.seen_differently {
+            let rating = |e: &Entry| match &e.data {
+                EntryData::Symptom { symptom, other_name, severity, .. } => (other_name.as_deref().unwrap_or(symptom.display()).to_owned(), *severity),
+                _ => (String::new(), 0),
+            };
+            let ((name, theirs), (_, own)) = (rating(&d.carer), rating(&d.patient));
+            let carer = person_label(&d.carer.author.name, d.carer.author.relationship.as_deref());
+            writeln!(out, "  {name}: {carer} {theirs}/10, {} {own}/10", d.patient.author.name)?;
+        }
+    }
+    writeln!(out, "\nQuestions to ask: {}", s.questions.len())?;
+    for (i, q) in s.questions.iter().enumerate() {
+        if let EntryData::Question { text, .. } = &q.data {
+            let by = match q.author.role {
+                companion_core::domain::Role::Carer => format!("  (asked by {})", person_label(&q.author.name, q.author.relationship.as_deref())),
+                companion_core::domain::Role::Patient => String::new(),
+            };
+            writeln!(out, "  {}. {text}{by}", i + 1)?;
+        }
+    }
+    Ok(())
 }
 
 fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow::Result<()> {

@@ -432,6 +432,20 @@ fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_remo
     let text = d.run(&["list"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("(entered by Kari, daughter)"));
 
+    // The summary for the visit keeps Kari's rating apart from the patient's own.
+    let summary = d.run(&["summary", "--days", "7"]);
+    assert_ok(&summary);
+    let text = String::from_utf8_lossy(&summary.stdout);
+    let (own, hers) = text.split_once("Reported by Kari (daughter), a carer").expect(&text);
+    assert!(own.contains("Reported by") && own.contains("the patient") && own.contains("worst 4/10") && !own.contains("8/10"), "{text}");
+    assert!(hers.contains("Tiredness") && hers.contains("worst 8/10") && !hers.contains("Wellbeing"), "{text}");
+    assert!(text.contains("Seen differently:\n  Tiredness: Kari (daughter) 8/10"), "{text}");
+    let json: Value = serde_json::from_slice(&d.run(&["summary", "--json"]).stdout).unwrap();
+    assert_eq!(json["people"].as_array().unwrap().len(), 2);
+    let kari_sees = d.cmd(KARI).args(["summary"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&kari_sees.stdout).contains("Wellbeing"), "the check-in was not shared with Kari");
+    assert!(one_line_error(&d.run(&["summary", "--days", "400"])).contains("--days"));
+
     let removed = d.run(&["carer", "remove", "--name", "Kari"]);
     assert_ok(&removed);
     let after = d.cmd(KARI).args(["list"]).output().unwrap();
