@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "add_entry",
     "timeline",
     "history",
+    "visit_summary",
     "correct_entry",
     "withdraw_entry",
     "questions",

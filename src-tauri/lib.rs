@@ -436,6 +436,12 @@ async fn advice_for(state: State<'_, AppState>, id: String) -> Reply<Vec<Advice>
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
+async fn visit_summary(state: State<'_, AppState>, days: i64) -> Reply<companion_core::store::VisitSummary> {
+    state.with(|s| s.with_store(|st| st.visit_summary(days)))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
 async fn timeline(state: State<'_, AppState>, kind: Option<String>) -> Reply<Vec<Entry>> {
     state.with(|s| {
         let kind = kind.as_deref().map(EntryKind::parse).transpose()?;
@@ -527,6 +533,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         add_entry,
         timeline,
         history,
+        visit_summary,
         correct_entry,
         withdraw_entry,
         questions,

@@ -466,6 +466,24 @@ describe('Companion in its real window', () => {
     assert.match(await (await s.find('//article[.//p[contains(normalize-space(), "Pain: 7 of 10")]]')).text(), /Entered by Kari Nordmann/);
     await s.find('//article[.//p[contains(normalize-space(), "Wellbeing 7 of 10")]]');
 
+    // The summary for the visit keeps Ingrid's rating apart from Kari's own.
+    await nav('Questions');
+    await (await s.find(button('Summary for the visit'))).click();
+    await s.find(heading('Summary for the visit'));
+    await s.find('[data-testid="summary-person"]', { timeout: 20_000 });
+    const people = await Promise.all((await s.findAll('[data-testid="summary-person"]')).map((p) => p.text()));
+    assert.equal(people.length, 2, people.join('\n---\n'));
+    assert.match(people[0], /^Noted by Kari Nordmann\s/);
+    assert.match(people[0], /Pain: latest 7 of 10, worst 7 of 10/);
+    assert.match(people[0], /Wellbeing: latest 7 of 10/);
+    assert.doesNotMatch(people[0], /10 of 10/);
+    assert.match(people[1], /^Noted by Ingrid \(daughter\), carer\s/);
+    assert.match(people[1], /Pain: latest 10 of 10, worst 10 of 10/);
+    assert.match(await (await s.find('[data-testid="summary-differ"]')).text(), /Pain: Ingrid \(daughter\) said 10 of 10, Kari Nordmann said 7 of 10/);
+    assert.match(await (await s.find('[data-testid="summary-questions"]')).text(), /Ingrid rated my pain 10 of 10/);
+    await scan('visit summary');
+    await shot('visit-summary');
+
     // Removing Ingrid: her passphrase stops working at once; her entry stays.
     await nav('Settings');
     await (await s.find(button('Remove Ingrid'))).click();

@@ -71,6 +71,11 @@ export function formatDateTime(iso: string): string {
   }).format(new Date(iso));
 }
 
+/** The day of an instant, in the local time zone ("20 Nov 2026"). */
+export function formatDay(iso: string): string {
+  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'medium' }).format(new Date(iso));
+}
+
 export function formatDate(ymd: string): string {
   return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'full' }).format(
     new Date(`${ymd}T12:00:00`),

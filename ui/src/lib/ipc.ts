@@ -212,6 +212,22 @@ export interface Disagreement {
   difference: number;
 }
 
+/** What each person reported over a period, apart; see the core's `VisitSummary`. */
+export interface VisitSummary {
+  since: string;
+  until: string;
+  people: {
+    person: Author;
+    symptoms: { symptom: string; other_name?: string; reports: number; worst: number; worst_at: string; latest: number; latest_at: string }[];
+    temperature: { readings: number; highest: number; highest_at: string; latest: number; latest_at: string } | null;
+    wellbeing: { reports: number; lowest: number; lowest_at: string; latest: number; latest_at: string } | null;
+    checkins: { instrument: string; completed: number; latest: Score; latest_at: string }[];
+  }[];
+  advice: { level: Level; count: number; latest_at: string }[];
+  questions: Entry[];
+  seen_differently: Disagreement[];
+}
+
 export interface CarersReply {
   me: Author;
   patient: Author;
@@ -304,6 +320,7 @@ export const api = {
   syncNow: () => call<SyncStatus>('sync_now'),
   timeline: (kind: EntryKind | null) => call<Entry[]>('timeline', { kind }),
   history: (id: string) => call<Entry[]>('history', { id }),
+  visitSummary: (days: number) => call<VisitSummary>('visit_summary', { days }),
   correctEntry: (id: string, entry: NewEntry) => call<Saved>('correct_entry', { id, entry }),
   withdrawEntry: (id: string) => call<Entry>('withdraw_entry', { id }),
   questions: () => call<QuestionsReply>('questions'),
