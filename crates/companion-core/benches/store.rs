@@ -1,7 +1,8 @@
 //! The diary's speed as a person feels it, printed as figures (run with `make bench`):
 //! unlocking, saving one entry (median and 99th percentile), and loading a year of entries
-//! (about 2,000) into the timeline; saving and loading again on plain SQLite with the same
-//! schema and code, so the cost of encryption is a ratio.
+//! (about 2,000) into the timeline, and the summary for the visit over the whole year; saving and
+//! loading again on plain SQLite with the same schema and code, so the cost of encryption is a
+//! ratio.
 
 use chrono::{Duration as Days, Utc};
 use companion_core::domain::{NewQuestion, NewSymptom, NewTemperature};
@@ -46,6 +47,7 @@ struct Figures {
     save_p50: Duration,
     save_p99: Duration,
     load_p50: Duration,
+    summary_p50: Duration,
     entries: usize,
 }
 
@@ -68,9 +70,23 @@ fn measure(store: &mut Store) -> Figures {
         entries = store.timeline(TimelineFilter::default()).unwrap().len();
         loads.push(t.elapsed());
     }
+    let mut summaries = Vec::with_capacity(LOADS);
+    for _ in 0..LOADS {
+        let t = Instant::now();
+        let summary = store.visit_summary(365).unwrap();
+        summaries.push(t.elapsed());
+        assert!(!summary.people.is_empty());
+    }
     saves.sort();
     loads.sort();
-    Figures { save_p50: percentile(&saves, 0.5), save_p99: percentile(&saves, 0.99), load_p50: percentile(&loads, 0.5), entries }
+    summaries.sort();
+    Figures {
+        save_p50: percentile(&saves, 0.5),
+        save_p99: percentile(&saves, 0.99),
+        load_p50: percentile(&loads, 0.5),
+        summary_p50: percentile(&summaries, 0.5),
+        entries,
+    }
 }
 
 fn main() {
@@ -102,4 +118,5 @@ fn main() {
     println!("save one entry  p50      {:<16} {:<16} {:.2}", ms(enc.save_p50), ms(pla.save_p50), enc.save_p50.as_secs_f64() / pla.save_p50.as_secs_f64());
     println!("save one entry  p99      {:<16} {:<16} {:.2}", ms(enc.save_p99), ms(pla.save_p99), enc.save_p99.as_secs_f64() / pla.save_p99.as_secs_f64());
     println!("timeline load   p50      {:<16} {:<16} {:.2}", ms(enc.load_p50), ms(pla.load_p50), enc.load_p50.as_secs_f64() / pla.load_p50.as_secs_f64());
+    println!("visit summary (365 d) p50 {:<15} {:<16} {:.2}", ms(enc.summary_p50), ms(pla.summary_p50), enc.summary_p50.as_secs_f64() / pla.summary_p50.as_secs_f64());
 }

@@ -154,13 +154,18 @@ impl Store {
 
     /// All advice shown since a time, newest first (for the home screen and, later, sync).
     pub fn advice_since(&self, since: DateTime<Utc>) -> Result<Vec<Advice>> {
+        Ok(self.visible_advice(self.all_advice_since(since)?))
+    }
+
+    /// [`Store::advice_since`] before the check that this session can read each record; the
+    /// caller must do it.
+    pub(super) fn all_advice_since(&self, since: DateTime<Utc>) -> Result<Vec<Advice>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, entry_id, rule, ruleset, ruleset_version, level, raised_at FROM advice
              WHERE raised_at >= ?1 ORDER BY raised_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map([ts(since)], |r| self.advice_row(r))?;
-        let all = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(self.visible_advice(all))
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn contacts_for(&self, level: Level) -> Vec<Contact> {

@@ -494,37 +494,47 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
     /// are [`DISAGREEMENT`] points or more apart. Newest first. The two stay separate records.
     pub fn disagreements(&self) -> Result<Vec<Disagreement>> {
         let all = self.timeline(super::TimelineFilter { kind: Some(crate::domain::EntryKind::Symptom) })?;
-        let live: Vec<&crate::domain::Entry> = all.iter().filter(|e| e.status != crate::domain::RecordStatus::EnteredInError).collect();
-        let severity = |e: &crate::domain::Entry| match &e.data {
-            EntryData::Symptom { severity, .. } => *severity as i32,
-            _ => 0,
-        };
-        let code = |e: &crate::domain::Entry| match &e.data {
-            EntryData::Symptom { symptom, other_name, .. } => (symptom.code().to_owned(), other_name.clone()),
-            _ => (String::new(), None),
-        };
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        // The timeline is newest first, so the first carer entry of a symptom is their latest.
-        for carer in live.iter().filter(|e| e.author.role == Role::Carer) {
-            if !seen.insert((carer.author.id, code(carer))) {
-                continue;
-            }
-            let own = live
-                .iter()
-                .filter(|e| e.author.role == Role::Patient && code(e) == code(carer))
-                .filter(|e| (e.occurred_at - carer.occurred_at).num_hours().abs() <= 24)
-                .min_by_key(|e| (e.occurred_at - carer.occurred_at).num_seconds().abs());
-            if let Some(own) = own {
-                let difference = severity(carer) - severity(own);
-                if difference.abs() >= DISAGREEMENT {
-                    out.push(Disagreement { patient: (*own).clone(), carer: (*carer).clone(), difference });
-                }
+        Ok(disagreements_among(&all))
+    }
+}
+
+/// [`Store::disagreements`] among `all`, a timeline (newest first) of any kinds.
+pub(super) fn disagreements_among(all: &[crate::domain::Entry]) -> Vec<Disagreement> {
+    let live: Vec<&crate::domain::Entry> = all
+        .iter()
+        .filter(|e| e.status != crate::domain::RecordStatus::EnteredInError && matches!(e.data, EntryData::Symptom { .. }))
+        .collect();
+    let severity = |e: &crate::domain::Entry| match &e.data {
+        EntryData::Symptom { severity, .. } => *severity as i32,
+        _ => 0,
+    };
+    let code = |e: &crate::domain::Entry| match &e.data {
+        EntryData::Symptom { symptom, other_name, .. } => (symptom.code().to_owned(), other_name.clone()),
+        _ => (String::new(), None),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    // The timeline is newest first, so the first carer entry of a symptom is their latest.
+    for carer in live.iter().filter(|e| e.author.role == Role::Carer) {
+        if !seen.insert((carer.author.id, code(carer))) {
+            continue;
+        }
+        let own = live
+            .iter()
+            .filter(|e| e.author.role == Role::Patient && code(e) == code(carer))
+            .filter(|e| (e.occurred_at - carer.occurred_at).num_hours().abs() <= 24)
+            .min_by_key(|e| (e.occurred_at - carer.occurred_at).num_seconds().abs());
+        if let Some(own) = own {
+            let difference = severity(carer) - severity(own);
+            if difference.abs() >= DISAGREEMENT {
+                out.push(Disagreement { patient: (*own).clone(), carer: (*carer).clone(), difference });
             }
         }
-        Ok(out)
     }
+    out
+}
 
+impl Store {
     /// Whether a record is a carer's private one (not shared, never sent).
     pub fn is_private_entry(&self, id: Uuid) -> Result<bool> {
         let text: String = self.conn.query_row(

@@ -20,7 +20,8 @@ pub struct VisitSummary {
     pub until: DateTime<Utc>,
     /// The patient first, then each carer who reported anything, by name. Never merged.
     pub people: Vec<Reported>,
-    /// The advice Companion showed in the period, most urgent first.
+    /// The advice Companion showed in the period, most urgent first; not the advice about a
+    /// record since entered in error, nor about one this session cannot read.
     pub advice: Vec<AdviceCount>,
     /// Questions still to ask, in the person's order (whenever they were written).
     pub questions: Vec<Entry>,
@@ -98,16 +99,23 @@ impl Store {
         }
         let until = self.now();
         let since = until - Duration::days(days);
+        // Everything this session can read, newest first.
+        let readable = self.timeline(TimelineFilter::default())?;
+        let live: std::collections::HashSet<uuid::Uuid> =
+            readable.iter().filter(|e| e.status != RecordStatus::EnteredInError).map(|e| e.id).collect();
+        // Advice about a record this session cannot read would tell what it says; advice about
+        // a record entered in error is not for the visit.
+        let advice = self.all_advice_since(since)?.into_iter().filter(|a| live.contains(&a.entry_id)).collect();
+        let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
         // Oldest first, so "latest" is simply the last one seen.
-        let mut entries: Vec<Entry> = self
-            .timeline(TimelineFilter::default())?
-            .into_iter()
+        let entries: Vec<&Entry> = readable
+            .iter()
+            .rev()
             .filter(|e| e.status != RecordStatus::EnteredInError && !e.private && e.occurred_at >= since)
             .collect();
-        entries.reverse();
 
         let mut people: Vec<Reported> = Vec::new();
-        for e in &entries {
+        for e in entries {
             if matches!(e.data, EntryData::Question { .. }) {
                 continue;
             }
@@ -137,14 +145,14 @@ impl Store {
             since,
             until,
             people,
-            advice: count_advice(self.advice_since(since)?),
+            advice: count_advice(advice),
             questions: self
                 .questions()?
                 .into_iter()
                 .filter(|q| q.status != RecordStatus::EnteredInError)
                 .filter(|q| matches!(q.data, EntryData::Question { state: QuestionState::Open, .. }))
                 .collect(),
-            seen_differently: self.disagreements()?.into_iter().filter(|d| d.carer.occurred_at >= since).collect(),
+            seen_differently,
         })
     }
 }

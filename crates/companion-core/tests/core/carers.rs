@@ -336,7 +336,10 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
     // Advice: the PHQ-9's crisis card and the fever, most urgent first.
     let levels: Vec<_> = summary.advice.iter().map(|a| a.level).collect();
     assert_eq!(levels.first(), Some(&companion_core::rules::Level::Crisis), "{levels:?}");
-    assert!(summary.advice.iter().all(|a| a.count >= 1));
+    assert!(!patient.advice_for(wrong.id).unwrap().is_empty(), "the withdrawn 10 raised advice");
+    let shown = patient.advice_since(summary.since).unwrap();
+    let counted: u32 = summary.advice.iter().map(|a| a.count).sum();
+    assert_eq!(counted as usize, shown.iter().filter(|a| a.entry_id != wrong.id).count(), "all but the withdrawn record's");
     let texts: Vec<_> = summary.questions.iter().map(|q| match &q.data { EntryData::Question { text, .. } => text.as_str(), _ => "" }).collect();
     assert_eq!(texts, ["Can I travel?"], "only the questions still to ask");
     assert_eq!(summary.seen_differently.len(), 1, "Kari's 8 against Ada's 4");
