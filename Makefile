@@ -87,7 +87,8 @@ test-fhir: cli node-deps
 	cd tests/fhir && COMPANION_CLI=$(CLI) COMPANION_CLINIC=$(CLINIC) $(NODE_FHIR) --test
 
 test-e2e: app cli tauri-driver node-deps
-	cd tests/e2e && COMPANION_APP=$(APP) COMPANION_CLINIC=$(CLINIC) xvfb-run -a node --test --test-reporter=spec app.test.mjs
+	# A hang (a window that never closes) fails the run here instead of using up CI's time.
+	cd tests/e2e && COMPANION_APP=$(APP) COMPANION_CLINIC=$(CLINIC) timeout -k 10s 20m xvfb-run -a node --test --test-reporter=spec app.test.mjs
 
 bench: deps
 	cargo bench -p companion-core --features bench-plain --bench store

@@ -62,14 +62,39 @@ async function nav(text) {
   await (await s.find(`//nav//button[normalize-space()="${text}"]`)).click();
 }
 
+/**
+ * tauri-driver on `driverPort`, which starts the app with `env`, in a process group of its own:
+ * the app it starts is killed with it, even when WebKitWebDriver goes first and leaves the app
+ * running (which also kept this test's output open, so the run never ended).
+ */
+function startDriver(driverPort, env) {
+  return spawn('tauri-driver', ['--port', String(driverPort), '--native-port', String(driverPort + 1)], {
+    env: { ...process.env, ...env, LANG: 'C.UTF-8', LANGUAGE: 'en' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+}
+
+/** Stops tauri-driver and everything it started: asked first, then killed. */
+async function stopDriver(child) {
+  const group = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+      return true;
+    } catch {
+      return false; // ESRCH: nothing of the group is left
+    }
+  };
+  group('SIGTERM');
+  for (let i = 0; i < 30 && group(0); i++) await sleep(100);
+  group('SIGKILL');
+}
+
 /** A second Companion, on a fresh folder, set up by a carer with the patient's invitation. */
 async function joinAsCarer(server, code) {
   const carerDir = mkdtempSync(join(tmpdir(), 'companion-e2e-carer-'));
   const carerPort = port + 10;
-  const carerDriver = spawn('tauri-driver', ['--port', String(carerPort), '--native-port', String(carerPort + 1)], {
-    env: { ...process.env, COMPANION_DATA_DIR: carerDir, LANG: 'C.UTF-8', LANGUAGE: 'en' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const carerDriver = startDriver(carerPort, { COMPANION_DATA_DIR: carerDir });
   const patientSession = s;
   try {
     s = await Session.start(`http://127.0.0.1:${carerPort}`, { 'tauri:options': { application: app } });
@@ -96,16 +121,13 @@ async function joinAsCarer(server, code) {
   } finally {
     await s.end();
     s = patientSession;
-    carerDriver.kill();
+    await stopDriver(carerDriver);
   }
 }
 
 describe('Companion in its real window', () => {
   before(async () => {
-    driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
-      env: { ...process.env, COMPANION_DATA_DIR: dataDir, LANG: 'C.UTF-8', LANGUAGE: 'en' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    driver = startDriver(port, { COMPANION_DATA_DIR: dataDir });
     s = await Session.start(`http://127.0.0.1:${port}`, { 'tauri:options': { application: app } });
   });
 
@@ -114,8 +136,7 @@ describe('Companion in its real window', () => {
       await shot('last').catch(() => {});
       await s.end();
     }
-    driver?.kill();
-    await sleep(200);
+    if (driver) await stopDriver(driver);
   });
 
   it('first start: asks for a name and passphrase, refuses a short one, shows the recovery code', async () => {
@@ -525,5 +546,10 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Fyll ut et skjema'))).click();
     await s.find('//button[.//span[normalize-space()="ESAS-r (klinikkens skjema, test)"]]');
     await scan('check-ins with the clinic form (nb)');
+    await nav('Spørsmål');
+    await (await s.find(button('Oppsummering til timen'))).click();
+    await s.find(heading('Oppsummering til timen'));
+    assert.match(await (await s.find('[data-testid="summary-person"]', { timeout: 20_000 })).text(), /^Notert av Kari Nordmann\s[\s\S]*Smerte: sist 7 av 10/);
+    await scan('visit summary (nb)');
   });
 });
