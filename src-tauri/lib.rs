@@ -356,10 +356,11 @@ async fn add_carer(
     carer_passphrase: String,
     allow: Vec<Scope>,
     my_passphrase: String,
+    days: Option<i64>,
 ) -> Reply<AddCarerReply> {
     state.with(|s| {
         s.with_store(|st| {
-            let added = st.add_carer(&name, &relationship, &carer_passphrase, &allow, &my_passphrase)?;
+            let added = st.add_carer(&name, &relationship, &carer_passphrase, &allow, &my_passphrase, days)?;
             Ok(AddCarerReply { carers: carers_of(st)?, new_recovery_code: added.new_recovery_code.map(|c| c.as_str().to_owned()) })
         })
     })

@@ -284,6 +284,10 @@ enum CarerAction {
         /// your check-ins).
         #[arg(long, default_value = "observations,questions,symptoms")]
         allow: String,
+        /// Their passphrase stops working by itself after this many days (and your next
+        /// unlock removes them, as `carer remove` would).
+        #[arg(long)]
+        days: Option<String>,
     },
     /// The carers who can unlock this diary, and what each may do.
     List {
@@ -728,17 +732,25 @@ fn person_label(name: &str, relationship: Option<&str>) -> String {
 
 fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, action: CarerAction, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
-        CarerAction::Add { name, relationship, allow } => {
+        CarerAction::Add { name, relationship, allow, days } => {
             // Check what can be checked before any passphrase is asked.
             companion_core::domain::person_name(&name).map_err(Error::from)?;
             let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
+            let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
+            if days.is_some_and(|d| !(1..=companion_core::store::MAX_CARER_DAYS).contains(&d)) {
+                let max = companion_core::store::MAX_CARER_DAYS as f64;
+                return Err(Error::invalid("days", companion_core::Problem::OutOfRange { min: 1.0, max }).into());
+            }
             let mine = secret(PASSPHRASE_ENV, "Your passphrase")?;
             let mut store = Store::open(dir, &mine, clock)?;
             let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
-            let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine)?;
+            let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine, days)?;
             let c = &added.carer;
             writeln!(out, "{} can now unlock this diary with their own passphrase.", person_label(&c.person.name, c.person.relationship.as_deref()))?;
             writeln!(out, "They may: {}", scope_list(&c.allow))?;
+            if let Some(until) = c.until {
+                writeln!(out, "Their access ends by itself on {}.", until.format("%Y-%m-%d %H:%M UTC"))?;
+            }
             if let Some(code) = added.new_recovery_code {
                 writeln!(out, "Your recovery code has been replaced (write it down; it is shown only this once):")?;
                 writeln!(out, "{}", code.as_str())?;
@@ -755,7 +767,8 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
                 writeln!(out, "No carers.")?;
             } else {
                 for c in carers {
-                    writeln!(out, "{}  on this device  may: {}  added {}", person_label(&c.person.name, c.person.relationship.as_deref()), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                    let until = c.until.map(|u| format!("  until {}", u.format("%Y-%m-%d"))).unwrap_or_default();
+                    writeln!(out, "{}  on this device  may: {}  added {}{until}", person_label(&c.person.name, c.person.relationship.as_deref()), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
                 }
                 for i in invited {
                     let until = i.expires_at.as_deref().map(|t| format!("  until {}", &t[..10.min(t.len())])).unwrap_or_default();

@@ -102,6 +102,9 @@ pub enum Error {
     /// anyone but the patient managing carers.
     #[error("you have not been given access to this")]
     NotPermitted,
+    /// A carer's passphrase after the time the patient gave them ran out.
+    #[error("your access to this diary has ended")]
+    AccessEnded,
     #[error("this entry has been withdrawn and cannot be changed")]
     Withdrawn,
     #[error("storage error")]
@@ -139,6 +142,7 @@ impl Error {
             Error::Locked => ErrorCode::Locked,
             Error::NotFound => ErrorCode::NotFound,
             Error::NotPermitted => ErrorCode::NotPermitted,
+            Error::AccessEnded => ErrorCode::AccessEnded,
             Error::Withdrawn => ErrorCode::Withdrawn,
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Offline => ErrorCode::Offline,
@@ -163,6 +167,7 @@ pub enum ErrorCode {
     Locked,
     NotFound,
     NotPermitted,
+    AccessEnded,
     Withdrawn,
     Unsupported,
     Offline,

@@ -159,6 +159,16 @@ pub struct Grant {
     pub person: Uuid,
     pub allow: Vec<Scope>,
     pub added_at: DateTime<Utc>,
+    /// When the carer's access ends by itself: their passphrase is refused from then on, and the
+    /// patient's next unlock removes them as if by hand (slot out, data key rotated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Grant {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_some_and(|u| u <= now)
+    }
 }
 
 /// The keys a session holds, by name. Wiped when dropped.

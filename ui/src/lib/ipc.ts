@@ -203,6 +203,7 @@ export const SCOPES: Scope[] = ['observations', 'questions', 'symptoms', 'checki
 export interface Carer extends Author {
   allow: Scope[];
   added_at: string;
+  until: string | null;
 }
 
 /** The same symptom rated by the patient and by a carer about the same time, 3+ points apart. */
@@ -330,13 +331,14 @@ export const api = {
   reorderQuestions: (ids: string[]) => call<Entry[]>('reorder_questions', { ids }),
   setNextVisit: (date: string | null) => call<string | null>('set_next_visit', { date }),
   carers: () => call<CarersReply>('carers'),
-  addCarer: (name: string, relationship: string, carerPassphrase: string, allow: Scope[], myPassphrase: string) =>
+  addCarer: (name: string, relationship: string, carerPassphrase: string, allow: Scope[], myPassphrase: string, days: number | null) =>
     call<{ carers: CarersReply; new_recovery_code: string | null }>('add_carer', {
       name,
       relationship,
       carerPassphrase,
       allow,
       myPassphrase,
+      days,
     }),
   removeCarer: (name: string) => call<CarersReply>('remove_carer', { name }),
   inviteCarer: (name: string, relationship: string | null, allow: Scope[], days: number | null) =>

@@ -404,14 +404,18 @@ fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_remo
     assert!(one_line_error(&bad).contains("--allow"));
     let short = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", "short").args(["carer", "add", "--name", "Kari", "--relationship", "daughter"]).output().unwrap();
     assert!(one_line_error(&short).contains("COMPANION_CARER_PASSPHRASE"));
-    let add = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter"]).output().unwrap();
+    let never = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "0"]).output().unwrap();
+    assert!(one_line_error(&never).contains("--days"));
+    let add = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "30"]).output().unwrap();
     assert_ok(&add);
+    assert!(String::from_utf8_lossy(&add.stdout).contains("Their access ends by itself on"));
     assert!(String::from_utf8_lossy(&add.stdout).contains("observations,questions,symptoms"));
     let list = d.run(&["carer", "list", "--json"]);
     assert_ok(&list);
     let carers: Value = serde_json::from_slice(&list.stdout).unwrap();
     let here = &carers["on_this_device"][0];
     assert_eq!((here["name"].as_str(), here["relationship"].as_str()), (Some("Kari"), Some("daughter")));
+    assert!(here["until"].is_string(), "{here}");
 
     // With Kari's passphrase, Kari is the author, and she does not see the check-in.
     let logged = d.cmd(KARI).args(["symptom", "add", "--symptom", "tiredness", "--severity", "8", "--json"]).output().unwrap();

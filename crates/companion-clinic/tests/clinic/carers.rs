@@ -154,7 +154,7 @@ fn a_carer_device_gets_only_what_the_patient_allowed_and_never_sends_the_carers_
     let kari_before = call("GET", format!("{}/fhir/RelatedPerson/{}", server.url, invitation.carer), &staff, None).1;
 
     // Nora helps on the patient's own device only: her entry goes up with her RelatedPerson.
-    store.add_carer("Nora", "neighbour", "nora's own passphrase", &[Scope::Observations], PASS).unwrap();
+    store.add_carer("Nora", "neighbour", "nora's own passphrase", &[Scope::Observations], PASS, None).unwrap();
     drop(store);
     let mut nora = Store::open(diary.dir.path(), "nora's own passphrase", clock::system()).unwrap();
     let hers = nora.add(&symptom(5, "NORA-OBSERVATION")).unwrap();
@@ -244,7 +244,7 @@ fn a_removed_or_expired_carer_is_turned_away_and_nothing_they_synced_is_lost() {
     let (patient, diary) = server.paired_diary(&server.url);
     let mut store = diary.open();
     // Kari is a carer on the patient's own device too, and gets an invitation for her phone.
-    store.add_carer("Kari", "daughter", "shared device pass", &[Scope::Observations, Scope::Symptoms], PASS).unwrap();
+    store.add_carer("Kari", "daughter", "shared device pass", &[Scope::Observations, Scope::Symptoms], PASS, None).unwrap();
     let kari_invite = invite(&mut store, "Kari", &[Scope::Observations, Scope::Symptoms], Some(30));
     assert_eq!(kari_invite.carer, store.carer_named("Kari").unwrap().person.id.to_string(), "one identity on both devices");
     let ola_invite = invite(&mut store, "Ola", &[Scope::Observations], Some(1));

@@ -31,7 +31,12 @@ pub struct Carer {
     pub person: Author,
     pub allow: Vec<Scope>,
     pub added_at: DateTime<Utc>,
+    /// When their access ends by itself, if it does.
+    pub until: Option<DateTime<Utc>>,
 }
+
+/// The longest a carer on this device can be given access for at once, in days.
+pub const MAX_CARER_DAYS: i64 = 3650;
 
 /// Points apart (on 0-10) from which a carer's and the patient's ratings are shown as seen
 /// differently.
@@ -119,7 +124,7 @@ impl Store {
         let mut out = Vec::new();
         for grant in &self.keys.carers {
             if let Some(person) = super::entries::person(&self.conn, grant.person)? {
-                out.push(Carer { person, allow: grant.allow.clone(), added_at: grant.added_at });
+                out.push(Carer { person, allow: grant.allow.clone(), added_at: grant.added_at, until: grant.until });
             }
         }
         Ok(out)
@@ -134,9 +139,9 @@ impl Store {
             .ok_or(Error::NotFound)
     }
 
-    /// The patient adds a carer who unlocks with their own passphrase and works as themselves.
-    /// `my_passphrase` is the patient's, asked again: whoever finds the diary open must not be
-    /// able to give themselves a key to it.
+    /// The patient adds a carer who unlocks with their own passphrase and works as themselves,
+    /// for `days` or until removed. `my_passphrase` is the patient's, asked again: whoever finds
+    /// the diary open must not be able to give themselves a key to it.
     pub fn add_carer(
         &mut self,
         name: &str,
@@ -144,8 +149,12 @@ impl Store {
         carer_passphrase: &str,
         allow: &[Scope],
         my_passphrase: &str,
+        days: Option<i64>,
     ) -> Result<CarerAdded> {
         self.require_patient_owner()?;
+        if days.is_some_and(|d| !(1..=MAX_CARER_DAYS).contains(&d)) {
+            return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: MAX_CARER_DAYS as f64 }));
+        }
         let name = domain::person_name(name)?;
         let relationship = relationship.trim();
         if relationship.is_empty() {
@@ -191,7 +200,8 @@ impl Store {
             }
         }
         keys.slots.push(Slot::new(keys.store_id, SlotKind::Passphrase, id, &own, &root, carer_passphrase.as_bytes(), now)?);
-        keys.carers.push(Grant { person: id, allow: allow.clone(), added_at: now });
+        let until = days.map(|d| now + chrono::Duration::days(d));
+        keys.carers.push(Grant { person: id, allow: allow.clone(), added_at: now, until });
         keys.save(&self.dir)?;
         // The patient keeps no way into the carer's own keys.
         self.ring.remove(&own);
@@ -199,7 +209,7 @@ impl Store {
         self.keys.resolve(&mut self.ring)?;
         tracing::info!(scopes = allow.len(), "carer added");
         let person = super::entries::person(&self.conn, id)?.ok_or(Error::Internal("carer row"))?;
-        Ok(CarerAdded { carer: Carer { person, allow, added_at: now }, new_recovery_code })
+        Ok(CarerAdded { carer: Carer { person, allow, added_at: now, until }, new_recovery_code })
     }
 
     /// The patient removes a carer: their passphrase stops opening the diary at once, and the
@@ -255,6 +265,23 @@ impl Store {
         self.keys = keys;
         tracing::info!("carer removed and data key rotated");
         Ok(carer.person)
+    }
+
+    /// At the patient's unlock, carers whose time ran out are removed as if by hand: their slot
+    /// out and the data key rotated, so from then on even a copy of their slot opens nothing.
+    pub(super) fn end_expired_carers(&mut self) -> Result<()> {
+        if self.me.role != Role::Patient || !self.is_owner() {
+            return Ok(());
+        }
+        let now = self.now();
+        let expired: Vec<Uuid> = self.keys.carers.iter().filter(|g| g.expired(now)).map(|g| g.person).collect();
+        for id in expired {
+            if let Some(person) = super::entries::person(&self.conn, id)? {
+                self.remove_carer(&person.name)?;
+                tracing::info!("a carer's time ran out; removed");
+            }
+        }
+        Ok(())
     }
 
     /// Finishes a carer removal a crash interrupted (the key file holds more than one data key):

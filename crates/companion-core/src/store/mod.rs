@@ -28,7 +28,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use care::{Advice, Contact, Saved, Schedule};
-pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_RELATIONSHIP};
+pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
@@ -313,7 +313,7 @@ impl Store {
         if let Some((_, allow)) = cares_for {
             keys.put(&names::observations(owner.id), &SecretKey::random()?, &[root_name.as_str()], &ring)?;
             keys.put(&names::private(owner.id), &SecretKey::random()?, &[root_name.as_str()], &ring)?;
-            keys.carers.push(keyfile::Grant { person: owner.id, allow, added_at: now });
+            keys.carers.push(keyfile::Grant { person: owner.id, allow, added_at: now, until: None });
         }
         keys.save(dir)?;
         fs::rename(&pending, dir.join(DB_FILE))?;
@@ -332,6 +332,12 @@ impl Store {
         let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
         match keys.unlock(SlotKind::Passphrase, passphrase.as_bytes())? {
             Some((slot, ring)) => {
+                // A carer whose time is up: the passphrase was right, but it opens nothing now.
+                let person = keys.slots[slot].person;
+                if keys.carers.iter().any(|g| g.person == person && g.expired(now)) {
+                    tracing::info!("unlock refused: the carer's access has ended");
+                    return Err(Error::AccessEnded);
+                }
                 keys.record_success(dir)?;
                 Store::with_keys(dir, keys, slot, ring, clock)
             }
@@ -420,6 +426,7 @@ impl Store {
         let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
         store.finish_rotation()?;
         store.seal_plain_records()?;
+        store.end_expired_carers()?;
         Ok(store)
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 const PASS: &str = "correct horse battery";
 
-struct ManualClock(Mutex<DateTime<Utc>>);
+pub(crate) struct ManualClock(pub(crate) Mutex<DateTime<Utc>>);
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()

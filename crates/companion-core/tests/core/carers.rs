@@ -27,7 +27,7 @@ fn diary_with_carer(dir: &Path, allow: &[Scope]) -> Store {
     store.add(&checkin(3, "PATIENT-MOOD-NOTE")).unwrap();
     let phq = store.add_assessment("phq9", &answers(&[1, 1, 1, 1, 1, 1, 1, 1, 1]), None).unwrap();
     assert!(!phq.advice.is_empty(), "item 9 raises the crisis card");
-    let added = store.add_carer("Kari", "daughter", CARER, allow, PATIENT).unwrap();
+    let added = store.add_carer("Kari", "daughter", CARER, allow, PATIENT, None).unwrap();
     assert!(added.new_recovery_code.is_none(), "a new diary needs no new recovery code");
     assert_eq!(added.carer.person.role, Role::Carer);
     store
@@ -78,7 +78,7 @@ fn the_carer_unlocks_as_themselves_and_sees_only_what_was_shared() {
     assert!(carer.withdraw(mine.id).is_ok());
     assert!(matches!(carer.add_assessment("phq9", &answers(&[0; 9]), None), Err(Error::NotPermitted)));
     // A carer manages no carers and has no recovery code.
-    assert!(matches!(carer.add_carer("Ola", "son", "another passphrase", &DEFAULT, CARER), Err(Error::NotPermitted)));
+    assert!(matches!(carer.add_carer("Ola", "son", "another passphrase", &DEFAULT, CARER, None), Err(Error::NotPermitted)));
     assert!(matches!(carer.remove_carer("Kari"), Err(Error::NotPermitted)));
     assert!(carer.new_recovery_code().is_err());
     // The carer's own check-in never waits for the clinic, and says it is private.
@@ -222,15 +222,15 @@ fn adding_a_carer_checks_the_patients_passphrase_and_every_field() {
         Error::Invalid(i) => (i.field, i.problem),
         other => panic!("{other:?}"),
     };
-    assert!(matches!(store.add_carer("Kari", "daughter", CARER, &DEFAULT, "not my passphrase"), Err(Error::WrongPassphrase { .. })));
-    assert_eq!(field(store.add_carer("", "daughter", CARER, &DEFAULT, PATIENT).unwrap_err()).0, "name");
-    assert_eq!(field(store.add_carer("Kari", " ", CARER, &DEFAULT, PATIENT).unwrap_err()), ("relationship", Problem::Required));
-    assert_eq!(field(store.add_carer("Kari", "daughter", "short", &DEFAULT, PATIENT).unwrap_err()).0, "carer_passphrase");
-    assert_eq!(field(store.add_carer("Kari", "daughter", PATIENT, &DEFAULT, PATIENT).unwrap_err()).0, "carer_passphrase");
-    assert_eq!(field(store.add_carer("Kari", "daughter", CARER, &[], PATIENT).unwrap_err()), ("allow", Problem::Required));
+    assert!(matches!(store.add_carer("Kari", "daughter", CARER, &DEFAULT, "not my passphrase", None), Err(Error::WrongPassphrase { .. })));
+    assert_eq!(field(store.add_carer("", "daughter", CARER, &DEFAULT, PATIENT, None).unwrap_err()).0, "name");
+    assert_eq!(field(store.add_carer("Kari", " ", CARER, &DEFAULT, PATIENT, None).unwrap_err()), ("relationship", Problem::Required));
+    assert_eq!(field(store.add_carer("Kari", "daughter", "short", &DEFAULT, PATIENT, None).unwrap_err()).0, "carer_passphrase");
+    assert_eq!(field(store.add_carer("Kari", "daughter", PATIENT, &DEFAULT, PATIENT, None).unwrap_err()).0, "carer_passphrase");
+    assert_eq!(field(store.add_carer("Kari", "daughter", CARER, &[], PATIENT, None).unwrap_err()), ("allow", Problem::Required));
     assert!(store.carers().unwrap().is_empty(), "nothing half-added");
-    store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT).unwrap();
-    assert_eq!(field(store.add_carer("kari", "niece", "a third passphrase", &DEFAULT, PATIENT).unwrap_err()), ("name", Problem::NotAllowed));
+    store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT, None).unwrap();
+    assert_eq!(field(store.add_carer("kari", "niece", "a third passphrase", &DEFAULT, PATIENT, None).unwrap_err()), ("name", Problem::NotAllowed));
     assert!(matches!(store.remove_carer("Nobody"), Err(Error::NotFound)));
 }
 
@@ -241,7 +241,7 @@ fn a_diary_from_before_carers_is_upgraded_when_the_first_carer_is_added() {
     let mut patient = Store::open(dir.path(), super::migrations::PASS, clock::system()).unwrap();
     let before = patient.timeline(TimelineFilter::default()).unwrap();
     assert!(KeyFile::load(dir.path()).unwrap().is_legacy());
-    let added = patient.add_carer("Kari", "daughter", CARER, &DEFAULT, super::migrations::PASS).unwrap();
+    let added = patient.add_carer("Kari", "daughter", CARER, &DEFAULT, super::migrations::PASS, None).unwrap();
     let code = added.new_recovery_code.expect("the old recovery code cannot be carried over");
     assert_eq!(patient.timeline(TimelineFilter::default()).unwrap(), before);
     patient.lock();
@@ -351,4 +351,46 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
 
     assert!(matches!(patient.visit_summary(0), Err(Error::Invalid(ref i)) if i.field == "days"));
     assert!(matches!(patient.visit_summary(366), Err(Error::Invalid(ref i)) if i.field == "days"));
+}
+
+#[test]
+fn a_carer_given_days_is_refused_after_them_and_removed_at_the_patients_next_unlock() {
+    use super::advice::ManualClock;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let start = chrono::Utc::now();
+    let clock = Arc::new(ManualClock(Mutex::new(start)));
+    let (mut store, _) = Store::create(dir.path(), "Ada", PATIENT, clock.clone()).unwrap();
+    for days in [0, 3651] {
+        let err = store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT, Some(days)).unwrap_err();
+        assert!(matches!(err, Error::Invalid(ref i) if i.field == "days"), "{err:?}");
+    }
+    assert!(store.carers().unwrap().is_empty(), "nothing half-added");
+    let added = store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT, Some(2)).unwrap();
+    assert_eq!(added.carer.until, Some(start + chrono::Duration::days(2)));
+    store.lock();
+
+    // Within her time Kari works as herself.
+    let mut kari = Store::open(dir.path(), CARER, clock.clone()).unwrap();
+    kari.add(&symptom(6, "KARI-WITHIN-HER-TIME")).unwrap();
+    kari.lock();
+    let kept = dir.path().join("kept-keyslots.json");
+    fs::copy(KeyFile::path(dir.path()), &kept).unwrap();
+
+    // After it, her right passphrase opens nothing, and is not counted as a wrong one.
+    *clock.0.lock().unwrap() = start + chrono::Duration::days(2) + chrono::Duration::minutes(1);
+    assert!(matches!(Store::open(dir.path(), CARER, clock.clone()), Err(Error::AccessEnded)));
+    assert_eq!(KeyFile::load(dir.path()).unwrap().failed_attempts, 0);
+
+    // Ada's next unlock removes her as if by hand: what she wrote stays, the data key moves on.
+    let patient = Store::open(dir.path(), PATIENT, clock.clone()).unwrap();
+    assert!(patient.carers().unwrap().is_empty());
+    let hers = patient.timeline(TimelineFilter::default()).unwrap();
+    assert!(hers.iter().any(|e| e.author.name == "Kari"), "what Kari wrote stays, labelled");
+    patient.lock();
+    assert!(matches!(Store::open(dir.path(), CARER, clock.clone()), Err(Error::WrongPassphrase { .. })));
+    let old = KeyFile::load_file(&kept).unwrap();
+    let (_, ring) = old.unlock(SlotKind::Passphrase, CARER.as_bytes()).unwrap().unwrap();
+    let err = open_encrypted(&dir.path().join("companion.db"), old.data_keys(&ring)[0].1, false).unwrap_err();
+    assert!(matches!(err, Error::Damaged(_)), "{err:?}");
 }
