@@ -523,6 +523,16 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         let all = self.timeline(super::TimelineFilter { kind: Some(crate::domain::EntryKind::Symptom) })?;
         Ok(disagreements_among(&all))
     }
+
+    /// Whether a record is a carer's private one (not shared, never sent).
+    pub fn is_private_entry(&self, id: Uuid) -> Result<bool> {
+        let text: String = self.conn.query_row(
+            "SELECT v.data FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version WHERE e.id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(super::entries::is_private(Envelope::read(&text).map(|e| e.key).as_deref()))
+    }
 }
 
 /// [`Store::disagreements`] among `all`, a timeline (newest first) of any kinds.
@@ -559,16 +569,4 @@ pub(super) fn disagreements_among(all: &[crate::domain::Entry]) -> Vec<Disagreem
         }
     }
     out
-}
-
-impl Store {
-    /// Whether a record is a carer's private one (not shared, never sent).
-    pub fn is_private_entry(&self, id: Uuid) -> Result<bool> {
-        let text: String = self.conn.query_row(
-            "SELECT v.data FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version WHERE e.id = ?1",
-            [id.to_string()],
-            |r| r.get(0),
-        )?;
-        Ok(super::entries::is_private(Envelope::read(&text).map(|e| e.key).as_deref()))
-    }
 }

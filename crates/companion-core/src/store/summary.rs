@@ -102,9 +102,9 @@ impl Store {
         // Everything this session can read, newest first.
         let readable = self.timeline(TimelineFilter::default())?;
         let live: std::collections::HashSet<uuid::Uuid> =
-            readable.iter().filter(|e| e.status != RecordStatus::EnteredInError).map(|e| e.id).collect();
+            readable.iter().filter(|e| e.status != RecordStatus::EnteredInError && !e.private).map(|e| e.id).collect();
         // Advice about a record this session cannot read would tell what it says; advice about
-        // a record entered in error is not for the visit.
+        // a record entered in error, or about a carer's private check-in, is not for the visit.
         let advice = self.all_advice_since(since)?.into_iter().filter(|a| live.contains(&a.entry_id)).collect();
         let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
         // Oldest first, so "latest" is simply the last one seen.
