@@ -983,18 +983,14 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
             companion_core::domain::Role::Carer => writeln!(out, "\nReported by {who}, a carer")?,
         }
         for x in &p.symptoms {
-            let name = x.other_name.as_deref().unwrap_or(x.symptom.display());
-            writeln!(
-                out,
-                "  {name:<20} {} report(s), worst {}/10 ({}), latest {}/10 ({})",
-                x.reports, x.worst, day(&x.worst_at), x.latest, day(&x.latest_at)
-            )?;
+            let (name, s) = (x.other_name.as_deref().unwrap_or(x.symptom.display()), &x.series);
+            writeln!(out, "  {name:<20} {} report(s), worst {}/10 ({}), latest {}/10 ({})", s.reports, s.peak, day(&s.peak_at), s.latest, day(&s.latest_at))?;
         }
         if let Some(t) = &p.temperature {
             writeln!(
                 out,
                 "  {:<20} {} reading(s), highest {:.1} °C ({}), latest {:.1} °C ({})",
-                "Temperature", t.readings, t.highest, day(&t.highest_at), t.latest, day(&t.latest_at)
+                "Temperature", t.reports, t.peak, day(&t.peak_at), t.latest, day(&t.latest_at)
             )?;
         }
         if let Some(w) = &p.wellbeing {
@@ -1002,7 +998,7 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
                 companion_core::domain::Role::Carer => "Own wellbeing",
                 companion_core::domain::Role::Patient => "Wellbeing",
             };
-            writeln!(out, "  {label:<20} {} check-in(s), lowest {}/10 ({}), latest {}/10", w.reports, w.lowest, day(&w.lowest_at), w.latest)?;
+            writeln!(out, "  {label:<20} {} check-in(s), lowest {}/10 ({}), latest {}/10", w.reports, w.peak, day(&w.peak_at), w.latest)?;
         }
         for c in &p.checkins {
             let title = companion_core::instruments::get(&c.instrument).map(|i| i.questionnaire.title.clone()).unwrap_or_else(|_| c.instrument.clone());

@@ -213,15 +213,24 @@ export interface Disagreement {
   difference: number;
 }
 
+/** One kind of reading over a period; `peak` is the one that matters most (see the core's `Series`). */
+export interface Series {
+  reports: number;
+  peak: number;
+  peak_at: string;
+  latest: number;
+  latest_at: string;
+}
+
 /** What each person reported over a period, apart; see the core's `VisitSummary`. */
 export interface VisitSummary {
   since: string;
   until: string;
   people: {
     person: Author;
-    symptoms: { symptom: string; other_name?: string; reports: number; worst: number; worst_at: string; latest: number; latest_at: string }[];
-    temperature: { readings: number; highest: number; highest_at: string; latest: number; latest_at: string } | null;
-    wellbeing: { reports: number; lowest: number; lowest_at: string; latest: number; latest_at: string } | null;
+    symptoms: ({ symptom: string; other_name?: string } & Series)[];
+    temperature: Series | null;
+    wellbeing: Series | null;
     checkins: { instrument: string; completed: number; latest: Score; latest_at: string }[];
   }[];
   advice: { level: Level; count: number; latest_at: string }[];

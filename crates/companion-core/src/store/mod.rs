@@ -32,7 +32,7 @@ pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CAR
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
-pub use summary::{AdviceCount, CheckinSummary, RatingSummary, Reported, SymptomSummary, TemperatureSummary, VisitSummary, MAX_SUMMARY_DAYS};
+pub use summary::{AdviceCount, CheckinSummary, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.
 pub type RecoveryCode = Zeroizing<String>;

@@ -35,43 +35,69 @@ pub struct Reported {
     pub person: Author,
     /// Most reports first.
     pub symptoms: Vec<SymptomSummary>,
-    pub temperature: Option<TemperatureSummary>,
-    /// A patient's wellbeing; for a carer, their own (a check-in they chose to share).
-    pub wellbeing: Option<RatingSummary>,
+    /// Temperatures in °C; the peak is the highest.
+    pub temperature: Option<Series<f64>>,
+    /// A patient's wellbeing (0–10, higher is better; the peak is the lowest); for a carer,
+    /// their own (a check-in they chose to share).
+    pub wellbeing: Option<Series<u8>>,
     /// Each instrument's latest result, by instrument id.
     pub checkins: Vec<CheckinSummary>,
 }
 
+/// One kind of reading over the period: how many, the one that matters most, and the latest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series<T> {
+    pub reports: u32,
+    /// The reading that matters most (the highest severity or temperature, the lowest
+    /// wellbeing), and when it was first seen.
+    pub peak: T,
+    pub peak_at: DateTime<Utc>,
+    pub latest: T,
+    pub latest_at: DateTime<Utc>,
+}
+
+/// Which way a reading gets worse.
+#[derive(Clone, Copy)]
+enum Worse {
+    Higher,
+    Lower,
+}
+
+impl<T: Copy + PartialOrd> Series<T> {
+    fn new(value: T, at: DateTime<Utc>) -> Self {
+        Series { reports: 1, peak: value, peak_at: at, latest: value, latest_at: at }
+    }
+
+    /// Takes in a later reading.
+    fn add(&mut self, value: T, at: DateTime<Utc>, worse: Worse) {
+        self.reports += 1;
+        let beyond = match worse {
+            Worse::Higher => value > self.peak,
+            Worse::Lower => value < self.peak,
+        };
+        if beyond {
+            (self.peak, self.peak_at) = (value, at);
+        }
+        (self.latest, self.latest_at) = (value, at);
+    }
+
+    /// Adds to `series`, or starts it.
+    fn record(series: &mut Option<Self>, value: T, at: DateTime<Utc>, worse: Worse) {
+        match series {
+            Some(s) => s.add(value, at, worse),
+            None => *series = Some(Series::new(value, at)),
+        }
+    }
+}
+
+/// A symptom's severities (0–10); the peak is the highest.
 #[derive(Debug, Clone, Serialize)]
 pub struct SymptomSummary {
     pub symptom: SymptomCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_name: Option<String>,
-    pub reports: u32,
-    /// The highest severity reported (0–10), and when (the first time, if more than once).
-    pub worst: u8,
-    pub worst_at: DateTime<Utc>,
-    pub latest: u8,
-    pub latest_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TemperatureSummary {
-    pub readings: u32,
-    pub highest: f64,
-    pub highest_at: DateTime<Utc>,
-    pub latest: f64,
-    pub latest_at: DateTime<Utc>,
-}
-
-/// Wellbeing (0–10, higher is better).
-#[derive(Debug, Clone, Serialize)]
-pub struct RatingSummary {
-    pub reports: u32,
-    pub lowest: u8,
-    pub lowest_at: DateTime<Utc>,
-    pub latest: u8,
-    pub latest_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub series: Series<u8>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,7 +161,7 @@ impl Store {
             people[at].take(e);
         }
         for p in &mut people {
-            p.symptoms.sort_by(|a, b| b.reports.cmp(&a.reports).then(b.worst.cmp(&a.worst)));
+            p.symptoms.sort_by(|a, b| b.series.reports.cmp(&a.series.reports).then(b.series.peak.cmp(&a.series.peak)));
         }
         people.sort_by(|a, b| {
             (a.person.role != Role::Patient, a.person.name.to_lowercase()).cmp(&(b.person.role != Role::Patient, b.person.name.to_lowercase()))
@@ -166,49 +192,16 @@ impl Reported {
                 let other = other_name.as_ref().map(|n| n.trim().to_lowercase());
                 let same = |s: &SymptomSummary| s.symptom == *symptom && s.other_name.as_ref().map(|n| n.trim().to_lowercase()) == other;
                 match self.symptoms.iter_mut().find(|s| same(s)) {
-                    Some(s) => {
-                        s.reports += 1;
-                        if *severity > s.worst {
-                            (s.worst, s.worst_at) = (*severity, at);
-                        }
-                        (s.latest, s.latest_at) = (*severity, at);
-                    }
+                    Some(s) => s.series.add(*severity, at, Worse::Higher),
                     None => self.symptoms.push(SymptomSummary {
                         symptom: *symptom,
                         other_name: other_name.clone(),
-                        reports: 1,
-                        worst: *severity,
-                        worst_at: at,
-                        latest: *severity,
-                        latest_at: at,
+                        series: Series::new(*severity, at),
                     }),
                 }
             }
-            EntryData::Temperature { celsius, .. } => match &mut self.temperature {
-                Some(t) => {
-                    t.readings += 1;
-                    if *celsius > t.highest {
-                        (t.highest, t.highest_at) = (*celsius, at);
-                    }
-                    (t.latest, t.latest_at) = (*celsius, at);
-                }
-                None => {
-                    self.temperature =
-                        Some(TemperatureSummary { readings: 1, highest: *celsius, highest_at: at, latest: *celsius, latest_at: at })
-                }
-            },
-            EntryData::Checkin { wellbeing, .. } => match &mut self.wellbeing {
-                Some(w) => {
-                    w.reports += 1;
-                    if *wellbeing < w.lowest {
-                        (w.lowest, w.lowest_at) = (*wellbeing, at);
-                    }
-                    (w.latest, w.latest_at) = (*wellbeing, at);
-                }
-                None => {
-                    self.wellbeing = Some(RatingSummary { reports: 1, lowest: *wellbeing, lowest_at: at, latest: *wellbeing, latest_at: at })
-                }
-            },
+            EntryData::Temperature { celsius, .. } => Series::record(&mut self.temperature, *celsius, at, Worse::Higher),
+            EntryData::Checkin { wellbeing, .. } => Series::record(&mut self.wellbeing, *wellbeing, at, Worse::Lower),
             EntryData::Assessment { instrument, score, .. } => match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
                 Some(c) => {
                     c.completed += 1;
@@ -232,4 +225,23 @@ fn count_advice(all: Vec<Advice>) -> Vec<AdviceCount> {
     }
     out.sort_by_key(|c| std::cmp::Reverse(c.level));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_keeps_the_first_peak_in_the_direction_that_is_worse_and_the_latest() {
+        let at = |h: i64| DateTime::<Utc>::UNIX_EPOCH + Duration::hours(h);
+        let mut wellbeing = None;
+        let mut fever = None;
+        for (h, w, t) in [(0, 6u8, 37.0), (1, 2, 38.9), (2, 2, 38.9), (3, 7, 36.8)] {
+            Series::record(&mut wellbeing, w, at(h), Worse::Lower);
+            Series::record(&mut fever, t, at(h), Worse::Higher);
+        }
+        let (w, t) = (wellbeing.unwrap(), fever.unwrap());
+        assert_eq!((w.reports, w.peak, w.peak_at, w.latest, w.latest_at), (4, 2, at(1), 7, at(3)));
+        assert_eq!((t.reports, t.peak, t.peak_at, t.latest), (4, 38.9, at(1), 36.8));
+    }
 }

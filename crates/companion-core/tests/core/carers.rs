@@ -321,13 +321,14 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
 
     // Fatigue: Ada's 6 (3 days ago) and 4 (today); the 9 is older, the 10 was withdrawn.
     assert_eq!(ada.symptoms.len(), 1);
-    let own = &ada.symptoms[0];
-    assert_eq!((own.reports, own.worst, own.latest), (2, 6, 4));
+    let own = &ada.symptoms[0].series;
+    assert_eq!((own.reports, own.peak, own.latest), (2, 6, 4));
     // Kari's 7 and 8 are hers alone, never folded into Ada's line.
-    assert_eq!((kari.symptoms[0].reports, kari.symptoms[0].worst, kari.symptoms[0].latest), (2, 8, 8));
+    let hers = &kari.symptoms[0].series;
+    assert_eq!((hers.reports, hers.peak, hers.latest), (2, 8, 8));
     let t = ada.temperature.as_ref().unwrap();
-    assert_eq!((t.readings, t.highest, t.latest), (2, 38.4, 37.1));
-    assert_eq!(ada.wellbeing.as_ref().map(|w| (w.reports, w.lowest)), Some((1, 3)));
+    assert_eq!((t.reports, t.peak, t.latest), (2, 38.4, 37.1), "the highest temperature is its peak");
+    assert_eq!(ada.wellbeing.as_ref().map(|w| (w.reports, w.peak)), Some((1, 3)));
     assert_eq!(ada.checkins.len(), 1);
     assert_eq!((ada.checkins[0].instrument.as_str(), ada.checkins[0].latest.total), ("phq9", Some(9)));
     assert!(kari.wellbeing.is_none() && kari.checkins.is_empty(), "Kari's own check-in is private to her");
