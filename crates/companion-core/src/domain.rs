@@ -9,6 +9,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::symptom::SymptomCode;
+
 /// Longest free-text note on an entry, in characters.
 pub const MAX_NOTE: usize = 2000;
 /// Longest question for the visit, in characters.
@@ -24,130 +26,6 @@ pub const MIN_CELSIUS: f64 = 30.0;
 pub const MAX_CELSIUS: f64 = 45.0;
 /// Ratings (severity, wellbeing) are 0–10.
 pub const MAX_RATING: i64 = 10;
-
-/// The symptoms a person can pick from. `Other` carries its own name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SymptomCode {
-    Pain,
-    Tiredness,
-    Nausea,
-    Vomiting,
-    Diarrhoea,
-    Constipation,
-    PoorAppetite,
-    SoreMouth,
-    ShortnessOfBreath,
-    Cough,
-    SleepProblems,
-    NumbnessTingling,
-    SkinChanges,
-    ChestPain,
-    Bleeding,
-    Other,
-}
-
-impl SymptomCode {
-    pub const ALL: [SymptomCode; 16] = [
-        SymptomCode::Pain,
-        SymptomCode::Tiredness,
-        SymptomCode::Nausea,
-        SymptomCode::Vomiting,
-        SymptomCode::Diarrhoea,
-        SymptomCode::Constipation,
-        SymptomCode::PoorAppetite,
-        SymptomCode::SoreMouth,
-        SymptomCode::ShortnessOfBreath,
-        SymptomCode::Cough,
-        SymptomCode::SleepProblems,
-        SymptomCode::NumbnessTingling,
-        SymptomCode::SkinChanges,
-        SymptomCode::ChestPain,
-        SymptomCode::Bleeding,
-        SymptomCode::Other,
-    ];
-
-    /// The stable code, used in storage, the CLI, the UI's message keys and FHIR.
-    pub fn code(self) -> &'static str {
-        match self {
-            SymptomCode::Pain => "pain",
-            SymptomCode::Tiredness => "tiredness",
-            SymptomCode::Nausea => "nausea",
-            SymptomCode::Vomiting => "vomiting",
-            SymptomCode::Diarrhoea => "diarrhoea",
-            SymptomCode::Constipation => "constipation",
-            SymptomCode::PoorAppetite => "poor-appetite",
-            SymptomCode::SoreMouth => "sore-mouth",
-            SymptomCode::ShortnessOfBreath => "shortness-of-breath",
-            SymptomCode::Cough => "cough",
-            SymptomCode::SleepProblems => "sleep-problems",
-            SymptomCode::NumbnessTingling => "numbness-tingling",
-            SymptomCode::SkinChanges => "skin-changes",
-            SymptomCode::ChestPain => "chest-pain",
-            SymptomCode::Bleeding => "bleeding",
-            SymptomCode::Other => "other",
-        }
-    }
-
-    /// English display name (FHIR `display`, CLI output). The UI uses its own catalogue.
-    pub fn display(self) -> &'static str {
-        match self {
-            SymptomCode::Pain => "Pain",
-            SymptomCode::Tiredness => "Tiredness",
-            SymptomCode::Nausea => "Nausea",
-            SymptomCode::Vomiting => "Vomiting",
-            SymptomCode::Diarrhoea => "Diarrhoea",
-            SymptomCode::Constipation => "Constipation",
-            SymptomCode::PoorAppetite => "Poor appetite",
-            SymptomCode::SoreMouth => "Sore mouth",
-            SymptomCode::ShortnessOfBreath => "Shortness of breath",
-            SymptomCode::Cough => "Cough",
-            SymptomCode::SleepProblems => "Sleep problems",
-            SymptomCode::NumbnessTingling => "Numbness or tingling",
-            SymptomCode::SkinChanges => "Skin changes",
-            SymptomCode::ChestPain => "Chest pain",
-            SymptomCode::Bleeding => "Bleeding, new bruises or tiny red spots",
-            SymptomCode::Other => "Other",
-        }
-    }
-
-    /// The yes/no details a person can add to this symptom, which safety rules may look at
-    /// (the "call now" list on chemotherapy patient cards).
-    pub fn flags(self) -> &'static [&'static str] {
-        match self {
-            SymptomCode::Vomiting => &["cannot-keep-fluids", "not-controlled"],
-            SymptomCode::Diarrhoea => &["blood", "over-24-hours"],
-            SymptomCode::ShortnessOfBreath => &["at-rest"],
-            SymptomCode::SoreMouth => &["cannot-eat-or-drink"],
-            SymptomCode::Pain => &["not-controlled"],
-            SymptomCode::Bleeding => &["heavy"],
-            _ => &[],
-        }
-    }
-
-    /// Reads a code leniently: case, spaces and underscores do not matter
-    /// ("Poor appetite", "poor_appetite" and "poor-appetite" are the same).
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let norm: String = raw
-            .trim()
-            .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
-            .collect();
-        if norm.is_empty() {
-            return Err(Invalid::new("symptom", Problem::Required));
-        }
-        let norm = match norm.as_str() {
-            "diarrhea" => "diarrhoea",
-            "fatigue" => "tiredness",
-            "numbness-or-tingling" => "numbness-tingling",
-            other => other,
-        };
-        SymptomCode::ALL
-            .into_iter()
-            .find(|s| s.code() == norm)
-            .ok_or(Invalid::new("symptom", Problem::Unknown))
-    }
-}
 
 /// The kinds of record in the diary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -600,17 +478,6 @@ mod tests {
     fn field_of(e: NewEntry) -> (&'static str, Problem) {
         let err = e.validate(now()).unwrap_err();
         (err.field, err.problem)
-    }
-
-    #[test]
-    fn every_symptom_code_round_trips() {
-        for s in SymptomCode::ALL {
-            assert_eq!(SymptomCode::parse(s.code()).unwrap(), s);
-            let json = serde_json::to_string(&s).unwrap();
-            assert_eq!(json, format!("\"{}\"", s.code()));
-        }
-        assert_eq!(SymptomCode::parse("Poor appetite").unwrap(), SymptomCode::PoorAppetite);
-        assert_eq!(SymptomCode::parse("shortness_of_breath").unwrap(), SymptomCode::ShortnessOfBreath);
     }
 
     #[test]

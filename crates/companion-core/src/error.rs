@@ -35,8 +35,9 @@ pub enum Problem {
     /// A server whose certificate could not be verified (not from a trusted authority, or for
     /// another name).
     Untrusted,
-    /// A list with the wrong number of values (e.g. answers to an instrument).
-    WrongCount { expected: usize },
+    /// A list with the wrong number of values (e.g. answers to an instrument): `expected`, or
+    /// up to `optional` more when unscored questions may follow.
+    WrongCount { expected: usize, optional: usize },
 }
 
 /// Bad input: which field, and what is wrong with it.
@@ -69,7 +70,10 @@ impl fmt::Display for Invalid {
             Problem::Mismatch => write!(f, "{field} does not match"),
             Problem::NotAllowed => write!(f, "{field} cannot be changed like this"),
             Problem::Untrusted => write!(f, "{field} has a certificate that could not be verified"),
-            Problem::WrongCount { expected } => write!(f, "{field} must have exactly {expected} values"),
+            Problem::WrongCount { expected, optional: 0 } => write!(f, "{field} must have exactly {expected} values"),
+            Problem::WrongCount { expected, optional } => {
+                write!(f, "{field} must have {expected} values, or {} with the unscored question", expected + optional)
+            }
         }
     }
 }

@@ -457,13 +457,15 @@ pub fn outbound_entry(
     out
 }
 
+/// The extension on a `Flag` that records "I understand" on the card: when, and by whom.
+pub fn acknowledged_extension_url() -> String {
+    format!("{CANONICAL_BASE}/StructureDefinition/advice-acknowledged")
+}
+
 /// Safety advice shown on the device, as a `Flag` for the care team's triage, with the rule and
-/// the ruleset version in its code.
+/// the ruleset version in its code, and once someone pressed "I understand", when and who.
 pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, device: Uuid) -> (String, String, Value) {
-    (
-        "Flag".into(),
-        advice.id.to_string(),
-        json!({
+    let mut flag = json!({
             "resourceType": "Flag",
             "id": advice.id.to_string(),
             "meta": { "source": source(device) },
@@ -479,6 +481,19 @@ pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, devi
             },
             "subject": { "reference": format!("Patient/{server_patient}") },
             "period": { "start": instant(advice.raised_at) },
-        }),
-    )
+        });
+    if let (Some(at), Some(by)) = (advice.acknowledged_at, &advice.acknowledged_by) {
+        let who = match by.role {
+            Role::Patient => format!("Patient/{server_patient}"),
+            Role::Carer => format!("RelatedPerson/{}", by.id),
+        };
+        flag["extension"] = json!([{
+            "url": acknowledged_extension_url(),
+            "extension": [
+                { "url": "at", "valueDateTime": instant(at) },
+                { "url": "by", "valueReference": { "reference": who, "display": by.name } },
+            ],
+        }]);
+    }
+    ("Flag".into(), advice.id.to_string(), flag)
 }

@@ -6,6 +6,7 @@
 //! Health data never reaches a log line or an error message from here: errors
 //! name fields and rules, never the values a person typed.
 
+pub mod alarms;
 pub mod clock;
 pub mod crypto;
 pub mod domain;
@@ -20,7 +21,9 @@ pub mod replica;
 pub mod rules;
 pub mod session;
 pub mod store;
+pub mod symptom;
 pub mod sync;
+pub mod treatment;
 
 pub use clock::{Clock, SystemClock};
 pub use domain::{

@@ -26,3 +26,6 @@ pub const DB_FILE: &str = "companion.db";
 pub const KEY_FILE: &str = "keyslots.json";
 /// Preferences readable before unlock (language, idle lock). Holds no health data.
 pub const PREFS_FILE: &str = "preferences.json";
+/// When reminders fall due, so they can be sent while the diary is locked. Holds times only,
+/// never what a reminder is for.
+pub const ALARMS_FILE: &str = "reminders.json";

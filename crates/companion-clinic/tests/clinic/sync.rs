@@ -65,10 +65,23 @@ fn a_diary_syncs_once_and_a_second_round_changes_nothing() {
     assert_eq!(all_of(&server, &staff, "Communication", &patient).len(), 1);
     let flags = all_of(&server, &staff, "Flag", &patient);
     assert_eq!(flags[0]["code"]["coding"][0]["code"], "fever");
-    assert_eq!(flags[0]["code"]["coding"][0]["version"], "1.0.0");
+    assert_eq!(flags[0]["code"]["coding"][0]["version"], "2.0.0");
     let provenance = all_of(&server, &staff, "Provenance", &patient);
     assert_eq!(provenance.len(), 15, "one per record version");
     assert!(provenance.iter().all(|p| p["agent"][1]["who"]["display"] == "Companion app"));
+
+    // "I understand" on the fever card reaches the clinic with its Flag: when, and who.
+    assert!(flags[0].get("extension").is_none(), "not acknowledged yet");
+    let mut store = diary.open();
+    store.acknowledge_advice(&[fever.advice[0].id]).unwrap();
+    drop(store);
+    assert_eq!(diary.sync().sent, 1);
+    let flag = staff_get(&server, &staff, &format!("/fhir/Flag/{}", fever.advice[0].id));
+    let ack = &flag["extension"][0];
+    assert_eq!(ack["url"], companion_core::fhir::acknowledged_extension_url());
+    assert!(ack["extension"][0]["valueDateTime"].is_string(), "{ack}");
+    assert_eq!(ack["extension"][1]["valueReference"]["reference"], format!("Patient/{patient}"));
+    assert_eq!(flag["meta"]["versionId"], "2");
 
     // A withdrawal is a new version, marked entered-in-error; still one resource.
     let mut store = diary.open();

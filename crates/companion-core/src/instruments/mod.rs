@@ -8,10 +8,14 @@
 //! physical (first six) 0–60, emotional (depression + anxiety) 0–20.
 //! A scored item left unanswered means no total (and no band): the result lists what is missing.
 
+pub mod legacy;
 pub mod questionnaire;
+mod response;
 
+use crate::domain::Role;
 use crate::error::{Error, Invalid, Problem, Result};
 pub use questionnaire::{AnswerValue, ItemAnswer, ItemType, Questionnaire, Unsupported};
+pub use response::{CompletedBy, Item9, COMPLETED_BY};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -128,13 +132,25 @@ impl Instrument {
         bands(&[("none", 0, 0), ("mild", 1, 3), ("moderate", 4, 6), ("severe", 7, 10)])
     }
 
+    /// The unscored question that may follow the scored ones in `--answers`: PHQ-9's and
+    /// GAD-7's "how difficult have these problems made it".
+    pub fn difficulty_item(&self) -> Option<&questionnaire::Item> {
+        self.questionnaire.find(&format!("{}-difficulty", self.id))
+    }
+
     /// Turns positional values (the CLI's `--answers 1,0,2,…`) into answers: for a choice, the
-    /// option with that ordinal value; for an integer, the number itself.
+    /// option with that ordinal value; for an integer, the number itself. One more value may
+    /// follow the scored ones for the difficulty question (0 to 3, its options in order).
     pub fn answers_from_values(&self, values: &[i64]) -> Result<Vec<ItemAnswer>> {
-        if values.len() != self.scored_items.len() {
-            return Err(Invalid::new("answers", Problem::WrongCount { expected: self.scored_items.len() }).into());
+        let scored = self.scored_items.len();
+        let difficulty = self.difficulty_item();
+        let with_difficulty = difficulty.is_some() && values.len() == scored + 1;
+        if values.len() != scored && !with_difficulty {
+            let optional = usize::from(difficulty.is_some());
+            return Err(Invalid::new("answers", Problem::WrongCount { expected: scored, optional }).into());
         }
-        self.scored_items
+        let mut out = self
+            .scored_items
             .iter()
             .zip(values)
             .map(|(link, &v)| {
@@ -151,7 +167,35 @@ impl Instrument {
                 };
                 Ok(ItemAnswer { link_id: link.clone(), value })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if let (true, Some(item)) = (with_difficulty, difficulty) {
+            let v = values[scored];
+            let opt = usize::try_from(v).ok().and_then(|i| item.options.get(i)).ok_or_else(|| {
+                Invalid::new("answers", Problem::OutOfRange { min: 0.0, max: item.options.len().saturating_sub(1) as f64 })
+            })?;
+            let value = AnswerValue::Coding { system: opt.system.clone(), code: opt.code.clone(), display: opt.display.clone() };
+            out.push(ItemAnswer { link_id: item.link_id.clone(), value });
+        }
+        Ok(out)
+    }
+
+    /// Answers with the form's "Completed by" set from who is signed in: a carer is a family
+    /// caregiver; the patient filled it in themselves unless they said a carer helped. A claim
+    /// the person may not make is refused (`completed_by`). A form without the item (a clinic's
+    /// own) is left as it is.
+    pub fn with_completed_by(&self, mut answers: Vec<ItemAnswer>, role: Role) -> Result<Vec<ItemAnswer>> {
+        let Some(item) = self.questionnaire.find(COMPLETED_BY) else { return Ok(answers) };
+        let allowed = CompletedBy::allowed_for(role);
+        let chosen = match answers.iter().find(|a| a.link_id == COMPLETED_BY) {
+            Some(_) => CompletedBy::of(&answers).filter(|c| allowed.contains(c)),
+            None => Some(allowed[0]),
+        }
+        .ok_or(Invalid::new("completed_by", Problem::NotAllowed))?;
+        let Some(opt) = item.options.iter().find(|o| o.code == chosen.code()) else { return Ok(answers) };
+        answers.retain(|a| a.link_id != COMPLETED_BY);
+        let value = AnswerValue::Coding { system: opt.system.clone(), code: opt.code.clone(), display: opt.display.clone() };
+        answers.push(ItemAnswer { link_id: COMPLETED_BY.to_owned(), value });
+        Ok(answers)
     }
 
     /// Checks answers against the Questionnaire: known items, shown (enableWhen), values of the
@@ -420,7 +464,7 @@ mod tests {
     fn wrong_counts_and_values_are_refused_naming_answers() {
         let phq = get("phq9").unwrap();
         let e = phq.answers_from_values(&[1, 0, 2]).unwrap_err();
-        assert!(matches!(e, Error::Invalid(Invalid { field: "answers", problem: Problem::WrongCount { expected: 9 } })));
+        assert!(matches!(e, Error::Invalid(Invalid { field: "answers", problem: Problem::WrongCount { expected: 9, optional: 1 } })));
         let e = phq.answers_from_values(&[1, 0, 2, 1, 0, 0, 1, 0, 4]).unwrap_err();
         assert!(matches!(e, Error::Invalid(Invalid { field: "answers", problem: Problem::OutOfRange { .. } })));
         let esas = get("esas-r").unwrap();
@@ -443,5 +487,52 @@ mod tests {
         answers.push(difficulty);
         assert_eq!(phq.check(&answers).unwrap().len(), 10);
         assert_eq!(phq.score(&answers).total, Some(1), "item 10 is not scored");
+    }
+
+    #[test]
+    fn the_difficulty_question_may_follow_the_scored_answers() {
+        for (id, n) in [("phq9", 9), ("gad7", 7)] {
+            let i = get(id).unwrap();
+            let mut values = vec![1i64; n];
+            values.push(2);
+            let answers = i.answers_from_values(&values).unwrap();
+            let last = answers.last().unwrap();
+            assert_eq!(last.link_id, format!("{id}-difficulty"));
+            assert!(matches!(&last.value, AnswerValue::Coding { code, display: Some(d), .. } if code == "LA6575-0" && d == "Very difficult"));
+            assert_eq!(i.check(&answers).unwrap().len(), n + 1);
+            assert_eq!(i.score(&answers).total, Some(n as u32), "the difficulty question is not scored");
+            values[n] = 4;
+            assert!(matches!(i.answers_from_values(&values), Err(Error::Invalid(Invalid { field: "answers", problem: Problem::OutOfRange { .. } }))));
+            values.push(0);
+            assert!(matches!(i.answers_from_values(&values), Err(Error::Invalid(Invalid { problem: Problem::WrongCount { .. }, .. }))));
+        }
+        let phq2 = get("phq2").unwrap();
+        assert!(phq2.answers_from_values(&[1, 1, 1]).is_err(), "PHQ-2 has no difficulty question");
+    }
+
+    #[test]
+    fn completed_by_follows_who_is_signed_in() {
+        let esas = get("esas-r").unwrap();
+        let answers = esas.answers_from_values(&[1; 9]).unwrap();
+        let mine = esas.with_completed_by(answers.clone(), Role::Patient).unwrap();
+        assert_eq!(CompletedBy::of(&mine), Some(CompletedBy::Patient));
+        let theirs = esas.with_completed_by(answers.clone(), Role::Carer).unwrap();
+        assert_eq!(CompletedBy::of(&theirs), Some(CompletedBy::FamilyCaregiver));
+        assert!(esas.check(&theirs).is_ok(), "the item is part of the form");
+        let claim = |c: CompletedBy| {
+            let mut a = answers.clone();
+            a.push(ItemAnswer { link_id: COMPLETED_BY.into(), value: AnswerValue::Coding { system: None, code: c.code().into(), display: None } });
+            a
+        };
+        let helped = esas.with_completed_by(claim(CompletedBy::CaregiverAssisted), Role::Patient).unwrap();
+        assert_eq!(CompletedBy::of(&helped), Some(CompletedBy::CaregiverAssisted));
+        assert_eq!(helped.iter().filter(|a| a.link_id == COMPLETED_BY).count(), 1);
+        for (c, role) in [(CompletedBy::Patient, Role::Carer), (CompletedBy::FamilyCaregiver, Role::Patient), (CompletedBy::HealthCareProfessionalCaregiver, Role::Patient)] {
+            let e = esas.with_completed_by(claim(c), role).unwrap_err();
+            assert!(matches!(e, Error::Invalid(Invalid { field: "completed_by", problem: Problem::NotAllowed })), "{c:?} as {role:?}");
+        }
+        let phq = get("phq9").unwrap();
+        let plain = phq.answers_from_values(&[0; 9]).unwrap();
+        assert_eq!(phq.with_completed_by(plain.clone(), Role::Patient).unwrap(), plain, "only ESAS-r asks");
     }
 }

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 const ORDINAL: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
 const MIN_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/minValue";
 const MAX_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
+/// SDC's short label of an item (for charts and result tables), e.g. a clinic's licensed form's
+/// own name for an ESAS-r item.
+const SHORT_TEXT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-shortText";
 
 /// Why a Questionnaire cannot be used. The text names the element and the item, never answers.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,6 +52,8 @@ pub enum ItemType {
 pub struct Item {
     pub link_id: String,
     pub text: Option<String>,
+    /// The form's own short label of the item (SDC `shortText`), when it has one.
+    pub short_text: Option<String>,
     pub item_type: ItemType,
     pub required: bool,
     pub options: Vec<AnswerOption>,
@@ -238,9 +243,10 @@ fn item(v: &Value) -> Result<Item, Unsupported> {
     if v.get("readOnly").and_then(Value::as_bool) == Some(true) {
         return Err(at("read-only items are not supported"));
     }
-    let (mut min, mut max) = (None, None);
+    let (mut min, mut max, mut short_text) = (None, None, None);
     for ext in v.get("extension").and_then(Value::as_array).into_iter().flatten() {
         match ext.get("url").and_then(Value::as_str) {
+            Some(SHORT_TEXT) => short_text = ext.get("valueString").and_then(Value::as_str).map(str::to_owned),
             Some(MIN_VALUE) if item_type == ItemType::Integer => min = ext.get("valueInteger").and_then(Value::as_i64),
             Some(MAX_VALUE) if item_type == ItemType::Integer => max = ext.get("valueInteger").and_then(Value::as_i64),
             Some(url) => return Err(at(&format!("extension {url} is not supported"))),
@@ -302,6 +308,7 @@ fn item(v: &Value) -> Result<Item, Unsupported> {
     Ok(Item {
         link_id: link_id.clone(),
         text: text_of(v, "text"),
+        short_text,
         item_type,
         required: v.get("required").and_then(Value::as_bool).unwrap_or(false),
         options,
@@ -361,5 +368,12 @@ mod tests {
         assert!(!q.enabled(hi, &answers));
         answers.insert("rate".to_string(), AnswerValue::Integer { value: 7 });
         assert!(q.enabled(hi, &answers));
+    }
+
+    #[test]
+    fn an_items_short_text_is_read_from_the_sdc_extension() {
+        let ext = json!([{"url": SHORT_TEXT, "valueString": "tretthet"}]);
+        let q = Questionnaire::load(&with_item(json!({"linkId": "a", "type": "string", "extension": ext}))).unwrap();
+        assert_eq!(q.find("a").unwrap().short_text.as_deref(), Some("tretthet"));
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 use crate::error::{Error, Invalid, Problem, Result};
 use crate::instruments::ItemAnswer;
-use super::care::Saved;
+use super::advice::Saved;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
@@ -35,7 +35,7 @@ fn uuid_at(row: &Row, i: usize) -> rusqlite::Result<Uuid> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-fn author_at(row: &Row, i: usize) -> rusqlite::Result<Author> {
+pub(super) fn author_at(row: &Row, i: usize) -> rusqlite::Result<Author> {
     let role: String = row.get(i + 2)?;
     Ok(Author {
         id: uuid_at(row, i)?,
@@ -112,6 +112,10 @@ impl Store {
             }
             None => serde_json::from_str(&text).map_err(|e| conversion(6, e))?,
         };
+        let mut data = data;
+        if let EntryData::Assessment { questionnaire, answers, .. } = &mut data {
+            crate::instruments::legacy::read_answers(questionnaire, answers);
+        }
         Ok(Some(Entry {
             id,
             version,
@@ -211,7 +215,8 @@ pub(super) fn default_key(keys: &crate::keyfile::KeyFile, data: &EntryData, auth
     let category = |scope| names::category(scope).expect("a category").to_owned();
     match data {
         EntryData::Question { .. } => category(Scope::Questions),
-        EntryData::Assessment { .. } => category(Scope::Checkins),
+        // An ESAS-r a carer filled in for the patient is one of their observations.
+        EntryData::Assessment { .. } => carer_own(names::observations(author)).unwrap_or_else(|| category(Scope::Checkins)),
         EntryData::Checkin { .. } => (author == me)
             .then(|| carer_own(names::private(author)))
             .flatten()
@@ -253,7 +258,8 @@ impl Store {
     ) -> Result<Saved> {
         let now = self.now();
         let instrument = &self.instrument(instrument, questionnaire)?;
-        let answers = instrument.check(answers)?;
+        let answers = instrument.with_completed_by(answers.to_vec(), self.me.role)?;
+        let answers = instrument.check(&answers)?;
         let at = domain::occurred_at(occurred_at, now)?;
         let data = EntryData::Assessment {
             instrument: instrument.id.to_owned(),
@@ -266,8 +272,9 @@ impl Store {
     }
 
     /// Whether whoever unlocked may write this: a carer logs observations (symptoms,
-    /// temperatures) and questions only as allowed, and their check-in is about themselves; a
-    /// validated instrument is the patient's own report and never filled in by someone else.
+    /// temperatures, and an ESAS-r filled in as the patient's family caregiver, which the form
+    /// allows) and questions only as allowed, and their check-in is about themselves. PHQ and
+    /// GAD forms are the patient's own report and never filled in by someone else.
     fn may_write(&self, data: &EntryData) -> Result<()> {
         if self.me.role == Role::Patient {
             return Ok(());
@@ -276,6 +283,11 @@ impl Store {
             EntryData::Symptom { .. } | EntryData::Temperature { .. } => self.require(Scope::Observations),
             EntryData::Question { .. } => self.require(Scope::Questions),
             EntryData::Checkin { .. } => Ok(()),
+            // On the patient's device; the clinic does not yet take check-in forms from a
+            // carer's own device.
+            EntryData::Assessment { scoring: crate::instruments::Scoring::EsasR, .. } if !self.is_carer_device() => {
+                self.require(Scope::Observations)
+            }
             EntryData::Assessment { .. } => Err(Error::NotPermitted),
         }
     }
@@ -304,6 +316,7 @@ impl Store {
             super::sync::queue(&tx, "entry", id, now)?;
         }
         tx.commit()?;
+        self.follow_up(&data, &advice);
         tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
         Ok(Saved { entry: self.entry(id)?, advice })
     }
@@ -492,13 +505,18 @@ impl Store {
             fields.push("record");
         }
         self.stamp(&tx, current.id, &fields)?;
-        if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
-            self.raise_advice(&tx, current.id, version, &data, now)?;
-        }
+        let advice = if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
+            self.raise_advice(&tx, current.id, version, &data, now)?
+        } else {
+            Vec::new()
+        };
         if !is_private(key.as_deref()) {
             super::sync::queue(&tx, "entry", current.id, now)?;
         }
         tx.commit()?;
+        if !advice.is_empty() {
+            self.follow_up(&data, &advice);
+        }
         tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
         self.entry(current.id)
     }

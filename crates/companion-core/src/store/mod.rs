@@ -5,6 +5,7 @@
 //! [`crate::keyfile`]). A store that will not open is reported and left exactly as it is: no path
 //! here ever deletes or recreates a database that exists.
 
+mod advice;
 mod care;
 mod carers;
 mod entries;
@@ -27,12 +28,13 @@ use std::time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub use care::{Advice, Contact, Saved, Schedule};
+pub use advice::{Advice, Contact, Recheck, Saved};
+pub use care::Schedule;
 pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
 pub use replica::Absorbed;
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
-pub use summary::{AdviceCount, CheckinSummary, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
+pub use summary::{CheckinSummary, Item9Mark, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.
 pub type RecoveryCode = Zeroizing<String>;

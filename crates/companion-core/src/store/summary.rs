@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{Advice, Disagreement, Store, TimelineFilter};
+use crate::instruments::Item9;
 use crate::domain::{Author, Entry, EntryData, QuestionState, RecordStatus, Role, SymptomCode};
 use crate::error::{Error, Problem, Result};
-use crate::rules::Level;
 
 /// The longest period a summary covers, in days.
 pub const MAX_SUMMARY_DAYS: i64 = 365;
@@ -20,9 +20,11 @@ pub struct VisitSummary {
     pub until: DateTime<Utc>,
     /// The patient first, then each carer who reported anything, by name. Never merged.
     pub people: Vec<Reported>,
-    /// The advice Companion showed in the period, most urgent first; not the advice about a
-    /// record since entered in error, nor about one this session cannot read.
-    pub advice: Vec<AdviceCount>,
+    /// The advice Companion showed in the period, newest first, each with the record it is
+    /// about and whether "I understand" was pressed. Advice about a record since withdrawn was
+    /// shown all the same: it is listed, marked withdrawn. Not advice about a record this
+    /// session cannot read.
+    pub advice: Vec<Advice>,
     /// Questions still to ask, in the person's order (whenever they were written).
     pub questions: Vec<Entry>,
     /// Where a carer rated a symptom differently from the patient, in the period.
@@ -42,6 +44,18 @@ pub struct Reported {
     pub wellbeing: Option<Series<u8>>,
     /// Each instrument's latest result, by instrument id.
     pub checkins: Vec<CheckinSummary>,
+    /// Every PHQ-9 in the period whose item 9 was answered 1 or more, or left unanswered: never
+    /// only the total and band.
+    pub item9: Vec<Item9Mark>,
+}
+
+/// A PHQ-9 whose item 9 must be seen: when, and what was answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item9Mark {
+    pub entry_id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub item9: Item9,
 }
 
 /// One kind of reading over the period: how many, the one that matters most, and the latest.
@@ -109,13 +123,6 @@ pub struct CheckinSummary {
     pub latest_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AdviceCount {
-    pub level: Level,
-    pub count: u32,
-    pub latest_at: DateTime<Utc>,
-}
-
 impl Store {
     /// The summary of the last `days` days, as the person who unlocked may see it: records they
     /// may not read are not in it, withdrawn records and a carer's private check-ins never are.
@@ -127,11 +134,11 @@ impl Store {
         let since = until - Duration::days(days);
         // Everything this session can read, newest first.
         let readable = self.timeline(TimelineFilter::default())?;
-        let live: std::collections::HashSet<uuid::Uuid> =
-            readable.iter().filter(|e| e.status != RecordStatus::EnteredInError && !e.private).map(|e| e.id).collect();
-        // Advice about a record this session cannot read would tell what it says; advice about
-        // a record entered in error, or about a carer's private check-in, is not for the visit.
-        let advice = self.all_advice_since(since)?.into_iter().filter(|a| live.contains(&a.entry_id)).collect();
+        let shown: std::collections::HashSet<uuid::Uuid> = readable.iter().filter(|e| !e.private).map(|e| e.id).collect();
+        // Advice about a record this session cannot read would tell what it says, and a carer's
+        // private check-in is theirs; advice about a record since withdrawn was shown all the
+        // same, and is listed marked withdrawn.
+        let advice = self.all_advice_since(since)?.into_iter().filter(|a| shown.contains(&a.entry_id)).collect();
         let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
         // Oldest first, so "latest" is simply the last one seen.
         let entries: Vec<&Entry> = readable
@@ -154,6 +161,7 @@ impl Store {
                         temperature: None,
                         wellbeing: None,
                         checkins: Vec::new(),
+                        item9: Vec::new(),
                     });
                     people.len() - 1
                 }
@@ -171,7 +179,7 @@ impl Store {
             since,
             until,
             people,
-            advice: count_advice(advice),
+            advice,
             questions: self
                 .questions()?
                 .into_iter()
@@ -202,29 +210,21 @@ impl Reported {
             }
             EntryData::Temperature { celsius, .. } => Series::record(&mut self.temperature, *celsius, at, Worse::Higher),
             EntryData::Checkin { wellbeing, .. } => Series::record(&mut self.wellbeing, *wellbeing, at, Worse::Lower),
-            EntryData::Assessment { instrument, score, .. } => match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
-                Some(c) => {
-                    c.completed += 1;
-                    (c.latest, c.latest_at) = (score.clone(), at);
+            EntryData::Assessment { instrument, score, scoring, answers, .. } => {
+                if let Some(item9) = Item9::of(*scoring, score, answers).filter(Item9::needs_marking) {
+                    self.item9.push(Item9Mark { entry_id: e.id, at, item9 });
                 }
-                None => self.checkins.push(CheckinSummary { instrument: instrument.clone(), completed: 1, latest: score.clone(), latest_at: at }),
-            },
+                match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
+                    Some(c) => {
+                        c.completed += 1;
+                        (c.latest, c.latest_at) = (score.clone(), at);
+                    }
+                    None => self.checkins.push(CheckinSummary { instrument: instrument.clone(), completed: 1, latest: score.clone(), latest_at: at }),
+                }
+            }
             EntryData::Question { .. } => {}
         }
     }
-}
-
-/// Advice counted by level, most urgent first. `all` comes newest first.
-fn count_advice(all: Vec<Advice>) -> Vec<AdviceCount> {
-    let mut out: Vec<AdviceCount> = Vec::new();
-    for a in all {
-        match out.iter_mut().find(|c| c.level == a.level) {
-            Some(c) => c.count += 1,
-            None => out.push(AdviceCount { level: a.level, count: 1, latest_at: a.raised_at }),
-        }
-    }
-    out.sort_by_key(|c| std::cmp::Reverse(c.level));
-    out
 }
 
 #[cfg(test)]

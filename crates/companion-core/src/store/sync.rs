@@ -5,7 +5,7 @@
 use super::{ts, Store};
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -219,18 +219,6 @@ impl Store {
         let mut stmt = self.conn.prepare("SELECT body FROM remote WHERE type = ?1 ORDER BY received_at, id")?;
         let rows = stmt.query_map([rtype], |r| r.get::<_, String>(0))?;
         Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
-    }
-
-    pub fn advice_by_id(&self, id: Uuid) -> Result<super::Advice> {
-        let entry: String = self
-            .conn
-            .query_row("SELECT entry_id FROM advice WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or(Error::NotFound)?;
-        self.advice_for(Uuid::parse_str(&entry).unwrap_or_default())?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or(Error::NotFound)
     }
 }
 

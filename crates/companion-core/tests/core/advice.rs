@@ -44,7 +44,7 @@ fn a_fever_raises_call_now_with_the_wards_number_and_is_recorded() {
     assert_eq!(saved.advice.len(), 1);
     let a = &saved.advice[0];
     assert_eq!((a.rule.as_str(), a.level), ("fever", Level::CallNow));
-    assert_eq!((a.ruleset.as_str(), a.ruleset_version.as_str()), ("companion-default", "1.0.0"));
+    assert_eq!((a.ruleset.as_str(), a.ruleset_version.as_str()), ("companion-default", "2.0.0"));
     assert_eq!(a.contacts[0].role, "ward");
     assert_eq!(a.contacts[0].number, None, "not set yet");
     assert_eq!(a.contacts[1].number.as_deref(), Some("116 117"));
@@ -124,4 +124,151 @@ fn schedules_fall_due_and_a_check_in_resets_them() {
     assert_eq!(store.schedules().unwrap()[0].state, "overdue");
     assert!(matches!(store.set_schedule("esas-r", Some(0)), Err(Error::Invalid(i)) if i.field == "every_days"));
     assert!(store.set_schedule("esas-r", None).unwrap().is_empty());
+}
+
+/// The cases in `fixtures/advice-cases.json`: records saved in order on a real diary, by the
+/// patient or by the carer Ingrid on the patient's device, and the advice each raised.
+#[test]
+fn every_case_in_the_fixture_raises_exactly_the_advice_it_lists() {
+    use companion_core::domain::Scope;
+    use companion_core::instruments::{AnswerValue, ItemAnswer};
+    use companion_core::treatment::Treatment;
+    use serde_json::Value;
+
+    const CARER: &str = "ingrid keeps watch";
+    let cases: Value = serde_json::from_str(include_str!("fixtures/advice-cases.json")).unwrap();
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let (dir, mut patient, clock) = diary();
+        let treatments: Vec<Treatment> = case["treatments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| Treatment::parse(t.as_str().unwrap()).unwrap())
+            .collect();
+        patient.set_treatments(&treatments).unwrap();
+        patient.add_carer("Ingrid", "daughter", CARER, &[Scope::Observations, Scope::Questions, Scope::Symptoms], PASS, None).unwrap();
+        // Whoever is signed in now: the patient, or Ingrid.
+        let mut by_carer = false;
+        let mut store = patient;
+        let mut saved: Vec<uuid::Uuid> = Vec::new();
+        for (i, r) in case["records"].as_array().unwrap().iter().enumerate() {
+            let at = format!("{name}, record {i}");
+            if let Some(h) = r["after_hours"].as_i64() {
+                *clock.0.lock().unwrap() += Duration::hours(h);
+            }
+            let want_carer = r["by"].as_str() == Some("carer");
+            if want_carer != by_carer {
+                store.lock();
+                store = Store::open(dir.path(), if want_carer { CARER } else { PASS }, clock.clone()).unwrap();
+                by_carer = want_carer;
+            }
+            if let Some(n) = r["withdraw"].as_u64() {
+                store.withdraw(saved[n as usize]).unwrap();
+                saved.push(uuid::Uuid::nil());
+                continue;
+            }
+            let result = if let Some(c) = r["temperature"].as_f64() {
+                let input = NewTemperature { celsius: c, feels_unwell: r["unwell"].as_bool().unwrap_or(false), ..Default::default() };
+                store.save(&NewEntry::Temperature(input))
+            } else if let Some(code) = r["symptom"].as_str() {
+                let flags: Vec<&str> = r["flags"].as_array().into_iter().flatten().map(|f| f.as_str().unwrap()).collect();
+                let mut input = symptom(code, r["severity"].as_i64().unwrap(), &flags);
+                if let (NewEntry::Symptom(s), Some(other)) = (&mut input, r["other_name"].as_str()) {
+                    s.other_name = Some(other.into());
+                }
+                store.save(&input)
+            } else {
+                let id = r["instrument"].as_str().unwrap();
+                let values: Vec<i64> = r["answers"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+                let mut answers = instruments::get(id).unwrap().answers_from_values(&values).unwrap();
+                if let Some(other) = r["other"].as_array() {
+                    let value = AnswerValue::String { value: other[0].as_str().unwrap().into() };
+                    answers.push(ItemAnswer { link_id: "esas-other-name".into(), value });
+                    answers.push(ItemAnswer { link_id: "esas-other".into(), value: AnswerValue::Integer { value: other[1].as_i64().unwrap() } });
+                }
+                store.add_assessment(id, &answers, None)
+            };
+            let result = result.unwrap_or_else(|e| panic!("{at}: {e}"));
+            let got: Vec<String> = result.advice.iter().map(|a| format!("{}:{}", a.level.as_str(), a.rule)).collect();
+            let want: Vec<String> = r["expect"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();
+            assert_eq!(got, want, "{at}");
+            assert_eq!(result.entry.author.name, if by_carer { "Ingrid" } else { "Kari" }, "{at}");
+            saved.push(result.entry.id);
+        }
+        store.lock();
+    }
+}
+
+#[test]
+fn an_acknowledgement_is_recorded_once_with_who_and_when_and_goes_to_the_clinic_again() {
+    let (_dir, mut store, clock) = diary();
+    let saved = store.save(&temperature(38.6)).unwrap();
+    let id = saved.advice[0].id;
+    assert_eq!(saved.advice[0].acknowledged_at, None);
+    let (pending, _) = store.outbox_counts().unwrap();
+    *clock.0.lock().unwrap() += Duration::seconds(30);
+    let acked = store.acknowledge_advice(&[id]).unwrap();
+    let first = acked[0].acknowledged_at.unwrap();
+    assert_eq!(acked[0].acknowledged_by.as_ref().unwrap().name, "Kari");
+    assert_eq!(store.outbox_counts().unwrap().0, pending, "the Flag is queued again (one row per item)");
+    *clock.0.lock().unwrap() += Duration::minutes(5);
+    let again = store.acknowledge_advice(&[id]).unwrap();
+    assert_eq!(again[0].acknowledged_at, Some(first), "the first acknowledgement stands");
+    assert!(matches!(store.acknowledge_advice(&[uuid::Uuid::new_v4()]), Err(Error::NotFound)));
+    let listed = store.advice_shown(1).unwrap();
+    assert_eq!(listed[0].acknowledged_at, Some(first));
+    assert!(matches!(store.advice_shown(0), Err(Error::Invalid(i)) if i.field == "days"));
+}
+
+#[test]
+fn measure_again_sets_a_reminder_in_an_hour_that_a_new_temperature_ends() {
+    let (dir, mut store, clock) = diary();
+    let saved = store.save(&temperature(37.6)).unwrap();
+    let a = &saved.advice[0];
+    assert_eq!(a.level, Level::Recheck);
+    assert_eq!(a.follow_up_at, Some(a.raised_at + Duration::minutes(60)));
+    assert_eq!(a.fever_from, Some(38.0), "the card names the ruleset's threshold");
+    let r = store.rechecks().unwrap();
+    assert_eq!((r.len(), r[0].state), (1, "upcoming"));
+    // The reminder is kept outside the diary too, so it rings while the diary is locked.
+    assert_eq!(companion_core::alarms::Alarms::load(dir.path()).due, [r[0].due_at]);
+    *clock.0.lock().unwrap() += Duration::minutes(61);
+    assert_eq!(store.rechecks().unwrap()[0].state, "due");
+    store.save(&temperature(37.3)).unwrap();
+    assert!(store.rechecks().unwrap().is_empty(), "measured again");
+    assert!(companion_core::alarms::Alarms::load(dir.path()).due.is_empty());
+    // A correction that takes the reading out of the range ends its reminder too.
+    let second = store.save(&temperature(37.8)).unwrap();
+    assert_eq!(store.rechecks().unwrap().len(), 1);
+    store.correct(second.entry.id, &temperature(37.0)).unwrap();
+    assert!(store.rechecks().unwrap().is_empty());
+}
+
+#[test]
+fn a_corrected_amber_no_longer_counts_towards_a_call_now() {
+    let (_dir, mut store, _) = diary();
+    let pain = store.save(&symptom("pain", 8, &[])).unwrap();
+    store.correct(pain.entry.id, &symptom("pain", 3, &[])).unwrap();
+    let nausea = store.save(&symptom("nausea", 8, &[])).unwrap();
+    assert_eq!(nausea.advice.iter().map(|a| a.level).collect::<Vec<_>>(), [Level::Contact24h]);
+}
+
+#[test]
+fn treatments_are_the_owners_to_set() {
+    use companion_core::treatment::Treatment;
+    let (dir, mut store, clock) = diary();
+    assert!(store.treatments().unwrap().is_empty());
+    let set = store.set_treatments(&[Treatment::Immunotherapy, Treatment::Chemotherapy, Treatment::Immunotherapy]).unwrap();
+    assert_eq!(set, [Treatment::Chemotherapy, Treatment::Immunotherapy]);
+    let scopes = [companion_core::domain::Scope::Observations];
+    store.add_carer("Ingrid", "daughter", "ingrid keeps watch", &scopes, PASS, None).unwrap();
+    store.lock();
+    let mut carer = Store::open(dir.path(), "ingrid keeps watch", clock).unwrap();
+    assert!(matches!(carer.set_treatments(&[]), Err(Error::NotPermitted)));
+    assert_eq!(carer.treatments().unwrap().len(), 2, "the carer's advice follows the patient's treatment");
+    let saved = carer.save(&symptom("cough", 1, &[])).unwrap();
+    assert_eq!(saved.advice[0].rule, "immunotherapy-cough");
 }

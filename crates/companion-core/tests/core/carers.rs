@@ -334,13 +334,16 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
     assert!(kari.wellbeing.is_none() && kari.checkins.is_empty(), "Kari's own check-in is private to her");
     assert!(kari.temperature.is_none());
 
-    // Advice: the PHQ-9's crisis card and the fever, most urgent first.
+    // Advice: every card shown in the period, the PHQ-9's crisis card and the fever among them.
     let levels: Vec<_> = summary.advice.iter().map(|a| a.level).collect();
-    assert_eq!(levels.first(), Some(&companion_core::rules::Level::Crisis), "{levels:?}");
+    assert!(levels.contains(&companion_core::rules::Level::Crisis), "{levels:?}");
     assert!(!patient.advice_for(wrong.id).unwrap().is_empty(), "the withdrawn 10 raised advice");
     let shown = patient.advice_since(summary.since).unwrap();
-    let counted: u32 = summary.advice.iter().map(|a| a.count).sum();
-    assert_eq!(counted as usize, shown.iter().filter(|a| a.entry_id != wrong.id).count(), "all but the withdrawn record's");
+    assert_eq!(summary.advice, shown, "all of it, newest first");
+    // Withdrawing the 10 does not take back the advice it raised: it is listed, marked withdrawn.
+    let of_wrong: Vec<_> = summary.advice.iter().filter(|a| a.entry_id == wrong.id).collect();
+    assert!(!of_wrong.is_empty() && of_wrong.iter().all(|a| a.withdrawn), "{of_wrong:?}");
+    assert!(summary.advice.iter().filter(|a| a.entry_id != wrong.id).all(|a| !a.withdrawn));
     let texts: Vec<_> = summary.questions.iter().map(|q| match &q.data { EntryData::Question { text, .. } => text.as_str(), _ => "" }).collect();
     assert_eq!(texts, ["Can I travel?"], "only the questions still to ask");
     assert_eq!(summary.seen_differently.len(), 1, "Kari's 8 against Ada's 4");

@@ -19,13 +19,18 @@ fn fixture(version: u32) -> &'static str {
         2 => include_str!("fixtures/schema-2.sql"),
         3 => include_str!("fixtures/schema-3.sql"),
         4 => include_str!("fixtures/schema-4.sql"),
+        5 => include_str!("fixtures/schema-5.sql"),
         v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
     }
 }
 
 /// Records in a diary written at `version`.
 fn records(version: u32) -> usize {
-    if version >= 2 { 5 } else { 4 }
+    match version {
+        1 => 4,
+        2..=4 => 5,
+        _ => 6,
+    }
 }
 
 /// Writes an old diary into `dir`: the database at `version` with its fixture, and a key file
@@ -33,11 +38,12 @@ fn records(version: u32) -> usize {
 pub fn old_diary(dir: &Path, version: u32) {
     let key = SecretKey::random().unwrap();
     let mut conn = open_encrypted(&dir.join("companion.db"), &key, true).unwrap();
-    schema::migrate_to(&mut conn, version).unwrap();
-    assert_eq!(schema::version(&conn).unwrap(), version);
+    // Each fixture is written at its own schema, as the build of that schema wrote its rows.
     for v in 1..=version {
+        schema::migrate_to(&mut conn, v).unwrap();
         conn.execute_batch(&format!("BEGIN; {} COMMIT;", fixture(v))).unwrap();
     }
+    assert_eq!(schema::version(&conn).unwrap(), version);
     drop(conn);
     let store_id = Uuid::parse_str(STORE_ID).unwrap();
     // A key file as builds before carers wrote it (format 1: the slot wraps the data key).
@@ -93,9 +99,22 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
             assert_eq!(store.server_version(q).unwrap(), Some(2));
             assert!(store.field_clocks(q).unwrap().contains_key("text"));
         }
+        if version >= 5 {
+            // The fever card was acknowledged; the PHQ-9 answered on the 1.0.0 form reads as the
+            // person chose: "Very difficult" with LOINC's code for it, never rewritten on disk.
+            let advice = store.advice_for(temp.id).unwrap();
+            assert_eq!(advice[0].acknowledged_by.as_ref().map(|p| p.name.as_str()), Some("Kari Nordmann"));
+            let phq = store.assessments("phq9").unwrap();
+            let EntryData::Assessment { answers, score, .. } = &phq[0].data else { unreachable!() };
+            let difficulty = answers.iter().find(|a| a.link_id == "phq9-difficulty").unwrap();
+            assert!(matches!(&difficulty.value, companion_core::instruments::AnswerValue::Coding { code, .. } if code == "LA6575-0"));
+            assert_eq!(score.item("phq9-9"), Some(1));
+        }
         if version >= 2 {
             let advice = store.advice_for(temp.id).unwrap();
             assert_eq!((advice[0].rule.as_str(), advice[0].level), ("fever", companion_core::rules::Level::CallNow));
+            assert!(advice[0].problems.is_empty(), "advice from before schema 5 names no problems");
+            assert!(advice[0].withdrawn, "the fixture's temperature was withdrawn; its advice is still listed");
             assert_eq!(store.schedules().unwrap()[0].instrument, "esas-r");
             let phq2 = store.assessments("phq2").unwrap();
             assert!(matches!(&phq2[0].data, EntryData::Assessment { score, .. } if score.positive == Some(true)));

@@ -1,0 +1,371 @@
+//! Safety advice as the diary keeps it: raised by the rules and recorded in the same transaction
+//! as the record that raised it (with the problems it is about, so ambers are counted per
+//! problem), acknowledged ("I understand") by whoever saw it, listed with the record it is about
+//! (withdrawn or not), and the reminder a "measure again" sets.
+
+use super::{parse_ts, ts, Store};
+use crate::domain::{Author, Entry, EntryData, EntryKind, RecordStatus};
+use crate::error::{Error, Result};
+use crate::rules::{Context, Level};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use rusqlite::{params, Row, Transaction};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// A record as saved, with the advice it raised (most urgent first).
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    pub entry: Entry,
+    pub advice: Vec<Advice>,
+}
+
+/// One piece of safety advice shown to the person. It records what rule of which ruleset
+/// version fired and when, and whether someone pressed "I understand"; it never says the clinic
+/// was told.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advice {
+    pub id: Uuid,
+    /// The record it is about.
+    pub entry_id: Uuid,
+    pub record_kind: EntryKind,
+    /// Whether that record has since been withdrawn ("entered in error"). The advice was shown
+    /// all the same and stays listed.
+    pub withdrawn: bool,
+    pub rule: String,
+    pub ruleset: String,
+    pub ruleset_version: String,
+    pub level: Level,
+    pub raised_at: DateTime<Utc>,
+    /// What it is about (a symptom, ESAS-r items at 7 or more); empty for advice raised before
+    /// the diary kept them.
+    pub problems: Vec<String>,
+    /// Who to call, in order, as the UI's buttons; numbers from the ruleset (the ward's from
+    /// the settings).
+    pub contacts: Vec<Contact>,
+    /// For advice about a temperature: the ruleset's fever threshold, which the card names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fever_from: Option<f64>,
+    /// For "measure again": when the reminder falls due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_at: Option<DateTime<Utc>>,
+    /// When "I understand" was pressed, and by whom.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<Author>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    /// `emergency`, `out_of_hours`, `helpline` or `ward`.
+    pub role: &'static str,
+    /// None when the ward's number has not been set yet.
+    pub number: Option<String>,
+}
+
+/// A reminder to measure the temperature again, set by "measure again in one hour" advice; it
+/// is done when any temperature is recorded after it was raised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recheck {
+    pub advice_id: Uuid,
+    pub entry_id: Uuid,
+    pub due_at: DateTime<Utc>,
+    /// `upcoming` or `due`.
+    pub state: &'static str,
+}
+
+/// Rules about a temperature: their card names the fever threshold.
+const TEMPERATURE_RULES: &[&str] = &["fever", "temperature-unwell", "low-temperature-unwell", "temperature-recheck"];
+/// A "measure again" older than this is no longer offered as due.
+const RECHECK_STALE_HOURS: i64 = 12;
+
+const ADVICE_SELECT: &str = "
+    SELECT a.id, a.entry_id, a.rule, a.ruleset, a.ruleset_version, a.level, a.raised_at, a.problems,
+           e.kind, v.status, k.acknowledged_at, p.id, p.name, p.role, p.relationship
+    FROM advice a
+    JOIN entries e ON e.id = a.entry_id
+    JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+    LEFT JOIN advice_acks k ON k.advice_id = a.id
+    LEFT JOIN people p ON p.id = k.person_id";
+
+fn uuid(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&r.get::<_, String>(i)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+impl Store {
+    pub fn ruleset(&self) -> &crate::rules::Ruleset {
+        &self.rules
+    }
+
+    /// Evaluates the rules on a record being saved and records what they raise, inside the
+    /// caller's transaction, so a record and its advice are saved together or not at all.
+    pub(super) fn raise_advice(
+        &self,
+        tx: &Transaction,
+        entry_id: Uuid,
+        version: u32,
+        data: &EntryData,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Advice>> {
+        let treatments = self.treatments()?;
+        let mut raised = self.rules.evaluate(data, &Context { treatments: &treatments });
+        let recent = self.recent_amber_problems(tx, entry_id, now)?;
+        if let Some(more) = self.rules.aggregate(&recent, &raised) {
+            raised.push(more);
+        }
+        raised.sort_by_key(|a| std::cmp::Reverse(a.level));
+        let mut out = Vec::with_capacity(raised.len());
+        for r in raised {
+            // As stored: microseconds.
+            let raised_at = now.trunc_subsecs(6);
+            let advice = self.advice(
+                Uuid::new_v4(),
+                entry_id,
+                data.kind(),
+                false,
+                r.rule,
+                (self.rules.id.clone(), self.rules.version.clone()),
+                r.level,
+                raised_at,
+                r.problems,
+                None,
+            );
+            let problems = serde_json::to_string(&advice.problems).map_err(|_| Error::Internal("advice problems"))?;
+            tx.execute(
+                "INSERT INTO advice (id, entry_id, entry_version, rule, ruleset, ruleset_version, level, raised_at, device_id, problems)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    advice.id.to_string(),
+                    entry_id.to_string(),
+                    version,
+                    advice.rule,
+                    advice.ruleset,
+                    advice.ruleset_version,
+                    advice.level.as_str(),
+                    ts(now),
+                    self.device_id.to_string(),
+                    problems
+                ],
+            )?;
+            super::sync::queue(tx, "advice", advice.id, now)?;
+            tracing::info!(rule = %advice.rule, level = advice.level.as_str(), "advice raised");
+            out.push(advice);
+        }
+        Ok(out)
+    }
+
+    /// The problems that already had `contact_24h` advice in the aggregation window, from the
+    /// current version of records still standing (a withdrawn or corrected record's ambers no
+    /// longer count). Advice from before the diary kept problems counts as one per record.
+    fn recent_amber_problems(&self, tx: &Transaction, entry_id: Uuid, now: DateTime<Utc>) -> Result<BTreeSet<String>> {
+        let since = now - Duration::hours(self.rules.aggregation.window_hours);
+        let mut stmt = tx.prepare(
+            "SELECT a.entry_id, a.problems FROM advice a
+             JOIN entries e ON e.id = a.entry_id
+             JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+             WHERE a.level = 'contact_24h' AND a.raised_at >= ?1 AND a.entry_id <> ?2
+               AND a.entry_version = e.current_version AND v.status <> 'entered-in-error'",
+        )?;
+        let rows = stmt.query_map(params![ts(since), entry_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        let mut out = BTreeSet::new();
+        for row in rows {
+            let (entry, problems) = row?;
+            match problems.and_then(|p| serde_json::from_str::<Vec<String>>(&p).ok()).filter(|p| !p.is_empty()) {
+                Some(list) => out.extend(list),
+                None => {
+                    out.insert(format!("record:{entry}"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the advice as shown: the numbers to call and the facts its card names.
+    #[allow(clippy::too_many_arguments)]
+    fn advice(
+        &self,
+        id: Uuid,
+        entry_id: Uuid,
+        record_kind: EntryKind,
+        withdrawn: bool,
+        rule: String,
+        (ruleset, ruleset_version): (String, String),
+        level: Level,
+        raised_at: DateTime<Utc>,
+        problems: Vec<String>,
+        acknowledged: Option<(DateTime<Utc>, Author)>,
+    ) -> Advice {
+        let fever_from = TEMPERATURE_RULES.contains(&rule.as_str()).then_some(self.rules.temperature.call_at_or_above);
+        let follow_up_at =
+            (level == Level::Recheck).then(|| raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes));
+        let (acknowledged_at, acknowledged_by) = acknowledged.map_or((None, None), |(at, by)| (Some(at), Some(by)));
+        Advice {
+            id,
+            entry_id,
+            record_kind,
+            withdrawn,
+            contacts: self.contacts_for(level),
+            rule,
+            ruleset,
+            ruleset_version,
+            level,
+            raised_at,
+            problems,
+            fever_from,
+            follow_up_at,
+            acknowledged_at,
+            acknowledged_by,
+        }
+    }
+
+    fn advice_row(&self, r: &Row) -> rusqlite::Result<Advice> {
+        let level: String = r.get(5)?;
+        let level = Level::parse(&level).unwrap_or(Level::CallNow);
+        let problems: Vec<String> = r.get::<_, Option<String>>(7)?.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default();
+        let kind = EntryKind::parse(&r.get::<_, String>(8)?).unwrap_or(EntryKind::Symptom);
+        let withdrawn = RecordStatus::parse(&r.get::<_, String>(9)?) == Some(RecordStatus::EnteredInError);
+        let acknowledged = match r.get::<_, Option<String>>(10)? {
+            Some(at) => Some((parse_ts(&at)?, super::entries::author_at(r, 11)?)),
+            None => None,
+        };
+        Ok(self.advice(
+            uuid(r, 0)?,
+            uuid(r, 1)?,
+            kind,
+            withdrawn,
+            r.get(2)?,
+            (r.get(3)?, r.get(4)?),
+            level,
+            parse_ts(&r.get::<_, String>(6)?)?,
+            problems,
+            acknowledged,
+        ))
+    }
+
+    fn query_advice(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Advice>> {
+        let mut stmt = self.conn.prepare(&format!("{ADVICE_SELECT} {filter}"))?;
+        let rows = stmt.query_map(args, |r| self.advice_row(r))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Every piece of advice a record raised, oldest first.
+    pub fn advice_for(&self, entry_id: Uuid) -> Result<Vec<Advice>> {
+        let all = self.query_advice("WHERE a.entry_id = ?1 ORDER BY a.rowid", [entry_id.to_string()])?;
+        Ok(self.visible_advice(all))
+    }
+
+    /// One piece of advice, if this session may see it.
+    pub fn advice_by_id(&self, id: Uuid) -> Result<Advice> {
+        let found = self.query_advice("WHERE a.id = ?1", [id.to_string()])?;
+        self.visible_advice(found).pop().ok_or(Error::NotFound)
+    }
+
+    /// Advice about a record this session cannot read (a check-in not shared with this carer)
+    /// is not shown either: it would tell what the record says.
+    fn visible_advice(&self, all: Vec<Advice>) -> Vec<Advice> {
+        let mut readable = std::collections::HashMap::new();
+        all.into_iter().filter(|a| *readable.entry(a.entry_id).or_insert_with(|| self.entry(a.entry_id).is_ok())).collect()
+    }
+
+    /// All advice shown since a time, newest first, withdrawn records' advice included and
+    /// marked: the list `advice list` prints and the home screen reopens cards from.
+    pub fn advice_since(&self, since: DateTime<Utc>) -> Result<Vec<Advice>> {
+        Ok(self.visible_advice(self.all_advice_since(since)?))
+    }
+
+    /// The advice shown in the last `days` days (1 to 365), newest first.
+    pub fn advice_shown(&self, days: i64) -> Result<Vec<Advice>> {
+        let max = super::MAX_SUMMARY_DAYS;
+        if !(1..=max).contains(&days) {
+            return Err(Error::invalid("days", crate::error::Problem::OutOfRange { min: 1.0, max: max as f64 }));
+        }
+        self.advice_since(self.now() - Duration::days(days))
+    }
+
+    /// [`Store::advice_since`] before the check that this session can read each record; the
+    /// caller must do it.
+    pub(super) fn all_advice_since(&self, since: DateTime<Utc>) -> Result<Vec<Advice>> {
+        self.query_advice("WHERE a.raised_at >= ?1 ORDER BY a.raised_at DESC, a.rowid DESC", [ts(since)])
+    }
+
+    /// Records that whoever is signed in pressed "I understand" on these cards, now, on this
+    /// device, in one transaction. The first acknowledgement of each stands; pressing again
+    /// changes nothing. Each acknowledged card goes to the clinic again with its `Flag`.
+    pub fn acknowledge_advice(&mut self, ids: &[Uuid]) -> Result<Vec<Advice>> {
+        for id in ids {
+            self.advice_by_id(*id)?;
+        }
+        let now = self.now();
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO advice_acks (advice_id, acknowledged_at, person_id, device_id) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), ts(now), self.me.id.to_string(), self.device_id.to_string()],
+            )?;
+            if added > 0 {
+                super::sync::queue(&tx, "advice", *id, now)?;
+            }
+        }
+        tx.commit()?;
+        tracing::info!(count = ids.len(), "advice acknowledged");
+        ids.iter().map(|id| self.advice_by_id(*id)).collect()
+    }
+
+    /// "Measure again" reminders not yet done: raised on the current version of a temperature
+    /// that still stands, in the last hours, with no temperature recorded since.
+    pub fn rechecks(&self) -> Result<Vec<Recheck>> {
+        let now = self.now();
+        let mut stmt = self.conn.prepare(
+            "SELECT a.id, a.entry_id, a.raised_at FROM advice a
+             JOIN entries e ON e.id = a.entry_id
+             JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+             WHERE a.level = 'recheck' AND a.raised_at >= ?1 AND a.entry_version = e.current_version
+               AND v.status <> 'entered-in-error'
+               AND NOT EXISTS (
+                   SELECT 1 FROM entries t JOIN entry_versions tv ON tv.entry_id = t.id AND tv.version = t.current_version
+                   WHERE t.kind = 'temperature' AND t.recorded_at > a.raised_at AND tv.status <> 'entered-in-error')
+             ORDER BY a.raised_at",
+        )?;
+        let rows = stmt.query_map([ts(now - Duration::hours(RECHECK_STALE_HOURS))], |r| {
+            Ok((uuid(r, 0)?, uuid(r, 1)?, parse_ts(&r.get::<_, String>(2)?)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (advice_id, entry_id, raised_at) = row?;
+            if self.entry(entry_id).is_err() {
+                continue;
+            }
+            let due_at = raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes);
+            out.push(Recheck { advice_id, entry_id, due_at, state: if now >= due_at { "due" } else { "upcoming" } });
+        }
+        Ok(out)
+    }
+
+    /// After a save: the reminders outside the diary follow it. A new temperature ends every
+    /// "measure again" before it; a new "measure again" sets one. Failing to write the file
+    /// loses no data (the home screen still shows what is due), so it is logged, not returned.
+    pub(super) fn follow_up(&self, data: &EntryData, advice: &[Advice]) {
+        let mut alarms = crate::alarms::Alarms::load(&self.dir);
+        if matches!(data, EntryData::Temperature { .. }) {
+            alarms.due.clear();
+        }
+        alarms.due.extend(advice.iter().filter_map(|a| a.follow_up_at));
+        if let Err(e) = alarms.save(&self.dir) {
+            tracing::warn!(error = %e, "the reminder file could not be written");
+        }
+    }
+
+    pub(super) fn contacts_for(&self, level: Level) -> Vec<Contact> {
+        let c = &self.rules.contacts;
+        let ward = || Contact { role: "ward", number: self.ward_phone().ok().flatten() };
+        let fixed = |role, n: &String| Contact { role, number: Some(n.clone()) };
+        match level {
+            Level::Emergency => vec![fixed("emergency", &c.emergency)],
+            Level::Crisis => {
+                vec![fixed("emergency", &c.emergency), fixed("out_of_hours", &c.out_of_hours), fixed("helpline", &c.helpline)]
+            }
+            Level::CallNow => vec![ward(), fixed("out_of_hours", &c.out_of_hours)],
+            Level::Contact24h | Level::ContactTeam => vec![ward()],
+            Level::Recheck => Vec::new(),
+        }
+    }
+}
