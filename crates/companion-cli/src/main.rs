@@ -4,11 +4,12 @@
 //! line on standard error naming the flag, and the exit status is non-zero. The passphrase comes
 //! from `COMPANION_PASSPHRASE`, else it is asked on the terminal without echo.
 
+mod care;
+
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature, Scope};
 use companion_core::store::TimelineFilter;
-use companion_core::rules::Level;
 use companion_core::{clock, fhir, paths, Entry, EntryData, EntryKind, Error, NewEntry, Problem, QuestionState, Store};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -131,6 +132,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The cancer treatment you are on: safety advice depends on it (on immunotherapy, any new
+    /// diarrhoea, cough or breathlessness is a reason to call now).
+    Treatment {
+        #[command(subcommand)]
+        action: care::TreatmentAction,
+    },
+    /// The safety advice shown, and "I understand" on it.
+    Advice {
+        #[command(subcommand)]
+        action: care::AdviceAction,
+    },
     /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
     WardPhone {
         number: Option<String>,
@@ -147,8 +159,8 @@ enum SymptomAction {
 #[derive(Args)]
 struct SymptomArgs {
     /// One of: pain, tiredness, nausea, vomiting, diarrhoea, constipation, poor-appetite,
-    /// sore-mouth, shortness-of-breath, cough, sleep-problems, numbness-tingling,
-    /// skin-changes, other.
+    /// sore-mouth, shortness-of-breath, cough, shivering, sleep-problems, numbness-tingling,
+    /// skin-changes, chest-pain, collapse, bleeding, other.
     #[arg(long)]
     symptom: String,
     /// 0 (none) to 10 (worst imaginable).
@@ -159,8 +171,9 @@ struct SymptomArgs {
     other_name: Option<String>,
     #[command(flatten)]
     common: EntryFlags,
-    /// A detail the safety rules look at, e.g. `blood` for diarrhoea, `at-rest` for shortness of
-    /// breath, `cannot-keep-fluids` for vomiting. May be given more than once.
+    /// A detail the safety rules look at, e.g. `blood` for diarrhoea or cough, `at-rest` or
+    /// `severe` for shortness of breath, `cannot-keep-fluids` for vomiting. May be given more
+    /// than once.
     #[arg(long = "flag", value_name = "FLAG")]
     flags: Vec<String>,
 }
@@ -186,7 +199,7 @@ enum TemperatureAction {
         /// Degrees Celsius, 30 to 45.
         #[arg(long, allow_negative_numbers = true)]
         celsius: String,
-        /// "I feel unwell": with a low temperature, a reason to call.
+        /// "I feel unwell": after cancer treatment, a reason to call at any temperature.
         #[arg(long)]
         unwell: bool,
         #[command(flatten)]
@@ -204,9 +217,14 @@ enum CheckinAction {
         /// phq9, phq2, gad7, gad2 or esas-r (see `instruments list`).
         #[arg(long, requires = "answers")]
         instrument: Option<String>,
-        /// The scored items' values in order, comma-separated: 0-3 for PHQ and GAD, 0-10 for ESAS-r.
+        /// The scored items' values in order, comma-separated: 0-3 for PHQ and GAD, 0-10 for
+        /// ESAS-r. PHQ-9 and GAD-7 take one more, last: the unscored difficulty question (0-3).
         #[arg(long, allow_hyphen_values = true)]
         answers: Option<String>,
+        /// ESAS-r's "Completed by": patient (the default for the patient), caregiver-assisted
+        /// (a carer helped), family-caregiver (always, for a carer).
+        #[arg(long, requires = "instrument")]
+        completed_by: Option<String>,
         #[command(flatten)]
         common: EntryFlags,
     },
@@ -454,7 +472,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             });
             add(&dir, clock, &input, json, out)?;
         }
-        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, common: EntryFlags { note, at, json } } } => {
+        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, completed_by, common: EntryFlags { note, at, json } } } => {
             match (wellbeing, instrument) {
                 (Some(wellbeing), None) => {
                     let input = NewEntry::Checkin(NewCheckin {
@@ -471,13 +489,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .split(',')
                         .map(|v| whole_number("answers", v))
                         .collect::<Result<Vec<_>, _>>()?;
-                    let answers = instrument.answers_from_values(&values)?;
+                    let mut answers = instrument.answers_from_values(&values)?;
+                    if let Some(by) = completed_by {
+                        let by = companion_core::instruments::CompletedBy::ALL
+                            .into_iter()
+                            .find(|c| c.code() == by.trim())
+                            .ok_or(Error::invalid("completed_by", Problem::Unknown))?;
+                        let value = companion_core::instruments::AnswerValue::Coding { system: None, code: by.code().into(), display: None };
+                        answers.push(companion_core::instruments::ItemAnswer { link_id: companion_core::instruments::COMPLETED_BY.into(), value });
+                    }
                     // Check before asking for the passphrase, so a typo costs no unlock.
                     instrument.check(&answers)?;
                     companion_core::domain::occurred_at(at.as_deref(), clock.now()).map_err(Error::from)?;
                     let mut store = open(&dir, clock)?;
                     let saved = store.add_assessment(instrument.id, &answers, at.as_deref())?;
-                    print_assessment(instrument, &saved, json, out)?;
+                    care::print_assessment(instrument, &saved, &store.ruleset().contacts, json, out)?;
                 }
                 _ => return Err(Error::invalid("wellbeing", companion_core::Problem::Required).into()),
             }
@@ -609,6 +635,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{}", now.as_deref().unwrap_or("(not set)"))?;
         }
         Command::Question { action } => question(&dir, clock, action, out)?,
+        Command::Treatment { action } => care::treatment(&dir, clock, action, out)?,
+        Command::Advice { action } => care::advice(&dir, clock, action, out)?,
         Command::Carer { action } => carer(&dir, clock, action, out)?,
         Command::List { json, kind } => {
             let kind = kind.as_deref().map(EntryKind::parse).transpose().map_err(Error::from)?;
@@ -833,89 +861,12 @@ fn add(
         writeln!(out)?;
     } else {
         writeln!(out, "{}", saved.entry.id)?;
-        print_advice(&saved.advice, out)?;
+        care::print_advice(&saved.advice, out)?;
     }
     Ok(())
 }
 
-/// What the advice asks the person to do, in plain words. It never says the clinic was told.
-fn advice_text(level: Level) -> &'static str {
-    match level {
-        Level::Emergency => "Call 113 now.",
-        Level::Crisis => "If you have thoughts of harming yourself, get help now. You do not have to wait.",
-        Level::CallNow => "Call the cancer ward now.",
-        Level::Contact24h => "Contact the cancer ward within 24 hours.",
-        Level::ContactTeam => "Tell your care team about this at your next contact, or sooner if you are worried.",
-        Level::Recheck => "Measure your temperature again in one hour.",
-    }
-}
-
-fn print_advice(advice: &[companion_core::store::Advice], out: &mut impl Write) -> anyhow::Result<()> {
-    for a in advice {
-        let calls: Vec<String> = a
-            .contacts
-            .iter()
-            .map(|c| {
-                let who = match c.role {
-                    "emergency" => "emergency",
-                    "out_of_hours" => "out-of-hours doctor",
-                    "helpline" => "Mental Helse helpline",
-                    _ => "cancer ward",
-                };
-                format!("{who} {}", c.number.as_deref().unwrap_or("(number not set: companion ward-phone NUMBER)"))
-            })
-            .collect();
-        writeln!(out, "ADVICE [{}] {}", a.level.as_str(), advice_text(a.level))?;
-        if !calls.is_empty() {
-            writeln!(out, "  Call: {}", calls.join("; "))?;
-        }
-    }
-    if !advice.is_empty() {
-        writeln!(out, "  Companion has not told the clinic. This app is not an emergency service.")?;
-    }
-    Ok(())
-}
-
-fn print_assessment(
-    instrument: &companion_core::instruments::Instrument,
-    saved: &companion_core::store::Saved,
-    json: bool,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let EntryData::Assessment { score, .. } = &saved.entry.data else {
-        return Err(Error::Internal("not an assessment").into());
-    };
-    if json {
-        let v = serde_json::json!({
-            "id": saved.entry.id,
-            "instrument": instrument.id,
-            "questionnaire": instrument.questionnaire.canonical(),
-            "total": score.total,
-            "max": score.max,
-            "band": score.band,
-            "positive": score.positive,
-            "next": score.next,
-            "missing": score.missing,
-            "items": score.items,
-            "subscores": score.subscores,
-            "alerts": saved.advice,
-        });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "{}", saved.entry.id)?;
-    match score.total {
-        Some(t) => writeln!(out, "{}: {t} of {}{}", instrument.questionnaire.title, score.max, score.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default())?,
-        None => writeln!(out, "{}: no total, {} scored item(s) unanswered", instrument.questionnaire.title, score.missing.len())?,
-    }
-    if let Some(next) = &score.next {
-        writeln!(out, "The screen is positive: go on to the full form ({next}).")?;
-    }
-    print_advice(&saved.advice, out)
-}
-
-fn open(dir: &std::path::Path, clock: companion_core::clock::SharedClock) -> anyhow::Result<Store> {
+pub(crate) fn open(dir: &std::path::Path, clock: companion_core::clock::SharedClock) -> anyhow::Result<Store> {
     if companion_core::store::presence(dir)? == companion_core::store::Presence::Missing {
         return Err(Error::NotInitialised.into());
     }
@@ -923,7 +874,7 @@ fn open(dir: &std::path::Path, clock: companion_core::clock::SharedClock) -> any
     Ok(Store::open(dir, &pass, clock)?)
 }
 
-fn whole_number(field: &'static str, raw: &str) -> Result<i64, Error> {
+pub(crate) fn whole_number(field: &'static str, raw: &str) -> Result<i64, Error> {
     raw.trim().parse().map_err(|_| Error::invalid(field, companion_core::Problem::BadFormat))
 }
 
@@ -940,7 +891,7 @@ fn decimal(field: &'static str, raw: &str) -> Result<f64, Error> {
     Ok(value)
 }
 
-fn entry_id(raw: &str) -> anyhow::Result<uuid::Uuid> {
+pub(crate) fn entry_id(raw: &str) -> anyhow::Result<uuid::Uuid> {
     raw.trim().parse().map_err(|_| Error::invalid("id", companion_core::Problem::BadFormat).into())
 }
 
@@ -1008,10 +959,28 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
             };
             writeln!(out, "  {title}: {} completed, latest {result} ({})", c.completed, day(&c.latest_at))?;
         }
+        for m in &p.item9 {
+            match m.item9.value {
+                None => writeln!(out, "  PHQ-9 of {}: question 9 (thoughts of self-harm) was not answered", day(&m.at))?,
+                Some(_) => writeln!(
+                    out,
+                    "  PHQ-9 of {}: answered that they have had thoughts of being better off dead or of hurting themselves: {}",
+                    day(&m.at),
+                    m.item9.answer.as_deref().unwrap_or("yes")
+                )?,
+            }
+        }
     }
     if !s.advice.is_empty() {
-        let shown: Vec<String> = s.advice.iter().map(|a| format!("{} x{}", a.level.as_str(), a.count)).collect();
-        writeln!(out, "\nAdvice shown: {}", shown.join(", "))?;
+        writeln!(out, "\nAdvice shown:")?;
+        for a in &s.advice {
+            let ack = match (&a.acknowledged_at, &a.acknowledged_by) {
+                (Some(at), Some(by)) => format!(", understood {} by {}", at.format("%Y-%m-%d %H:%M"), by.name),
+                _ => String::new(),
+            };
+            let withdrawn = if a.withdrawn { " (the record was withdrawn since)" } else { "" };
+            writeln!(out, "  {} {} ({}, about a {}){ack}{withdrawn}", a.raised_at.format("%Y-%m-%d %H:%M"), a.level.as_str(), a.rule, a.record_kind.as_str())?;
+        }
     }
     if !s.seen_differently.is_empty() {
         writeln!(out, "\nSeen differently:")?;
@@ -1054,10 +1023,17 @@ fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow:
             EntryData::Temperature { celsius, .. } => format!("temperature {celsius:.1} °C"),
             EntryData::Checkin { wellbeing, .. } => format!("check-in    wellbeing {wellbeing}/10"),
             EntryData::Question { text, state, .. } => format!("question    [{}] {text}", state.as_str()),
-            EntryData::Assessment { instrument, score, .. } => match score.total {
-                Some(t) => format!("assessment  {instrument} {t}/{}{}", score.max, score.band.as_deref().map(|b| format!(" {b}")).unwrap_or_default()),
-                None => format!("assessment  {instrument} (no total)"),
-            },
+            EntryData::Assessment { instrument, score, scoring, answers, .. } => {
+                let total = match score.total {
+                    Some(t) => format!("assessment  {instrument} {t}/{}{}", score.max, score.band.as_deref().map(|b| format!(" {b}")).unwrap_or_default()),
+                    None => format!("assessment  {instrument} (no total)"),
+                };
+                match companion_core::instruments::Item9::of(*scoring, score, answers).filter(|i| i.needs_marking()) {
+                    Some(i) if i.value.is_none() => format!("{total} [question 9 not answered]"),
+                    Some(i) => format!("{total} [question 9, thoughts of self-harm: {}]", i.answer.as_deref().unwrap_or("yes")),
+                    None => total,
+                }
+            }
         };
         let status = match e.status {
             companion_core::RecordStatus::EnteredInError => " (entered in error)",

@@ -5,6 +5,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod safety;
+
 const PASS: &str = "correct horse battery";
 
 /// The binary on `dir`, with no secrets from the environment except those a test sets.
@@ -323,7 +325,7 @@ fn an_instrument_check_in_prints_total_band_and_alerts() {
     assert_eq!(crisis["total"], 1);
     assert_eq!(crisis["alerts"][0]["level"], "crisis");
     assert_eq!(crisis["alerts"][0]["rule"], "phq9-item9");
-    assert_eq!(crisis["alerts"][0]["ruleset_version"], "1.0.0");
+    assert_eq!(crisis["alerts"][0]["ruleset_version"], "2.0.0");
 
     let gad = json(&["checkin", "add", "--instrument", "gad7", "--answers", "3,3,3,3,3,0,0", "--json"]);
     assert_eq!((gad["total"].as_u64(), gad["band"].as_str()), (Some(15), Some("severe")));
@@ -332,7 +334,8 @@ fn an_instrument_check_in_prints_total_band_and_alerts() {
     let esas = json(&["checkin", "add", "--instrument", "esas-r", "--answers", "0,1,3,4,6,7,10,4,2", "--json"]);
     assert_eq!(esas["total"], 37);
     let rules: Vec<&str> = esas["alerts"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["esas-item-severe", "esas-mood"]);
+    // Shortness of breath 7 and depression 10: two ambers in one form make a call now.
+    assert_eq!(rules, ["two-or-more-contact-24h", "esas-item-severe", "esas-mood"]);
 
     let text = d.run(&["checkin", "add", "--instrument", "phq2", "--answers", "1,1"]);
     assert_ok(&text);
@@ -347,7 +350,9 @@ fn wrong_answers_are_refused_and_nothing_is_stored() {
         ("phq9", "1,0,2"),
         ("phq9", "1,0,2,1,0,0,1,0,4"),
         ("phq9", "1,0,2,1,0,0,1,0,x"),
-        ("gad7", "1,1,1,1,1,1,1,1"),
+        ("gad7", "1,1,1,1,1,1,1,1,1"),
+        ("gad7", "1,1,1,1,1,1,1,4"),
+        ("phq2", "1,1,1"),
         ("esas-r", "0,0,0,0,0,0,0,0,11"),
         ("esas-r", "0,0,0,0,0,0,0,0,-1"),
     ] {
@@ -365,7 +370,7 @@ fn a_fever_prints_call_now_advice_without_claiming_the_clinic_knows() {
     let out = d.run(&["temperature", "add", "--celsius", "38.5"]);
     assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("[call_now] Call the cancer ward now."), "{text}");
+    assert!(text.contains("[call_now] (fever) Call the cancer ward now."), "{text}");
     assert!(text.contains("has not told the clinic"), "{text}");
     assert_ok(&d.run(&["ward-phone", "22 11 80 80"]));
     let out = d.run(&["temperature", "add", "--celsius", "39.1", "--json"]);

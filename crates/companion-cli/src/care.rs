@@ -1,0 +1,222 @@
+//! `companion treatment` and `companion advice`, and how advice and check-in results are
+//! printed: the safety side of the command line.
+
+use crate::{entry_id, open, whole_number};
+use clap::Subcommand;
+use companion_core::clock::SharedClock;
+use companion_core::instruments::{Instrument, Item9};
+use companion_core::rules::{Contacts, Level};
+use companion_core::store::{Advice, Saved};
+use companion_core::treatment::Treatment;
+use companion_core::{EntryData, Error, Problem};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Subcommand)]
+pub enum TreatmentAction {
+    /// Set the treatments you are on (safety advice depends on them): comma-separated from
+    /// chemotherapy, immunotherapy, radiotherapy, targeted-therapy, hormone-therapy; or --none.
+    Set {
+        #[arg(long, value_name = "LIST", conflicts_with = "none", required_unless_present = "none")]
+        on: Option<String>,
+        /// You are on none of them.
+        #[arg(long)]
+        none: bool,
+    },
+    /// The treatments set.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdviceAction {
+    /// The advice Companion showed, newest first: when, how urgent, which rule, about which
+    /// record (and whether it was withdrawn since), and when "I understand" was pressed.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// How many days back (1-365).
+        #[arg(long, default_value = "30")]
+        days: String,
+    },
+    /// Record "I understand" on a piece of advice (its id from `advice list` or an `add --json`).
+    Ack {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+pub fn treatment(dir: &Path, clock: SharedClock, action: TreatmentAction, out: &mut impl Write) -> anyhow::Result<()> {
+    let (list, json) = match action {
+        TreatmentAction::Set { on, none } => {
+            let wanted = if none { Vec::new() } else { Treatment::parse_list("on", on.as_deref().unwrap_or_default()).map_err(Error::from)? };
+            if !none && wanted.is_empty() {
+                return Err(Error::invalid("on", Problem::Required).into());
+            }
+            (open(dir, clock)?.set_treatments(&wanted)?, false)
+        }
+        TreatmentAction::Show { json } => (open(dir, clock)?.treatments()?, json),
+    };
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "treatments": list }))?;
+        writeln!(out)?;
+    } else if list.is_empty() {
+        writeln!(out, "no treatment set")?;
+    } else {
+        writeln!(out, "{}", list.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))?;
+    }
+    Ok(())
+}
+
+pub fn advice(dir: &Path, clock: SharedClock, action: AdviceAction, out: &mut impl Write) -> anyhow::Result<()> {
+    match action {
+        AdviceAction::List { json, days } => {
+            let days = whole_number("days", &days)?;
+            if !(1..=companion_core::store::MAX_SUMMARY_DAYS).contains(&days) {
+                // Checked before the passphrase is asked, as the store would.
+                return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: 365.0 }).into());
+            }
+            let list = open(dir, clock)?.advice_shown(days)?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &list)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            if list.is_empty() {
+                writeln!(out, "no advice shown in the last {days} days")?;
+            }
+            for a in &list {
+                let ack = match (&a.acknowledged_at, &a.acknowledged_by) {
+                    (Some(at), Some(by)) => format!("understood {} by {}", at.format("%Y-%m-%d %H:%M"), by.name),
+                    _ => "not acknowledged".to_owned(),
+                };
+                let withdrawn = if a.withdrawn { "  (the record was withdrawn)" } else { "" };
+                writeln!(
+                    out,
+                    "{}  {:<12} {:<26} {:<11} {ack}{withdrawn}  {}",
+                    a.raised_at.format("%Y-%m-%d %H:%M"),
+                    a.level.as_str(),
+                    a.rule,
+                    a.record_kind.as_str(),
+                    a.id
+                )?;
+            }
+        }
+        AdviceAction::Ack { ids } => {
+            let ids = ids.iter().map(|i| entry_id(i)).collect::<anyhow::Result<Vec<_>>>()?;
+            for a in open(dir, clock)?.acknowledge_advice(&ids)? {
+                let at = a.acknowledged_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                writeln!(out, "{} understood at {at}", a.id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn number(a: &Advice, role: &str) -> String {
+    a.contacts.iter().find(|c| c.role == role).and_then(|c| c.number.clone()).unwrap_or_default()
+}
+
+/// What the advice asks the person to do, in plain words, with the ruleset's numbers. It never
+/// says the clinic was told.
+fn advice_text(a: &Advice) -> String {
+    match a.level {
+        Level::Emergency => format!("Call {} now.", number(a, "emergency")),
+        Level::Crisis => "You said you have had thoughts of being better off dead or of hurting yourself. Get help now: \
+                          you do not have to deal with this alone."
+            .into(),
+        Level::CallNow => "Call the cancer ward now.".into(),
+        Level::Contact24h => "Contact the cancer ward within 24 hours.".into(),
+        Level::ContactTeam => "Tell your care team about this at your next contact, or sooner if you are worried.".into(),
+        Level::Recheck => {
+            let when = a.follow_up_at.map(|t| format!(" (a reminder is set for {})", t.format("%H:%M UTC"))).unwrap_or_default();
+            let fever = a.fever_from.map(|f| format!(" If it is {f:.1} °C or more then, call the cancer ward.")).unwrap_or_default();
+            format!("Measure your temperature again in one hour{when}.{fever} Call at once if you feel unwell or start shivering.")
+        }
+    }
+}
+
+pub fn print_advice(advice: &[Advice], out: &mut impl Write) -> anyhow::Result<()> {
+    for a in advice {
+        let calls: Vec<String> = a
+            .contacts
+            .iter()
+            .map(|c| {
+                let who = match c.role {
+                    "emergency" => "emergency",
+                    "out_of_hours" => "out-of-hours doctor",
+                    "helpline" => "Mental Helse helpline",
+                    _ => "cancer ward",
+                };
+                format!("{who} {}", c.number.as_deref().unwrap_or("(number not set: companion ward-phone NUMBER)"))
+            })
+            .collect();
+        writeln!(out, "ADVICE [{}] ({}) {}", a.level.as_str(), a.rule, advice_text(a))?;
+        if !calls.is_empty() {
+            writeln!(out, "  Call: {}", calls.join("; "))?;
+        }
+    }
+    if !advice.is_empty() {
+        writeln!(out, "  Companion has not told the clinic. This app is not an emergency service.")?;
+    }
+    Ok(())
+}
+
+/// A check-in's result. A PHQ-9 always says how item 9 was answered: a positive answer repeats
+/// the crisis numbers whatever the total, and a skipped one says the risk was not asked about.
+pub fn print_assessment(instrument: &Instrument, saved: &Saved, contacts: &Contacts, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let EntryData::Assessment { score, answers, scoring, .. } = &saved.entry.data else {
+        return Err(Error::Internal("not an assessment").into());
+    };
+    let item9 = Item9::of(*scoring, score, answers);
+    if json {
+        let mut v = serde_json::json!({
+            "id": saved.entry.id,
+            "instrument": instrument.id,
+            "questionnaire": instrument.questionnaire.canonical(),
+            "total": score.total,
+            "max": score.max,
+            "band": score.band,
+            "positive": score.positive,
+            "next": score.next,
+            "missing": score.missing,
+            "items": score.items,
+            "subscores": score.subscores,
+            "alerts": saved.advice,
+        });
+        if let Some(i) = &item9 {
+            v["item9"] = serde_json::json!(i.value);
+        }
+        if let Some(by) = companion_core::instruments::CompletedBy::of(answers) {
+            v["completed_by"] = serde_json::json!(by);
+        }
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{}", saved.entry.id)?;
+    match score.total {
+        Some(t) => writeln!(out, "{}: {t} of {}{}", instrument.questionnaire.title, score.max, score.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default())?,
+        None => writeln!(out, "{}: no total, {} scored item(s) unanswered", instrument.questionnaire.title, score.missing.len())?,
+    }
+    match item9 {
+        Some(Item9 { value: None, .. }) => writeln!(
+            out,
+            "Question 9 (thoughts of being better off dead or of hurting yourself) was not answered, so this result does not \
+             tell whether you are at risk. If you have such thoughts, get help now: {} (emergency), {} (Mental Helse helpline).",
+            contacts.emergency, contacts.helpline
+        )?,
+        Some(Item9 { value: Some(v), answer }) if v > 0 => writeln!(
+            out,
+            "Question 9: answered that you have had thoughts of being better off dead or of hurting yourself: {}.",
+            answer.as_deref().unwrap_or("yes")
+        )?,
+        _ => {}
+    }
+    if let Some(next) = &score.next {
+        writeln!(out, "The screen is positive: go on to the full form ({next}).")?;
+    }
+    print_advice(&saved.advice, out)
+}
