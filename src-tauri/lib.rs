@@ -9,13 +9,16 @@ use companion_core::domain::{NewEntry, Scope};
 use companion_core::prefs::Preferences;
 use companion_core::session::{Session, Status};
 use companion_core::instruments::ItemAnswer;
-use companion_core::store::{Advice, Saved, Schedule, TimelineFilter};
+use companion_core::store::{Saved, TimelineFilter};
 use companion_core::{clock, paths, Author, Entry, EntryKind, Error, ErrorPayload, Problem, QuestionState};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Mutex;
 use tauri::{Manager, State};
 use uuid::Uuid;
+
+mod care;
+mod reminders;
 
 /// The one piece of state the shell keeps: the session, behind a lock.
 pub struct AppState {
@@ -39,7 +42,7 @@ impl AppState {
     }
 }
 
-type Reply<T> = Result<T, ErrorPayload>;
+pub(crate) type Reply<T> = Result<T, ErrorPayload>;
 
 /// The diary as a sync round reaches it: the session is locked for one short step at a time,
 /// never while the round waits on the network, so the person's own commands never wait on a
@@ -60,7 +63,7 @@ fn sync_round(state: &AppState) -> Result<SyncStatus, ErrorPayload> {
     state.with(|s| s.with_store(|st| sync_status_of(st, Some(report))))
 }
 
-fn entry_id(raw: &str) -> companion_core::Result<Uuid> {
+pub(crate) fn entry_id(raw: &str) -> companion_core::Result<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| Error::invalid("id", Problem::BadFormat))
 }
 
@@ -170,59 +173,6 @@ async fn add_assessment(
 ) -> Reply<Saved> {
     state.with(|s| {
         s.with_store(|st| st.add_assessment_with(&instrument, questionnaire.as_deref(), &answers, occurred_at.as_deref()))
-    })
-}
-
-#[derive(Serialize)]
-pub struct CareSettings {
-    pub ward_phone: Option<String>,
-    pub ruleset: String,
-    pub ruleset_version: String,
-    pub contacts: companion_core::rules::Contacts,
-    pub temperature: companion_core::rules::TemperatureRules,
-    pub schedules: Vec<Schedule>,
-    /// Forms the clinic asked for, not yet done.
-    pub assigned: Vec<companion_core::store::Assignment>,
-}
-
-fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSettings> {
-    let rules = st.ruleset();
-    Ok(CareSettings {
-        ward_phone: st.ward_phone()?,
-        ruleset: rules.id.clone(),
-        ruleset_version: rules.version.clone(),
-        contacts: rules.contacts.clone(),
-        temperature: rules.temperature.clone(),
-        schedules: st.schedules()?,
-        assigned: st.assigned()?,
-    })
-}
-
-#[tauri::command]
-#[tracing::instrument(skip_all)]
-async fn care_settings(state: State<'_, AppState>) -> Reply<CareSettings> {
-    state.with(|s| s.with_store(|st| care_settings_of(st)))
-}
-
-#[tauri::command]
-#[tracing::instrument(skip_all)]
-async fn set_ward_phone(state: State<'_, AppState>, number: Option<String>) -> Reply<CareSettings> {
-    state.with(|s| {
-        s.with_store(|st| {
-            st.set_ward_phone(number.as_deref())?;
-            care_settings_of(st)
-        })
-    })
-}
-
-#[tauri::command]
-#[tracing::instrument(skip_all)]
-async fn set_schedule(state: State<'_, AppState>, instrument: String, every_days: Option<i64>) -> Reply<CareSettings> {
-    state.with(|s| {
-        s.with_store(|st| {
-            st.set_schedule(&instrument, every_days)?;
-            care_settings_of(st)
-        })
     })
 }
 
@@ -431,12 +381,6 @@ async fn share_checkin(state: State<'_, AppState>, id: String) -> Reply<Entry> {
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-async fn advice_for(state: State<'_, AppState>, id: String) -> Reply<Vec<Advice>> {
-    state.with(|s| s.with_store(|st| st.advice_for(entry_id(&id)?)))
-}
-
-#[tauri::command]
-#[tracing::instrument(skip_all)]
 async fn visit_summary(state: State<'_, AppState>, days: i64) -> Reply<companion_core::store::VisitSummary> {
     state.with(|s| s.with_store(|st| st.visit_summary(days)))
 }
@@ -544,10 +488,13 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         set_next_visit,
         instruments,
         add_assessment,
-        care_settings,
-        set_ward_phone,
-        set_schedule,
-        advice_for,
+        care::care_settings,
+        care::set_ward_phone,
+        care::set_schedule,
+        care::set_treatments,
+        care::advice_for,
+        care::advice_list,
+        care::acknowledge_advice,
         sync_status,
         pair_clinic,
         sync_now,
@@ -588,74 +535,6 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
             inside
         })
         .build()
-}
-
-/// Desktop notifications when a check-in falls due, while the app runs (and so at the next
-/// start, once unlocked). The text names no instrument: a notification can show on a locked
-/// screen, and which check-in is due is health data.
-mod reminders {
-    use super::AppState;
-    use std::collections::HashSet;
-    use std::time::Duration;
-    use tauri::{AppHandle, Manager};
-    use tauri_plugin_notification::NotificationExt;
-
-    /// Every few minutes while the diary is open: send what waits, fetch what the clinic wrote.
-    /// Failures wait for the next turn; the settings screen shows where things stand.
-    fn background_sync(app: &AppHandle) {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        if now < NEXT.load(Ordering::Relaxed) {
-            return;
-        }
-        let state = app.state::<AppState>();
-        let diary = super::SessionDiary(&state);
-        let paired = companion_core::sync::Diary::with(&diary, |st| Ok(st.sync_link()?.is_some()));
-        if !matches!(paired, Ok(true)) {
-            return;
-        }
-        // The session is not held while the round waits on the network.
-        let round = companion_core::sync::block_on(companion_core::sync::sync_with(&diary)).map(|r| r.ok());
-        let wait = match round {
-            Ok(Some(r)) => match r.outcome {
-                companion_core::sync::Outcome::Later { retry_after_secs } => retry_after_secs,
-                _ => 300,
-            },
-            _ => 300,
-        };
-        NEXT.store(now + wait, Ordering::Relaxed);
-    }
-
-    pub fn start(app: AppHandle) {
-        std::thread::spawn(move || {
-            let mut told: HashSet<(String, String)> = HashSet::new();
-            loop {
-                let due = {
-                    let state = app.state::<AppState>();
-                    let Ok(mut session) = state.session.lock() else { return };
-                    if session.is_unlocked() {
-                        session.peek_store(|st| st.schedules()).unwrap_or_default()
-                    } else {
-                        Vec::new()
-                    }
-                };
-                let fresh = due
-                    .into_iter()
-                    .filter(|s| s.state != "upcoming")
-                    .filter(|s| told.insert((s.instrument.clone(), s.due_at.to_rfc3339())))
-                    .count();
-                background_sync(&app);
-                if fresh > 0 {
-                    let shown = app.notification().builder().title("Companion").body("A check-in is due.").show();
-                    if shown.is_err() {
-                        tracing::info!("no notification service; the home screen still shows what is due");
-                    }
-                }
-                std::thread::sleep(Duration::from_secs(30));
-            }
-        });
-    }
 }
 
 #[cfg(test)]
@@ -708,6 +587,21 @@ mod tests {
         assert_eq!(added["advice"], json!([]));
         let fever = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 38.6}})).unwrap();
         assert_eq!(fever["advice"][0]["level"], "call_now");
+        assert_eq!(fever["advice"][0]["fever_from"], 38.0);
+        let acked = call(&w, "acknowledge_advice", json!({"ids": [fever["advice"][0]["id"]]})).unwrap();
+        assert_eq!(acked[0]["acknowledged_by"]["name"], "Kari");
+        let shown = call(&w, "advice_list", json!({"days": 1})).unwrap();
+        assert!(shown[0]["acknowledged_at"].is_string());
+        assert_eq!(call(&w, "advice_list", json!({"days": 0})).unwrap_err()["field"], "days");
+        let care = call(&w, "set_treatments", json!({"treatments": ["immunotherapy"]})).unwrap();
+        assert_eq!((care["treatments"].clone(), care["may_set_treatments"].clone()), (json!(["immunotherapy"]), json!(true)));
+        let cough = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "cough", "severity": 1}})).unwrap();
+        assert_eq!(cough["advice"][0]["rule"], "immunotherapy-cough");
+        let bad = call(&w, "set_treatments", json!({"treatments": ["surgery"]})).unwrap_err();
+        assert!(bad.is_string() || bad.get("code").is_some(), "{bad}");
+        let raised = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 37.6}})).unwrap();
+        assert!(raised["advice"][0]["follow_up_at"].is_string());
+        assert_eq!(call(&w, "care_settings", json!({})).unwrap()["rechecks"].as_array().unwrap().len(), 1);
         let phq = call(&w, "instruments", json!({})).unwrap();
         let phq9 = &phq.as_array().unwrap()[0];
         assert_eq!(phq9["id"], "phq9");
@@ -725,7 +619,7 @@ mod tests {
         let list = call(&w, "timeline", json!({"kind": "symptom"})).unwrap();
         let ward = call(&w, "set_ward_phone", json!({"number": "22 11 80 80"})).unwrap();
         assert_eq!(ward["ward_phone"], "22 11 80 80");
-        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list.as_array().unwrap().len(), 2, "the pain and the cough");
         let none = call(&w, "timeline", json!({"kind": "question"})).unwrap();
         assert_eq!(none.as_array().unwrap().len(), 0);
 
