@@ -33,10 +33,13 @@ const [open, asked, answered, archived] = ['Can I travel?', 'Is the rash normal?
 run('question', 'mark', asked, '--state', 'asked');
 run('question', 'mark', answered, '--state', 'answered', '--answer', 'In March');
 run('question', 'mark', archived, '--state', 'archived');
-const phq9 = JSON.parse(run('checkin', 'add', '--instrument', 'phq9', '--answers', '1,0,2,1,0,0,1,0,1', '--json')).id;
+// The tenth value is the unscored difficulty question: 2 is "Very difficult".
+const phq9 = JSON.parse(run('checkin', 'add', '--instrument', 'phq9', '--answers', '1,0,2,1,0,0,1,0,1,2', '--json')).id;
+run('symptom', 'add', '--symptom', 'shivering', '--severity', '3');
+run('symptom', 'add', '--symptom', 'collapse', '--severity', '5');
 const esas = JSON.parse(run('checkin', 'add', '--instrument', 'esas-r', '--answers', '0,1,3,4,6,7,10,4,2', '--json')).id;
 const phq2 = JSON.parse(run('checkin', 'add', '--instrument', 'phq2', '--answers', '2,1', '--json')).id;
-const gad7 = JSON.parse(run('checkin', 'add', '--instrument', 'gad7', '--answers', '3,3,3,3,3,0,0', '--json')).id;
+const gad7 = JSON.parse(run('checkin', 'add', '--instrument', 'gad7', '--answers', '3,3,3,3,3,0,0,3', '--json')).id;
 const bundle = JSON.parse(run('export', '--format', 'fhir'));
 const resources = bundle.entry.map((e) => e.resource);
 
@@ -47,8 +50,8 @@ test('the Bundle and every resource in it are valid R4', () => {
   for (const r of resources) {
     assert.doesNotThrow(() => validateResource(r), `${r.resourceType}/${r.id}`);
   }
-  // 5 diary observations + 4 scores.
-  assert.equal(resources.filter((r) => r.resourceType === 'Observation').length, 9);
+  // 7 diary observations + 4 scores.
+  assert.equal(resources.filter((r) => r.resourceType === 'Observation').length, 11);
   assert.equal(resources.filter((r) => r.resourceType === 'QuestionnaireResponse').length, 4);
   assert.equal(resources.filter((r) => r.resourceType === 'Communication').length, 4);
 });
@@ -99,10 +102,19 @@ test('check-ins are QuestionnaireResponses pinned to their Questionnaire, with s
   const qr = byId[phq9];
   assert.equal(qr.resourceType, 'QuestionnaireResponse');
   assert.equal(qr.status, 'completed');
-  assert.equal(qr.questionnaire, 'https://fhir.companion-diary.no/Questionnaire/phq9|1.0.0');
+  assert.equal(qr.questionnaire, 'https://fhir.companion-diary.no/Questionnaire/phq9|1.1.0');
   const answered = qr.item[0].item;
   assert.equal(answered.length, 9);
   assert.deepEqual(answered[8].answer[0].valueCoding, { code: 'LA6569-3', system: 'http://loinc.org', display: 'Several days' });
+  // The difficulty question, with LOINC LL359-1's code for "Very difficult".
+  const difficulty = (r) => r.item.find((i) => i.linkId.endsWith('-difficulty')).answer[0].valueCoding;
+  assert.deepEqual(difficulty(qr), { code: 'LA6575-0', system: 'http://loinc.org', display: 'Very difficult' });
+  assert.deepEqual(difficulty(byId[gad7]), { code: 'LA6574-3', system: 'http://loinc.org', display: 'Extremely difficult' });
+  // ESAS-r records who completed it, as an item and as the response's author.
+  const completed = byId[esas].item.find((i) => i.linkId === 'esas-completed-by');
+  assert.equal(completed.answer[0].valueCoding.code, 'patient');
+  assert.equal(completed.answer[0].valueCoding.display, 'Patient');
+  assert.ok(byId[esas].author.reference.startsWith('urn:uuid:'));
   const scores = resources.filter((r) => r.derivedFrom);
   const scoreOf = (id) => scores.find((s) => s.derivedFrom[0].reference === `urn:uuid:${id}`);
   const total = (id) => [scoreOf(id).code.coding[0].code, scoreOf(id).valueInteger];

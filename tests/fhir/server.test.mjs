@@ -34,7 +34,10 @@ run('init', '--name', 'Kari Nordmann');
 run('symptom', 'add', '--symptom', 'diarrhoea', '--severity', '7', '--flag', 'blood', '--note', 'since morning');
 const cough = run('symptom', 'add', '--symptom', 'cough', '--severity', '1');
 run('withdraw', cough);
-run('temperature', 'add', '--celsius', '38.6');
+const fever = JSON.parse(run('temperature', 'add', '--celsius', '38.6', '--json'));
+// "I understand" on the card goes to the clinic with the Flag.
+run('advice', 'ack', fever.alerts[0].id);
+run('temperature', 'add', '--celsius', '37.2', '--unwell');
 run('checkin', 'add', '--wellbeing', '4');
 const q = run('question', 'add', '--text', 'Can I travel?');
 run('question', 'mark', q, '--state', 'answered', '--answer', 'Yes');
@@ -82,13 +85,24 @@ test('every resource the server holds is valid R4, read by search and by id', as
       assert.deepEqual(one, r);
     }
   }
-  // 4 diary observations + 2 scores; 2 check-ins; 1 question; advice for the blood and the
-  // fever; one Provenance per record version sent.
-  assert.equal(counts.Observation, 6);
+  // 5 diary observations + 2 scores; 2 check-ins; 1 question; advice for the blood, the
+  // fever and feeling unwell; one Provenance per record version sent.
+  assert.equal(counts.Observation, 7);
   assert.equal(counts.QuestionnaireResponse, 2);
   assert.equal(counts.Communication, 1);
-  assert.ok(counts.Flag >= 2, `flags: ${counts.Flag}`);
+  assert.ok(counts.Flag >= 3, `flags: ${counts.Flag}`);
   assert.ok(counts.Provenance >= 7, `provenance: ${counts.Provenance}`);
+});
+
+test('an acknowledged card reaches the clinic on its Flag: when, and by whom', async () => {
+  const flag = await get(`/fhir/Flag/${fever.alerts[0].id}`);
+  assert.doesNotThrow(() => validateResource(flag));
+  const ack = flag.extension.find((e) => e.url === 'https://fhir.companion-diary.no/StructureDefinition/advice-acknowledged');
+  assert.ok(ack, JSON.stringify(flag));
+  assert.ok(!Number.isNaN(Date.parse(ack.extension.find((e) => e.url === 'at').valueDateTime)));
+  assert.equal(ack.extension.find((e) => e.url === 'by').valueReference.reference, `Patient/${patient}`);
+  const unwell = (await everything('Flag')).find((f) => f.code.coding[0].code === 'temperature-unwell');
+  assert.equal(unwell.code.text, 'call_now');
 });
 
 test('the server refuses what is not valid, with an OperationOutcome', async () => {
