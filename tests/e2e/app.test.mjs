@@ -208,6 +208,39 @@ describe('Companion in its real window', () => {
     assert.equal((await s.findAll('//article')).length, 2);
   });
 
+  it('feeling unwell at 37.2 shows the call-now card; the advice stays findable with its "I understand"', async () => {
+    await nav('Home');
+    await (await s.find(button('Log temperature'))).click();
+    await fill('Temperature (°C)', '37,2');
+    await (await s.find('//label[.//span[normalize-space()="I feel unwell"]]')).click();
+    await (await s.find(button('Save'))).click();
+    const card = await s.find('[data-testid="advice-card"][data-level="call_now"][data-rule="temperature-unwell"]');
+    const text = await card.text();
+    assert.match(text, /Call the cancer ward now/);
+    assert.match(text, /You feel unwell\. After cancer treatment, that is a reason to call at any temperature\./);
+    assert.match(text, /Out-of-hours doctor: 116 117/);
+    assert.match(text, /Companion has not told the clinic/);
+    await scan('unwell at 37.2');
+    await shot('unwell-37-2');
+    await (await s.find(button('I understand'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+    // Closed, the advice is still on the home screen, and opens again with who understood it when.
+    const recent = await s.find('[data-testid="recent-advice"]');
+    assert.match(await recent.text(), /Call the cancer ward now/);
+    await (await s.find('//ul[@data-testid="recent-advice"]/li[1]//button[normalize-space()="Show the advice again"]')).click();
+    const again = await s.find('[data-testid="advice-card"][data-rule="temperature-unwell"]');
+    assert.match(await (await s.find('[data-testid="advice-acknowledged"]')).text(), /Kari Nordmann pressed “I understand” at/);
+    assert.match(await again.text(), /Call the cancer ward now/);
+    await scan('advice shown again');
+    await (await s.find(button('Close'))).click();
+    await s.find(heading('Hello, Kari Nordmann'));
+    // The timeline offers it again from the entry that raised it.
+    await nav('Timeline');
+    const unwell = await s.find('//article[.//p[contains(normalize-space(), "37.2 °C")]]');
+    assert.match(await unwell.text(), /Advice shown: Call the cancer ward now/);
+    assert.match(await unwell.text(), /I feel unwell/);
+  });
+
   it('records a check-in, corrects an entry and withdraws another, keeping both', async () => {
     await nav('Home');
     await (await s.find(button('How do you feel today?'))).click();
@@ -236,7 +269,7 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Yes, withdraw it'))).click();
     const withdrawn = await s.find(`//article[contains(@class, "withdrawn")][.//p[contains(normalize-space(), "38.5 °C")]]`);
     assert.match(await withdrawn.text(), /Entered in error/);
-    assert.equal((await s.findAll('//article')).length, 3, 'withdrawn and corrected entries are kept');
+    assert.equal((await s.findAll('//article')).length, 4, 'withdrawn and corrected entries are kept');
 
     const filter = await (await s.find(label('Show'))).attribute('for');
     await s.execute(
@@ -270,7 +303,7 @@ describe('Companion in its real window', () => {
       await (await s.find(`//button[.//span[normalize-space()="${title}"]]`)).click();
       await s.find(heading(title));
       const shown = await s.execute(
-        `return [...document.querySelectorAll('[data-link-id]')].filter((e) => e.dataset.linkId.startsWith(arguments[0]) && !e.dataset.linkId.includes('other') && !e.dataset.linkId.endsWith('difficulty')).length`,
+        `return [...document.querySelectorAll('[data-link-id]')].filter((e) => e.dataset.linkId.startsWith(arguments[0]) && !e.dataset.linkId.includes('other') && !e.dataset.linkId.endsWith('difficulty') && !e.dataset.linkId.endsWith('completed-by')).length`,
         [prefix],
       );
       assert.equal(shown, count, title);
@@ -303,9 +336,61 @@ describe('Companion in its real window', () => {
     await (await s.find(button('I understand'))).click();
     await s.find(heading('Your result'));
     assert.match(await (await s.find('[data-testid="score"]')).text(), /1 of 27/);
+    // A total of 1 is "minimal", but with item 9 answered the result never says nothing more is
+    // needed, and it repeats the crisis numbers.
+    const result = await (await s.find('main')).text();
+    assert.doesNotMatch(result, /Nothing more is needed/);
+    const risk = await (await s.find('[data-testid="result-item9"]')).text();
+    assert.match(risk, /You answered that you have had thoughts of being better off dead or of hurting yourself/);
+    for (const n of ['Emergency: 113', 'Out-of-hours doctor: 116 117', 'Mental Helse helpline: 116 123']) assert.ok(risk.includes(`Call ${n}`), risk);
     await scan('result');
+    await shot('result-item9');
     await (await s.find(button('Done'))).click();
     await s.find(heading('Hello, Kari Nordmann'));
+    // The timeline marks the check-in, not only with its total and band.
+    await nav('Timeline');
+    const phq = '//article[.//p[contains(normalize-space(), "PHQ9: 1 of 27") or contains(normalize-space(), "PHQ-9: 1 of 27")]]';
+    assert.match(await (await s.find(`${phq}//*[@data-testid="item9-mark"]`)).text(),
+      /Answered that they have had thoughts of being better off dead or of hurting themselves: Several days/);
+    await scan('timeline with the item 9 mark');
+    await s.execute(`document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.scrollIntoView({ block: 'center' })`, [`${phq}//*[@data-testid="item9-mark"]`]);
+    await shot('timeline-item9');
+  });
+
+  it('skipping item 9 asks once more, and the result says the risk was not asked about', async () => {
+    await nav('Home');
+    await (await s.find(button('Fill in a questionnaire'))).click();
+    await (await s.find('//button[.//span[normalize-space()="Patient Health Questionnaire (PHQ-9)"]]')).click();
+    for (let i = 1; i <= 8; i++) {
+      await (await s.find(`//fieldset[@data-link-id="phq9-${i}"]//label[normalize-space()="Not at all"]`)).click();
+    }
+    await (await s.find(button('Save'))).click();
+    await (await s.find(button('Save anyway'))).click();
+    const ask = await s.find('[data-testid="item9-confirm"]');
+    assert.match(await ask.text(), /You have not answered question 9, about thoughts that you would be better off dead or of hurting yourself/);
+    await scan('item 9 confirmation');
+    await (await s.find(button('Save without it'))).click();
+    await s.find(heading('Your result'));
+    assert.match(await (await s.find('[data-testid="result-item9"]')).text(), /was not answered, so this result does not tell whether you are at risk/);
+    await (await s.find(button('Done'))).click();
+    await s.find(heading('Hello, Kari Nordmann'));
+  });
+
+  it('the treatment set in Settings changes the advice: on immunotherapy a new cough is call now', async () => {
+    await nav('Settings');
+    await (await s.find('//fieldset[@data-testid="treatments"]//label[.//span[normalize-space()="Immunotherapy"]]')).click();
+    await s.find('//p[@role="status" and normalize-space()="Treatment saved."]');
+    assert.equal(await s.execute('return document.querySelector(\'[data-testid="treatments"] input:checked + span\')?.textContent'), 'Immunotherapy');
+    await scan('settings with a treatment');
+    await nav('Home');
+    await (await s.find(button('Log a symptom'))).click();
+    await (await s.find(tile('Cough'))).click();
+    await (await s.find(tile('2', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
+    await (await s.find(button('Save'))).click();
+    const card = await s.find('[data-testid="advice-card"][data-rule="immunotherapy-cough"]');
+    assert.match(await card.text(), /On immunotherapy, any new cough needs to be looked at now/);
+    await (await s.find(button('I understand'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
   });
 
   it('shows trends with a table beside each chart', async () => {
@@ -317,7 +402,11 @@ describe('Companion in its real window', () => {
     await nav('Trends');
     await s.find(heading('Trends'));
     await s.find('//figure[.//h3[normalize-space()="Temperature (°C)"]]');
-    await s.find('//figure[.//h3[normalize-space()="Patient Health Questionnaire (PHQ-9): total score"]]');
+    const phq = '//figure[.//h3[normalize-space()="Patient Health Questionnaire (PHQ-9): total score"]]';
+    const marks = await (await s.find(`${phq}//*[@data-testid="chart-marks"]`)).text();
+    // The one with item 9 answered, and the one where it was skipped (no total, still listed).
+    assert.match(marks, /thoughts of being better off dead or of hurting themselves: Several days/);
+    assert.match(marks, /Question 9, about thoughts of being better off dead or of hurting oneself, was not answered/);
     const pain = await s.find('//figure[.//h3[normalize-space()="Pain (0–10)"]]');
     assert.ok((await s.findAll('//figure//canvas')).length >= 3, 'charts drawn');
     await (await s.find('//figure[.//h3[normalize-space()="Pain (0–10)"]]//summary')).click();
@@ -454,8 +543,18 @@ describe('Companion in its real window', () => {
     await (await s.find(button('Unlock'))).click();
     await s.find(heading('Hello, Ingrid'), { timeout: 20_000 });
     assert.match(await (await s.find('[data-testid="signed-in-as"]')).text(), /signed in as daughter, helping Kari Nordmann/);
-    assert.equal((await s.findAll(button('Fill in a questionnaire'))).length, 0, 'a carer fills in no validated questionnaire for the patient');
     await scan('home as a carer');
+    // A carer fills in only the ESAS-r, as the family caregiver; the PHQ and GAD forms are the
+    // patient's own report.
+    await (await s.find(button('Fill in a questionnaire'))).click();
+    await s.find(heading('Choose a questionnaire'));
+    const offered = await s.execute('return [...document.querySelectorAll(".instrument-list .tile-title")].map((e) => e.textContent)');
+    assert.deepEqual(offered, ['Edmonton Symptom Assessment System (revised version) (ESAS-r)']);
+    await (await s.find('//button[.//span[normalize-space()="Edmonton Symptom Assessment System (revised version) (ESAS-r)"]]')).click();
+    assert.match(await (await s.find('[data-testid="completed-by"]')).text(), /Completed by: Family caregiver/);
+    await scan('ESAS-r as a carer');
+    await (await s.find(button('Cancel'))).click();
+    await nav('Home');
     await (await s.find(button('Log a symptom'))).click();
     await (await s.find(tile('Pain'))).click();
     await (await s.find(tile('10', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
@@ -540,7 +639,31 @@ describe('Companion in its real window', () => {
     await nav('Tidslinje');
     await s.find('//article[.//p[contains(normalize-space(), "Smerte: 7 av 10")]]');
     await s.find('//article[.//p[contains(normalize-space(), "38,5 °C")]]');
+    // The Bokmål sentence around the answer, which is the form's own (the English form's here).
+    const marked = await s.find('//article[.//p[contains(normalize-space(), "PHQ-9: 1 av 27")]]//*[@data-testid="item9-mark"]');
+    assert.match(await marked.text(), /Svarte at de har hatt tanker om at det ville vært bedre om de var død, eller om å skade seg selv: Several days/);
+    const skipped = await s.find('//article[.//p[contains(normalize-space(), "PHQ-9: ingen samlet")]]//*[@data-testid="item9-mark"]');
+    assert.match(await skipped.text(), /Spørsmål 9, om tanker om at det ville vært bedre å være død eller om å skade seg selv, ble ikke besvart/);
     await scan('timeline (nb)');
+    await s.execute(`document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.scrollIntoView({ block: 'center' })`,
+      ['//article[.//p[contains(normalize-space(), "PHQ-9: 1 av 27")]]']);
+    await shot('timeline-item9-nb');
+    // Unwell at 37,2: the same call-now card, in Bokmål, with the numbers from the ruleset.
+    await nav('Hjem');
+    await (await s.find(button('Registrer temperatur'))).click();
+    await fill('Temperatur (°C)', '37,2');
+    await (await s.find('//label[.//span[normalize-space()="Jeg føler meg uvel"]]')).click();
+    await (await s.find(button('Lagre'))).click();
+    const card = await s.find('[data-testid="advice-card"][data-rule="temperature-unwell"]');
+    const text = await card.text();
+    assert.match(text, /Ring kreftavdelingen nå/);
+    assert.match(text, /Du føler deg uvel\. Etter kreftbehandling er det en grunn til å ringe, uansett temperatur\./);
+    assert.match(text, /Legevakt: 116 117/);
+    assert.match(text, /Companion har ikke varslet klinikken/);
+    await scan('unwell at 37,2 (nb)');
+    await shot('unwell-37-2-nb');
+    await (await s.find(button('Jeg forstår'))).click();
+    await s.find('//p[@role="status" and normalize-space()="Lagret."]');
     // In Bokmål, the clinic's Bokmål form of ESAS-r is the one offered.
     await nav('Hjem');
     await (await s.find(button('Fyll ut et skjema'))).click();

@@ -27,6 +27,11 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
   return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+/** Whether the catalogue has a text for this key (for optional texts chosen at run time). */
+export function has(key: string): key is Key {
+  return key in en;
+}
+
 /** "Ingrid (daughter)", or just "Ingrid" when no relationship was given. */
 export function personLabel(p: { name: string; relationship?: string | null }): string {
   return p.relationship ? `${p.name} (${p.relationship})` : p.name;
@@ -74,6 +79,11 @@ export function formatDateTime(iso: string): string {
 /** The day of an instant, in the local time zone ("20 Nov 2026"). */
 export function formatDay(iso: string): string {
   return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'medium' }).format(new Date(iso));
+}
+
+/** The time of day of an instant, in the local time zone ("14:02"). */
+export function formatTime(iso: string): string {
+  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { timeStyle: 'short' }).format(new Date(iso));
 }
 
 export function formatDate(ymd: string): string {

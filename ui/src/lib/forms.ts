@@ -50,10 +50,12 @@ export const SYMPTOMS = [
   'sore-mouth',
   'shortness-of-breath',
   'cough',
+  'shivering',
   'sleep-problems',
   'numbness-tingling',
   'skin-changes',
   'chest-pain',
+  'collapse',
   'bleeding',
   'other',
 ] as const;
@@ -62,7 +64,8 @@ export const SYMPTOMS = [
 export const FLAGS: Record<string, readonly string[]> = {
   vomiting: ['cannot-keep-fluids', 'not-controlled'],
   diarrhoea: ['blood', 'over-24-hours'],
-  'shortness-of-breath': ['at-rest'],
+  'shortness-of-breath': ['at-rest', 'severe'],
+  cough: ['blood'],
   'sore-mouth': ['cannot-eat-or-drink'],
   pain: ['not-controlled'],
   bleeding: ['heavy'],

@@ -105,6 +105,8 @@ export type ItemType = 'group' | 'display' | 'choice' | 'integer' | 'boolean' | 
 export interface QItem {
   link_id: string;
   text: string | null;
+  /** The form's own short label (SDC shortText), e.g. from the clinic's licensed form. */
+  short_text: string | null;
   item_type: ItemType;
   required: boolean;
   options: { system: string | null; code: string; display: string | null; ordinal: number | null }[];
@@ -141,14 +143,34 @@ export interface Contact {
 }
 export interface Advice {
   id: string;
+  /** The record it is about, its kind, and whether it has been withdrawn since. */
   entry_id: string;
+  record_kind: EntryKind;
+  withdrawn: boolean;
   rule: string;
   ruleset: string;
   ruleset_version: string;
   level: Level;
   raised_at: string;
+  problems: string[];
+  /** Numbers from the ruleset (the ward's from the settings). */
   contacts: Contact[];
+  /** For advice about a temperature: the ruleset's fever threshold. */
+  fever_from?: number;
+  /** For "measure again": when the reminder falls due. */
+  follow_up_at?: string;
+  acknowledged_at: string | null;
+  acknowledged_by: Author | null;
 }
+/** A "measure your temperature again" reminder not yet done. */
+export interface Recheck {
+  advice_id: string;
+  entry_id: string;
+  due_at: string;
+  state: 'upcoming' | 'due';
+}
+export type Treatment = 'chemotherapy' | 'immunotherapy' | 'radiotherapy' | 'targeted-therapy' | 'hormone-therapy';
+export const TREATMENTS: Treatment[] = ['chemotherapy', 'immunotherapy', 'radiotherapy', 'targeted-therapy', 'hormone-therapy'];
 export interface Saved {
   entry: Entry;
   advice: Advice[];
@@ -182,9 +204,12 @@ export interface CareSettings {
   ruleset: string;
   ruleset_version: string;
   contacts: { emergency: string; out_of_hours: string; helpline: string };
-  temperature: { call_at_or_above: number; recheck_from: number; low_below: number };
+  temperature: { call_at_or_above: number; recheck_from: number; low_below: number; recheck_after_minutes: number };
   schedules: Schedule[];
   assigned: Assignment[];
+  treatments: Treatment[];
+  may_set_treatments: boolean;
+  rechecks: Recheck[];
 }
 
 /** A form the clinic asked for, not yet done. */
@@ -232,8 +257,11 @@ export interface VisitSummary {
     temperature: Series | null;
     wellbeing: Series | null;
     checkins: { instrument: string; completed: number; latest: Score; latest_at: string }[];
+    /** PHQ-9s whose item 9 was answered 1 or more, or left unanswered (value null). */
+    item9: { entry_id: string; at: string; value: number | null; answer: string | null }[];
   }[];
-  advice: { level: Level; count: number; latest_at: string }[];
+  /** The advice shown in the period, newest first; withdrawn records' advice marked. */
+  advice: Advice[];
   questions: Entry[];
   seen_differently: Disagreement[];
 }
@@ -274,7 +302,8 @@ export type Problem =
   | { kind: 'required' | 'unknown' | 'in_future' | 'too_old' | 'bad_format' | 'mismatch' | 'not_allowed' | 'untrusted' }
   | { kind: 'out_of_range'; min: number; max: number }
   | { kind: 'too_long'; max: number }
-  | { kind: 'too_short'; min: number };
+  | { kind: 'too_short'; min: number }
+  | { kind: 'wrong_count'; expected: number; optional: number };
 
 export interface ErrorPayload {
   code: string;
@@ -324,7 +353,12 @@ export const api = {
   setWardPhone: (number: string | null) => call<CareSettings>('set_ward_phone', { number }),
   setSchedule: (instrument: string, everyDays: number | null) =>
     call<CareSettings>('set_schedule', { instrument, everyDays }),
+  setTreatments: (treatments: Treatment[]) => call<CareSettings>('set_treatments', { treatments }),
   adviceFor: (id: string) => call<Advice[]>('advice_for', { id }),
+  /** The advice shown in the last `days` days, newest first. */
+  adviceList: (days: number) => call<Advice[]>('advice_list', { days }),
+  /** "I understand" on these cards, recorded with when and by whom. */
+  acknowledgeAdvice: (ids: string[]) => call<Advice[]>('acknowledge_advice', { ids }),
   syncStatus: () => call<SyncStatus>('sync_status'),
   pairClinic: (server: string, code: string) => call<SyncStatus>('pair_clinic', { server, code }),
   syncNow: () => call<SyncStatus>('sync_now'),
