@@ -37,6 +37,23 @@ fn background_sync(app: &AppHandle) {
     NEXT.store(now + wait, Ordering::Relaxed);
 }
 
+/// The notifications' two texts, in the person's language (the preference, else the system's).
+fn texts(dir: &std::path::Path) -> (&'static str, &'static str) {
+    use companion_core::prefs::{Language, Preferences};
+    let system_nb = || {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .is_some_and(|v| ["nb", "no", "nn"].iter().any(|p| v.starts_with(p)))
+    };
+    match Preferences::load(dir).language {
+        Some(Language::Nb) => ("Et skjema skal fylles ut.", "En påminnelse fra Companion venter."),
+        None if system_nb() => ("Et skjema skal fylles ut.", "En påminnelse fra Companion venter."),
+        _ => ("A check-in is due.", "A reminder from Companion is due."),
+    }
+}
+
 fn notify(app: &AppHandle, body: &str) {
     let shown = app.notification().builder().title("Companion").body(body).show();
     if shown.is_err() {
@@ -48,16 +65,16 @@ pub fn start(app: AppHandle) {
     std::thread::spawn(move || {
         let mut told: HashSet<(String, String)> = HashSet::new();
         loop {
-            let (due, dir) = {
+            let (due, rang, dir) = {
                 let state = app.state::<AppState>();
                 let Ok(mut session) = state.session.lock() else { return };
                 let dir = session.dir().to_owned();
-                if session.is_unlocked() {
-                    (session.peek_store(|st| st.schedules()).unwrap_or_default(), dir)
-                } else {
-                    (Vec::new(), dir)
-                }
+                // Under the session lock, as saves rewrite the same file under it.
+                let rang = companion_core::alarms::Alarms::ring(&dir, chrono::Utc::now());
+                let due = if session.is_unlocked() { session.peek_store(|st| st.schedules()).unwrap_or_default() } else { Vec::new() };
+                (due, rang, dir)
             };
+            let (check_in, reminder) = texts(&dir);
             let fresh = due
                 .into_iter()
                 .filter(|s| s.state != "upcoming")
@@ -65,12 +82,12 @@ pub fn start(app: AppHandle) {
                 .count();
             background_sync(&app);
             if fresh > 0 {
-                notify(&app, "A check-in is due.");
+                notify(&app, check_in);
             }
-            match companion_core::alarms::Alarms::ring(&dir, chrono::Utc::now()) {
+            match rang {
                 Ok(0) => {}
-                Ok(_) => notify(&app, "A reminder from Companion is due."),
-                Err(e) => tracing::warn!(error = %e, "the reminder file could not be read"),
+                Ok(_) => notify(&app, reminder),
+                Err(e) => tracing::warn!(error = %e, "the reminder file could not be written"),
             }
             std::thread::sleep(Duration::from_secs(30));
         }

@@ -641,7 +641,7 @@ describe('Companion in its real window', () => {
     await s.find('//article[.//p[contains(normalize-space(), "38,5 °C")]]');
     // The Bokmål sentence around the answer, which is the form's own (the English form's here).
     const marked = await s.find('//article[.//p[contains(normalize-space(), "PHQ-9: 1 av 27")]]//*[@data-testid="item9-mark"]');
-    assert.match(await marked.text(), /Svarte at de har hatt tanker om at det ville vært bedre om de var død, eller om å skade seg selv: Several days/);
+    assert.match(await marked.text(), /Har hatt tanker om at det ville vært bedre å være død, eller om å skade seg selv: Several days/);
     const skipped = await s.find('//article[.//p[contains(normalize-space(), "PHQ-9: ingen samlet")]]//*[@data-testid="item9-mark"]');
     assert.match(await skipped.text(), /Spørsmål 9, om tanker om at det ville vært bedre å være død eller om å skade seg selv, ble ikke besvart/);
     await scan('timeline (nb)');

@@ -727,15 +727,23 @@ fn content(body: &Value) -> Value {
 /// a refused entry of a batch leaves no trace without needing a savepoint.
 fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<Written>> {
     let current = read_in(tx, &w.rtype, &w.id)?;
-    if let Some(cur) = &current {
-        if let Some(carer) = actor.carer() {
-            if !fhir::written_by(&cur.body, &carer.id) {
-                return Ok(Err(ApiError::forbidden("a carer changes only what they wrote")));
-            }
+    if w.rtype == "Flag" && !matches!(actor, Actor::Staff { .. }) {
+        if let Err(e) = fhir::check_flag_write(current.as_ref().map(|c| &c.body), &w.body, &w.patient, actor.carer().map(|c| c.id.as_str())) {
+            return Ok(Err(e));
         }
+    }
+    if let Some(cur) = &current {
         if cur.patient_id != w.patient {
             // A resource id belongs to one patient for ever.
             return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
+        }
+        // A carer changes only what they wrote. A Flag names no author (R4 allows none that is
+        // a RelatedPerson); what a carer's device may do to one is held by `check_flag_write`.
+        if let Some(carer) = actor.carer() {
+            let same = content(&cur.body) == content(&w.body);
+            if !same && w.rtype != "Flag" && !fhir::written_by(&cur.body, &carer.id) {
+                return Ok(Err(ApiError::forbidden("a carer changes only what they wrote")));
+            }
         }
         if let Some(expected) = w.if_match {
             if expected != cur.version {

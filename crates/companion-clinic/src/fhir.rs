@@ -238,6 +238,65 @@ pub fn check_carer_write(rtype: &str, body: &Value, carer: &str, allow: &[Scope]
     Ok(())
 }
 
+/// The extension a device adds to a `Flag` when someone pressed "I understand" on the card.
+fn acknowledged_url() -> String {
+    companion_core::fhir::acknowledged_extension_url()
+}
+
+/// A Flag records advice shown on a device; it is never changed after, except that an
+/// acknowledgement may be added ("I understand", once per person). Each acknowledgement names
+/// who pressed it, and a device may only name its own: a carer's device the carer, the
+/// patient's device the patient or a carer on that device. Staff are not held to this (the
+/// care team's own handling of Flags comes with its own rules).
+pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, carer: Option<&str>) -> ApiResult<()> {
+    let url = acknowledged_url();
+    let acks = |v: &Value| -> Vec<Value> {
+        v.get("extension").and_then(Value::as_array).into_iter().flatten().filter(|e| e.get("url").and_then(Value::as_str) == Some(url.as_str())).cloned().collect()
+    };
+    let without_acks = |v: &Value| -> Value {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("meta");
+            let rest: Vec<Value> = o.get("extension").and_then(Value::as_array).into_iter().flatten().filter(|e| e.get("url").and_then(Value::as_str) != Some(url.as_str())).cloned().collect();
+            if rest.is_empty() {
+                o.remove("extension");
+            } else {
+                o.insert("extension".into(), Value::Array(rest));
+            }
+        }
+        v
+    };
+    let new_acks = acks(new);
+    if let Some(old) = stored {
+        if without_acks(old) != without_acks(new) {
+            return Err(ApiError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
+        }
+        let old_acks = acks(old);
+        if old_acks.iter().any(|a| !new_acks.contains(a)) {
+            return Err(ApiError::forbidden("an acknowledgement on a Flag is never changed or taken away"));
+        }
+    }
+    let fresh = new_acks.iter().filter(|a| stored.is_none_or(|old| !acks(old).contains(a)));
+    for ack in fresh {
+        let part = |name: &str| {
+            ack.get("extension").and_then(Value::as_array).into_iter().flatten().find(|e| e.get("url").and_then(Value::as_str) == Some(name)).cloned()
+        };
+        let at = part("at").and_then(|e| e.get("valueDateTime").and_then(Value::as_str).map(str::to_owned));
+        if at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none() {
+            return Err(ApiError::unprocessable("Flag.extension(advice-acknowledged).at must be a dateTime"));
+        }
+        let by = part("by").and_then(|e| e.pointer("/valueReference/reference").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
+        let allowed = match carer {
+            Some(me) => by == format!("RelatedPerson/{me}"),
+            None => by == format!("Patient/{patient}") || by.strip_prefix("RelatedPerson/").is_some_and(valid_id),
+        };
+        if !allowed {
+            return Err(ApiError::forbidden("Flag.extension(advice-acknowledged).by must name who is signed in on this device"));
+        }
+    }
+    Ok(())
+}
+
 pub fn capability_statement() -> Value {
     let resources: Vec<Value> = TYPES
         .iter()
@@ -279,6 +338,41 @@ mod tests {
     fn obs(patient: &str) -> Value {
         json!({"resourceType": "Observation", "id": "a-1", "status": "final", "code": {"text": "x"},
                "subject": {"reference": format!("Patient/{patient}")}})
+    }
+
+    fn flag(acks: &[(&str, &str)]) -> Value {
+        let mut f = json!({"resourceType": "Flag", "id": "f-1", "status": "active", "code": {"text": "call_now"},
+                          "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-12-01T10:00:00.000Z"}});
+        if !acks.is_empty() {
+            f["extension"] = acks
+                .iter()
+                .map(|(at, by)| json!({"url": acknowledged_url(), "extension": [
+                    {"url": "at", "valueDateTime": at}, {"url": "by", "valueReference": {"reference": by}}]}))
+                .collect();
+        }
+        f
+    }
+
+    #[test]
+    fn a_flag_only_gains_acknowledgements_each_naming_who_is_signed_in() {
+        let at = "2026-12-01T10:01:00.000Z";
+        let none = flag(&[]);
+        let mine = flag(&[(at, "Patient/p1")]);
+        assert!(check_flag_write(None, &none, "p1", None).is_ok());
+        assert!(check_flag_write(Some(&none), &mine, "p1", None).is_ok(), "the patient's device adds the patient's");
+        assert!(check_flag_write(Some(&none), &flag(&[(at, "RelatedPerson/c-1")]), "p1", None).is_ok(), "or a carer on it");
+        assert_eq!(check_flag_write(Some(&none), &flag(&[(at, "Patient/p2")]), "p1", None).unwrap_err().status, 403);
+        assert_eq!(check_flag_write(Some(&mine), &none, "p1", None).unwrap_err().status, 403, "never taken away");
+        let mut changed = mine.clone();
+        changed["code"]["text"] = "contact_team".into();
+        assert_eq!(check_flag_write(Some(&mine), &changed, "p1", None).unwrap_err().status, 403, "never changed");
+        // A carer's device names the carer, never the patient.
+        assert!(check_flag_write(Some(&none), &flag(&[(at, "RelatedPerson/c-1")]), "p1", Some("c-1")).is_ok());
+        assert_eq!(check_flag_write(Some(&none), &mine, "p1", Some("c-1")).unwrap_err().status, 403);
+        assert_eq!(check_flag_write(None, &mine, "p1", Some("c-1")).unwrap_err().status, 403, "not at creation either");
+        assert_eq!(check_flag_write(Some(&none), &flag(&[("soon", "Patient/p1")]), "p1", None).unwrap_err().status, 422);
+        let both = flag(&[(at, "Patient/p1"), (at, "RelatedPerson/c-1")]);
+        assert!(check_flag_write(Some(&mine), &both, "p1", Some("c-1")).is_ok(), "each adds their own");
     }
 
     #[test]

@@ -383,7 +383,10 @@ impl NewEntry {
                 }
                 let note = optional_text("note", t.note.as_deref(), MAX_NOTE)?;
                 let at = occurred_at(t.occurred_at.as_deref(), now)?;
-                Ok((EntryData::Temperature { celsius: t.celsius, note, feels_unwell: t.feels_unwell }, at))
+                // To a tenth of a degree, as thermometers show it: what is shown is what the
+                // rules see (37.96 is 38.0, a fever).
+                let celsius = (t.celsius * 10.0).round() / 10.0;
+                Ok((EntryData::Temperature { celsius, note, feels_unwell: t.feels_unwell }, at))
             }
             NewEntry::Checkin(c) => {
                 let wellbeing = rating("wellbeing", c.wellbeing)?;
@@ -526,6 +529,15 @@ mod tests {
             ..Default::default()
         });
         assert!(ok.validate(now()).is_ok(), "length counts characters, not bytes");
+    }
+
+    #[test]
+    fn temperatures_are_kept_to_a_tenth_of_a_degree_as_shown() {
+        for (typed, kept) in [(37.96, 38.0), (37.94, 37.9), (38.0, 38.0), (36.06, 36.1), (37.5, 37.5)] {
+            let e = NewEntry::Temperature(NewTemperature { celsius: typed, ..Default::default() });
+            let (data, _) = e.validate(now()).unwrap();
+            assert!(matches!(data, EntryData::Temperature { celsius, .. } if celsius == kept), "{typed}");
+        }
     }
 
     #[test]

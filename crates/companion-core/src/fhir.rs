@@ -482,18 +482,25 @@ pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, devi
             "subject": { "reference": format!("Patient/{server_patient}") },
             "period": { "start": instant(advice.raised_at) },
         });
-    if let (Some(at), Some(by)) = (advice.acknowledged_at, &advice.acknowledged_by) {
-        let who = match by.role {
-            Role::Patient => format!("Patient/{server_patient}"),
-            Role::Carer => format!("RelatedPerson/{}", by.id),
-        };
-        flag["extension"] = json!([{
-            "url": acknowledged_extension_url(),
-            "extension": [
-                { "url": "at", "valueDateTime": instant(at) },
-                { "url": "by", "valueReference": { "reference": who, "display": by.name } },
-            ],
-        }]);
+    let acks: Vec<Value> = advice
+        .acknowledgements
+        .iter()
+        .map(|a| {
+            let who = match a.by.role {
+                Role::Patient => format!("Patient/{server_patient}"),
+                Role::Carer => format!("RelatedPerson/{}", a.by.id),
+            };
+            json!({
+                "url": acknowledged_extension_url(),
+                "extension": [
+                    { "url": "at", "valueDateTime": instant(a.at) },
+                    { "url": "by", "valueReference": { "reference": who, "display": a.by.name } },
+                ],
+            })
+        })
+        .collect();
+    if !acks.is_empty() {
+        flag["extension"] = json!(acks);
     }
     ("Flag".into(), advice.id.to_string(), flag)
 }

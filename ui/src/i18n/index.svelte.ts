@@ -46,13 +46,15 @@ export function fieldLabel(field: string): string {
 export function describe(err: unknown): string {
   const e = err as ErrorPayload;
   if (e?.code === 'invalid' && e.field && e.problem) {
-    const p = e.problem as { kind: string; min?: number; max?: number; expected?: number };
-    const key = `problem.${p.kind}` as Key;
+    const p = e.problem as { kind: string; min?: number; max?: number; expected?: number; optional?: number };
+    const kind = p.kind === 'wrong_count' && !p.optional ? 'wrong_count_exact' : p.kind;
+    const key = `problem.${kind}` as Key;
     return t(key in en ? key : 'problem.bad_format', {
       field: fieldLabel(e.field),
       min: formatNumber(p.min ?? 0),
       max: formatNumber(p.max ?? 0),
       expected: p.expected ?? 0,
+      optional: p.optional ?? 0,
     });
   }
   if (e?.code === 'wrong_passphrase' && e.retry_after_secs) {

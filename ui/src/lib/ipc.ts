@@ -159,8 +159,12 @@ export interface Advice {
   fever_from?: number;
   /** For "measure again": when the reminder falls due. */
   follow_up_at?: string;
+  /** The first "I understand", and every one (the patient's and each carer's own). */
   acknowledged_at: string | null;
   acknowledged_by: Author | null;
+  acknowledgements: { at: string; by: Author }[];
+  /** For advice about a temperature: the ruleset's low threshold. */
+  low_below?: number;
 }
 /** A "measure your temperature again" reminder not yet done. */
 export interface Recheck {
@@ -258,7 +262,7 @@ export interface VisitSummary {
     wellbeing: Series | null;
     checkins: { instrument: string; completed: number; latest: Score; latest_at: string }[];
     /** PHQ-9s whose item 9 was answered 1 or more, or left unanswered (value null). */
-    item9: { entry_id: string; at: string; value: number | null; answer: string | null }[];
+    item9: { entry_id: string; at: string; value: number | null; answer: string | null; withdrawn: boolean }[];
   }[];
   /** The advice shown in the period, newest first; withdrawn records' advice marked. */
   advice: Advice[];

@@ -141,6 +141,29 @@ fn a_carer_device_gets_only_what_the_patient_allowed_and_never_sends_the_carers_
     let by_kari = provenance.iter().find(|p| p["target"][0]["reference"] == format!("Observation/{}", observed.id)).unwrap();
     assert_eq!(by_kari["agent"][0]["who"]["reference"], format!("RelatedPerson/{}", invitation.carer));
     assert_eq!(by_kari["agent"][0]["onBehalfOf"]["reference"], format!("Patient/{patient}"));
+    // Kari's fatigue at 8 raised advice on her device; her "I understand" reaches the clinic on
+    // its Flag, naming her, and a Flag naming the patient from her device is refused.
+    let mut kari = carer.open();
+    let advice = kari.advice_for(observed.id).unwrap();
+    assert_eq!(advice.len(), 1);
+    kari.acknowledge_advice(&[advice[0].id]).unwrap();
+    drop(kari);
+    let round = carer.sync();
+    assert_eq!((round.outcome, round.sent, round.refused, round.pending), (Outcome::Done, 1, 0, 0));
+    let (status, flag) = call("GET", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &staff, None);
+    assert_eq!(status, 200);
+    assert_eq!(flag["extension"][0]["extension"][1]["valueReference"]["reference"], format!("RelatedPerson/{}", invitation.carer));
+    let mut forged = flag.clone();
+    forged["extension"][0]["extension"][1]["valueReference"]["reference"] = json!(format!("Patient/{patient}"));
+    let (status, _) = call("PUT", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &token, Some(forged));
+    assert_eq!(status, 403, "a carer's device names the carer, never the patient");
+    let mut changed = flag.clone();
+    changed["code"]["text"] = json!("recheck");
+    let (status, _) = call("PUT", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &token, Some(changed));
+    assert_eq!(status, 403, "advice shown is never changed");
+    let (status, _) = call("PUT", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &token, Some(flag.clone()));
+    assert_eq!(status, 200, "the same again is a retry, not a change");
+
     let consent = &search(&server, &staff, "Consent", &patient)[0];
     assert_eq!(consent["status"], "active");
     let codes: Vec<&str> = consent["provision"]["code"].as_array().unwrap().iter().map(|c| c["coding"][0]["code"].as_str().unwrap()).collect();

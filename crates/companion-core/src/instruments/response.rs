@@ -67,8 +67,17 @@ impl Item9 {
         if scoring != Scoring::Phq9 {
             return None;
         }
+        // The answer's own words; a response saved without them gets the shipped form's.
         let answer = answers.iter().find(|a| a.link_id == "phq9-9").and_then(|a| match &a.value {
-            AnswerValue::Coding { display, .. } => display.clone(),
+            AnswerValue::Coding { display: Some(d), .. } => Some(d.clone()),
+            AnswerValue::Coding { code, .. } => super::get("phq9")
+                .ok()?
+                .questionnaire
+                .find("phq9-9")?
+                .options
+                .iter()
+                .find(|o| &o.code == code)
+                .and_then(|o| o.display.clone()),
             _ => None,
         });
         Some(Item9 { value: score.item("phq9-9"), answer })

@@ -15,6 +15,7 @@ pub const RESERVED_RULES: &[&str] = &[
     "temperature-unwell",
     "low-temperature-unwell",
     "temperature-recheck",
+    "low-temperature-recheck",
     "phq9-item9",
     "phq9-total",
     "gad7-total",
@@ -62,14 +63,30 @@ pub fn problem_key(symptom: SymptomCode, other_name: Option<&str>) -> String {
     }
 }
 
+/// The listed symptom a symptom is: itself, or for "other" the one its name names, if any.
+fn listed(symptom: SymptomCode, other_name: Option<&str>) -> SymptomCode {
+    match (symptom, other_name.map(SymptomCode::parse)) {
+        (SymptomCode::Other, Some(Ok(named))) => named,
+        (s, _) => s,
+    }
+}
+
+/// The listed symptom an ESAS-r item rates, where there is one.
+fn esas_symptom(item: &str) -> Option<SymptomCode> {
+    match item {
+        "pain" => Some(SymptomCode::Pain),
+        "tiredness" => Some(SymptomCode::Tiredness),
+        "nausea" => Some(SymptomCode::Nausea),
+        "appetite" => Some(SymptomCode::PoorAppetite),
+        "breath" => Some(SymptomCode::ShortnessOfBreath),
+        _ => None,
+    }
+}
+
 /// The problem an ESAS-r item is about: the symptom list's code where there is one, so ESAS-r
 /// pain and a logged pain are one problem.
 fn esas_problem(item: &str) -> String {
-    match item {
-        "appetite" => SymptomCode::PoorAppetite.code().to_owned(),
-        "breath" => SymptomCode::ShortnessOfBreath.code().to_owned(),
-        other => other.to_owned(),
-    }
+    esas_symptom(item).map_or_else(|| item.to_owned(), |s| s.code().to_owned())
 }
 
 fn integer(answers: &[ItemAnswer], link: &str) -> Option<i64> {
@@ -92,23 +109,30 @@ impl Ruleset {
         match data {
             EntryData::Temperature { celsius, feels_unwell, .. } => self.evaluate_temperature(*celsius, *feels_unwell),
             EntryData::Symptom { symptom, other_name, severity, flags, .. } => {
-                // The most urgent matching rule only (the first in the file among equals): one
-                // card per entry.
-                let mut best: Option<&super::SymptomRule> = None;
-                for r in &self.symptoms {
-                    let applies = (r.symptom == "*" || r.symptom == symptom.code())
-                        && r.flag.as_ref().is_none_or(|f| flags.contains(f))
-                        && r.min_severity.is_none_or(|m| *severity >= m)
-                        && r.treatment.is_none_or(|t| ctx.treatments.contains(&t));
-                    if applies && best.is_none_or(|b| r.level > b.level) {
-                        best = Some(r);
-                    }
-                }
-                best.map(|r| Raised::new(&r.id, r.level, vec![problem_key(*symptom, other_name.as_deref())])).into_iter().collect()
+                // "Other" named like a listed symptom ("chills") is that symptom, rules and all.
+                let code = listed(*symptom, other_name.as_deref());
+                let problem = problem_key(*symptom, other_name.as_deref());
+                self.symptom_rule(code, *severity, flags, ctx).map(|r| Raised::new(&r.id, r.level, vec![problem])).into_iter().collect()
             }
-            EntryData::Assessment { score, scoring, answers, .. } => self.evaluate_score(*scoring, score, answers),
+            EntryData::Assessment { score, scoring, answers, .. } => self.evaluate_score(*scoring, score, answers, ctx),
             EntryData::Checkin { .. } | EntryData::Question { .. } => Vec::new(),
         }
+    }
+
+    /// The most urgent symptom rule that applies (the first in the file among equals): one card
+    /// per symptom.
+    fn symptom_rule(&self, symptom: SymptomCode, severity: u8, flags: &[String], ctx: &Context) -> Option<&super::SymptomRule> {
+        let mut best: Option<&super::SymptomRule> = None;
+        for r in &self.symptoms {
+            let applies = (r.symptom == "*" || r.symptom == symptom.code())
+                && r.flag.as_ref().is_none_or(|f| flags.contains(f))
+                && r.min_severity.is_none_or(|m| severity >= m)
+                && r.treatment.is_none_or(|t| ctx.treatments.contains(&t));
+            if applies && best.is_none_or(|b| r.level > b.level) {
+                best = Some(r);
+            }
+        }
+        best
     }
 
     fn evaluate_temperature(&self, celsius: f64, feels_unwell: bool) -> Vec<Raised> {
@@ -123,13 +147,17 @@ impl Ruleset {
             Raised::new("temperature-unwell", Level::CallNow, problems())
         } else if celsius >= t.recheck_from {
             Raised::new("temperature-recheck", Level::Recheck, problems())
+        } else if celsius < t.low_below {
+            // Low and feeling well: measure again, as for a slight rise (UKONS and the NHS
+            // acute-oncology cards count a low temperature too).
+            Raised::new("low-temperature-recheck", Level::Recheck, problems())
         } else {
             return Vec::new();
         };
         vec![raised]
     }
 
-    fn evaluate_score(&self, scoring: Scoring, score: &Score, answers: &[ItemAnswer]) -> Vec<Raised> {
+    fn evaluate_score(&self, scoring: Scoring, score: &Score, answers: &[ItemAnswer], ctx: &Context) -> Vec<Raised> {
         let r = &self.instruments;
         let mut out = Vec::new();
         match scoring {
@@ -149,15 +177,32 @@ impl Ruleset {
             }
             Scoring::EsasR => {
                 let from = r.esas_item_contact_24h_from;
-                let mut severe: BTreeSet<String> = ESAS_ITEMS
+                // Each item as the symptom it names where there is one, so the symptom rules
+                // apply to it (on immunotherapy, breathlessness at any rating is call now), and
+                // at the form's own threshold otherwise; the "other problem" with the name the
+                // person gave it.
+                let mut items: Vec<(Option<SymptomCode>, String, u32)> = ESAS_ITEMS
                     .iter()
-                    .filter(|c| score.item(&format!("esas-{c}")).is_some_and(|v| v >= from))
-                    .map(|c| esas_problem(c))
+                    .filter_map(|c| score.item(&format!("esas-{c}")).map(|v| (esas_symptom(c), esas_problem(c), v)))
                     .collect();
-                // The form's "other problem", with the name the person gave it.
-                if integer(answers, "esas-other").is_some_and(|v| v >= i64::from(from)) {
-                    let name = string(answers, "esas-other-name");
-                    severe.insert(problem_key(SymptomCode::Other, Some(name.unwrap_or("esas-other"))));
+                if let Some(v) = integer(answers, "esas-other").and_then(|v| u32::try_from(v).ok()) {
+                    let name = string(answers, "esas-other-name").unwrap_or("esas-other");
+                    let code = listed(SymptomCode::Other, Some(name));
+                    items.push(((code != SymptomCode::Other).then_some(code), problem_key(SymptomCode::Other, Some(name)), v));
+                }
+                let mut severe: BTreeSet<String> = BTreeSet::new();
+                for (code, problem, v) in items {
+                    let rating = u8::try_from(v).unwrap_or(u8::MAX);
+                    match code.and_then(|c| self.symptom_rule(c, rating, &[], ctx)) {
+                        Some(rule) if rule.level > Level::Contact24h => out.push(Raised::new(&rule.id, rule.level, vec![problem])),
+                        Some(rule) if rule.level == Level::Contact24h => {
+                            severe.insert(problem);
+                        }
+                        _ if v >= from => {
+                            severe.insert(problem);
+                        }
+                        _ => {}
+                    }
                 }
                 if !severe.is_empty() {
                     out.push(Raised::new("esas-item-severe", Level::Contact24h, severe.into_iter().collect()));
@@ -187,9 +232,11 @@ impl Ruleset {
         if new_ambers.is_empty() || already_urgent {
             return None;
         }
-        let all: BTreeSet<String> = recent.iter().cloned().chain(new_ambers.into_iter().cloned()).collect();
-        (all.len() >= self.aggregation.contact_24h_for_call_now)
-            .then(|| Raised::new("two-or-more-contact-24h", Level::CallNow, all.into_iter().collect()))
+        let count = recent.iter().chain(new_ambers.iter().copied()).collect::<BTreeSet<_>>().len();
+        // The call-now names only this record's problems: the others may be in records whoever
+        // is signed in cannot read (a carer, a check-in not shared), and must not be told here.
+        (count >= self.aggregation.contact_24h_for_call_now)
+            .then(|| Raised::new("two-or-more-contact-24h", Level::CallNow, new_ambers.into_iter().cloned().collect()))
     }
 }
 
@@ -259,7 +306,8 @@ mod tests {
         assert_eq!(levels(&temp(37.99, false)), one("temperature-recheck", Level::Recheck));
         assert!(levels(&temp(37.49, false)).is_empty());
         assert!(levels(&temp(36.0, false)).is_empty());
-        assert!(levels(&temp(35.9, false)).is_empty(), "a low temperature alone, feeling well");
+        assert_eq!(levels(&temp(35.9, false)), one("low-temperature-recheck", Level::Recheck), "low and well: measure again");
+        assert_eq!(levels(&temp(30.0, false)), one("low-temperature-recheck", Level::Recheck));
     }
 
     #[test]
@@ -376,14 +424,55 @@ mod tests {
     }
 
     #[test]
+    fn an_other_symptom_named_like_a_listed_one_gets_its_rules() {
+        let other = |name: &str, severity: u8| EntryData::Symptom {
+            symptom: SymptomCode::Other,
+            other_name: Some(name.into()),
+            severity,
+            note: None,
+            flags: vec![],
+        };
+        assert_eq!(levels(&other("chills", 5)), one("shivering", Level::CallNow));
+        assert_eq!(levels(&other("Chest pain", 6)), one("chest-pain", Level::Emergency));
+        assert_eq!(levels(&other("hiccups", 6)), []);
+        assert_eq!(levels(&other("hiccups", 7)), one("any-severe", Level::Contact24h));
+    }
+
+    #[test]
+    fn esas_items_get_the_rules_of_the_symptom_they_rate() {
+        let immuno = [Treatment::Immunotherapy];
+        // Shortness of breath rated 5 on immunotherapy is call now, as when it is logged.
+        let l = levels_on(&assessment("esas-r", &[0, 0, 0, 0, 0, 5, 0, 0, 0]), &immuno);
+        assert_eq!(l, one("immunotherapy-breathless", Level::CallNow));
+        assert!(levels(&assessment("esas-r", &[0, 0, 0, 0, 0, 5, 0, 0, 0])).is_empty());
+        // Wellbeing, drowsiness and the feelings are the form's own: amber from its threshold.
+        assert_eq!(levels(&assessment("esas-r", &[0, 0, 7, 0, 0, 0, 0, 0, 0])), one("esas-item-severe", Level::Contact24h));
+        assert!(levels(&assessment("esas-r", &[0, 0, 6, 0, 0, 0, 0, 0, 0])).is_empty());
+        // The "other problem" named like a listed symptom is that symptom.
+        let esas = instruments::get("esas-r").unwrap();
+        let mut answers = esas.answers_from_values(&[0; 9]).unwrap();
+        answers.push(ItemAnswer { link_id: "esas-other-name".into(), value: AnswerValue::String { value: "Shivering".into() } });
+        answers.push(ItemAnswer { link_id: "esas-other".into(), value: AnswerValue::Integer { value: 3 } });
+        let data = EntryData::Assessment {
+            instrument: "esas-r".into(),
+            scoring: Scoring::EsasR,
+            questionnaire: esas.questionnaire.canonical(),
+            score: esas.score(&answers),
+            answers,
+        };
+        assert_eq!(levels(&data), one("shivering", Level::CallNow));
+    }
+
+    #[test]
     fn ambers_are_counted_per_distinct_problem() {
         let r = Ruleset::default_rules();
         let amber = |p: &[&str]| vec![Raised::new("any-severe", Level::Contact24h, p.iter().map(|s| s.to_string()).collect())];
         let recent = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(r.aggregate(&recent(&[]), &amber(&["pain"])), None);
         assert_eq!(r.aggregate(&recent(&["pain"]), &amber(&["pain"])), None, "the same problem twice is one amber");
-        let call = r.aggregate(&recent(&["pain"]), &amber(&["nausea"])).unwrap();
-        assert_eq!((call.rule.as_str(), call.level, call.problems.len()), ("two-or-more-contact-24h", Level::CallNow, 2));
+        let call = r.aggregate(&recent(&["pain", "record:x"]), &amber(&["nausea"])).unwrap();
+        assert_eq!((call.rule.as_str(), call.level), ("two-or-more-contact-24h", Level::CallNow));
+        assert_eq!(call.problems, ["nausea"], "only this record's problems: the others may not be the reader's to see");
         assert_eq!(r.aggregate(&recent(&[]), &amber(&["pain", "nausea"])).unwrap().level, Level::CallNow, "one ESAS-r, two items");
         assert_eq!(r.aggregate(&recent(&["pain", "nausea"]), &[]), None, "nothing new, nothing raised");
         let team = vec![Raised::new("esas-mood", Level::ContactTeam, vec!["anxiety".into()])];
@@ -397,6 +486,8 @@ mod tests {
         assert_eq!(problem_key(SymptomCode::Other, Some("  Hot   Flushes ")), "other:hot flushes");
         assert_eq!(problem_key(SymptomCode::Pain, None), "pain");
         assert_eq!(problem_key(SymptomCode::Other, Some("Constipation")), "constipation", "a listed symptom by name");
+        assert_eq!(listed(SymptomCode::Other, Some("chills")), SymptomCode::Shivering);
+        assert_eq!(listed(SymptomCode::Other, Some("hiccups")), SymptomCode::Other);
         assert_eq!(esas_problem("breath"), "shortness-of-breath");
     }
 }

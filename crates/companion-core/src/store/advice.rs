@@ -43,15 +43,26 @@ pub struct Advice {
     /// Who to call, in order, as the UI's buttons; numbers from the ruleset (the ward's from
     /// the settings).
     pub contacts: Vec<Contact>,
-    /// For advice about a temperature: the ruleset's fever threshold, which the card names.
+    /// For advice about a temperature: the ruleset's fever threshold and low threshold, which
+    /// the card names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fever_from: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_below: Option<f64>,
     /// For "measure again": when the reminder falls due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up_at: Option<DateTime<Utc>>,
-    /// When "I understand" was pressed, and by whom.
+    /// When "I understand" was first pressed, and by whom.
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<Author>,
+    /// Every "I understand", oldest first: the patient's and each carer's of their own.
+    pub acknowledgements: Vec<Acknowledgement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Acknowledgement {
+    pub at: DateTime<Utc>,
+    pub by: Author,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,18 +85,17 @@ pub struct Recheck {
 }
 
 /// Rules about a temperature: their card names the fever threshold.
-const TEMPERATURE_RULES: &[&str] = &["fever", "temperature-unwell", "low-temperature-unwell", "temperature-recheck"];
+const TEMPERATURE_RULES: &[&str] =
+    &["fever", "temperature-unwell", "low-temperature-unwell", "temperature-recheck", "low-temperature-recheck"];
 /// A "measure again" older than this is no longer offered as due.
 const RECHECK_STALE_HOURS: i64 = 12;
 
 const ADVICE_SELECT: &str = "
     SELECT a.id, a.entry_id, a.rule, a.ruleset, a.ruleset_version, a.level, a.raised_at, a.problems,
-           e.kind, v.status, k.acknowledged_at, p.id, p.name, p.role, p.relationship
+           e.kind, v.status
     FROM advice a
     JOIN entries e ON e.id = a.entry_id
-    JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
-    LEFT JOIN advice_acks k ON k.advice_id = a.id
-    LEFT JOIN people p ON p.id = k.person_id";
+    JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version";
 
 fn uuid(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&r.get::<_, String>(i)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
@@ -127,7 +137,7 @@ impl Store {
                 r.level,
                 raised_at,
                 r.problems,
-                None,
+                Vec::new(),
             );
             let problems = serde_json::to_string(&advice.problems).map_err(|_| Error::Internal("advice problems"))?;
             tx.execute(
@@ -153,22 +163,34 @@ impl Store {
         Ok(out)
     }
 
-    /// The problems that already had `contact_24h` advice in the aggregation window, from the
-    /// current version of records still standing (a withdrawn or corrected record's ambers no
-    /// longer count). Advice from before the diary kept problems counts as one per record.
+    /// The problems that already had `contact_24h` advice in the aggregation window, from
+    /// records still standing. Advice raised on an earlier version of a record counts only if
+    /// the record as it is now still raises it (a correction from 8 to 3 ends an amber; a note
+    /// edited on another device does not); a record this session cannot read counts as it was,
+    /// on the safe side. Advice from before the diary kept problems counts once per record.
     fn recent_amber_problems(&self, tx: &Transaction, entry_id: Uuid, now: DateTime<Utc>) -> Result<BTreeSet<String>> {
         let since = now - Duration::hours(self.rules.aggregation.window_hours);
         let mut stmt = tx.prepare(
-            "SELECT a.entry_id, a.problems FROM advice a
+            "SELECT a.entry_id, a.problems, a.entry_version = e.current_version FROM advice a
              JOIN entries e ON e.id = a.entry_id
              JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
-             WHERE a.level = 'contact_24h' AND a.raised_at >= ?1 AND a.entry_id <> ?2
-               AND a.entry_version = e.current_version AND v.status <> 'entered-in-error'",
+             WHERE a.level = 'contact_24h' AND a.raised_at >= ?1 AND a.entry_id <> ?2 AND v.status <> 'entered-in-error'",
         )?;
-        let rows = stmt.query_map(params![ts(since), entry_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        let rows = stmt.query_map(params![ts(since), entry_id.to_string()], |r| {
+            Ok((uuid(r, 0)?, r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?))
+        })?;
+        let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let treatments = self.treatments()?;
+        let ctx = Context { treatments: &treatments };
         let mut out = BTreeSet::new();
-        for row in rows {
-            let (entry, problems) = row?;
+        for (entry, problems, current) in rows {
+            if !current {
+                if let Ok(now) = self.entry(entry) {
+                    let still = self.rules.evaluate(&now.data, &ctx);
+                    out.extend(still.into_iter().filter(|r| r.level == Level::Contact24h).flat_map(|r| r.problems));
+                    continue;
+                }
+            }
             match problems.and_then(|p| serde_json::from_str::<Vec<String>>(&p).ok()).filter(|p| !p.is_empty()) {
                 Some(list) => out.extend(list),
                 None => {
@@ -192,12 +214,15 @@ impl Store {
         level: Level,
         raised_at: DateTime<Utc>,
         problems: Vec<String>,
-        acknowledged: Option<(DateTime<Utc>, Author)>,
+        acknowledgements: Vec<Acknowledgement>,
     ) -> Advice {
-        let fever_from = TEMPERATURE_RULES.contains(&rule.as_str()).then_some(self.rules.temperature.call_at_or_above);
+        let temperature = TEMPERATURE_RULES.contains(&rule.as_str());
+        let fever_from = temperature.then_some(self.rules.temperature.call_at_or_above);
+        let low_below = temperature.then_some(self.rules.temperature.low_below);
         let follow_up_at =
             (level == Level::Recheck).then(|| raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes));
-        let (acknowledged_at, acknowledged_by) = acknowledged.map_or((None, None), |(at, by)| (Some(at), Some(by)));
+        let first = acknowledgements.first();
+        let (acknowledged_at, acknowledged_by) = (first.map(|a| a.at), first.map(|a| a.by.clone()));
         Advice {
             id,
             entry_id,
@@ -211,9 +236,11 @@ impl Store {
             raised_at,
             problems,
             fever_from,
+            low_below,
             follow_up_at,
             acknowledged_at,
             acknowledged_by,
+            acknowledgements,
         }
     }
 
@@ -223,12 +250,10 @@ impl Store {
         let problems: Vec<String> = r.get::<_, Option<String>>(7)?.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default();
         let kind = EntryKind::parse(&r.get::<_, String>(8)?).unwrap_or(EntryKind::Symptom);
         let withdrawn = RecordStatus::parse(&r.get::<_, String>(9)?) == Some(RecordStatus::EnteredInError);
-        let acknowledged = match r.get::<_, Option<String>>(10)? {
-            Some(at) => Some((parse_ts(&at)?, super::entries::author_at(r, 11)?)),
-            None => None,
-        };
+        let id = uuid(r, 0)?;
+        let acknowledged = self.acknowledgements(id)?;
         Ok(self.advice(
-            uuid(r, 0)?,
+            id,
             uuid(r, 1)?,
             kind,
             withdrawn,
@@ -239,6 +264,17 @@ impl Store {
             problems,
             acknowledged,
         ))
+    }
+
+    fn acknowledgements(&self, advice: Uuid) -> rusqlite::Result<Vec<Acknowledgement>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT k.acknowledged_at, p.id, p.name, p.role, p.relationship FROM advice_acks k
+             JOIN people p ON p.id = k.person_id WHERE k.advice_id = ?1 ORDER BY k.acknowledged_at, k.rowid",
+        )?;
+        let rows = stmt.query_map([advice.to_string()], |r| {
+            Ok(Acknowledgement { at: parse_ts(&r.get::<_, String>(0)?)?, by: super::entries::author_at(r, 1)? })
+        })?;
+        rows.collect()
     }
 
     fn query_advice(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Advice>> {
@@ -288,7 +324,7 @@ impl Store {
     }
 
     /// Records that whoever is signed in pressed "I understand" on these cards, now, on this
-    /// device, in one transaction. The first acknowledgement of each stands; pressing again
+    /// device, in one transaction. Each person's first acknowledgement stands; pressing again
     /// changes nothing. Each acknowledged card goes to the clinic again with its `Flag`.
     pub fn acknowledge_advice(&mut self, ids: &[Uuid]) -> Result<Vec<Advice>> {
         for id in ids {
@@ -298,7 +334,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         for id in ids {
             let added = tx.execute(
-                "INSERT OR IGNORE INTO advice_acks (advice_id, acknowledged_at, person_id, device_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO advice_acks (advice_id, person_id, acknowledged_at, device_id) VALUES (?1, ?3, ?2, ?4)",
                 params![id.to_string(), ts(now), self.me.id.to_string(), self.device_id.to_string()],
             )?;
             if added > 0 {
@@ -310,29 +346,42 @@ impl Store {
         ids.iter().map(|id| self.advice_by_id(*id)).collect()
     }
 
-    /// "Measure again" reminders not yet done: raised on the current version of a temperature
-    /// that still stands, in the last hours, with no temperature recorded since.
+    /// "Measure again" reminders not yet done: raised on a temperature that still stands (and,
+    /// if it was corrected since, still gives "measure again"), in the last hours, with no
+    /// temperature taken since it was raised. Only those about records this session can read.
     pub fn rechecks(&self) -> Result<Vec<Recheck>> {
+        Ok(self.all_rechecks()?.into_iter().filter(|r| self.entry(r.entry_id).is_ok()).collect())
+    }
+
+    /// [`Store::rechecks`] whoever may read them: the reminders that ring outside the diary.
+    fn all_rechecks(&self) -> Result<Vec<Recheck>> {
         let now = self.now();
         let mut stmt = self.conn.prepare(
-            "SELECT a.id, a.entry_id, a.raised_at FROM advice a
+            "SELECT a.id, a.entry_id, a.raised_at, a.entry_version = e.current_version FROM advice a
              JOIN entries e ON e.id = a.entry_id
              JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
-             WHERE a.level = 'recheck' AND a.raised_at >= ?1 AND a.entry_version = e.current_version
-               AND v.status <> 'entered-in-error'
+             WHERE a.level = 'recheck' AND a.raised_at >= ?1 AND v.status <> 'entered-in-error'
                AND NOT EXISTS (
                    SELECT 1 FROM entries t JOIN entry_versions tv ON tv.entry_id = t.id AND tv.version = t.current_version
-                   WHERE t.kind = 'temperature' AND t.recorded_at > a.raised_at AND tv.status <> 'entered-in-error')
+                   WHERE t.kind = 'temperature' AND t.id <> a.entry_id AND tv.occurred_at > a.raised_at
+                     AND tv.status <> 'entered-in-error')
              ORDER BY a.raised_at",
         )?;
         let rows = stmt.query_map([ts(now - Duration::hours(RECHECK_STALE_HOURS))], |r| {
-            Ok((uuid(r, 0)?, uuid(r, 1)?, parse_ts(&r.get::<_, String>(2)?)?))
+            Ok((uuid(r, 0)?, uuid(r, 1)?, parse_ts(&r.get::<_, String>(2)?)?, r.get::<_, bool>(3)?))
         })?;
+        let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let treatments = self.treatments()?;
         let mut out = Vec::new();
-        for row in rows {
-            let (advice_id, entry_id, raised_at) = row?;
-            if self.entry(entry_id).is_err() {
-                continue;
+        for (advice_id, entry_id, raised_at, current) in rows {
+            if !current {
+                // Corrected since: does the reading as it is now still ask to measure again?
+                if let Ok(e) = self.entry(entry_id) {
+                    let still = self.rules.evaluate(&e.data, &Context { treatments: &treatments });
+                    if !still.iter().any(|r| r.level == Level::Recheck) {
+                        continue;
+                    }
+                }
             }
             let due_at = raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes);
             out.push(Recheck { advice_id, entry_id, due_at, state: if now >= due_at { "due" } else { "upcoming" } });
@@ -340,16 +389,24 @@ impl Store {
         Ok(out)
     }
 
-    /// After a save: the reminders outside the diary follow it. A new temperature ends every
-    /// "measure again" before it; a new "measure again" sets one. Failing to write the file
-    /// loses no data (the home screen still shows what is due), so it is logged, not returned.
-    pub(super) fn follow_up(&self, data: &EntryData, advice: &[Advice]) {
-        let mut alarms = crate::alarms::Alarms::load(&self.dir);
-        if matches!(data, EntryData::Temperature { .. }) {
-            alarms.due.clear();
+    /// After a temperature is saved, corrected or withdrawn: the reminders outside the diary
+    /// are set again from the ones still to come. Failing to write the file loses no data (the
+    /// home screen still shows what is due), so it is logged, not returned.
+    pub(super) fn follow_up(&self, data: &EntryData) {
+        if !matches!(data, EntryData::Temperature { .. }) {
+            return;
         }
-        alarms.due.extend(advice.iter().filter_map(|a| a.follow_up_at));
-        if let Err(e) = alarms.save(&self.dir) {
+        let now = self.now();
+        let result = self.all_rechecks().and_then(|list| {
+            let mut due: Vec<DateTime<Utc>> = list.into_iter().map(|r| r.due_at).filter(|t| *t > now).collect();
+            due.sort();
+            // Written only when it changes: most temperatures set no reminder and end none.
+            if crate::alarms::Alarms::load(&self.dir).due == due {
+                return Ok(());
+            }
+            crate::alarms::Alarms { due }.save(&self.dir)
+        });
+        if let Err(e) = result {
             tracing::warn!(error = %e, "the reminder file could not be written");
         }
     }

@@ -26,9 +26,11 @@ const WARD_PHONE: &str = "ward_phone";
 const TREATMENTS: &str = "treatments";
 
 impl Store {
-    /// The treatments the patient is on, as they set them (none until they do).
+    /// The treatments the patient is on, as they set them (none until they do). One this build
+    /// does not know (set by a newer one) is passed over; the others still count.
     pub fn treatments(&self) -> Result<Vec<Treatment>> {
-        Ok(super::setting(&self.conn, TREATMENTS)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
+        let names: Vec<String> = super::setting(&self.conn, TREATMENTS)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        Ok(Treatment::normalise(names.iter().filter_map(|n| Treatment::parse(n)).collect()))
     }
 
     /// Sets the treatments the patient is on (an empty list: none). The diary's owner sets them:

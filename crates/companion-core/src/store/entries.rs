@@ -316,7 +316,7 @@ impl Store {
             super::sync::queue(&tx, "entry", id, now)?;
         }
         tx.commit()?;
-        self.follow_up(&data, &advice);
+        self.follow_up(&data);
         tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
         Ok(Saved { entry: self.entry(id)?, advice })
     }
@@ -514,10 +514,8 @@ impl Store {
             super::sync::queue(&tx, "entry", current.id, now)?;
         }
         tx.commit()?;
-        if !advice.is_empty() {
-            self.follow_up(&data, &advice);
-        }
-        tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, "entry versioned");
+        self.follow_up(&data);
+        tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, advice = advice.len(), "entry versioned");
         self.entry(current.id)
     }
 }

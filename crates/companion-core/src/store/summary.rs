@@ -44,18 +44,20 @@ pub struct Reported {
     pub wellbeing: Option<Series<u8>>,
     /// Each instrument's latest result, by instrument id.
     pub checkins: Vec<CheckinSummary>,
-    /// Every PHQ-9 in the period whose item 9 was answered 1 or more, or left unanswered: never
-    /// only the total and band.
+    /// Every PHQ-9 in the period whose item 9 was answered 1 or more, or left unanswered, oldest
+    /// first, withdrawn ones too (marked): never only the total and band.
     pub item9: Vec<Item9Mark>,
 }
 
-/// A PHQ-9 whose item 9 must be seen: when, and what was answered.
+/// A PHQ-9 whose item 9 must be seen: when, and what was answered. One withdrawn since
+/// ("entered in error") is still listed, marked: a disclosure taken back is still one.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item9Mark {
     pub entry_id: uuid::Uuid,
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub item9: Item9,
+    pub withdrawn: bool,
 }
 
 /// One kind of reading over the period: how many, the one that matters most, and the latest.
@@ -141,15 +143,16 @@ impl Store {
         let advice = self.all_advice_since(since)?.into_iter().filter(|a| shown.contains(&a.entry_id)).collect();
         let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
         // Oldest first, so "latest" is simply the last one seen.
-        let entries: Vec<&Entry> = readable
-            .iter()
-            .rev()
-            .filter(|e| e.status != RecordStatus::EnteredInError && !e.private && e.occurred_at >= since)
-            .collect();
+        let entries: Vec<&Entry> = readable.iter().rev().filter(|e| !e.private && e.occurred_at >= since).collect();
 
         let mut people: Vec<Reported> = Vec::new();
         for e in entries {
-            if matches!(e.data, EntryData::Question { .. }) {
+            let withdrawn = e.status == RecordStatus::EnteredInError;
+            let item9 = match &e.data {
+                EntryData::Assessment { score, scoring, answers, .. } => Item9::of(*scoring, score, answers).filter(Item9::needs_marking),
+                _ => None,
+            };
+            if matches!(e.data, EntryData::Question { .. }) || (withdrawn && item9.is_none()) {
                 continue;
             }
             let at = match people.iter().position(|p| p.person.id == e.author.id) {
@@ -166,7 +169,12 @@ impl Store {
                     people.len() - 1
                 }
             };
-            people[at].take(e);
+            if let Some(item9) = item9 {
+                people[at].item9.push(Item9Mark { entry_id: e.id, at: e.occurred_at, item9, withdrawn });
+            }
+            if !withdrawn {
+                people[at].take(e);
+            }
         }
         for p in &mut people {
             p.symptoms.sort_by(|a, b| b.series.reports.cmp(&a.series.reports).then(b.series.peak.cmp(&a.series.peak)));
@@ -210,10 +218,7 @@ impl Reported {
             }
             EntryData::Temperature { celsius, .. } => Series::record(&mut self.temperature, *celsius, at, Worse::Higher),
             EntryData::Checkin { wellbeing, .. } => Series::record(&mut self.wellbeing, *wellbeing, at, Worse::Lower),
-            EntryData::Assessment { instrument, score, scoring, answers, .. } => {
-                if let Some(item9) = Item9::of(*scoring, score, answers).filter(Item9::needs_marking) {
-                    self.item9.push(Item9Mark { entry_id: e.id, at, item9 });
-                }
+            EntryData::Assessment { instrument, score, .. } => {
                 match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
                     Some(c) => {
                         c.completed += 1;

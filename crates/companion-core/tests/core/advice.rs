@@ -170,16 +170,22 @@ fn every_case_in_the_fixture_raises_exactly_the_advice_it_lists() {
                 saved.push(uuid::Uuid::nil());
                 continue;
             }
+            // A correction of an earlier record of the case, with the content given.
+            let correct = r["correct"].as_u64().map(|n| saved[n as usize]);
+            let save = |store: &mut Store, input: NewEntry| match correct {
+                Some(id) => store.correct(id, &input),
+                None => store.save(&input),
+            };
             let result = if let Some(c) = r["temperature"].as_f64() {
                 let input = NewTemperature { celsius: c, feels_unwell: r["unwell"].as_bool().unwrap_or(false), ..Default::default() };
-                store.save(&NewEntry::Temperature(input))
+                save(&mut store, NewEntry::Temperature(input))
             } else if let Some(code) = r["symptom"].as_str() {
                 let flags: Vec<&str> = r["flags"].as_array().into_iter().flatten().map(|f| f.as_str().unwrap()).collect();
                 let mut input = symptom(code, r["severity"].as_i64().unwrap(), &flags);
                 if let (NewEntry::Symptom(s), Some(other)) = (&mut input, r["other_name"].as_str()) {
                     s.other_name = Some(other.into());
                 }
-                store.save(&input)
+                save(&mut store, input)
             } else {
                 let id = r["instrument"].as_str().unwrap();
                 let values: Vec<i64> = r["answers"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
@@ -271,4 +277,57 @@ fn treatments_are_the_owners_to_set() {
     assert_eq!(carer.treatments().unwrap().len(), 2, "the carer's advice follows the patient's treatment");
     let saved = carer.save(&symptom("cough", 1, &[])).unwrap();
     assert_eq!(saved.advice[0].rule, "immunotherapy-cough");
+}
+
+#[test]
+fn a_call_now_from_two_ambers_names_none_of_what_the_reader_may_not_see() {
+    use companion_core::domain::Scope;
+    let (dir, mut patient, clock) = diary();
+    // Kari's ESAS-r with depression at 8: sealed under the check-ins key Ingrid is not given.
+    let esas = instruments::get("esas-r").unwrap();
+    patient.add_assessment("esas-r", &esas.answers_from_values(&[0, 0, 0, 0, 0, 0, 8, 0, 0]).unwrap(), None).unwrap();
+    patient.add_carer("Ingrid", "daughter", "ingrid keeps watch", &[Scope::Observations, Scope::Symptoms], PASS, None).unwrap();
+    patient.lock();
+    let mut carer = Store::open(dir.path(), "ingrid keeps watch", clock).unwrap();
+    let saved = carer.save(&symptom("pain", 7, &[])).unwrap();
+    // Two ambers about different problems: the call-now fires, but says nothing of Kari's form.
+    assert_eq!(saved.advice[0].rule, "two-or-more-contact-24h");
+    for a in carer.advice_shown(1).unwrap() {
+        assert!(!a.problems.iter().any(|p| p == "depression"), "{a:?}");
+    }
+    assert!(carer.advice_shown(1).unwrap().iter().all(|a| a.entry_id == saved.entry.id), "advice about the form stays hidden");
+}
+
+#[test]
+fn each_person_acknowledges_for_themselves() {
+    use companion_core::domain::Scope;
+    let (dir, mut patient, clock) = diary();
+    patient.add_carer("Ingrid", "daughter", "ingrid keeps watch", &[Scope::Observations, Scope::Symptoms], PASS, None).unwrap();
+    let fever = patient.save(&temperature(38.9)).unwrap();
+    let id = fever.advice[0].id;
+    patient.lock();
+    let mut carer = Store::open(dir.path(), "ingrid keeps watch", clock.clone()).unwrap();
+    carer.acknowledge_advice(&[id]).unwrap();
+    carer.lock();
+    *clock.0.lock().unwrap() += Duration::minutes(2);
+    let mut patient = Store::open(dir.path(), PASS, clock).unwrap();
+    let both = patient.acknowledge_advice(&[id]).unwrap();
+    let who: Vec<&str> = both[0].acknowledgements.iter().map(|a| a.by.name.as_str()).collect();
+    assert_eq!(who, ["Ingrid", "Kari"], "the carer's does not stand for the patient's");
+    assert_eq!(both[0].acknowledged_by.as_ref().unwrap().name, "Ingrid", "the first one");
+}
+
+#[test]
+fn a_reading_taken_before_the_advice_does_not_end_measure_again_and_a_withdrawal_does() {
+    let (dir, mut store, clock) = diary();
+    let raised = store.save(&temperature(37.7)).unwrap();
+    assert_eq!(store.rechecks().unwrap().len(), 1);
+    // Logged now, taken an hour ago: not a measurement after the advice.
+    let earlier = (*clock.0.lock().unwrap() - Duration::hours(1)).to_rfc3339();
+    store.save(&NewEntry::Temperature(NewTemperature { celsius: 37.0, occurred_at: Some(earlier), ..Default::default() })).unwrap();
+    assert_eq!(store.rechecks().unwrap().len(), 1, "still to measure again");
+    assert_eq!(companion_core::alarms::Alarms::load(dir.path()).due.len(), 1, "and it still rings");
+    store.withdraw(raised.entry.id).unwrap();
+    assert!(store.rechecks().unwrap().is_empty());
+    assert!(companion_core::alarms::Alarms::load(dir.path()).due.is_empty(), "a withdrawn reading rings nothing");
 }

@@ -1,0 +1,94 @@
+//! The shell end to end without a window: the real core behind the real IPC dispatch.
+
+use super::*;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+
+fn call(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+/// The shell end to end without a window: the real core behind the real IPC dispatch.
+#[test]
+fn commands_reach_the_core_and_errors_cross_as_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = builder(mock_builder(), dir.path()).build(mock_context(noop_assets())).unwrap();
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    assert_eq!(call(&w, "status", json!({})).unwrap()["state"], "new");
+    let short = call(&w, "setup", json!({"name": "Kari", "passphrase": "short"})).unwrap_err();
+    assert_eq!(short["code"], "invalid");
+    assert_eq!(short["field"], "passphrase");
+    assert_eq!(short["problem"]["kind"], "too_short");
+
+    let set = call(&w, "setup", json!({"name": "Kari", "passphrase": "correct horse"})).unwrap();
+    assert_eq!(set["recovery_code"].as_str().unwrap().len(), 29);
+
+    let bad = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 11}}))
+        .unwrap_err();
+    assert_eq!(bad["field"], "severity");
+    assert_eq!(bad["problem"], json!({"kind": "out_of_range", "min": 0.0, "max": 10.0}));
+    let added =
+        call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 6}})).unwrap();
+    assert_eq!(added["entry"]["author"]["name"], "Kari");
+    assert_eq!(added["advice"], json!([]));
+    let fever = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 38.6}})).unwrap();
+    assert_eq!(fever["advice"][0]["level"], "call_now");
+    assert_eq!(fever["advice"][0]["fever_from"], 38.0);
+    let acked = call(&w, "acknowledge_advice", json!({"ids": [fever["advice"][0]["id"]]})).unwrap();
+    assert_eq!(acked[0]["acknowledged_by"]["name"], "Kari");
+    let shown = call(&w, "advice_list", json!({"days": 1})).unwrap();
+    assert!(shown[0]["acknowledged_at"].is_string());
+    assert_eq!(call(&w, "advice_list", json!({"days": 0})).unwrap_err()["field"], "days");
+    let care = call(&w, "set_treatments", json!({"treatments": ["immunotherapy"]})).unwrap();
+    assert_eq!((care["treatments"].clone(), care["may_set_treatments"].clone()), (json!(["immunotherapy"]), json!(true)));
+    let cough = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "cough", "severity": 1}})).unwrap();
+    assert_eq!(cough["advice"][0]["rule"], "immunotherapy-cough");
+    let bad = call(&w, "set_treatments", json!({"treatments": ["surgery"]})).unwrap_err();
+    assert!(bad.is_string() || bad.get("code").is_some(), "{bad}");
+    let raised = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 37.6}})).unwrap();
+    assert!(raised["advice"][0]["follow_up_at"].is_string());
+    assert_eq!(call(&w, "care_settings", json!({})).unwrap()["rechecks"].as_array().unwrap().len(), 1);
+    let phq = call(&w, "instruments", json!({})).unwrap();
+    let phq9 = &phq.as_array().unwrap()[0];
+    assert_eq!(phq9["id"], "phq9");
+    assert_eq!(phq9["questionnaire"]["items"][0]["items"].as_array().unwrap().len(), 9);
+    let answers: Vec<Value> = (1..=9)
+        .map(|i| json!({"link_id": format!("phq9-{i}"), "value": {"type": "coding", "system": "http://loinc.org",
+            "code": if i == 9 { "LA6569-3" } else { "LA6568-5" }}}))
+        .collect();
+    let saved = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": answers})).unwrap();
+    assert_eq!(saved["entry"]["score"]["total"], 1);
+    assert_eq!(saved["advice"][0]["level"], "crisis");
+    let bad = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": [{"link_id": "phq9-1",
+        "value": {"type": "integer", "value": 7}}]})).unwrap_err();
+    assert_eq!(bad["field"], "answers");
+    let list = call(&w, "timeline", json!({"kind": "symptom"})).unwrap();
+    let ward = call(&w, "set_ward_phone", json!({"number": "22 11 80 80"})).unwrap();
+    assert_eq!(ward["ward_phone"], "22 11 80 80");
+    assert_eq!(list.as_array().unwrap().len(), 2, "the pain and the cough");
+    let none = call(&w, "timeline", json!({"kind": "question"})).unwrap();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+
+    call(&w, "lock", json!({})).unwrap();
+    assert_eq!(call(&w, "timeline", json!({})).unwrap_err()["code"], "locked");
+    let wrong = call(&w, "unlock", json!({"passphrase": "not it at all"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_passphrase");
+    assert!(!wrong.to_string().contains("not it at all"));
+    call(&w, "unlock", json!({"passphrase": "correct horse"})).unwrap();
+    assert_eq!(call(&w, "withdraw_entry", json!({"id": "nope"})).unwrap_err()["field"], "id");
+}
