@@ -65,10 +65,13 @@ run: app
 
 test: test-rust test-ui test-fhir test-e2e
 
-# The core and the CLI never depend on Tauri or a web view, not even indirectly.
+# The core and the CLI never depend on Tauri or a web view, not even indirectly; and the Rust is
+# formatted as rustfmt.toml says.
 check-layers: deps
 	@if cargo tree -p companion-core -p companion-cli -e normal --prefix none | grep -E '^(tauri|wry|webkit2gtk)[ -]'; then \
 		echo "companion-core or companion-cli depends on Tauri"; exit 1; fi
+	@if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; \
+	else echo "rustfmt is not installed here: the formatting is not checked"; fi
 
 # The clinic server's suite runs twice: on SQLite (above) and on a local PostgreSQL.
 test-rust: ui check-layers

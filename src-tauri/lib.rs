@@ -6,9 +6,9 @@
 //! arguments: every command is instrumented with `skip_all`.
 
 use companion_core::domain::{NewEntry, Scope};
+use companion_core::instruments::ItemAnswer;
 use companion_core::prefs::Preferences;
 use companion_core::session::{Session, Status};
-use companion_core::instruments::ItemAnswer;
 use companion_core::store::{Saved, TimelineFilter};
 use companion_core::{clock, paths, Author, Entry, EntryKind, Error, ErrorPayload, Problem, QuestionState};
 use serde::Serialize;
@@ -58,8 +58,7 @@ impl companion_core::sync::Diary for SessionDiary<'_> {
 
 /// A sync round from a worker thread, then the state to show.
 fn sync_round(state: &AppState) -> Result<SyncStatus, ErrorPayload> {
-    let report = companion_core::sync::block_on(companion_core::sync::sync_with(&SessionDiary(state)))?
-        .map_err(ErrorPayload::from)?;
+    let report = companion_core::sync::block_on(companion_core::sync::sync_with(&SessionDiary(state)))?.map_err(ErrorPayload::from)?;
     state.with(|s| s.with_store(|st| sync_status_of(st, Some(report))))
 }
 
@@ -171,9 +170,7 @@ async fn add_assessment(
     occurred_at: Option<String>,
     questionnaire: Option<String>,
 ) -> Reply<Saved> {
-    state.with(|s| {
-        s.with_store(|st| st.add_assessment_with(&instrument, questionnaire.as_deref(), &answers, occurred_at.as_deref()))
-    })
+    state.with(|s| s.with_store(|st| st.add_assessment_with(&instrument, questionnaire.as_deref(), &answers, occurred_at.as_deref())))
 }
 
 /// Where sync stands, for the settings screen and the header: always at hand.
@@ -435,12 +432,7 @@ async fn edit_question(state: State<'_, AppState>, id: String, text: String) -> 
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-async fn set_question_state(
-    state: State<'_, AppState>,
-    id: String,
-    question_state: String,
-    answer: Option<String>,
-) -> Reply<Entry> {
+async fn set_question_state(state: State<'_, AppState>, id: String, question_state: String, answer: Option<String>) -> Reply<Entry> {
     state.with(|s| {
         let new_state = QuestionState::parse(&question_state)?;
         s.with_store(|st| st.set_question_state(entry_id(&id)?, new_state, answer.as_deref()))
@@ -527,8 +519,8 @@ pub fn run() {
 fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri::plugin::Builder::new("navigation-guard")
         .on_navigation(|_webview, url| {
-            let inside = url.scheme() == "tauri"
-                || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost") | Some("ipc.localhost"));
+            let inside =
+                url.scheme() == "tauri" || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost") | Some("ipc.localhost"));
             if !inside {
                 tracing::info!(scheme = url.scheme(), "navigation away from the app refused");
             }

@@ -38,12 +38,10 @@ fn commands_reach_the_core_and_errors_cross_as_payloads() {
     let set = call(&w, "setup", json!({"name": "Kari", "passphrase": "correct horse"})).unwrap();
     assert_eq!(set["recovery_code"].as_str().unwrap().len(), 29);
 
-    let bad = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 11}}))
-        .unwrap_err();
+    let bad = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 11}})).unwrap_err();
     assert_eq!(bad["field"], "severity");
     assert_eq!(bad["problem"], json!({"kind": "out_of_range", "min": 0.0, "max": 10.0}));
-    let added =
-        call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 6}})).unwrap();
+    let added = call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 6}})).unwrap();
     assert_eq!(added["entry"]["author"]["name"], "Kari");
     assert_eq!(added["advice"], json!([]));
     let fever = call(&w, "add_entry", json!({"entry": {"kind": "temperature", "celsius": 38.6}})).unwrap();
@@ -68,14 +66,21 @@ fn commands_reach_the_core_and_errors_cross_as_payloads() {
     assert_eq!(phq9["id"], "phq9");
     assert_eq!(phq9["questionnaire"]["items"][0]["items"].as_array().unwrap().len(), 9);
     let answers: Vec<Value> = (1..=9)
-        .map(|i| json!({"link_id": format!("phq9-{i}"), "value": {"type": "coding", "system": "http://loinc.org",
-            "code": if i == 9 { "LA6569-3" } else { "LA6568-5" }}}))
+        .map(|i| {
+            json!({"link_id": format!("phq9-{i}"), "value": {"type": "coding", "system": "http://loinc.org",
+            "code": if i == 9 { "LA6569-3" } else { "LA6568-5" }}})
+        })
         .collect();
     let saved = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": answers})).unwrap();
     assert_eq!(saved["entry"]["score"]["total"], 1);
     assert_eq!(saved["advice"][0]["level"], "crisis");
-    let bad = call(&w, "add_assessment", json!({"instrument": "phq9", "answers": [{"link_id": "phq9-1",
-        "value": {"type": "integer", "value": 7}}]})).unwrap_err();
+    let bad = call(
+        &w,
+        "add_assessment",
+        json!({"instrument": "phq9", "answers": [{"link_id": "phq9-1",
+        "value": {"type": "integer", "value": 7}}]}),
+    )
+    .unwrap_err();
     assert_eq!(bad["field"], "answers");
     let list = call(&w, "timeline", json!({"kind": "symptom"})).unwrap();
     let ward = call(&w, "set_ward_phone", json!({"number": "22 11 80 80"})).unwrap();

@@ -51,7 +51,8 @@ pub enum AdviceAction {
 pub fn treatment(dir: &Path, clock: SharedClock, action: TreatmentAction, out: &mut impl Write) -> anyhow::Result<()> {
     let (list, json) = match action {
         TreatmentAction::Set { on, none } => {
-            let wanted = if none { Vec::new() } else { Treatment::parse_list("on", on.as_deref().unwrap_or_default()).map_err(Error::from)? };
+            let wanted =
+                if none { Vec::new() } else { Treatment::parse_list("on", on.as_deref().unwrap_or_default()).map_err(Error::from)? };
             if !none && wanted.is_empty() {
                 return Err(Error::invalid("on", Problem::Required).into());
             }
@@ -166,7 +167,13 @@ pub fn print_advice(advice: &[Advice], out: &mut impl Write) -> anyhow::Result<(
 
 /// A check-in's result. A PHQ-9 always says how item 9 was answered: a positive answer repeats
 /// the crisis numbers whatever the total, and a skipped one says the risk was not asked about.
-pub fn print_assessment(instrument: &Instrument, saved: &Saved, contacts: &Contacts, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+pub fn print_assessment(
+    instrument: &Instrument,
+    saved: &Saved,
+    contacts: &Contacts,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let EntryData::Assessment { score, answers, scoring, .. } = &saved.entry.data else {
         return Err(Error::Internal("not an assessment").into());
     };
@@ -198,7 +205,13 @@ pub fn print_assessment(instrument: &Instrument, saved: &Saved, contacts: &Conta
     }
     writeln!(out, "{}", saved.entry.id)?;
     match score.total {
-        Some(t) => writeln!(out, "{}: {t} of {}{}", instrument.questionnaire.title, score.max, score.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default())?,
+        Some(t) => writeln!(
+            out,
+            "{}: {t} of {}{}",
+            instrument.questionnaire.title,
+            score.max,
+            score.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default()
+        )?,
         None => writeln!(out, "{}: no total, {} scored item(s) unanswered", instrument.questionnaire.title, score.missing.len())?,
     }
     match item9 {

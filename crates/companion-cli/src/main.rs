@@ -472,31 +472,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             });
             add(&dir, clock, &input, json, out)?;
         }
-        Command::Checkin { action: CheckinAction::Add { wellbeing, instrument, answers, completed_by, common: EntryFlags { note, at, json } } } => {
+        Command::Checkin {
+            action: CheckinAction::Add { wellbeing, instrument, answers, completed_by, common: EntryFlags { note, at, json } },
+        } => {
             match (wellbeing, instrument) {
                 (Some(wellbeing), None) => {
-                    let input = NewEntry::Checkin(NewCheckin {
-                        wellbeing: whole_number("wellbeing", &wellbeing)?,
-                        note,
-                        occurred_at: at,
-                    });
+                    let input = NewEntry::Checkin(NewCheckin { wellbeing: whole_number("wellbeing", &wellbeing)?, note, occurred_at: at });
                     add(&dir, clock, &input, json, out)?;
                 }
                 (None, Some(instrument)) => {
                     let instrument = companion_core::instruments::get(&instrument)?;
-                    let values = answers
-                        .unwrap_or_default()
-                        .split(',')
-                        .map(|v| whole_number("answers", v))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let values =
+                        answers.unwrap_or_default().split(',').map(|v| whole_number("answers", v)).collect::<Result<Vec<_>, _>>()?;
                     let mut answers = instrument.answers_from_values(&values)?;
                     if let Some(by) = completed_by {
                         let by = companion_core::instruments::CompletedBy::ALL
                             .into_iter()
                             .find(|c| c.code() == by.trim())
                             .ok_or(Error::invalid("completed_by", Problem::Unknown))?;
-                        let value = companion_core::instruments::AnswerValue::Coding { system: None, code: by.code().into(), display: None };
-                        answers.push(companion_core::instruments::ItemAnswer { link_id: companion_core::instruments::COMPLETED_BY.into(), value });
+                        let value =
+                            companion_core::instruments::AnswerValue::Coding { system: None, code: by.code().into(), display: None };
+                        answers.push(companion_core::instruments::ItemAnswer {
+                            link_id: companion_core::instruments::COMPLETED_BY.into(),
+                            value,
+                        });
                     }
                     // Check before asking for the passphrase, so a typo costs no unlock.
                     instrument.check(&answers)?;
@@ -525,7 +524,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out)?;
             } else {
                 for i in all {
-                    writeln!(out, "{:<7} {} ({} scored items, total 0-{})", i.id, i.questionnaire.title, i.scored_items.len(), i.max_total)?;
+                    writeln!(
+                        out,
+                        "{:<7} {} ({} scored items, total 0-{})",
+                        i.id,
+                        i.questionnaire.title,
+                        i.scored_items.len(),
+                        i.max_total
+                    )?;
                 }
             }
         }
@@ -543,7 +549,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out)?;
             } else {
                 for s in schedules {
-                    writeln!(out, "{:<7} every {} days, {} (due {})", s.instrument, s.every_days, s.state, s.due_at.format("%Y-%m-%d %H:%M"))?;
+                    writeln!(
+                        out,
+                        "{:<7} every {} days, {} (due {})",
+                        s.instrument,
+                        s.every_days,
+                        s.state,
+                        s.due_at.format("%Y-%m-%d %H:%M")
+                    )?;
                 }
             }
         }
@@ -561,7 +574,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 // A carer's own device: the invitation sets up a new diary, owned by the carer.
                 let pass = new_secret(PASSPHRASE_ENV, "Choose a passphrase")?;
                 let (store, recovery) = companion_core::sync::block_on(companion_core::sync::join_as_carer(
-                    &dir, &server, &code, &pass, ca.as_deref(), clock,
+                    &dir,
+                    &server,
+                    &code,
+                    &pass,
+                    ca.as_deref(),
+                    clock,
                 ))??;
                 let patient = store.patient()?;
                 let me = store.me().clone();
@@ -604,7 +622,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 serde_json::to_writer_pretty(&mut *out, &report)?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "sent {}, received {}, refused {}, waiting {}", report.sent, report.received, report.refused, report.pending)?;
+                writeln!(
+                    out,
+                    "sent {}, received {}, refused {}, waiting {}",
+                    report.sent, report.received, report.refused, report.pending
+                )?;
                 if report.merged > 0 {
                     writeln!(out, "merged {} record(s) changed on another device", report.merged)?;
                 }
@@ -618,7 +640,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     return Err(anyhow::anyhow!("the clinic no longer accepts this device's credential; pair again"));
                 }
                 companion_core::sync::Outcome::Revoked if store.is_carer_device() => {
-                    return Err(anyhow::anyhow!("your access to {}'s diary has ended (removed by the patient, or its time ran out)", store.patient()?.name));
+                    return Err(anyhow::anyhow!(
+                        "your access to {}'s diary has ended (removed by the patient, or its time ran out)",
+                        store.patient()?.name
+                    ));
                 }
                 companion_core::sync::Outcome::Revoked => {
                     return Err(anyhow::anyhow!("the clinic has revoked this device's access"));
@@ -758,7 +783,12 @@ fn person_label(name: &str, relationship: Option<&str>) -> String {
     }
 }
 
-fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, action: CarerAction, out: &mut impl Write) -> anyhow::Result<()> {
+fn carer(
+    dir: &std::path::Path,
+    clock: companion_core::clock::SharedClock,
+    action: CarerAction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     match action {
         CarerAction::Add { name, relationship, allow, days } => {
             // Check what can be checked before any passphrase is asked.
@@ -774,7 +804,11 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
             let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
             let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine, days)?;
             let c = &added.carer;
-            writeln!(out, "{} can now unlock this diary with their own passphrase.", person_label(&c.person.name, c.person.relationship.as_deref()))?;
+            writeln!(
+                out,
+                "{} can now unlock this diary with their own passphrase.",
+                person_label(&c.person.name, c.person.relationship.as_deref())
+            )?;
             writeln!(out, "They may: {}", scope_list(&c.allow))?;
             if let Some(until) = c.until {
                 writeln!(out, "Their access ends by itself on {}.", until.format("%Y-%m-%d %H:%M UTC"))?;
@@ -796,11 +830,22 @@ fn carer(dir: &std::path::Path, clock: companion_core::clock::SharedClock, actio
             } else {
                 for c in carers {
                     let until = c.until.map(|u| format!("  until {}", u.format("%Y-%m-%d"))).unwrap_or_default();
-                    writeln!(out, "{}  on this device  may: {}  added {}{until}", person_label(&c.person.name, c.person.relationship.as_deref()), scope_list(&c.allow), c.added_at.format("%Y-%m-%d"))?;
+                    writeln!(
+                        out,
+                        "{}  on this device  may: {}  added {}{until}",
+                        person_label(&c.person.name, c.person.relationship.as_deref()),
+                        scope_list(&c.allow),
+                        c.added_at.format("%Y-%m-%d")
+                    )?;
                 }
                 for i in invited {
                     let until = i.expires_at.as_deref().map(|t| format!("  until {}", &t[..10.min(t.len())])).unwrap_or_default();
-                    writeln!(out, "{}  invited to their own device  may: {}{until}", person_label(&i.name, i.relationship.as_deref()), scope_list(&i.allow))?;
+                    writeln!(
+                        out,
+                        "{}  invited to their own device  may: {}{until}",
+                        person_label(&i.name, i.relationship.as_deref()),
+                        scope_list(&i.allow)
+                    )?;
                 }
             }
         }
@@ -880,11 +925,7 @@ pub(crate) fn whole_number(field: &'static str, raw: &str) -> Result<i64, Error>
 
 fn decimal(field: &'static str, raw: &str) -> Result<f64, Error> {
     // Accept a decimal comma too, as Norwegians write it.
-    let value: f64 = raw
-        .trim()
-        .replace(',', ".")
-        .parse()
-        .map_err(|_| Error::invalid(field, companion_core::Problem::BadFormat))?;
+    let value: f64 = raw.trim().replace(',', ".").parse().map_err(|_| Error::invalid(field, companion_core::Problem::BadFormat))?;
     if !value.is_finite() {
         return Err(Error::invalid(field, companion_core::Problem::BadFormat));
     }
@@ -935,13 +976,26 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
         }
         for x in &p.symptoms {
             let (name, s) = (x.other_name.as_deref().unwrap_or(x.symptom.display()), &x.series);
-            writeln!(out, "  {name:<20} {} report(s), worst {}/10 ({}), latest {}/10 ({})", s.reports, s.peak, day(&s.peak_at), s.latest, day(&s.latest_at))?;
+            writeln!(
+                out,
+                "  {name:<20} {} report(s), worst {}/10 ({}), latest {}/10 ({})",
+                s.reports,
+                s.peak,
+                day(&s.peak_at),
+                s.latest,
+                day(&s.latest_at)
+            )?;
         }
         if let Some(t) = &p.temperature {
             writeln!(
                 out,
                 "  {:<20} {} reading(s), highest {:.1} °C ({}), latest {:.1} °C ({})",
-                "Temperature", t.reports, t.peak, day(&t.peak_at), t.latest, day(&t.latest_at)
+                "Temperature",
+                t.reports,
+                t.peak,
+                day(&t.peak_at),
+                t.latest,
+                day(&t.latest_at)
             )?;
         }
         if let Some(w) = &p.wellbeing {
@@ -952,7 +1006,9 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
             writeln!(out, "  {label:<20} {} check-in(s), lowest {}/10 ({}), latest {}/10", w.reports, w.peak, day(&w.peak_at), w.latest)?;
         }
         for c in &p.checkins {
-            let title = companion_core::instruments::get(&c.instrument).map(|i| i.questionnaire.title.clone()).unwrap_or_else(|_| c.instrument.clone());
+            let title = companion_core::instruments::get(&c.instrument)
+                .map(|i| i.questionnaire.title.clone())
+                .unwrap_or_else(|_| c.instrument.clone());
             let result = match c.latest.total {
                 Some(t) => format!("{t} of {}{}", c.latest.max, c.latest.band.as_deref().map(|b| format!(", {b}")).unwrap_or_default()),
                 None => "no total".to_owned(),
@@ -979,14 +1035,23 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
                 _ => String::new(),
             };
             let withdrawn = if a.withdrawn { " (the record was withdrawn since)" } else { "" };
-            writeln!(out, "  {} {} ({}, about a {}){ack}{withdrawn}", a.raised_at.format("%Y-%m-%d %H:%M"), a.level.as_str(), a.rule, a.record_kind.as_str())?;
+            writeln!(
+                out,
+                "  {} {} ({}, about a {}){ack}{withdrawn}",
+                a.raised_at.format("%Y-%m-%d %H:%M"),
+                a.level.as_str(),
+                a.rule,
+                a.record_kind.as_str()
+            )?;
         }
     }
     if !s.seen_differently.is_empty() {
         writeln!(out, "\nSeen differently:")?;
         for d in &s.seen_differently {
             let rating = |e: &Entry| match &e.data {
-                EntryData::Symptom { symptom, other_name, severity, .. } => (other_name.as_deref().unwrap_or(symptom.display()).to_owned(), *severity),
+                EntryData::Symptom { symptom, other_name, severity, .. } => {
+                    (other_name.as_deref().unwrap_or(symptom.display()).to_owned(), *severity)
+                }
                 _ => (String::new(), 0),
             };
             let ((name, theirs), (_, own)) = (rating(&d.carer), rating(&d.patient));
@@ -998,7 +1063,9 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
     for (i, q) in s.questions.iter().enumerate() {
         if let EntryData::Question { text, .. } = &q.data {
             let by = match q.author.role {
-                companion_core::domain::Role::Carer => format!("  (asked by {})", person_label(&q.author.name, q.author.relationship.as_deref())),
+                companion_core::domain::Role::Carer => {
+                    format!("  (asked by {})", person_label(&q.author.name, q.author.relationship.as_deref()))
+                }
                 companion_core::domain::Role::Patient => String::new(),
             };
             writeln!(out, "  {}. {text}{by}", i + 1)?;
@@ -1025,7 +1092,11 @@ fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow:
             EntryData::Question { text, state, .. } => format!("question    [{}] {text}", state.as_str()),
             EntryData::Assessment { instrument, score, scoring, answers, .. } => {
                 let total = match score.total {
-                    Some(t) => format!("assessment  {instrument} {t}/{}{}", score.max, score.band.as_deref().map(|b| format!(" {b}")).unwrap_or_default()),
+                    Some(t) => format!(
+                        "assessment  {instrument} {t}/{}{}",
+                        score.max,
+                        score.band.as_deref().map(|b| format!(" {b}")).unwrap_or_default()
+                    ),
                     None => format!("assessment  {instrument} (no total)"),
                 };
                 match companion_core::instruments::Item9::of(*scoring, score, answers).filter(|i| i.needs_marking()) {
@@ -1041,7 +1112,11 @@ fn print_entries(entries: &[Entry], json: bool, out: &mut impl Write) -> anyhow:
             companion_core::RecordStatus::Final => "",
         };
         let by = match e.author.role {
-            companion_core::domain::Role::Carer => format!("  (entered by {}{})", e.author.name, e.author.relationship.as_deref().map(|r| format!(", {r}")).unwrap_or_default()),
+            companion_core::domain::Role::Carer => format!(
+                "  (entered by {}{})",
+                e.author.name,
+                e.author.relationship.as_deref().map(|r| format!(", {r}")).unwrap_or_default()
+            ),
             companion_core::domain::Role::Patient => String::new(),
         };
         writeln!(out, "{when}  {what}{status}{by}  {}", e.id)?;

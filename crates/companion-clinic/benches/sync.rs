@@ -83,7 +83,11 @@ fn run(label: &str, database_url: Option<&str>) {
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
 
     println!("Companion sync benchmark (loopback, {label} server, release)");
-    println!("first sync of {ENTRIES} entries    {:.2} s, {requests} requests, {:.1} MiB sent", full.as_secs_f64(), bytes as f64 / 1_048_576.0);
+    println!(
+        "first sync of {ENTRIES} entries    {:.2} s, {requests} requests, {:.1} MiB sent",
+        full.as_secs_f64(),
+        bytes as f64 / 1_048_576.0
+    );
     println!("server ingest ({label})  {:.0} resources/s ({resources} resources)", resources as f64 / full.as_secs_f64());
     println!("incremental sync, no changes   median {}, max {} (2 requests)", ms(idle[idle.len() / 2]), ms(*idle.last().unwrap()));
     drop(rt);

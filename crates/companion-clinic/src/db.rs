@@ -6,9 +6,9 @@
 use crate::error::{ApiError, ApiResult};
 use crate::fhir;
 use crate::params;
-use companion_core::domain::Scope;
 use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use companion_core::domain::Scope;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -266,7 +266,11 @@ impl Db {
                     let seen_epoch = parts.next().unwrap_or("");
                     let seen_seq = parts.next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
                     if seen_epoch == epoch && seen_seq > seq {
-                        tracing::warn!(served = seen_seq, found = seq, "the database is older than what was served: restored from backup; new epoch");
+                        tracing::warn!(
+                            served = seen_seq,
+                            found = seq,
+                            "the database is older than what was served: restored from backup; new epoch"
+                        );
                         let fresh = Uuid::new_v4().to_string();
                         c.exec("UPDATE meta SET value = ?1 WHERE key = 'epoch'", params![&fresh])?;
                         return Ok(fresh);
@@ -357,10 +361,7 @@ impl Db {
 
     pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
         let n = self.with(|c| {
-            c.exec(
-                "UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL",
-                params![patient, &now_text()],
-            )
+            c.exec("UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL", params![patient, &now_text()])
         })?;
         Ok(n as usize)
     }
@@ -372,23 +373,24 @@ impl Db {
         let hash = sha256_hex(&normalise_code(code));
         self.with(|c| {
             sql::write_tx(c, |tx| {
-                let (table, who) = match tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])? {
-                    Some(_) if as_carer => {
-                        return Err(ApiError::forbidden("this code pairs the patient's own device, not a carer's"));
-                    }
-                    Some(row) => ("pairing_codes", row),
-                    None => match tx.row(
-                        "SELECT c.patient_id, i.expires_at, i.used_at, c.id FROM invitations i JOIN carers c ON c.id = i.carer_id
-                         WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
-                        params![&hash],
-                    )? {
-                        Some(_) if !as_carer => {
-                            return Err(ApiError::forbidden("this is a carer's invitation: it joins a new diary"));
+                let (table, who) =
+                    match tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])? {
+                        Some(_) if as_carer => {
+                            return Err(ApiError::forbidden("this code pairs the patient's own device, not a carer's"));
                         }
-                        Some(row) => ("invitations", row),
-                        None => return Err(ApiError::forbidden("the pairing code is not valid")),
-                    },
-                };
+                        Some(row) => ("pairing_codes", row),
+                        None => match tx.row(
+                            "SELECT c.patient_id, i.expires_at, i.used_at, c.id FROM invitations i JOIN carers c ON c.id = i.carer_id
+                         WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
+                            params![&hash],
+                        )? {
+                            Some(_) if !as_carer => {
+                                return Err(ApiError::forbidden("this is a carer's invitation: it joins a new diary"));
+                            }
+                            Some(row) => ("invitations", row),
+                            None => return Err(ApiError::forbidden("the pairing code is not valid")),
+                        },
+                    };
                 let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
                 if used.is_some() {
                     return Err(ApiError::forbidden("the pairing code has already been used"));
@@ -497,7 +499,8 @@ impl Db {
                     return Err(ApiError::not_found());
                 }
                 tx.exec("UPDATE carers SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![carer, &now_text()])?;
-                let consent = consent_body(carer, &patient, &parse_scopes(&row.text(1)?), &now_text(), row.opt_text(2)?.as_deref(), "inactive");
+                let consent =
+                    consent_body(carer, &patient, &parse_scopes(&row.text(1)?), &now_text(), row.opt_text(2)?.as_deref(), "inactive");
                 let id = consent["id"].as_str().unwrap_or_default().to_owned();
                 write_one(tx, actor, Write { rtype: "Consent".into(), id, body: consent, if_match: None, patient: patient.clone() })??;
                 audit(tx, &actor.label(), "revoke-carer", Some("RelatedPerson"), Some(carer), Some(&patient))?;
@@ -530,9 +533,7 @@ impl Db {
 
     /// Test support: makes a pairing code look old.
     pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
-        self.with(|c| {
-            c.exec("UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1", params![patient])
-        })?;
+        self.with(|c| c.exec("UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1", params![patient]))?;
         Ok(())
     }
 
@@ -553,10 +554,7 @@ impl Db {
                     Some(id) => {
                         // A carer removed by the patient, or whose time ran out, is turned away
                         // like a revoked device.
-                        let expired = row
-                            .opt_text(5)?
-                            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                            .is_some_and(|t| t < Utc::now());
+                        let expired = row.opt_text(5)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).is_some_and(|t| t < Utc::now());
                         if row.opt_text(6)?.is_some() || expired {
                             return Err(ApiError::revoked());
                         }
@@ -619,17 +617,20 @@ impl Db {
                      ORDER BY last_updated DESC, id",
                     params![rtype, patient],
                 )?;
-                let visible: Vec<Stored> =
-                    rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
+                let visible: Vec<Stored> = rows
+                    .iter()
+                    .map(stored_row)
+                    .collect::<ApiResult<Vec<_>>>()?
+                    .into_iter()
+                    .filter(|s| actor.may_see(rtype, &s.body))
+                    .collect();
                 audit(c, &actor.label(), "search", Some(rtype), None, Some(patient))?;
                 let total = visible.len() as i64;
                 Ok((total, visible.into_iter().skip(offset as usize).take(count as usize).collect()))
             });
         }
         self.with(|c| {
-            let total = c
-                .one("SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2", params![rtype, patient])?
-                .int(0)?;
+            let total = c.one("SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2", params![rtype, patient])?.int(0)?;
             let rows = c.rows(
                 "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
                  ORDER BY last_updated DESC, id LIMIT ?3 OFFSET ?4",
@@ -704,13 +705,10 @@ fn stored_row(r: &Row) -> ApiResult<Stored> {
 }
 
 fn read_in(conn: &mut dyn Sql, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
-    conn.row(
-        "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2",
-        params![rtype, id],
-    )?
-    .as_ref()
-    .map(stored_row)
-    .transpose()
+    conn.row("SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2", params![rtype, id])?
+        .as_ref()
+        .map(stored_row)
+        .transpose()
 }
 
 /// Content without server metadata, to tell a repeated upload from a change.
@@ -728,7 +726,8 @@ fn content(body: &Value) -> Value {
 fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<Written>> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if w.rtype == "Flag" && !matches!(actor, Actor::Staff { .. }) {
-        if let Err(e) = fhir::check_flag_write(current.as_ref().map(|c| &c.body), &w.body, &w.patient, actor.carer().map(|c| c.id.as_str())) {
+        if let Err(e) = fhir::check_flag_write(current.as_ref().map(|c| &c.body), &w.body, &w.patient, actor.carer().map(|c| c.id.as_str()))
+        {
             return Ok(Err(e));
         }
     }
@@ -793,10 +792,7 @@ fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<W
         "INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![&w.rtype, &w.id, version, &text, &last_updated],
     )?;
-    tx.exec(
-        "INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)",
-        params![&w.patient, &w.rtype, &w.id, version],
-    )?;
+    tx.exec("INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)", params![&w.patient, &w.rtype, &w.id, version])?;
     audit(tx, &actor.label(), action, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
     Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
 }
@@ -807,10 +803,8 @@ fn parse_scopes(text: &str) -> Vec<Scope> {
 
 /// The Consent of a carer: what the patient permits them to see, from when, until when.
 fn consent_body(carer: &str, patient: &str, allow: &[Scope], at: &str, until: Option<&str>, status: &str) -> Value {
-    let codes: Vec<Value> = allow
-        .iter()
-        .map(|s| serde_json::json!({ "coding": [{ "system": CARER_ACCESS_SYSTEM, "code": s.as_str() }] }))
-        .collect();
+    let codes: Vec<Value> =
+        allow.iter().map(|s| serde_json::json!({ "coding": [{ "system": CARER_ACCESS_SYSTEM, "code": s.as_str() }] })).collect();
     let mut period = serde_json::json!({ "start": at });
     if let Some(end) = until {
         period["end"] = serde_json::json!(end);

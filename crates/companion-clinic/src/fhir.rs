@@ -251,13 +251,26 @@ fn acknowledged_url() -> String {
 pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, carer: Option<&str>) -> ApiResult<()> {
     let url = acknowledged_url();
     let acks = |v: &Value| -> Vec<Value> {
-        v.get("extension").and_then(Value::as_array).into_iter().flatten().filter(|e| e.get("url").and_then(Value::as_str) == Some(url.as_str())).cloned().collect()
+        v.get("extension")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.get("url").and_then(Value::as_str) == Some(url.as_str()))
+            .cloned()
+            .collect()
     };
     let without_acks = |v: &Value| -> Value {
         let mut v = v.clone();
         if let Some(o) = v.as_object_mut() {
             o.remove("meta");
-            let rest: Vec<Value> = o.get("extension").and_then(Value::as_array).into_iter().flatten().filter(|e| e.get("url").and_then(Value::as_str) != Some(url.as_str())).cloned().collect();
+            let rest: Vec<Value> = o
+                .get("extension")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|e| e.get("url").and_then(Value::as_str) != Some(url.as_str()))
+                .cloned()
+                .collect();
             if rest.is_empty() {
                 o.remove("extension");
             } else {
@@ -279,13 +292,19 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
     let fresh = new_acks.iter().filter(|a| stored.is_none_or(|old| !acks(old).contains(a)));
     for ack in fresh {
         let part = |name: &str| {
-            ack.get("extension").and_then(Value::as_array).into_iter().flatten().find(|e| e.get("url").and_then(Value::as_str) == Some(name)).cloned()
+            ack.get("extension")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|e| e.get("url").and_then(Value::as_str) == Some(name))
+                .cloned()
         };
         let at = part("at").and_then(|e| e.get("valueDateTime").and_then(Value::as_str).map(str::to_owned));
         if at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none() {
             return Err(ApiError::unprocessable("Flag.extension(advice-acknowledged).at must be a dateTime"));
         }
-        let by = part("by").and_then(|e| e.pointer("/valueReference/reference").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
+        let by =
+            part("by").and_then(|e| e.pointer("/valueReference/reference").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
         let allowed = match carer {
             Some(me) => by == format!("RelatedPerson/{me}"),
             None => by == format!("Patient/{patient}") || by.strip_prefix("RelatedPerson/").is_some_and(valid_id),
@@ -346,8 +365,10 @@ mod tests {
         if !acks.is_empty() {
             f["extension"] = acks
                 .iter()
-                .map(|(at, by)| json!({"url": acknowledged_url(), "extension": [
-                    {"url": "at", "valueDateTime": at}, {"url": "by", "valueReference": {"reference": by}}]}))
+                .map(|(at, by)| {
+                    json!({"url": acknowledged_url(), "extension": [
+                    {"url": "at", "valueDateTime": at}, {"url": "by", "valueReference": {"reference": by}}]})
+                })
                 .collect();
         }
         f

@@ -2,7 +2,6 @@
 //! the devices' change feed under `/sync/changes`. Every response names the data epoch.
 
 use crate::db::{Actor, Db, Invite, Stored, Write};
-use companion_core::domain::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fhir;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -11,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use companion_core::domain::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -81,7 +81,8 @@ async fn pair(State(state): State<AppState>, Json(req): Json<PairRequest>) -> Ap
     let as_carer = req.as_role.as_deref() == Some("carer");
     let p = blocking(move || db.pair(&req.code, as_carer)).await?;
     tracing::info!(carer = p.carer.is_some(), "device paired");
-    let mut body = json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name, "epoch": state.db.epoch() });
+    let mut body =
+        json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name, "epoch": state.db.epoch() });
     if let Some((person, allow, until)) = p.carer {
         body["carer"] = json!({ "person": person, "allow": allow, "expires_at": until });
     }

@@ -172,7 +172,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Patient { action: PatientAction::Add { name, json } } => {
             let name = name.trim();
             anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "--name must be 1 to 100 characters");
-            let (id, code) = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
+            let (id, code) =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": id, "code": code }))?;
             } else {
@@ -180,7 +181,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Patient { action: PatientAction::Code { patient, json } } => {
-            let code = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            let code =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": patient, "code": code }))?;
             } else {
@@ -188,7 +190,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Staff { action: StaffAction::Add { name, json } } => {
-            let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_staff(name.trim()).map_err(|e| anyhow::anyhow!(e.message))?;
+            let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
+                .add_staff(name.trim())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "token": token }))?;
             } else {
@@ -200,7 +204,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "backup written to {}", to.display())?;
         }
         Command::Device { action: DeviceAction::Revoke { patient } } => {
-            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.revoke_devices(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
+                .revoke_devices(&patient)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             writeln!(out, "{n} device(s) revoked")?;
         }
     }

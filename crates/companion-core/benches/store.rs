@@ -26,11 +26,7 @@ fn entry(i: usize) -> NewEntry {
             occurred_at: Some(at),
             ..Default::default()
         }),
-        2 => NewEntry::Temperature(NewTemperature {
-            celsius: 36.5 + (i % 20) as f64 / 10.0,
-            occurred_at: Some(at),
-            ..Default::default()
-        }),
+        2 => NewEntry::Temperature(NewTemperature { celsius: 36.5 + (i % 20) as f64 / 10.0, occurred_at: Some(at), ..Default::default() }),
         _ => NewEntry::Question(NewQuestion { text: format!("Question number {i} for the next visit?") }),
     }
 }
@@ -115,8 +111,28 @@ fn main() {
     println!("Companion store benchmark ({} saves, timeline of {} entries, {} loads)", SAVES, enc.entries, LOADS);
     println!("unlock (Argon2id 19 MiB t=2 + open)   median {}  max {}", ms(percentile(&unlocks, 0.5)), ms(*unlocks.last().unwrap()));
     println!("                         SQLCipher        plain SQLite     ratio");
-    println!("save one entry  p50      {:<16} {:<16} {:.2}", ms(enc.save_p50), ms(pla.save_p50), enc.save_p50.as_secs_f64() / pla.save_p50.as_secs_f64());
-    println!("save one entry  p99      {:<16} {:<16} {:.2}", ms(enc.save_p99), ms(pla.save_p99), enc.save_p99.as_secs_f64() / pla.save_p99.as_secs_f64());
-    println!("timeline load   p50      {:<16} {:<16} {:.2}", ms(enc.load_p50), ms(pla.load_p50), enc.load_p50.as_secs_f64() / pla.load_p50.as_secs_f64());
-    println!("visit summary (365 d) p50 {:<15} {:<16} {:.2}", ms(enc.summary_p50), ms(pla.summary_p50), enc.summary_p50.as_secs_f64() / pla.summary_p50.as_secs_f64());
+    println!(
+        "save one entry  p50      {:<16} {:<16} {:.2}",
+        ms(enc.save_p50),
+        ms(pla.save_p50),
+        enc.save_p50.as_secs_f64() / pla.save_p50.as_secs_f64()
+    );
+    println!(
+        "save one entry  p99      {:<16} {:<16} {:.2}",
+        ms(enc.save_p99),
+        ms(pla.save_p99),
+        enc.save_p99.as_secs_f64() / pla.save_p99.as_secs_f64()
+    );
+    println!(
+        "timeline load   p50      {:<16} {:<16} {:.2}",
+        ms(enc.load_p50),
+        ms(pla.load_p50),
+        enc.load_p50.as_secs_f64() / pla.load_p50.as_secs_f64()
+    );
+    println!(
+        "visit summary (365 d) p50 {:<15} {:<16} {:.2}",
+        ms(enc.summary_p50),
+        ms(pla.summary_p50),
+        enc.summary_p50.as_secs_f64() / pla.summary_p50.as_secs_f64()
+    );
 }

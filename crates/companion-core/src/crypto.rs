@@ -102,7 +102,11 @@ impl Kdf {
             Kdf::Argon2id { m_kib, t, p, .. } => *m_kib >= ARGON2_M_KIB && *t >= ARGON2_T && *p >= 1,
             Kdf::Pbkdf2Sha256 { iterations, .. } => *iterations >= PBKDF2_MIN_ITERATIONS,
         };
-        if ok { Ok(()) } else { Err(Error::Damaged("a key slot has weaker parameters than allowed")) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Damaged("a key slot has weaker parameters than allowed"))
+        }
     }
 
     /// Derives the 256-bit wrapping key from the secret.
@@ -158,11 +162,8 @@ pub fn wrap(data_key: &SecretKey, secret: &[u8], kdf: Kdf, context: &str) -> Res
 /// Unwraps with `secret`; `Ok(None)` when the secret is not the one this copy was wrapped under.
 pub fn unwrap(wrapped: &Wrapped, secret: &[u8], context: &str) -> Result<Option<SecretKey>> {
     let kek = wrapped.kdf.derive(secret)?;
-    let nonce: [u8; NONCE_LEN] = B64
-        .decode(&wrapped.nonce)
-        .ok()
-        .and_then(|n| n.try_into().ok())
-        .ok_or(Error::Damaged("a key slot's nonce is unreadable"))?;
+    let nonce: [u8; NONCE_LEN] =
+        B64.decode(&wrapped.nonce).ok().and_then(|n| n.try_into().ok()).ok_or(Error::Damaged("a key slot's nonce is unreadable"))?;
     let mut buf = B64.decode(&wrapped.sealed).map_err(|_| Error::Damaged("a key slot is unreadable"))?;
     let key = aead_key(&kek)?;
     let aad = aad(&wrapped.kdf, context);

@@ -54,10 +54,7 @@ impl EntryKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        EntryKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw.trim().to_ascii_lowercase())
-            .ok_or(Invalid::new("kind", Problem::Unknown))
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == raw.trim().to_ascii_lowercase()).ok_or(Invalid::new("kind", Problem::Unknown))
     }
 }
 
@@ -376,10 +373,7 @@ impl NewEntry {
             }
             NewEntry::Temperature(t) => {
                 if !t.celsius.is_finite() || t.celsius < MIN_CELSIUS || t.celsius > MAX_CELSIUS {
-                    return Err(Invalid::new(
-                        "celsius",
-                        Problem::OutOfRange { min: MIN_CELSIUS, max: MAX_CELSIUS },
-                    ));
+                    return Err(Invalid::new("celsius", Problem::OutOfRange { min: MIN_CELSIUS, max: MAX_CELSIUS }));
                 }
                 let note = optional_text("note", t.note.as_deref(), MAX_NOTE)?;
                 let at = occurred_at(t.occurred_at.as_deref(), now)?;
@@ -420,11 +414,7 @@ pub fn required_text(field: &'static str, raw: Option<&str>, max: usize) -> Resu
 }
 
 /// Text that may be left out: trimmed; empty becomes none.
-pub fn optional_text(
-    field: &'static str,
-    raw: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, Invalid> {
+pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
     let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -444,9 +434,7 @@ pub fn occurred_at(raw: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(now);
     };
-    let at = DateTime::parse_from_rfc3339(raw)
-        .map_err(|_| Invalid::new("occurred_at", Problem::BadFormat))?
-        .with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc3339(raw).map_err(|_| Invalid::new("occurred_at", Problem::BadFormat))?.with_timezone(&Utc);
     check_time(at, now)
 }
 
@@ -523,11 +511,7 @@ mod tests {
         let long = "x".repeat(MAX_NOTE + 1);
         let e = NewEntry::Temperature(NewTemperature { celsius: 37.0, note: Some(long), ..Default::default() });
         assert_eq!(field_of(e), ("note", Problem::TooLong { max: MAX_NOTE }));
-        let ok = NewEntry::Temperature(NewTemperature {
-            celsius: 37.0,
-            note: Some("æøå".repeat(MAX_NOTE / 3)),
-            ..Default::default()
-        });
+        let ok = NewEntry::Temperature(NewTemperature { celsius: 37.0, note: Some("æøå".repeat(MAX_NOTE / 3)), ..Default::default() });
         assert!(ok.validate(now()).is_ok(), "length counts characters, not bytes");
     }
 

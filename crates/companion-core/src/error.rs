@@ -200,9 +200,7 @@ impl From<&Error> for ErrorPayload {
             _ => (None, None),
         };
         let retry_after_secs = match err {
-            Error::WrongPassphrase { retry_after_secs } | Error::Throttled { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            Error::WrongPassphrase { retry_after_secs } | Error::Throttled { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         // Internal causes (SQLite, I/O) are logged where they happen; the edge gets no detail.
@@ -238,10 +236,7 @@ mod tests {
 
     #[test]
     fn internal_errors_carry_no_detail_across_the_boundary() {
-        let e = Error::Db(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(19),
-            Some("CHECK constraint failed: secret".into()),
-        ));
+        let e = Error::Db(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(19), Some("CHECK constraint failed: secret".into())));
         let p = ErrorPayload::from(&e);
         assert_eq!(p.code, ErrorCode::Internal);
         assert!(!p.message.contains("secret"));

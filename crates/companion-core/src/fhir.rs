@@ -6,8 +6,8 @@
 //! exported with status `entered-in-error`, as FHIR expects, never left out.
 
 use crate::domain::{Author, Entry, EntryData, QuestionState, RecordStatus, Role};
-use crate::instruments::{AnswerValue, ItemAnswer, Scoring};
 use crate::error::Result;
+use crate::instruments::{AnswerValue, ItemAnswer, Scoring};
 use crate::store::{Store, TimelineFilter};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -309,10 +309,7 @@ pub fn export_bundle(store: &Store) -> Result<Value> {
             }
         }
     }
-    let mut out: Vec<Value> = people
-        .iter()
-        .map(|p| json!({ "fullUrl": urn(p.id), "resource": person(p, &patient) }))
-        .collect();
+    let mut out: Vec<Value> = people.iter().map(|p| json!({ "fullUrl": urn(p.id), "resource": person(p, &patient) })).collect();
     for e in &entries {
         out.push(json!({ "fullUrl": urn(e.id), "resource": resource(e, &patient) }));
         if let Some(score) = score_observation(e, &patient) {
@@ -390,8 +387,7 @@ pub fn outbound_entry(
     };
     // A carer is a RelatedPerson under the id the diary knows them by (the server has it when
     // the patient invited them).
-    let carers: Vec<Uuid> =
-        [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Carer).map(|a| a.id).collect();
+    let carers: Vec<Uuid> = [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Carer).map(|a| a.id).collect();
     let map = |r: &str| -> Option<String> {
         if r == local {
             Some(format!("Patient/{server_patient}"))
@@ -466,22 +462,22 @@ pub fn acknowledged_extension_url() -> String {
 /// the ruleset version in its code, and once someone pressed "I understand", when and who.
 pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, device: Uuid) -> (String, String, Value) {
     let mut flag = json!({
-            "resourceType": "Flag",
-            "id": advice.id.to_string(),
-            "meta": { "source": source(device) },
-            "status": "active",
-            "category": [{ "text": "Safety advice shown to the patient" }],
-            "code": {
-                "coding": [{
-                    "system": format!("{CANONICAL_BASE}/CodeSystem/rules/{}", advice.ruleset),
-                    "version": advice.ruleset_version,
-                    "code": advice.rule,
-                }],
-                "text": advice.level.as_str(),
-            },
-            "subject": { "reference": format!("Patient/{server_patient}") },
-            "period": { "start": instant(advice.raised_at) },
-        });
+        "resourceType": "Flag",
+        "id": advice.id.to_string(),
+        "meta": { "source": source(device) },
+        "status": "active",
+        "category": [{ "text": "Safety advice shown to the patient" }],
+        "code": {
+            "coding": [{
+                "system": format!("{CANONICAL_BASE}/CodeSystem/rules/{}", advice.ruleset),
+                "version": advice.ruleset_version,
+                "code": advice.rule,
+            }],
+            "text": advice.level.as_str(),
+        },
+        "subject": { "reference": format!("Patient/{server_patient}") },
+        "period": { "start": instant(advice.raised_at) },
+    });
     let acks: Vec<Value> = advice
         .acknowledgements
         .iter()

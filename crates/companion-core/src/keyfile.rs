@@ -104,7 +104,11 @@ impl Slot {
             SlotKind::Recovery => "recovery",
         };
         let base = format!("{store_id}|{}|{kind}|{}", self.id, self.person);
-        if self.holder.is_empty() { base } else { format!("{base}|{}", self.holder) }
+        if self.holder.is_empty() {
+            base
+        } else {
+            format!("{base}|{}", self.holder)
+        }
     }
 
     /// Makes a slot that wraps `key` (the key named `holder`) under `secret`.
@@ -136,7 +140,11 @@ impl Slot {
 
     /// The name of the key this slot opens.
     pub fn opens(&self) -> &str {
-        if self.holder.is_empty() { names::LEGACY_DATA } else { &self.holder }
+        if self.holder.is_empty() {
+            names::LEGACY_DATA
+        } else {
+            &self.holder
+        }
     }
 }
 
@@ -250,8 +258,7 @@ impl KeyFile {
     /// Reads a key file from any path (a copy, in tests and support).
     pub fn load_file(path: &Path) -> Result<KeyFile> {
         let bytes = fs::read(path)?;
-        let file: KeyFile =
-            serde_json::from_slice(&bytes).map_err(|_| Error::Damaged("the key-slot file is unreadable"))?;
+        let file: KeyFile = serde_json::from_slice(&bytes).map_err(|_| Error::Damaged("the key-slot file is unreadable"))?;
         if file.format > FORMAT {
             return Err(Error::TooNew);
         }
@@ -271,7 +278,11 @@ impl KeyFile {
             Some(last) if delay > 0 => {
                 // Rounded up, so "0 seconds" is only ever said once the wait is really over.
                 let left_ms = (last + chrono::Duration::seconds(delay as i64) - now).num_milliseconds();
-                if left_ms <= 0 { 0 } else { (left_ms as u64).div_ceil(1000) }
+                if left_ms <= 0 {
+                    0
+                } else {
+                    (left_ms as u64).div_ceil(1000)
+                }
             }
             _ => 0,
         }

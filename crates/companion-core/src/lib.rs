@@ -26,8 +26,6 @@ pub mod sync;
 pub mod treatment;
 
 pub use clock::{Clock, SystemClock};
-pub use domain::{
-    Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, SymptomCode,
-};
+pub use domain::{Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, SymptomCode};
 pub use error::{Error, ErrorCode, ErrorPayload, Invalid, Problem, Result};
 pub use store::{RecoveryCode, Store};

@@ -50,10 +50,7 @@ impl Preferences {
 
     pub fn validate(&self) -> std::result::Result<(), Invalid> {
         if !(1..=MAX_IDLE_LOCK_MINUTES).contains(&self.idle_lock_minutes) {
-            return Err(Invalid::new(
-                "idle_lock_minutes",
-                Problem::OutOfRange { min: 1.0, max: MAX_IDLE_LOCK_MINUTES as f64 },
-            ));
+            return Err(Invalid::new("idle_lock_minutes", Problem::OutOfRange { min: 1.0, max: MAX_IDLE_LOCK_MINUTES as f64 }));
         }
         Ok(())
     }

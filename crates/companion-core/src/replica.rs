@@ -42,10 +42,7 @@ fn parse(stamp: &str) -> (i64, u32) {
 /// other records as a whole.
 pub fn changed_fields(before: &EntryData, after: &EntryData) -> Vec<&'static str> {
     match (before, after) {
-        (
-            EntryData::Question { text: t0, state: s0, answer: a0 },
-            EntryData::Question { text: t1, state: s1, answer: a1 },
-        ) => {
+        (EntryData::Question { text: t0, state: s0, answer: a0 }, EntryData::Question { text: t1, state: s1, answer: a1 }) => {
             let mut out = Vec::new();
             if t0 != t1 {
                 out.push("text");
@@ -127,10 +124,7 @@ pub fn merge(local: &Merged, remote: &Merged) -> Merged {
     let remote_newer = |field: &str| stamp(&remote.clocks, field) > stamp(&local.clocks, field);
     let withdrawn = local.status == RecordStatus::EnteredInError || remote.status == RecordStatus::EnteredInError;
     let (data, occurred_at) = match (&local.data, &remote.data) {
-        (
-            EntryData::Question { text: lt, state: ls, answer: la },
-            EntryData::Question { text: rt, state: rs, answer: ra },
-        ) => {
+        (EntryData::Question { text: lt, state: ls, answer: la }, EntryData::Question { text: rt, state: rs, answer: ra }) => {
             let text = if remote_newer("text") { rt.clone() } else { lt.clone() };
             let answer = if remote_newer("answer") { ra.clone() } else { la.clone() };
             (EntryData::Question { text, state: (*ls).max(*rs), answer }, local.occurred_at)

@@ -52,12 +52,7 @@ impl Session {
             (None, Presence::Missing) => "new",
         };
         let wait_secs = if state == "locked" { Store::wait_secs(&self.dir, &self.clock)? } else { 0 };
-        Ok(Status {
-            state,
-            wait_secs,
-            person: self.store.as_ref().map(|s| s.me().clone()),
-            preferences: self.prefs.clone(),
-        })
+        Ok(Status { state, wait_secs, person: self.store.as_ref().map(|s| s.me().clone()), preferences: self.prefs.clone() })
     }
 
     pub fn setup(&mut self, name: &str, passphrase: &str) -> Result<RecoveryCode> {

@@ -118,11 +118,7 @@ impl SymptomCode {
     /// Reads a code leniently: case, spaces and underscores do not matter
     /// ("Poor appetite", "poor_appetite" and "poor-appetite" are the same).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let norm: String = raw
-            .trim()
-            .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
-            .collect();
+        let norm: String = raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect();
         if norm.is_empty() {
             return Err(Invalid::new("symptom", Problem::Required));
         }
@@ -134,10 +130,7 @@ impl SymptomCode {
             "fainting" | "collapse-or-fainting" => "collapse",
             other => other,
         };
-        SymptomCode::ALL
-            .into_iter()
-            .find(|s| s.code() == norm)
-            .ok_or(Invalid::new("symptom", Problem::Unknown))
+        SymptomCode::ALL.into_iter().find(|s| s.code() == norm).ok_or(Invalid::new("symptom", Problem::Unknown))
     }
 }
 

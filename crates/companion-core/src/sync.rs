@@ -279,8 +279,7 @@ pub async fn join_as_carer(
         .flatten()
         .filter_map(|v| v.as_str().and_then(Scope::parse))
         .collect();
-    let (mut store, recovery) =
-        Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
+    let (mut store, recovery) = Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
     store.set_sync_link(&link)?;
     tracing::info!("joined as a carer");
     Ok((store, recovery))
@@ -353,7 +352,8 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
     }
     let Some(mut link) = db.with(|s| s.sync_link())? else { return Err(Error::NotPaired) };
     let http = client(link.ca.as_deref())?;
-    let mut report = Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false, merged: 0 };
+    let mut report =
+        Report { outcome: Outcome::Done, sent: 0, received: 0, refused: 0, pending: 0, quarantined: 0, epoch_changed: false, merged: 0 };
 
     // The epoch first: if the server lost data, queue everything before pushing.
     match get_changes(&http, &link, link.cursor, 1).await {
@@ -572,7 +572,10 @@ async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &SyncLink, re
 /// The entries of one batch bundle: the queued items, each item's resources, which item each
 /// entry belongs to, and each record's main resource (its index and id).
 #[allow(clippy::type_complexity)]
-fn bundle_entries(store: &mut Store, link: &SyncLink) -> Result<(Vec<crate::store::Queued>, Vec<Value>, Vec<usize>, Vec<Option<(usize, uuid::Uuid)>>)> {
+fn bundle_entries(
+    store: &mut Store,
+    link: &SyncLink,
+) -> Result<(Vec<crate::store::Queued>, Vec<Value>, Vec<usize>, Vec<Option<(usize, uuid::Uuid)>>)> {
     let queued = store.outbox(BATCH)?;
     if queued.is_empty() {
         return Ok((queued, Vec::new(), Vec::new(), Vec::new()));
@@ -680,10 +683,8 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
     let next = body.get("next").and_then(Value::as_i64).unwrap_or(since);
     let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
     let resources = body.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
-    let allow = body
-        .get("allow")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(Scope::parse)).collect::<Vec<_>>());
+    let allow =
+        body.get("allow").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().and_then(Scope::parse)).collect::<Vec<_>>());
     Ok((epoch, next, more, resources, allow))
 }
 

@@ -16,13 +16,8 @@ pub enum Treatment {
 }
 
 impl Treatment {
-    pub const ALL: [Treatment; 5] = [
-        Treatment::Chemotherapy,
-        Treatment::Immunotherapy,
-        Treatment::Radiotherapy,
-        Treatment::TargetedTherapy,
-        Treatment::HormoneTherapy,
-    ];
+    pub const ALL: [Treatment; 5] =
+        [Treatment::Chemotherapy, Treatment::Immunotherapy, Treatment::Radiotherapy, Treatment::TargetedTherapy, Treatment::HormoneTherapy];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,8 +31,7 @@ impl Treatment {
 
     /// Reads a code leniently ("Targeted therapy", "targeted_therapy", "targeted").
     pub fn parse(raw: &str) -> Option<Treatment> {
-        let norm: String =
-            raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect();
+        let norm: String = raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect();
         let norm = match norm.as_str() {
             "chemo" => "chemotherapy",
             "targeted" => "targeted-therapy",

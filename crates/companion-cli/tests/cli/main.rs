@@ -67,32 +67,20 @@ fn one_line_error(out: &Output) -> String {
 #[test]
 fn init_prints_the_recovery_code_once_and_refuses_a_second_init() {
     let dir = tempfile::tempdir().unwrap();
-    let out = companion(dir.path())
-        .args(["init", "--name", "Kari"])
-        .env("COMPANION_PASSPHRASE", PASS)
-        .output()
-        .unwrap();
+    let out = companion(dir.path()).args(["init", "--name", "Kari"]).env("COMPANION_PASSPHRASE", PASS).output().unwrap();
     assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     let code = text.lines().find(|l| l.len() == 29 && l.matches('-').count() == 5).expect("a recovery code");
     assert!(code.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()));
 
-    let again = companion(dir.path())
-        .args(["init", "--name", "Kari"])
-        .env("COMPANION_PASSPHRASE", PASS)
-        .output()
-        .unwrap();
+    let again = companion(dir.path()).args(["init", "--name", "Kari"]).env("COMPANION_PASSPHRASE", PASS).output().unwrap();
     assert!(one_line_error(&again).contains("already exists"));
 }
 
 #[test]
 fn a_short_passphrase_is_refused_at_init_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let out = companion(dir.path())
-        .args(["init", "--name", "Kari"])
-        .env("COMPANION_PASSPHRASE", "short")
-        .output()
-        .unwrap();
+    let out = companion(dir.path()).args(["init", "--name", "Kari"]).env("COMPANION_PASSPHRASE", "short").output().unwrap();
     let line = one_line_error(&out);
     assert!(line.contains("passphrase") && line.contains("at least 8"), "{line}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -103,7 +91,18 @@ fn entries_are_listed_newest_first_with_their_fields() {
     let d = Diary::new();
     assert_ok(&d.run(&["symptom", "add", "--symptom", "pain", "--severity", "6", "--note", "left hip", "--at", "2026-01-01T08:00:00Z"]));
     assert_ok(&d.run(&["temperature", "add", "--celsius", "38.4", "--at", "2026-01-02T08:00:00+01:00"]));
-    assert_ok(&d.run(&["symptom", "add", "--symptom", "other", "--other-name", "hiccups", "--severity", "2", "--at", "2026-01-03T08:00:00Z"]));
+    assert_ok(&d.run(&[
+        "symptom",
+        "add",
+        "--symptom",
+        "other",
+        "--other-name",
+        "hiccups",
+        "--severity",
+        "2",
+        "--at",
+        "2026-01-03T08:00:00Z",
+    ]));
     assert_ok(&d.run(&["checkin", "add", "--wellbeing", "7"]));
     assert_ok(&d.run(&["question", "add", "--text", "Can I travel in March?"]));
 
@@ -291,11 +290,7 @@ fn recovery_code_sets_a_new_passphrase_and_change_replaces_the_old_one() {
 #[test]
 fn without_a_passphrase_and_no_terminal_it_says_what_to_set() {
     let d = Diary::new();
-    let out = companion(d.path())
-        .arg("list")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = companion(d.path()).arg("list").stdin(std::process::Stdio::null()).output().unwrap();
     assert!(one_line_error(&out).contains("COMPANION_PASSPHRASE"));
 }
 
@@ -405,13 +400,33 @@ fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_remo
     assert_ok(&d.run(&["symptom", "add", "--symptom", "tiredness", "--severity", "4"]));
 
     // Bad input is named, and no carer is half-added.
-    let bad = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--allow", "everything"]).output().unwrap();
+    let bad = d
+        .cmd(PASS)
+        .env("COMPANION_CARER_PASSPHRASE", KARI)
+        .args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--allow", "everything"])
+        .output()
+        .unwrap();
     assert!(one_line_error(&bad).contains("--allow"));
-    let short = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", "short").args(["carer", "add", "--name", "Kari", "--relationship", "daughter"]).output().unwrap();
+    let short = d
+        .cmd(PASS)
+        .env("COMPANION_CARER_PASSPHRASE", "short")
+        .args(["carer", "add", "--name", "Kari", "--relationship", "daughter"])
+        .output()
+        .unwrap();
     assert!(one_line_error(&short).contains("COMPANION_CARER_PASSPHRASE"));
-    let never = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "0"]).output().unwrap();
+    let never = d
+        .cmd(PASS)
+        .env("COMPANION_CARER_PASSPHRASE", KARI)
+        .args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "0"])
+        .output()
+        .unwrap();
     assert!(one_line_error(&never).contains("--days"));
-    let add = d.cmd(PASS).env("COMPANION_CARER_PASSPHRASE", KARI).args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "30"]).output().unwrap();
+    let add = d
+        .cmd(PASS)
+        .env("COMPANION_CARER_PASSPHRASE", KARI)
+        .args(["carer", "add", "--name", "Kari", "--relationship", "daughter", "--days", "30"])
+        .output()
+        .unwrap();
     assert_ok(&add);
     assert!(String::from_utf8_lossy(&add.stdout).contains("Their access ends by itself on"));
     assert!(String::from_utf8_lossy(&add.stdout).contains("observations,questions,symptoms"));

@@ -119,12 +119,30 @@ fn esas_r_records_who_completed_it() {
     let d = Diary::new();
     let v = json(&d, &["checkin", "add", "--instrument", "esas-r", "--answers", "1,1,1,1,1,1,1,1,1", "--json"]);
     assert_eq!(v["completed_by"], "patient");
-    let v = json(&d, &["checkin", "add", "--instrument", "esas-r", "--answers", "1,1,1,1,1,1,1,1,1", "--completed-by", "caregiver-assisted", "--json"]);
+    let v = json(
+        &d,
+        &["checkin", "add", "--instrument", "esas-r", "--answers", "1,1,1,1,1,1,1,1,1", "--completed-by", "caregiver-assisted", "--json"],
+    );
     assert_eq!(v["completed_by"], "caregiver-assisted");
-    let bad = one_line_error(&d.run(&["checkin", "add", "--instrument", "esas-r", "--answers", "1,1,1,1,1,1,1,1,1", "--completed-by", "family-caregiver"]));
+    let bad = one_line_error(&d.run(&[
+        "checkin",
+        "add",
+        "--instrument",
+        "esas-r",
+        "--answers",
+        "1,1,1,1,1,1,1,1,1",
+        "--completed-by",
+        "family-caregiver",
+    ]));
     assert!(bad.contains("--completed-by"), "{bad}");
     let export = json(&d, &["export", "--format", "fhir"]);
-    let qr: Vec<&Value> = export["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).filter(|r| r["resourceType"] == "QuestionnaireResponse").collect();
+    let qr: Vec<&Value> = export["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "QuestionnaireResponse")
+        .collect();
     assert_eq!(qr.len(), 2, "the refused one is not stored");
     for r in qr {
         assert!(r["author"]["reference"].is_string());

@@ -50,7 +50,8 @@ fn a_device_sees_and_writes_only_its_own_patient() {
     let (status, body) = request("PUT", &url("/fhir/Observation/x-1"), &token_a, Some(observation("x-1", &patient_b)));
     assert_eq!((status, body["issue"][0]["code"].as_str()), (403, Some("forbidden")));
     // Taking over B's record id with A's patient is refused too.
-    let (status, _) = request("PUT", &url(&format!("/fhir/Observation/{}", entry.id)), &token_a, Some(observation(&entry.id.to_string(), &patient_a)));
+    let (status, _) =
+        request("PUT", &url(&format!("/fhir/Observation/{}", entry.id)), &token_a, Some(observation(&entry.id.to_string(), &patient_a)));
     assert_eq!(status, 403);
     assert_eq!(request("GET", &url(&format!("/fhir/Observation?patient={patient_b}")), &token_a, None).0, 403);
     assert_eq!(request("GET", &url("/fhir/Observation"), "not-a-token", None).0, 401);

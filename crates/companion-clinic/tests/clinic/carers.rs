@@ -166,7 +166,8 @@ fn a_carer_device_gets_only_what_the_patient_allowed_and_never_sends_the_carers_
 
     let consent = &search(&server, &staff, "Consent", &patient)[0];
     assert_eq!(consent["status"], "active");
-    let codes: Vec<&str> = consent["provision"]["code"].as_array().unwrap().iter().map(|c| c["coding"][0]["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        consent["provision"]["code"].as_array().unwrap().iter().map(|c| c["coding"][0]["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["observations", "questions", "symptoms"]);
 
     // The patient's device receives Kari's observation, labelled as hers.
@@ -228,8 +229,8 @@ fn a_carer_cannot_write_as_the_patient_nor_beyond_what_was_allowed() {
                             "agent": [{"who": {"reference": format!("Patient/{patient}")}}]});
     assert_eq!(put("Provenance", "c-3", provenance), 403);
     // Nor does a carer invite carers, or write who may see what.
-    let (status, _) = call("POST", format!("{}/carers", server.url), &token,
-        Some(json!({"name": "Ola", "relationship": "son", "allow": ["checkins"]})));
+    let (status, _) =
+        call("POST", format!("{}/carers", server.url), &token, Some(json!({"name": "Ola", "relationship": "son", "allow": ["checkins"]})));
     assert_eq!(status, 403);
     // What was allowed goes through: a question of their own.
     let mut kari = carer.open();
@@ -282,7 +283,15 @@ fn a_removed_or_expired_carer_is_turned_away_and_nothing_they_synced_is_lost() {
     let ola = CarerDevice::join(&server.url, &ola_invite.code);
     assert_eq!(ola.sync().outcome, Outcome::Done);
     // A used invitation does not work twice.
-    let again = block_on(sync::join_as_carer(tempfile::tempdir().unwrap().path(), &server.url, &kari_invite.code, CARER_PASS, None, clock::system())).unwrap();
+    let again = block_on(sync::join_as_carer(
+        tempfile::tempdir().unwrap().path(),
+        &server.url,
+        &kari_invite.code,
+        CARER_PASS,
+        None,
+        clock::system(),
+    ))
+    .unwrap();
     assert!(again.is_err());
 
     // The patient removes Kari on the shared device; the next round ends her access at the clinic.
@@ -304,7 +313,10 @@ fn a_removed_or_expired_carer_is_turned_away_and_nothing_they_synced_is_lost() {
     let observations = search(&server, &staff, "Observation", &patient);
     assert!(observations.iter().any(|o| o["id"] == observed.id.to_string()));
     let consents = search(&server, &staff, "Consent", &patient);
-    let hers = consents.iter().find(|c| c["provision"]["actor"][0]["reference"]["reference"] == format!("RelatedPerson/{}", kari_invite.carer)).unwrap();
+    let hers = consents
+        .iter()
+        .find(|c| c["provision"]["actor"][0]["reference"]["reference"] == format!("RelatedPerson/{}", kari_invite.carer))
+        .unwrap();
     assert_eq!(hers["status"], "inactive");
     // And the patient's device still holds it, with her name.
     diary.sync();

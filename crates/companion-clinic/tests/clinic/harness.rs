@@ -189,7 +189,13 @@ impl Proxy {
     }
 }
 
-async fn send(state: &ProxyState, method: &reqwest::Method, path: &str, headers: &axum::http::HeaderMap, body: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+async fn send(
+    state: &ProxyState,
+    method: &reqwest::Method,
+    path: &str,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
     let mut req = state.client.request(method.clone(), format!("{}{path}", state.upstream)).body(body.to_vec());
     for (k, v) in headers {
         if k != "host" && k != "content-length" {

@@ -68,7 +68,12 @@ fn add(diary: &Diary, n: usize, from: usize) {
     let mut store = diary.open();
     for i in from..from + n {
         store
-            .add(&NewEntry::Symptom(NewSymptom { symptom: "nausea".into(), severity: (i % 10) as i64, note: Some(format!("{i}")), ..Default::default() }))
+            .add(&NewEntry::Symptom(NewSymptom {
+                symptom: "nausea".into(),
+                severity: (i % 10) as i64,
+                note: Some(format!("{i}")),
+                ..Default::default()
+            }))
             .unwrap();
     }
 }
@@ -167,7 +172,8 @@ fn a_server_restored_from_an_older_backup_gets_everything_again() {
     let address = server.address.clone();
     server.kill();
     if let Some(url) = &db.url {
-        let out = Command::new("pg_restore").args(["--clean", "--if-exists", "--single-transaction", "-d", url]).arg(&backup).output().unwrap();
+        let out =
+            Command::new("pg_restore").args(["--clean", "--if-exists", "--single-transaction", "-d", url]).arg(&backup).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     } else {
         for f in ["clinic.db-wal", "clinic.db-shm"] {
@@ -218,11 +224,18 @@ fn over_https_the_device_trusts_the_clinic_authority_and_nothing_else() {
     // A certificate from an authority the device does not trust: refused, and said so.
     let mut store = diary.open();
     let err = companion_core::sync::block_on(companion_core::sync::pair(&mut store, &url, &code)).unwrap().unwrap_err();
-    assert!(matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::Untrusted), "{err:?}");
+    assert!(
+        matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::Untrusted),
+        "{err:?}"
+    );
     assert!(store.sync_link().unwrap().is_none(), "nothing kept from a refused pairing");
     // Plain http to anything but this machine is refused before a byte is sent.
-    let err = companion_core::sync::block_on(companion_core::sync::pair(&mut store, "http://clinic.example:8080", &code)).unwrap().unwrap_err();
-    assert!(matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::NotAllowed), "{err:?}");
+    let err =
+        companion_core::sync::block_on(companion_core::sync::pair(&mut store, "http://clinic.example:8080", &code)).unwrap().unwrap_err();
+    assert!(
+        matches!(&err, companion_core::Error::Invalid(i) if i.field == "server" && i.problem == companion_core::Problem::NotAllowed),
+        "{err:?}"
+    );
 
     // With the clinic's authority trusted: paired (the code was not used up above), and synced.
     let pem = ca.pem();

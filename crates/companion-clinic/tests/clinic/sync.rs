@@ -187,19 +187,25 @@ fn what_the_clinic_writes_comes_back_to_the_device() {
         .unwrap()
     };
     assert_eq!(
-        put("/fhir/Appointment/appt-1", serde_json::json!({
-            "resourceType": "Appointment", "id": "appt-1", "status": "booked", "start": start, "end": end,
-            "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "accepted" }]
-        })),
+        put(
+            "/fhir/Appointment/appt-1",
+            serde_json::json!({
+                "resourceType": "Appointment", "id": "appt-1", "status": "booked", "start": start, "end": end,
+                "participant": [{ "actor": { "reference": format!("Patient/{patient}") }, "status": "accepted" }]
+            })
+        ),
         201
     );
     assert_eq!(
-        put("/fhir/Communication/answer-1", serde_json::json!({
-            "resourceType": "Communication", "id": "answer-1", "status": "completed",
-            "subject": { "reference": format!("Patient/{patient}") },
-            "inResponseTo": [{ "reference": format!("Communication/{}", q.id) }],
-            "payload": [{ "contentString": "Yes, after the next cycle." }]
-        })),
+        put(
+            "/fhir/Communication/answer-1",
+            serde_json::json!({
+                "resourceType": "Communication", "id": "answer-1", "status": "completed",
+                "subject": { "reference": format!("Patient/{patient}") },
+                "inResponseTo": [{ "reference": format!("Communication/{}", q.id) }],
+                "payload": [{ "contentString": "Yes, after the next cycle." }]
+            })
+        ),
         201
     );
     let report = diary.sync();
@@ -356,7 +362,11 @@ fn a_round_waiting_on_the_server_leaves_the_diary_free_and_loses_nothing_saved_m
     let held = all_of(&server, &staff, "Observation", &patient);
     assert_eq!(held.len(), 4, "the record saved during the round went too");
     let corrected = held.iter().find(|o| o["id"] == first.to_string()).unwrap();
-    assert_eq!((corrected["valueInteger"].as_i64(), corrected["status"].as_str()), (Some(5), Some("amended")), "the correction was not lost");
+    assert_eq!(
+        (corrected["valueInteger"].as_i64(), corrected["status"].as_str()),
+        (Some(5), Some("amended")),
+        "the correction was not lost"
+    );
 }
 
 #[test]
@@ -402,7 +412,8 @@ fn a_form_the_clinic_assigns_reaches_the_device_and_its_answers_are_pinned_to_it
     let report = diary.sync();
     assert_eq!(report.outcome, Outcome::Done);
     let mut store = diary.open();
-    let forms: Vec<String> = store.instruments().unwrap().iter().filter(|i| i.id == "esas-r").map(|i| i.questionnaire.canonical()).collect();
+    let forms: Vec<String> =
+        store.instruments().unwrap().iter().filter(|i| i.id == "esas-r").map(|i| i.questionnaire.canonical()).collect();
     let clinic_form = "https://fhir.companion-diary.no/Questionnaire/esas-r|1.0.0-clinic";
     assert_eq!(forms.len(), 2, "the shipped form and the clinic's; the changed one is refused: {forms:?}");
     assert_eq!(forms[1], clinic_form);

@@ -48,11 +48,19 @@ mod tests {
     use crate::instruments::{all, ItemType};
 
     /// LOINC LL358-3, the PHQ-9 and GAD-7 items' answers, in order.
-    const LL358_3: [(&str, &str); 4] =
-        [("LA6568-5", "Not at all"), ("LA6569-3", "Several days"), ("LA6570-1", "More than half the days"), ("LA6571-9", "Nearly every day")];
+    const LL358_3: [(&str, &str); 4] = [
+        ("LA6568-5", "Not at all"),
+        ("LA6569-3", "Several days"),
+        ("LA6570-1", "More than half the days"),
+        ("LA6571-9", "Nearly every day"),
+    ];
     /// LOINC LL359-1, the difficulty question's answers, in order.
-    const LL359_1: [(&str, &str); 4] =
-        [("LA6572-7", "Not difficult at all"), ("LA6573-5", "Somewhat difficult"), ("LA6575-0", "Very difficult"), ("LA6574-3", "Extremely difficult")];
+    const LL359_1: [(&str, &str); 4] = [
+        ("LA6572-7", "Not difficult at all"),
+        ("LA6573-5", "Somewhat difficult"),
+        ("LA6575-0", "Very difficult"),
+        ("LA6574-3", "Extremely difficult"),
+    ];
 
     #[test]
     fn every_shipped_answer_code_is_the_one_on_its_loinc_answer_list() {

@@ -68,8 +68,7 @@ const SHIPPED: &[(&str, Scoring, &str)] = &[
 ];
 
 /// The ESAS-r items, in the form's order, with their short codes.
-pub const ESAS_ITEMS: [&str; 9] =
-    ["pain", "tiredness", "drowsiness", "nausea", "appetite", "breath", "depression", "anxiety", "wellbeing"];
+pub const ESAS_ITEMS: [&str; 9] = ["pain", "tiredness", "drowsiness", "nausea", "appetite", "breath", "depression", "anxiety", "wellbeing"];
 
 impl Instrument {
     fn new(id: &'static str, scoring: Scoring, json: &str) -> std::result::Result<Instrument, Unsupported> {
@@ -262,8 +261,7 @@ impl Instrument {
             }
         };
         let values: Vec<Option<u32>> = self.scored_items.iter().map(|l| value_of(l)).collect();
-        let missing: Vec<String> =
-            self.scored_items.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(l, _)| l.clone()).collect();
+        let missing: Vec<String> = self.scored_items.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(l, _)| l.clone()).collect();
         let sum = |vs: &[Option<u32>]| -> Option<u32> { vs.iter().copied().sum() };
         let total = sum(&values);
         let band_of = |bands: &[Band], v: u32| bands.iter().find(|b| b.min <= v && v <= b.max).map(|b| b.code.clone());
@@ -349,10 +347,7 @@ impl Score {
 pub fn all() -> &'static [Instrument] {
     static ALL: OnceLock<Vec<Instrument>> = OnceLock::new();
     ALL.get_or_init(|| {
-        SHIPPED
-            .iter()
-            .map(|(id, scoring, json)| Instrument::new(id, *scoring, json).expect("shipped questionnaire is supported"))
-            .collect()
+        SHIPPED.iter().map(|(id, scoring, json)| Instrument::new(id, *scoring, json).expect("shipped questionnaire is supported")).collect()
     })
 }
 
@@ -382,8 +377,18 @@ mod tests {
 
     #[test]
     fn phq9_band_edges() {
-        let cases = [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-            (15, "moderately-severe"), (19, "moderately-severe"), (20, "severe"), (27, "severe")];
+        let cases = [
+            (0, "minimal"),
+            (4, "minimal"),
+            (5, "mild"),
+            (9, "mild"),
+            (10, "moderate"),
+            (14, "moderate"),
+            (15, "moderately-severe"),
+            (19, "moderately-severe"),
+            (20, "severe"),
+            (27, "severe"),
+        ];
         for (total, band) in cases {
             // Spread the total over items 1-8, item 9 stays 0.
             let mut values = [0i64; 9];
@@ -412,10 +417,14 @@ mod tests {
     #[test]
     fn gad7_band_edges() {
         for (values, total, band) in [
-            ([0, 0, 0, 0, 0, 0, 0], 0, "minimal"), ([1, 1, 1, 1, 0, 0, 0], 4, "minimal"),
-            ([1, 1, 1, 1, 1, 0, 0], 5, "mild"), ([3, 3, 3, 0, 0, 0, 0], 9, "mild"),
-            ([3, 3, 3, 1, 0, 0, 0], 10, "moderate"), ([2, 2, 2, 2, 2, 2, 2], 14, "moderate"),
-            ([3, 3, 3, 3, 3, 0, 0], 15, "severe"), ([3, 3, 3, 3, 3, 3, 3], 21, "severe"),
+            ([0, 0, 0, 0, 0, 0, 0], 0, "minimal"),
+            ([1, 1, 1, 1, 0, 0, 0], 4, "minimal"),
+            ([1, 1, 1, 1, 1, 0, 0], 5, "mild"),
+            ([3, 3, 3, 0, 0, 0, 0], 9, "mild"),
+            ([3, 3, 3, 1, 0, 0, 0], 10, "moderate"),
+            ([2, 2, 2, 2, 2, 2, 2], 14, "moderate"),
+            ([3, 3, 3, 3, 3, 0, 0], 15, "severe"),
+            ([3, 3, 3, 3, 3, 3, 3], 21, "severe"),
         ] {
             let s = score("gad7", &values);
             assert_eq!((s.total, s.band.as_deref()), (Some(total), Some(band)));
@@ -498,11 +507,16 @@ mod tests {
             let answers = i.answers_from_values(&values).unwrap();
             let last = answers.last().unwrap();
             assert_eq!(last.link_id, format!("{id}-difficulty"));
-            assert!(matches!(&last.value, AnswerValue::Coding { code, display: Some(d), .. } if code == "LA6575-0" && d == "Very difficult"));
+            assert!(
+                matches!(&last.value, AnswerValue::Coding { code, display: Some(d), .. } if code == "LA6575-0" && d == "Very difficult")
+            );
             assert_eq!(i.check(&answers).unwrap().len(), n + 1);
             assert_eq!(i.score(&answers).total, Some(n as u32), "the difficulty question is not scored");
             values[n] = 4;
-            assert!(matches!(i.answers_from_values(&values), Err(Error::Invalid(Invalid { field: "answers", problem: Problem::OutOfRange { .. } }))));
+            assert!(matches!(
+                i.answers_from_values(&values),
+                Err(Error::Invalid(Invalid { field: "answers", problem: Problem::OutOfRange { .. } }))
+            ));
             values.push(0);
             assert!(matches!(i.answers_from_values(&values), Err(Error::Invalid(Invalid { problem: Problem::WrongCount { .. }, .. }))));
         }
@@ -521,13 +535,20 @@ mod tests {
         assert!(esas.check(&theirs).is_ok(), "the item is part of the form");
         let claim = |c: CompletedBy| {
             let mut a = answers.clone();
-            a.push(ItemAnswer { link_id: COMPLETED_BY.into(), value: AnswerValue::Coding { system: None, code: c.code().into(), display: None } });
+            a.push(ItemAnswer {
+                link_id: COMPLETED_BY.into(),
+                value: AnswerValue::Coding { system: None, code: c.code().into(), display: None },
+            });
             a
         };
         let helped = esas.with_completed_by(claim(CompletedBy::CaregiverAssisted), Role::Patient).unwrap();
         assert_eq!(CompletedBy::of(&helped), Some(CompletedBy::CaregiverAssisted));
         assert_eq!(helped.iter().filter(|a| a.link_id == COMPLETED_BY).count(), 1);
-        for (c, role) in [(CompletedBy::Patient, Role::Carer), (CompletedBy::FamilyCaregiver, Role::Patient), (CompletedBy::HealthCareProfessionalCaregiver, Role::Patient)] {
+        for (c, role) in [
+            (CompletedBy::Patient, Role::Carer),
+            (CompletedBy::FamilyCaregiver, Role::Patient),
+            (CompletedBy::HealthCareProfessionalCaregiver, Role::Patient),
+        ] {
             let e = esas.with_completed_by(claim(c), role).unwrap_err();
             assert!(matches!(e, Error::Invalid(Invalid { field: "completed_by", problem: Problem::NotAllowed })), "{c:?} as {role:?}");
         }

@@ -91,9 +91,15 @@ pub enum AnswerValue {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         display: Option<String>,
     },
-    Integer { value: i64 },
-    Boolean { value: bool },
-    String { value: String },
+    Integer {
+        value: i64,
+    },
+    Boolean {
+        value: bool,
+    },
+    String {
+        value: String,
+    },
 }
 
 /// The answer to one item.
@@ -214,8 +220,19 @@ fn compare(a: &AnswerValue, op: &str, b: &AnswerValue) -> bool {
 }
 
 const ITEM_KEYS: &[&str] = &[
-    "linkId", "text", "type", "required", "repeats", "item", "answerOption", "enableWhen", "enableBehavior",
-    "extension", "prefix", "code", "readOnly",
+    "linkId",
+    "text",
+    "type",
+    "required",
+    "repeats",
+    "item",
+    "answerOption",
+    "enableWhen",
+    "enableBehavior",
+    "extension",
+    "prefix",
+    "code",
+    "readOnly",
 ];
 
 fn item(v: &Value) -> Result<Item, Unsupported> {
@@ -338,7 +355,10 @@ mod tests {
             (json!({"linkId": "a", "type": "integer", "extension": [{"url": "http://x/slider"}]}), "http://x/slider"),
             (json!({"linkId": "a", "type": "string", "initial": [{"valueString": "x"}]}), "initial"),
             (json!({"linkId": "a", "type": "choice", "answerOption": [{"valueString": "x"}]}), "coded"),
-            (json!({"linkId": "a", "type": "string", "enableWhen": [{"question": "zz", "operator": "exists", "answerBoolean": true}]}), "unknown question"),
+            (
+                json!({"linkId": "a", "type": "string", "enableWhen": [{"question": "zz", "operator": "exists", "answerBoolean": true}]}),
+                "unknown question",
+            ),
         ];
         for (item, needle) in cases {
             let err = Questionnaire::load(&with_item(item)).unwrap_err();

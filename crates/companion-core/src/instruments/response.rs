@@ -88,4 +88,3 @@ impl Item9 {
         self.value != Some(0)
     }
 }
-

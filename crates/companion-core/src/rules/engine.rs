@@ -226,8 +226,7 @@ impl Ruleset {
     /// the distinct problems reach the ruleset's count, it is a `call_now`. The same problem
     /// twice is one amber; a record that is already urgent needs nothing more.
     pub fn aggregate(&self, recent: &BTreeSet<String>, new: &[Raised]) -> Option<Raised> {
-        let new_ambers: BTreeSet<&String> =
-            new.iter().filter(|r| r.level == Level::Contact24h).flat_map(|r| &r.problems).collect();
+        let new_ambers: BTreeSet<&String> = new.iter().filter(|r| r.level == Level::Contact24h).flat_map(|r| &r.problems).collect();
         let already_urgent = new.iter().any(|r| r.level >= Level::CallNow);
         if new_ambers.is_empty() || already_urgent {
             return None;
@@ -357,7 +356,11 @@ mod tests {
     fn immunotherapy_makes_any_new_diarrhoea_cough_or_breathlessness_call_now() {
         let immuno = [Treatment::Immunotherapy];
         let chemo = [Treatment::Chemotherapy, Treatment::Radiotherapy];
-        for (code, rule) in [("diarrhoea", "immunotherapy-diarrhoea"), ("cough", "immunotherapy-cough"), ("shortness-of-breath", "immunotherapy-breathless")] {
+        for (code, rule) in [
+            ("diarrhoea", "immunotherapy-diarrhoea"),
+            ("cough", "immunotherapy-cough"),
+            ("shortness-of-breath", "immunotherapy-breathless"),
+        ] {
             assert_eq!(levels_on(&symptom(code, 1, &[]), &immuno), one(rule, Level::CallNow), "{code}");
             assert!(levels_on(&symptom(code, 0, &[]), &immuno).is_empty(), "{code} at 0 is none");
             assert!(levels_on(&symptom(code, 1, &[]), &chemo).is_empty(), "{code} without immunotherapy");

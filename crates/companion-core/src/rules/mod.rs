@@ -176,7 +176,9 @@ impl Ruleset {
         if self.id.trim().is_empty() || self.version.trim().is_empty() {
             return Err(refused("id", "and version must be given"));
         }
-        for (name, n) in [("emergency", &self.contacts.emergency), ("out_of_hours", &self.contacts.out_of_hours), ("helpline", &self.contacts.helpline)] {
+        for (name, n) in
+            [("emergency", &self.contacts.emergency), ("out_of_hours", &self.contacts.out_of_hours), ("helpline", &self.contacts.helpline)]
+        {
             let digits = n.chars().filter(char::is_ascii_digit).count();
             if digits < 3 || !n.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
                 return Err(refused(format!("contacts.{name}"), "must be a phone number"));
@@ -199,7 +201,11 @@ impl Ruleset {
             if !ids.insert(s.id.as_str()) || s.id.trim().is_empty() || engine::RESERVED_RULES.contains(&s.id.as_str()) {
                 return Err(refused(at("id"), "must be given, unique and not one of the engine's own rule ids"));
             }
-            let code = if s.symptom == "*" { None } else { Some(SymptomCode::parse(&s.symptom).map_err(|_| refused(at("symptom"), "is not a known symptom"))?) };
+            let code = if s.symptom == "*" {
+                None
+            } else {
+                Some(SymptomCode::parse(&s.symptom).map_err(|_| refused(at("symptom"), "is not a known symptom"))?)
+            };
             if let Some(flag) = &s.flag {
                 let code = code.ok_or_else(|| refused(at("flag"), "needs a symptom"))?;
                 if !code.flags().contains(&flag.as_str()) {

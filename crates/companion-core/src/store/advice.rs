@@ -98,7 +98,8 @@ const ADVICE_SELECT: &str = "
     JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version";
 
 fn uuid(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&r.get::<_, String>(i)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(&r.get::<_, String>(i)?)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 impl Store {
@@ -219,8 +220,7 @@ impl Store {
         let temperature = TEMPERATURE_RULES.contains(&rule.as_str());
         let fever_from = temperature.then_some(self.rules.temperature.call_at_or_above);
         let low_below = temperature.then_some(self.rules.temperature.low_below);
-        let follow_up_at =
-            (level == Level::Recheck).then(|| raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes));
+        let follow_up_at = (level == Level::Recheck).then(|| raised_at + Duration::minutes(self.rules.temperature.recheck_after_minutes));
         let first = acknowledgements.first();
         let (acknowledged_at, acknowledged_by) = (first.map(|a| a.at), first.map(|a| a.by.clone()));
         Advice {

@@ -107,7 +107,11 @@ impl Store {
 
     /// Refuses what a carer on the patient's device was not allowed.
     pub(super) fn require(&self, scope: Scope) -> Result<()> {
-        if self.allowed().contains(&scope) { Ok(()) } else { Err(Error::NotPermitted) }
+        if self.allowed().contains(&scope) {
+            Ok(())
+        } else {
+            Err(Error::NotPermitted)
+        }
     }
 
     /// Whether this is a carer's own device (joined to a patient through an invitation).
@@ -116,7 +120,11 @@ impl Store {
     }
 
     fn require_patient_owner(&self) -> Result<()> {
-        if self.me.role == Role::Patient && self.is_owner() { Ok(()) } else { Err(Error::NotPermitted) }
+        if self.me.role == Role::Patient && self.is_owner() {
+            Ok(())
+        } else {
+            Err(Error::NotPermitted)
+        }
     }
 
     /// The carers who can unlock this diary, oldest first.
@@ -133,10 +141,7 @@ impl Store {
     /// Finds a carer on this device by name (as typed: case and spaces at the ends ignored).
     pub fn carer_named(&self, name: &str) -> Result<Carer> {
         let want = name.trim().to_lowercase();
-        self.carers()?
-            .into_iter()
-            .find(|c| c.person.name.to_lowercase() == want)
-            .ok_or(Error::NotFound)
+        self.carers()?.into_iter().find(|c| c.person.name.to_lowercase() == want).ok_or(Error::NotFound)
     }
 
     /// The patient adds a carer who unlocks with their own passphrase and works as themselves,
@@ -173,7 +178,11 @@ impl Store {
         }
         self.confirm_passphrase(my_passphrase)?;
         let mut keys = KeyFile::load(&self.dir)?;
-        if keys.slots.iter().any(|s| s.kind == SlotKind::Passphrase && s.open(keys.store_id, carer_passphrase.as_bytes()).ok().flatten().is_some()) {
+        if keys
+            .slots
+            .iter()
+            .any(|s| s.kind == SlotKind::Passphrase && s.open(keys.store_id, carer_passphrase.as_bytes()).ok().flatten().is_some())
+        {
             return Err(Error::invalid("carer_passphrase", Problem::NotAllowed));
         }
         let new_recovery_code = if keys.is_legacy() { Some(self.upgrade_keys(&mut keys, my_passphrase)?) } else { None };
@@ -383,11 +392,8 @@ impl Store {
         if self.keys.is_legacy() || !names::CATEGORIES.iter().all(|s| self.ring.has(names::category(*s).expect("category"))) {
             return Ok(());
         }
-        let plain: i64 = self.conn.query_row(
-            "SELECT count(*) FROM entry_versions WHERE json_type(data, '$.sealed') IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let plain: i64 =
+            self.conn.query_row("SELECT count(*) FROM entry_versions WHERE json_type(data, '$.sealed') IS NULL", [], |r| r.get(0))?;
         if plain == 0 {
             return Ok(());
         }
@@ -433,11 +439,14 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
     /// version of it, sealed under the key the carer shares with the patient.
     pub fn share_checkin(&mut self, id: uuid::Uuid) -> Result<crate::domain::Entry> {
         let current = self.entry(id)?;
-        let key: Option<String> = self.conn.query_row(
-            "SELECT v.data FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version WHERE e.id = ?1",
-            [id.to_string()],
-            |r| r.get::<_, String>(0),
-        ).map(|t| Envelope::read(&t).map(|e| e.key))?;
+        let key: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT v.data FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version WHERE e.id = ?1",
+                [id.to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .map(|t| Envelope::read(&t).map(|e| e.key))?;
         if current.author.id != self.me.id || key.as_deref().is_none_or(|k| k != names::private(self.me.id)) {
             return Err(Error::invalid("entry", Problem::NotAllowed));
         }
@@ -453,7 +462,16 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
         tx.execute(
             "INSERT INTO entry_versions (entry_id, version, status, occurred_at, recorded_at, author_id, device_id, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id.to_string(), version, current.status.as_str(), ts(current.occurred_at), ts(now), self.me.id.to_string(), self.device_id.to_string(), text],
+            params![
+                id.to_string(),
+                version,
+                current.status.as_str(),
+                ts(current.occurred_at),
+                ts(now),
+                self.me.id.to_string(),
+                self.device_id.to_string(),
+                text
+            ],
         )?;
         tx.execute("UPDATE entries SET current_version = ?2 WHERE id = ?1", params![id.to_string(), version])?;
         super::sync::queue(&tx, "entry", id, now)?;

@@ -1,18 +1,16 @@
 //! Writing and reading the diary's records. Every user action is one transaction; records are
 //! versioned, never rewritten or deleted.
 
+use super::advice::Saved;
 use super::{parse_ts, ts, Store};
-use crate::domain::{
-    self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, Scope, MAX_ANSWER,
-};
-use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use crate::domain::{self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, Scope, MAX_ANSWER};
 use crate::error::{Error, Invalid, Problem, Result};
 use crate::instruments::ItemAnswer;
-use super::advice::Saved;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 /// Which records the timeline shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
@@ -31,8 +29,7 @@ const ENTRY_SELECT: &str = "
 
 fn uuid_at(row: &Row, i: usize) -> rusqlite::Result<Uuid> {
     let s: String = row.get(i)?;
-    Uuid::parse_str(&s)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 pub(super) fn author_at(row: &Row, i: usize) -> rusqlite::Result<Author> {
@@ -70,19 +67,13 @@ fn conversion(i: usize, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) 
 }
 
 pub(super) fn person(conn: &Connection, id: Uuid) -> Result<Option<Author>> {
-    Ok(conn
-        .query_row("SELECT id, name, role, relationship FROM people WHERE id = ?1", [id.to_string()], |r| {
-            author_at(r, 0)
-        })
-        .optional()?)
+    Ok(conn.query_row("SELECT id, name, role, relationship FROM people WHERE id = ?1", [id.to_string()], |r| author_at(r, 0)).optional()?)
 }
 
 pub(super) fn patient(conn: &Connection) -> Result<Author> {
-    conn.query_row(
-        "SELECT id, name, role, relationship FROM people WHERE role = 'patient' ORDER BY created_at LIMIT 1",
-        [],
-        |r| author_at(r, 0),
-    )
+    conn.query_row("SELECT id, name, role, relationship FROM people WHERE role = 'patient' ORDER BY created_at LIMIT 1", [], |r| {
+        author_at(r, 0)
+    })
     .optional()?
     .ok_or(Error::Damaged("the diary has no patient"))
 }
@@ -161,8 +152,7 @@ impl Store {
             EntryData::Assessment { instrument, .. } => Some(instrument.clone()),
             _ => None,
         };
-        serde_json::to_string(&Envelope { key: name.to_owned(), sealed, instrument })
-            .map_err(|_| Error::Internal("record serialisation"))
+        serde_json::to_string(&Envelope { key: name.to_owned(), sealed, instrument }).map_err(|_| Error::Internal("record serialisation"))
     }
 
     /// Writes one version of a record, sealed as [`Store::record_key`] says. Returns the key's
@@ -303,7 +293,8 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, 1)",
             params![id.to_string(), data.kind().as_str(), self.me.id.to_string(), self.device_id.to_string(), ts(now)],
         )?;
-        let key = self.insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data, (self.me.id, self.me.role))?;
+        let key =
+            self.insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data, (self.me.id, self.me.role))?;
         if data.kind() == EntryKind::Question {
             tx.execute(
                 "INSERT INTO question_order (entry_id, position)
@@ -425,10 +416,7 @@ impl Store {
         let rest = all.iter().filter(|id| !order.contains(id));
         let tx = self.conn.transaction()?;
         for (pos, id) in order.iter().chain(rest).enumerate() {
-            tx.execute(
-                "UPDATE question_order SET position = ?2 WHERE entry_id = ?1",
-                params![id.to_string(), pos as i64 + 1],
-            )?;
+            tx.execute("UPDATE question_order SET position = ?2 WHERE entry_id = ?1", params![id.to_string(), pos as i64 + 1])?;
         }
         tx.commit()?;
         self.questions()
@@ -436,10 +424,7 @@ impl Store {
 
     /// The date of the next visit, if one is set.
     pub fn next_visit(&self) -> Result<Option<NaiveDate>> {
-        let v: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = 'next_visit'", [], |r| r.get(0))
-            .optional()?;
+        let v: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'next_visit'", [], |r| r.get(0)).optional()?;
         Ok(v.and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok()))
     }
 
@@ -448,8 +433,7 @@ impl Store {
         let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
             None => None,
             Some(raw) => {
-                let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| Invalid::new("next_visit", Problem::BadFormat))?;
+                let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| Invalid::new("next_visit", Problem::BadFormat))?;
                 // A day's slack, because "today" differs across time zones.
                 if d < self.now().date_naive().pred_opt().unwrap_or(d) {
                     return Err(Invalid::new("next_visit", Problem::TooOld).into());
@@ -494,11 +478,19 @@ impl Store {
         let now = self.now();
         let version = current.version + 1;
         let tx = self.conn.unchecked_transaction()?;
-        let key = self.insert_version(&tx, current.id, version, status, at, now, self.me.id, self.device_id, &data, (current.author.id, current.author.role))?;
-        tx.execute(
-            "UPDATE entries SET current_version = ?2 WHERE id = ?1",
-            params![current.id.to_string(), version],
+        let key = self.insert_version(
+            &tx,
+            current.id,
+            version,
+            status,
+            at,
+            now,
+            self.me.id,
+            self.device_id,
+            &data,
+            (current.author.id, current.author.role),
         )?;
+        tx.execute("UPDATE entries SET current_version = ?2 WHERE id = ?1", params![current.id.to_string(), version])?;
         // Stamp what changed, for merging with the record's copies on other devices.
         let mut fields = crate::replica::changed_fields(&current.data, &data);
         if data.kind() != EntryKind::Question && at != current.occurred_at && fields.is_empty() {
@@ -519,4 +511,3 @@ impl Store {
         self.entry(current.id)
     }
 }
-

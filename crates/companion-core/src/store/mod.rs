@@ -31,10 +31,10 @@ use zeroize::Zeroizing;
 pub use advice::{Advice, Contact, Recheck, Saved};
 pub use care::Schedule;
 pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
-pub use replica::Absorbed;
-pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 pub use entries::TimelineFilter;
+pub use replica::Absorbed;
 pub use summary::{CheckinSummary, Item9Mark, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
+pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.
 pub type RecoveryCode = Zeroizing<String>;
@@ -105,10 +105,7 @@ pub(super) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
 
 /// Sets one value of the `settings` table, inside whatever transaction `conn` is in.
 pub(super) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )?;
+    conn.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))?;
     Ok(())
 }
 
@@ -130,8 +127,7 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
     // SQLCipher logs failed HMAC checks to standard error by default; nothing of ours may
     // reach a terminal or a log we do not control.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let cipher: Option<String> =
-        conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).optional()?;
+    let cipher: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).optional()?;
     if cipher.filter(|v| !v.is_empty()).is_none() {
         return Err(Error::NotEncrypted);
     }
@@ -354,8 +350,7 @@ impl Store {
     /// Unlocks with the recovery code and sets a new passphrase for the person it belongs to.
     pub fn recover(dir: &Path, code: &str, new_passphrase: &str, clock: SharedClock) -> Result<Store> {
         crypto::check_passphrase("new_passphrase", new_passphrase)?;
-        let code = crypto::normalise_recovery_code(code)
-            .ok_or(Error::invalid("recovery_code", Problem::BadFormat))?;
+        let code = crypto::normalise_recovery_code(code).ok_or(Error::invalid("recovery_code", Problem::BadFormat))?;
         let (mut keys, now) = Self::keys_for_attempt(dir, &clock)?;
         let Some((recovery_slot, ring)) = keys.unlock(SlotKind::Recovery, code.as_bytes())? else {
             let retry_after_secs = keys.record_failure(dir, now)?;
@@ -413,8 +408,7 @@ impl Store {
         let (data_name, mut conn) = opened.ok_or(Error::Damaged("the key does not open the database file"))?;
         schema::migrate(&mut conn)?;
         let meta = |key: &str| -> Result<Uuid> {
-            let v: Option<String> =
-                conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
             v.and_then(|v| Uuid::parse_str(&v).ok()).ok_or(Error::Damaged("the database has no identity"))
         };
         if meta("store_id")? != keys.store_id {
@@ -445,11 +439,7 @@ impl Store {
         if wait > 0 {
             return Err(Error::Throttled { retry_after_secs: wait });
         }
-        let index = keys
-            .slots
-            .iter()
-            .position(|s| s.id == self.slot_id)
-            .ok_or(Error::Damaged("this session's key slot is gone"))?;
+        let index = keys.slots.iter().position(|s| s.id == self.slot_id).ok_or(Error::Damaged("this session's key slot is gone"))?;
         if keys.slots[index].open(keys.store_id, current.as_bytes())?.is_none() {
             let retry_after_secs = keys.record_failure(&self.dir, now)?;
             return Err(Error::WrongPassphrase { retry_after_secs });

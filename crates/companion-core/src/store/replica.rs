@@ -46,10 +46,7 @@ impl Store {
 
     /// The server's version of a record, as last seen.
     pub fn server_version(&self, id: Uuid) -> Result<Option<i64>> {
-        Ok(self
-            .conn
-            .query_row("SELECT version FROM server_versions WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT version FROM server_versions WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?)
     }
 
     /// Remembers the server's version of records (never going back), in one transaction.
@@ -117,8 +114,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         if current.is_none() {
-            let hidden: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)", [copy.id.to_string()], |r| r.get(0))?;
+            let hidden: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)", [copy.id.to_string()], |r| r.get(0))?;
             if hidden {
                 // Here, but sealed under a key this session does not hold: not ours to merge.
                 return Ok(Absorbed { created: false, changed: false, resend: false });
@@ -130,7 +126,18 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, 1)",
                 params![copy.id.to_string(), copy.data.kind().as_str(), author.to_string(), copy.device.to_string(), ts(copy.recorded_at)],
             )?;
-            self.insert_version(tx, copy.id, 1, copy.status, copy.occurred_at, now, updated_by, copy.device, &copy.data, (author, copy.author.role))?;
+            self.insert_version(
+                tx,
+                copy.id,
+                1,
+                copy.status,
+                copy.occurred_at,
+                now,
+                updated_by,
+                copy.device,
+                &copy.data,
+                (author, copy.author.role),
+            )?;
             if copy.data.kind() == EntryKind::Question {
                 tx.execute(
                     "INSERT INTO question_order (entry_id, position)
@@ -161,7 +168,18 @@ impl Store {
         let changed = !same(&local);
         if changed {
             let version = current.version + 1;
-            self.insert_version(tx, current.id, version, merged.status, merged.occurred_at, now, updated_by, copy.device, &merged.data, (current.author.id, current.author.role))?;
+            self.insert_version(
+                tx,
+                current.id,
+                version,
+                merged.status,
+                merged.occurred_at,
+                now,
+                updated_by,
+                copy.device,
+                &merged.data,
+                (current.author.id, current.author.role),
+            )?;
             tx.execute("UPDATE entries SET current_version = ?2 WHERE id = ?1", params![current.id.to_string(), version])?;
         }
         let resend = !stale && !same(&remote);

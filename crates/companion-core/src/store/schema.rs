@@ -5,14 +5,13 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 
 /// Migration N is `MIGRATIONS[N - 1]`.
-pub const MIGRATIONS: &[&str] =
-    &[
-        include_str!("migrations/0001_diary.sql"),
-        include_str!("migrations/0002_checkins.sql"),
-        include_str!("migrations/0003_sync.sql"),
-        include_str!("migrations/0004_devices.sql"),
-        include_str!("migrations/0005_advice.sql"),
-    ];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_diary.sql"),
+    include_str!("migrations/0002_checkins.sql"),
+    include_str!("migrations/0003_sync.sql"),
+    include_str!("migrations/0004_devices.sql"),
+    include_str!("migrations/0005_advice.sql"),
+];
 
 /// The version this build writes.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{Advice, Disagreement, Store, TimelineFilter};
-use crate::instruments::Item9;
 use crate::domain::{Author, Entry, EntryData, QuestionState, RecordStatus, Role, SymptomCode};
 use crate::error::{Error, Problem, Result};
+use crate::instruments::Item9;
 
 /// The longest period a summary covers, in days.
 pub const MAX_SUMMARY_DAYS: i64 = 365;
@@ -180,7 +180,8 @@ impl Store {
             p.symptoms.sort_by(|a, b| b.series.reports.cmp(&a.series.reports).then(b.series.peak.cmp(&a.series.peak)));
         }
         people.sort_by(|a, b| {
-            (a.person.role != Role::Patient, a.person.name.to_lowercase()).cmp(&(b.person.role != Role::Patient, b.person.name.to_lowercase()))
+            (a.person.role != Role::Patient, a.person.name.to_lowercase())
+                .cmp(&(b.person.role != Role::Patient, b.person.name.to_lowercase()))
         });
 
         Ok(VisitSummary {
@@ -218,15 +219,18 @@ impl Reported {
             }
             EntryData::Temperature { celsius, .. } => Series::record(&mut self.temperature, *celsius, at, Worse::Higher),
             EntryData::Checkin { wellbeing, .. } => Series::record(&mut self.wellbeing, *wellbeing, at, Worse::Lower),
-            EntryData::Assessment { instrument, score, .. } => {
-                match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
-                    Some(c) => {
-                        c.completed += 1;
-                        (c.latest, c.latest_at) = (score.clone(), at);
-                    }
-                    None => self.checkins.push(CheckinSummary { instrument: instrument.clone(), completed: 1, latest: score.clone(), latest_at: at }),
+            EntryData::Assessment { instrument, score, .. } => match self.checkins.iter_mut().find(|c| c.instrument == *instrument) {
+                Some(c) => {
+                    c.completed += 1;
+                    (c.latest, c.latest_at) = (score.clone(), at);
                 }
-            }
+                None => self.checkins.push(CheckinSummary {
+                    instrument: instrument.clone(),
+                    completed: 1,
+                    latest: score.clone(),
+                    latest_at: at,
+                }),
+            },
             EntryData::Question { .. } => {}
         }
     }

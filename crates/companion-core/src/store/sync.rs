@@ -57,10 +57,7 @@ pub struct Quarantined {
 /// the store while it waits on the network) then clears only the row it read, and this change
 /// is still sent.
 pub(super) fn queue(tx: &Transaction, item: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-    tx.execute(
-        "DELETE FROM outbox WHERE item = ?1 AND ref_id = ?2 AND state = 'pending'",
-        params![item, id.to_string()],
-    )?;
+    tx.execute("DELETE FROM outbox WHERE item = ?1 AND ref_id = ?2 AND state = 'pending'", params![item, id.to_string()])?;
     tx.execute("INSERT INTO outbox (item, ref_id, queued_at) VALUES (?1, ?2, ?3)", params![item, id.to_string(), ts(now)])?;
     Ok(())
 }
@@ -77,9 +74,7 @@ impl Store {
 
     /// The oldest pending items, up to `limit`.
     pub fn outbox(&self, limit: usize) -> Result<Vec<Queued>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, item, ref_id, attempts FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
-        )?;
+        let mut stmt = self.conn.prepare("SELECT seq, item, ref_id, attempts FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(Queued {
                 seq: r.get(0)?,
@@ -101,9 +96,8 @@ impl Store {
     }
 
     pub fn quarantined(&self) -> Result<Vec<Quarantined>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT item, ref_id, last_status, last_error FROM outbox WHERE state = 'quarantined' ORDER BY seq",
-        )?;
+        let mut stmt =
+            self.conn.prepare("SELECT item, ref_id, last_status, last_error FROM outbox WHERE state = 'quarantined' ORDER BY seq")?;
         let rows = stmt.query_map([], |r| {
             Ok(Quarantined {
                 item: r.get(0)?,
@@ -286,13 +280,8 @@ impl Store {
                     .iter()
                     .filter_map(|r| r.get("reference")?.as_str()?.strip_prefix("Communication/"))
                     .find_map(|id| Uuid::parse_str(id).ok())?;
-                let text = c
-                    .get("payload")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|p| p.get("contentString")?.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let text =
+                    c.get("payload")?.as_array()?.iter().filter_map(|p| p.get("contentString")?.as_str()).collect::<Vec<_>>().join("\n");
                 (!text.trim().is_empty()).then(|| ClinicAnswer {
                     id: c.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
                     question,
@@ -350,7 +339,8 @@ impl Store {
 
     /// Keeps a resource the clinic provides (a Questionnaire fetched by id).
     pub fn keep_remote(&mut self, resource: &Value) -> Result<()> {
-        let (Some(rtype), Some(id)) = (resource.get("resourceType").and_then(Value::as_str), resource.get("id").and_then(Value::as_str)) else {
+        let (Some(rtype), Some(id)) = (resource.get("resourceType").and_then(Value::as_str), resource.get("id").and_then(Value::as_str))
+        else {
             return Err(Error::Internal("a resource without type or id"));
         };
         let version: i64 = resource.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
@@ -395,7 +385,12 @@ impl Store {
             if !matches!(t.get("status").and_then(Value::as_str), Some("requested" | "received" | "accepted" | "ready" | "in-progress")) {
                 continue;
             }
-            let Some(form) = t.pointer("/focus/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Questionnaire/")).and_then(|id| by_id.get(id)) else {
+            let Some(form) = t
+                .pointer("/focus/reference")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("Questionnaire/"))
+                .and_then(|id| by_id.get(id))
+            else {
                 continue;
             };
             let asked = instant(t.get("authoredOn")).or_else(|| instant(t.pointer("/meta/lastUpdated")));

@@ -142,12 +142,8 @@ fn every_case_in_the_fixture_raises_exactly_the_advice_it_lists() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let (dir, mut patient, clock) = diary();
-        let treatments: Vec<Treatment> = case["treatments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| Treatment::parse(t.as_str().unwrap()).unwrap())
-            .collect();
+        let treatments: Vec<Treatment> =
+            case["treatments"].as_array().into_iter().flatten().map(|t| Treatment::parse(t.as_str().unwrap()).unwrap()).collect();
         patient.set_treatments(&treatments).unwrap();
         patient.add_carer("Ingrid", "daughter", CARER, &[Scope::Observations, Scope::Questions, Scope::Symptoms], PASS, None).unwrap();
         // Whoever is signed in now: the patient, or Ingrid.
@@ -193,7 +189,10 @@ fn every_case_in_the_fixture_raises_exactly_the_advice_it_lists() {
                 if let Some(other) = r["other"].as_array() {
                     let value = AnswerValue::String { value: other[0].as_str().unwrap().into() };
                     answers.push(ItemAnswer { link_id: "esas-other-name".into(), value });
-                    answers.push(ItemAnswer { link_id: "esas-other".into(), value: AnswerValue::Integer { value: other[1].as_i64().unwrap() } });
+                    answers.push(ItemAnswer {
+                        link_id: "esas-other".into(),
+                        value: AnswerValue::Integer { value: other[1].as_i64().unwrap() },
+                    });
                 }
                 store.add_assessment(id, &answers, None)
             };

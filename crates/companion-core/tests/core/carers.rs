@@ -69,7 +69,8 @@ fn the_carer_unlocks_as_themselves_and_sees_only_what_was_shared() {
     assert!(!seen.iter().any(|e| matches!(e.data, EntryData::Assessment { .. })), "nor the PHQ-9");
     // Not by id either, and a carer fills in no validated instrument for the patient.
     let hidden = Store::open(dir.path(), PATIENT, clock::system()).unwrap();
-    let phq = hidden.timeline(TimelineFilter::default()).unwrap().into_iter().find(|e| matches!(e.data, EntryData::Assessment { .. })).unwrap();
+    let phq =
+        hidden.timeline(TimelineFilter::default()).unwrap().into_iter().find(|e| matches!(e.data, EntryData::Assessment { .. })).unwrap();
     hidden.lock();
     assert!(matches!(carer.entry(phq.id), Err(Error::NotFound)));
     // A carer changes only what they wrote.
@@ -204,7 +205,14 @@ fn a_rotation_interrupted_before_the_rekey_is_finished_at_the_next_unlock() {
     let (_, ring) = crashed.unlock(SlotKind::Passphrase, PATIENT.as_bytes()).unwrap().unwrap();
     // Step 1 seals the new key for the patient and every carer who stays.
     let kari = companion_core::keyfile::names::shared(crashed.carers[0].person);
-    crashed.put(&format!("data:{}", uuid::Uuid::new_v4()), &companion_core::crypto::SecretKey::random().unwrap(), &["patient", kari.as_str()], &ring).unwrap();
+    crashed
+        .put(
+            &format!("data:{}", uuid::Uuid::new_v4()),
+            &companion_core::crypto::SecretKey::random().unwrap(),
+            &["patient", kari.as_str()],
+            &ring,
+        )
+        .unwrap();
     crashed.save(dir.path()).unwrap();
     unlocks_whole_with_one_data_key(dir.path());
     // The old data key no longer opens the database: the rekey was done.
@@ -230,7 +238,10 @@ fn adding_a_carer_checks_the_patients_passphrase_and_every_field() {
     assert_eq!(field(store.add_carer("Kari", "daughter", CARER, &[], PATIENT, None).unwrap_err()), ("allow", Problem::Required));
     assert!(store.carers().unwrap().is_empty(), "nothing half-added");
     store.add_carer("Kari", "daughter", CARER, &DEFAULT, PATIENT, None).unwrap();
-    assert_eq!(field(store.add_carer("kari", "niece", "a third passphrase", &DEFAULT, PATIENT, None).unwrap_err()), ("name", Problem::NotAllowed));
+    assert_eq!(
+        field(store.add_carer("kari", "niece", "a third passphrase", &DEFAULT, PATIENT, None).unwrap_err()),
+        ("name", Problem::NotAllowed)
+    );
     assert!(matches!(store.remove_carer("Nobody"), Err(Error::NotFound)));
 }
 
@@ -284,7 +295,10 @@ fn where_patient_and_carer_rate_a_symptom_differently_is_shown_and_nothing_is_me
     assert!(matches!(found[0].patient.data, EntryData::Symptom { severity: 4, .. }));
     assert_eq!(found[0].patient.author.role, Role::Patient);
     // Both ratings stay as they were, each with its own author.
-    assert_eq!(patient.timeline(TimelineFilter::default()).unwrap().iter().filter(|e| matches!(e.data, EntryData::Symptom { .. })).count(), 4);
+    assert_eq!(
+        patient.timeline(TimelineFilter::default()).unwrap().iter().filter(|e| matches!(e.data, EntryData::Symptom { .. })).count(),
+        4
+    );
 }
 
 #[test]
@@ -293,7 +307,9 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
     // Ada: fatigue 4 (set-up), check-in 3, PHQ-9 total 9 (set-up); Kari may not see check-ins.
     let mut patient = diary_with_carer(dir.path(), &DEFAULT);
     let ago = |days: i64| Some((chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339());
-    let fatigue = |severity, days| NewEntry::Symptom(NewSymptom { symptom: "fatigue".into(), severity, occurred_at: ago(days), ..Default::default() });
+    let fatigue = |severity, days| {
+        NewEntry::Symptom(NewSymptom { symptom: "fatigue".into(), severity, occurred_at: ago(days), ..Default::default() })
+    };
     let temperature = |celsius, days| NewEntry::Temperature(NewTemperature { celsius, occurred_at: ago(days), ..Default::default() });
     patient.add(&fatigue(6, 3)).unwrap();
     patient.add(&fatigue(9, 20)).unwrap(); // before the period
@@ -344,7 +360,14 @@ fn the_visit_summary_keeps_patient_and_carer_apart_and_leaves_out_what_it_must()
     let of_wrong: Vec<_> = summary.advice.iter().filter(|a| a.entry_id == wrong.id).collect();
     assert!(!of_wrong.is_empty() && of_wrong.iter().all(|a| a.withdrawn), "{of_wrong:?}");
     assert!(summary.advice.iter().filter(|a| a.entry_id != wrong.id).all(|a| !a.withdrawn));
-    let texts: Vec<_> = summary.questions.iter().map(|q| match &q.data { EntryData::Question { text, .. } => text.as_str(), _ => "" }).collect();
+    let texts: Vec<_> = summary
+        .questions
+        .iter()
+        .map(|q| match &q.data {
+            EntryData::Question { text, .. } => text.as_str(),
+            _ => "",
+        })
+        .collect();
     assert_eq!(texts, ["Can I travel?"], "only the questions still to ask");
     assert_eq!(summary.seen_differently.len(), 1, "Kari's 8 against Ada's 4");
 

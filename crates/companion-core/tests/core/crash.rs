@@ -15,12 +15,7 @@ const PASS: &str = "correct horse battery";
 const WRITER_DIR: &str = "COMPANION_TEST_CRASH_WRITER_DIR";
 
 fn symptom(i: i64) -> NewEntry {
-    NewEntry::Symptom(NewSymptom {
-        symptom: "pain".into(),
-        severity: i % 11,
-        note: Some(format!("burst write {i}")),
-        ..Default::default()
-    })
+    NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity: i % 11, note: Some(format!("burst write {i}")), ..Default::default() })
 }
 
 /// The child: writes as fast as it can and prints `id version` after each write returns.
@@ -80,7 +75,7 @@ fn sigkill_in_a_burst_of_writes_loses_nothing_reported() {
             }
         }
         child.kill().unwrap(); // SIGKILL on Unix: no destructors, no flush, no checkpoint.
-        // Whatever the child printed before it died was reported as saved too.
+                               // Whatever the child printed before it died was reported as saved too.
         for line in lines {
             record(&line.unwrap());
         }

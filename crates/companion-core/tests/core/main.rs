@@ -1,8 +1,8 @@
 //! Integration tests of the core: the encrypted store as a user meets it.
 
-mod store;
+mod advice;
+mod carers;
 mod crash;
 mod migrations;
 mod stderr;
-mod advice;
-mod carers;
+mod store;

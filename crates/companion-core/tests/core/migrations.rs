@@ -26,7 +26,11 @@ fn fixture(version: u32) -> &'static str {
 
 /// Records in a diary written at `version`.
 fn records(version: u32) -> usize {
-    if version >= 2 { 6 } else { 4 }
+    if version >= 2 {
+        6
+    } else {
+        4
+    }
 }
 
 /// Writes an old diary into `dir`: the database at `version` with its fixture, and a key file
@@ -71,9 +75,7 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
         // And it takes new writes at the latest schema.
         let q = store.questions().unwrap();
         assert_eq!(q.len(), 1);
-        store
-            .add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "New one".into() }))
-            .unwrap();
+        store.add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "New one".into() })).unwrap();
         let temp = temp.clone();
         store.lock();
         let store = Store::open(dir.path(), PASS, clock::system()).unwrap();

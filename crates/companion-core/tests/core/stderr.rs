@@ -30,9 +30,7 @@ fn failing_opens() {
 fn nothing_reaches_standard_error() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _) = Store::create(dir.path(), "Kari", PASS, clock::system()).unwrap();
-    store
-        .add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "Q".into() }))
-        .unwrap();
+    store.add(&companion_core::NewEntry::Question(companion_core::domain::NewQuestion { text: "Q".into() })).unwrap();
     store.lock();
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "stderr::failing_opens", "--ignored", "--nocapture", "--test-threads=1"])
