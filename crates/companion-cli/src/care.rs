@@ -89,20 +89,7 @@ pub fn advice(dir: &Path, clock: SharedClock, action: AdviceAction, out: &mut im
                 writeln!(out, "no advice shown in the last {days} days")?;
             }
             for a in &list {
-                let ack = match (&a.acknowledged_at, &a.acknowledged_by) {
-                    (Some(at), Some(by)) => format!("understood {} by {}", at.format("%Y-%m-%d %H:%M"), by.name),
-                    _ => "not acknowledged".to_owned(),
-                };
-                let withdrawn = if a.withdrawn { "  (the record was withdrawn)" } else { "" };
-                writeln!(
-                    out,
-                    "{}  {:<12} {:<26} {:<11} {ack}{withdrawn}  {}",
-                    a.raised_at.format("%Y-%m-%d %H:%M"),
-                    a.level.as_str(),
-                    a.rule,
-                    a.record_kind.as_str(),
-                    a.id
-                )?;
+                writeln!(out, "{}  {}", advice_line(a), a.id)?;
             }
         }
         AdviceAction::Ack { ids } => {
@@ -114,6 +101,21 @@ pub fn advice(dir: &Path, clock: SharedClock, action: AdviceAction, out: &mut im
         }
     }
     Ok(())
+}
+
+/// One piece of advice shown, on one line: when, how urgent, the rule, what about, who
+/// understood it when, and whether its record was withdrawn since.
+pub fn advice_line(a: &Advice) -> String {
+    let acks: Vec<String> = a.acknowledgements.iter().map(|k| format!("{} by {}", k.at.format("%Y-%m-%d %H:%M"), k.by.name)).collect();
+    let ack = if acks.is_empty() { "not acknowledged".to_owned() } else { format!("understood {}", acks.join(", ")) };
+    let withdrawn = if a.withdrawn { "  (the record was withdrawn since)" } else { "" };
+    format!(
+        "{}  {:<12} {:<26} {:<11} {ack}{withdrawn}",
+        a.raised_at.format("%Y-%m-%d %H:%M"),
+        a.level.as_str(),
+        a.rule,
+        a.record_kind.as_str()
+    )
 }
 
 fn number(a: &Advice, role: &str) -> String {

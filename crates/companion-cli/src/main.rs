@@ -1030,19 +1030,7 @@ fn print_summary(s: &companion_core::store::VisitSummary, days: i64, out: &mut i
     if !s.advice.is_empty() {
         writeln!(out, "\nAdvice shown:")?;
         for a in &s.advice {
-            let ack = match (&a.acknowledged_at, &a.acknowledged_by) {
-                (Some(at), Some(by)) => format!(", understood {} by {}", at.format("%Y-%m-%d %H:%M"), by.name),
-                _ => String::new(),
-            };
-            let withdrawn = if a.withdrawn { " (the record was withdrawn since)" } else { "" };
-            writeln!(
-                out,
-                "  {} {} ({}, about a {}){ack}{withdrawn}",
-                a.raised_at.format("%Y-%m-%d %H:%M"),
-                a.level.as_str(),
-                a.rule,
-                a.record_kind.as_str()
-            )?;
+            writeln!(out, "  {}", care::advice_line(a))?;
         }
     }
     if !s.seen_differently.is_empty() {
