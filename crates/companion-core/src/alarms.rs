@@ -3,7 +3,6 @@
 //! what they are for, so it needs no key; the home screen shows what is due once unlocked.
 
 use crate::error::{Error, Result};
-use crate::keyfile::write_atomically;
 use crate::paths::ALARMS_FILE;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,13 +25,20 @@ impl Alarms {
         std::fs::read(dir.join(ALARMS_FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
+    /// Replaces the file: whole or not at all (a temporary file renamed over it), but without
+    /// waiting for the disk. The diary is what holds the reminders; this copy only lets them
+    /// ring while it is locked, and one lost in a power cut is set again at the next temperature.
     pub fn save(&mut self, dir: &Path) -> Result<()> {
         self.due.sort();
         self.due.dedup();
         let keep_from = self.due.len().saturating_sub(MAX_ALARMS);
         self.due.drain(..keep_from);
         let json = serde_json::to_vec_pretty(self).map_err(|_| Error::Internal("reminders"))?;
-        write_atomically(&dir.join(ALARMS_FILE), &json)
+        let path = dir.join(ALARMS_FILE);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &json)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
     }
 
     /// Takes out the reminders due at `now` and returns how many rang; stale ones are dropped

@@ -356,24 +356,36 @@ impl Store {
     /// [`Store::rechecks`] whoever may read them: the reminders that ring outside the diary.
     fn all_rechecks(&self) -> Result<Vec<Recheck>> {
         let now = self.now();
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT a.id, a.entry_id, a.raised_at, a.entry_version = e.current_version FROM advice a
              JOIN entries e ON e.id = a.entry_id
              JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
              WHERE a.level = 'recheck' AND a.raised_at >= ?1 AND v.status <> 'entered-in-error'
-               AND NOT EXISTS (
-                   SELECT 1 FROM entries t JOIN entry_versions tv ON tv.entry_id = t.id AND tv.version = t.current_version
-                   WHERE t.kind = 'temperature' AND t.id <> a.entry_id AND tv.occurred_at > a.raised_at
-                     AND tv.status <> 'entered-in-error')
              ORDER BY a.raised_at",
         )?;
         let rows = stmt.query_map([ts(now - Duration::hours(RECHECK_STALE_HOURS))], |r| {
             Ok((uuid(r, 0)?, uuid(r, 1)?, parse_ts(&r.get::<_, String>(2)?)?, r.get::<_, bool>(3)?))
         })?;
         let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The two temperatures taken last (one may be the reading the advice is about): a
+        // reminder is done when another was taken after it was raised.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.id, tv.occurred_at FROM entry_versions tv
+             JOIN entries t ON t.id = tv.entry_id AND tv.version = t.current_version
+             WHERE t.kind = 'temperature' AND tv.status <> 'entered-in-error'
+             ORDER BY tv.occurred_at DESC LIMIT 2",
+        )?;
+        let latest =
+            stmt.query_map([], |r| Ok((uuid(r, 0)?, parse_ts(&r.get::<_, String>(1)?)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         let treatments = self.treatments()?;
         let mut out = Vec::new();
         for (advice_id, entry_id, raised_at, current) in rows {
+            if latest.iter().any(|(id, at)| *id != entry_id && *at > raised_at) {
+                continue;
+            }
             if !current {
                 // Corrected since: does the reading as it is now still ask to measure again?
                 if let Ok(e) = self.entry(entry_id) {
