@@ -5,9 +5,16 @@
 //! from `COMPANION_PASSPHRASE`, else it is asked on the terminal without echo.
 
 mod care;
+mod carers;
+mod clinic;
+mod forms;
 mod print;
+mod questions;
 
+use carers::{person_label, scope_list, CarerAction};
+use forms::{InstrumentsAction, ScheduleAction};
 use print::{print_entries, print_summary};
+use questions::QuestionAction;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -234,113 +241,6 @@ enum CheckinAction {
 }
 
 #[derive(Subcommand)]
-enum InstrumentsAction {
-    /// The validated instruments this build ships.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum ScheduleAction {
-    /// Every schedule and whether it is due.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Make a check-in due every N days (1-365), or stop it with --off.
-    Set {
-        #[arg(long)]
-        instrument: String,
-        #[arg(long, conflicts_with = "off")]
-        every_days: Option<String>,
-        #[arg(long)]
-        off: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum QuestionAction {
-    Add {
-        #[arg(long)]
-        text: String,
-    },
-    /// Open questions in their order, then the rest.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    Edit {
-        id: String,
-        #[arg(long)]
-        text: String,
-    },
-    /// Set the state: open, asked, answered (with --answer) or archived.
-    Mark {
-        id: String,
-        #[arg(long)]
-        state: String,
-        #[arg(long)]
-        answer: Option<String>,
-    },
-    /// Set the order of the open questions: all their ids, first to last.
-    Reorder { ids: Vec<String> },
-    /// Set (YYYY-MM-DD) or clear (no date) the date of the next visit.
-    NextVisit { date: Option<String> },
-}
-
-#[derive(Subcommand)]
-enum CarerAction {
-    /// Add a carer who unlocks this diary with their own passphrase (COMPANION_CARER_PASSPHRASE,
-    /// else asked). Your own passphrase (COMPANION_PASSPHRASE) confirms it is you.
-    Add {
-        #[arg(long)]
-        name: String,
-        /// Who they are to you: daughter, husband, neighbour, ...
-        #[arg(long)]
-        relationship: String,
-        /// What they may do, comma-separated: observations (log what they see), questions (see
-        /// and add questions), symptoms (see your symptoms and temperatures), checkins (see
-        /// your check-ins).
-        #[arg(long, default_value = "observations,questions,symptoms")]
-        allow: String,
-        /// Their passphrase stops working by itself after this many days (and your next
-        /// unlock removes them, as `carer remove` would).
-        #[arg(long)]
-        days: Option<String>,
-    },
-    /// The carers who can unlock this diary, and what each may do.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Remove a carer: their passphrase stops working at once, and the diary's key is changed.
-    /// What they wrote stays. Their access at the clinic ends at the next sync.
-    Remove {
-        #[arg(long)]
-        name: String,
-    },
-    /// Invite a carer to join from their own device; prints a one-time code for them.
-    Invite {
-        #[arg(long)]
-        name: String,
-        /// What they may do (see `carer add`); check-ins only if you say so.
-        #[arg(long)]
-        allow: String,
-        /// Their access ends by itself after this many days.
-        #[arg(long)]
-        days: Option<String>,
-        /// Who they are to you (daughter, neighbour, ...); optional. A carer already on this
-        /// device, or invited before, keeps the one you gave unless you give another.
-        #[arg(long)]
-        relationship: Option<String>,
-    },
-    /// Share your own check-in (private until you do) with the patient and the clinic.
-    Share { id: String },
-}
-
-#[derive(Subcommand)]
 enum PassphraseAction {
     /// Change the passphrase: current from COMPANION_PASSPHRASE, new from COMPANION_NEW_PASSPHRASE
     /// (else both asked).
@@ -510,149 +410,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => return Err(Error::invalid("wellbeing", companion_core::Problem::Required).into()),
             }
         }
-        Command::Instruments { action: InstrumentsAction::List { json } } => {
-            let all = companion_core::instruments::all();
-            if json {
-                let list: Vec<_> = all
-                    .iter()
-                    .map(|i| {
-                        serde_json::json!({
-                            "id": i.id, "title": i.questionnaire.title, "questionnaire": i.questionnaire.canonical(),
-                            "items": i.scored_items.len(), "max_total": i.max_total, "bands": i.bands,
-                            "full_form": i.full_form,
-                        })
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut *out, &list)?;
-                writeln!(out)?;
-            } else {
-                for i in all {
-                    writeln!(
-                        out,
-                        "{:<7} {} ({} scored items, total 0-{})",
-                        i.id,
-                        i.questionnaire.title,
-                        i.scored_items.len(),
-                        i.max_total
-                    )?;
-                }
-            }
-        }
-        Command::Schedule { action } => {
-            let mut store = open(&dir, clock)?;
-            let (schedules, json) = match action {
-                ScheduleAction::List { json } => (store.schedules()?, json),
-                ScheduleAction::Set { instrument, every_days, off } => {
-                    let days = if off { None } else { Some(whole_number("every_days", every_days.as_deref().unwrap_or(""))?) };
-                    (store.set_schedule(&instrument, days)?, false)
-                }
-            };
-            if json {
-                serde_json::to_writer_pretty(&mut *out, &schedules)?;
-                writeln!(out)?;
-            } else {
-                for s in schedules {
-                    writeln!(
-                        out,
-                        "{:<7} every {} days, {} (due {})",
-                        s.instrument,
-                        s.every_days,
-                        s.state,
-                        s.due_at.format("%Y-%m-%d %H:%M")
-                    )?;
-                }
-            }
-        }
-        Command::Pair { server, code, ca_file } => {
-            companion_core::sync::check_server(&server)?;
-            let ca = match ca_file {
-                Some(path) => {
-                    let pem = std::fs::read_to_string(&path).map_err(|_| Error::invalid("ca_file", Problem::BadFormat))?;
-                    companion_core::sync::check_ca(&pem)?;
-                    Some(pem)
-                }
-                None => None,
-            };
-            if companion_core::store::presence(&dir)? == companion_core::store::Presence::Missing {
-                // A carer's own device: the invitation sets up a new diary, owned by the carer.
-                let pass = new_secret(PASSPHRASE_ENV, "Choose a passphrase")?;
-                let (store, recovery) = companion_core::sync::block_on(companion_core::sync::join_as_carer(
-                    &dir,
-                    &server,
-                    &code,
-                    &pass,
-                    ca.as_deref(),
-                    clock,
-                ))??;
-                let patient = store.patient()?;
-                let me = store.me().clone();
-                writeln!(out, "Joined as {}, helping {}.", person_label(&me.name, me.relationship.as_deref()), patient.name)?;
-                writeln!(out, "You may: {}", scope_list(&store.allowed()))?;
-                writeln!(out, "Recovery code (write it down; it is shown only this once):")?;
-                writeln!(out, "{}", recovery.as_str())?;
-                store.lock();
-                return Ok(());
-            }
-            let mut store = open(&dir, clock)?;
-            let link = companion_core::sync::block_on(companion_core::sync::pair_with(&mut store, &server, &code, ca.as_deref()))??;
-            writeln!(out, "Connected to {} (patient {}).", link.server, link.patient)?;
-        }
-        Command::Sync { status, json } => {
-            let mut store = open(&dir, clock)?;
-            let link = store.sync_link()?.ok_or(Error::NotPaired)?;
-            if status {
-                let (pending, quarantined) = store.outbox_counts()?;
-                let v = serde_json::json!({
-                    "server": link.server, "patient": link.patient,
-                    "last_success": link.last_success, "pending": pending, "quarantined": quarantined,
-                    "problem": link.problem, "refused": store.quarantined()?,
-                });
-                if json {
-                    serde_json::to_writer_pretty(&mut *out, &v)?;
-                    writeln!(out)?;
-                } else {
-                    writeln!(out, "connected to {}", link.server)?;
-                    let last = link.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
-                    writeln!(out, "last successful sync: {last}\nwaiting to be sent: {pending}\nrefused by the server: {quarantined}")?;
-                    if let Some(p) = link.problem {
-                        writeln!(out, "needs you: {p}")?;
-                    }
-                }
-                return Ok(());
-            }
-            let report = companion_core::sync::block_on(companion_core::sync::sync_once(&mut store))??;
-            if json {
-                serde_json::to_writer_pretty(&mut *out, &report)?;
-                writeln!(out)?;
-            } else {
-                writeln!(
-                    out,
-                    "sent {}, received {}, refused {}, waiting {}",
-                    report.sent, report.received, report.refused, report.pending
-                )?;
-                if report.merged > 0 {
-                    writeln!(out, "merged {} record(s) changed on another device", report.merged)?;
-                }
-            }
-            match report.outcome {
-                companion_core::sync::Outcome::Done => {}
-                companion_core::sync::Outcome::Later { retry_after_secs } => {
-                    return Err(anyhow::anyhow!("the clinic server could not be reached; try again in {retry_after_secs} seconds"));
-                }
-                companion_core::sync::Outcome::PairAgain => {
-                    return Err(anyhow::anyhow!("the clinic no longer accepts this device's credential; pair again"));
-                }
-                companion_core::sync::Outcome::Revoked if store.is_carer_device() => {
-                    return Err(anyhow::anyhow!(
-                        "your access to {}'s diary has ended (removed by the patient, or its time ran out)",
-                        store.patient()?.name
-                    ));
-                }
-                companion_core::sync::Outcome::Revoked => {
-                    return Err(anyhow::anyhow!("the clinic has revoked this device's access"));
-                }
-            }
-        }
+        Command::Instruments { action: InstrumentsAction::List { json } } => forms::list_instruments(json, out)?,
+        Command::Schedule { action } => forms::schedule(&dir, clock, action, out)?,
+        Command::Pair { server, code, ca_file } => clinic::pair(&dir, clock, &server, &code, ca_file, out)?,
+        Command::Sync { status, json } => clinic::sync(&dir, clock, status, json, out)?,
         Command::WardPhone { number, clear } => {
             let mut store = open(&dir, clock)?;
             let now = match (number, clear) {
@@ -662,10 +423,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             writeln!(out, "{}", now.as_deref().unwrap_or("(not set)"))?;
         }
-        Command::Question { action } => question(&dir, clock, action, out)?,
+        Command::Question { action } => questions::question(&dir, clock, action, out)?,
         Command::Treatment { action } => care::treatment(&dir, clock, action, out)?,
         Command::Advice { action } => care::advice(&dir, clock, action, out)?,
-        Command::Carer { action } => carer(&dir, clock, action, out)?,
+        Command::Carer { action } => carers::carer(&dir, clock, action, out)?,
         Command::List { json, kind } => {
             let kind = kind.as_deref().map(EntryKind::parse).transpose().map_err(Error::from)?;
             let store = open(&dir, clock)?;
@@ -718,176 +479,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let code = store.new_recovery_code()?;
             writeln!(out, "New recovery code (the old one no longer works):")?;
             writeln!(out, "{}", code.as_str())?;
-        }
-    }
-    Ok(())
-}
-
-fn question(
-    dir: &std::path::Path,
-    clock: companion_core::clock::SharedClock,
-    action: QuestionAction,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    match action {
-        QuestionAction::Add { text } => add(dir, clock, &NewEntry::Question(NewQuestion { text }), false, out)?,
-        QuestionAction::List { json } => {
-            let store = open(dir, clock)?;
-            let questions = store.questions()?;
-            print_entries(&questions, json, out)?;
-            if !json {
-                if let Some(date) = store.next_visit()? {
-                    writeln!(out, "next visit: {date}")?;
-                }
-                for a in store.appointments()? {
-                    writeln!(out, "visit booked by the clinic: {}", a.start.format("%Y-%m-%d %H:%M UTC"))?;
-                }
-                for a in store.clinic_answers()? {
-                    writeln!(out, "answer from the clinic to {}: {}", a.question, a.text)?;
-                }
-            }
-        }
-        QuestionAction::Edit { id, text } => {
-            let id = entry_id(&id)?;
-            let entry = open(dir, clock)?.edit_question(id, &text)?;
-            writeln!(out, "{} version {}", entry.id, entry.version)?;
-        }
-        QuestionAction::Mark { id, state, answer } => {
-            let id = entry_id(&id)?;
-            let state = QuestionState::parse(&state).map_err(Error::from)?;
-            let entry = open(dir, clock)?.set_question_state(id, state, answer.as_deref())?;
-            writeln!(out, "{} version {}", entry.id, entry.version)?;
-        }
-        QuestionAction::Reorder { ids } => {
-            let ids = ids.iter().map(|s| entry_id(s)).collect::<anyhow::Result<Vec<_>>>()?;
-            let questions = open(dir, clock)?.reorder_questions(&ids)?;
-            print_entries(&questions, false, out)?;
-        }
-        QuestionAction::NextVisit { date } => {
-            let set = open(dir, clock)?.set_next_visit(date.as_deref())?;
-            match set {
-                Some(d) => writeln!(out, "next visit: {d}")?,
-                None => writeln!(out, "next visit cleared")?,
-            }
-        }
-    }
-    Ok(())
-}
-
-fn scope_list(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
-}
-
-/// "Ingrid (daughter)", or just "Ingrid" when no relationship was given.
-pub(crate) fn person_label(name: &str, relationship: Option<&str>) -> String {
-    match relationship {
-        Some(r) => format!("{name} ({r})"),
-        None => name.to_owned(),
-    }
-}
-
-fn carer(
-    dir: &std::path::Path,
-    clock: companion_core::clock::SharedClock,
-    action: CarerAction,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    match action {
-        CarerAction::Add { name, relationship, allow, days } => {
-            // Check what can be checked before any passphrase is asked.
-            companion_core::domain::person_name(&name).map_err(Error::from)?;
-            let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
-            let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
-            if days.is_some_and(|d| !(1..=companion_core::store::MAX_CARER_DAYS).contains(&d)) {
-                let max = companion_core::store::MAX_CARER_DAYS as f64;
-                return Err(Error::invalid("days", companion_core::Problem::OutOfRange { min: 1.0, max }).into());
-            }
-            let mine = secret(PASSPHRASE_ENV, "Your passphrase")?;
-            let mut store = Store::open(dir, &mine, clock)?;
-            let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
-            let added = store.add_carer(&name, &relationship, &theirs, &allow, &mine, days)?;
-            let c = &added.carer;
-            writeln!(
-                out,
-                "{} can now unlock this diary with their own passphrase.",
-                person_label(&c.person.name, c.person.relationship.as_deref())
-            )?;
-            writeln!(out, "They may: {}", scope_list(&c.allow))?;
-            if let Some(until) = c.until {
-                writeln!(out, "Their access ends by itself on {}.", until.format("%Y-%m-%d %H:%M UTC"))?;
-            }
-            if let Some(code) = added.new_recovery_code {
-                writeln!(out, "Your recovery code has been replaced (write it down; it is shown only this once):")?;
-                writeln!(out, "{}", code.as_str())?;
-            }
-        }
-        CarerAction::List { json } => {
-            let store = open(dir, clock)?;
-            let carers = store.carers()?;
-            let invited = store.invited_carers()?;
-            if json {
-                serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "on_this_device": carers, "invited": invited }))?;
-                writeln!(out)?;
-            } else if carers.is_empty() && invited.is_empty() {
-                writeln!(out, "No carers.")?;
-            } else {
-                for c in carers {
-                    let until = c.until.map(|u| format!("  until {}", u.format("%Y-%m-%d"))).unwrap_or_default();
-                    writeln!(
-                        out,
-                        "{}  on this device  may: {}  added {}{until}",
-                        person_label(&c.person.name, c.person.relationship.as_deref()),
-                        scope_list(&c.allow),
-                        c.added_at.format("%Y-%m-%d")
-                    )?;
-                }
-                for i in invited {
-                    let until = i.expires_at.as_deref().map(|t| format!("  until {}", &t[..10.min(t.len())])).unwrap_or_default();
-                    writeln!(
-                        out,
-                        "{}  invited to their own device  may: {}{until}",
-                        person_label(&i.name, i.relationship.as_deref()),
-                        scope_list(&i.allow)
-                    )?;
-                }
-            }
-        }
-        CarerAction::Remove { name } => {
-            let mut store = open(dir, clock)?;
-            let here = store.carer_named(&name).is_ok();
-            let removed = store.remove_carer(&name)?;
-            if here {
-                writeln!(out, "{} removed: their passphrase no longer opens this diary.", removed.name)?;
-            } else {
-                writeln!(out, "{} removed.", removed.name)?;
-            }
-            if store.carers_to_revoke()?.contains(&removed.id.to_string()) {
-                writeln!(out, "Their own device loses access at the next sync with the clinic.")?;
-            }
-        }
-        CarerAction::Invite { name, allow, days, relationship } => {
-            let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
-            let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
-            let mut store = open(dir, clock)?;
-            let invitation = companion_core::sync::block_on(companion_core::sync::invite_carer(
-                &mut store,
-                &name,
-                relationship.as_deref(),
-                &allow,
-                days,
-            ))??;
-            writeln!(out, "Invitation code for {name} (one use, valid {} hours):", companion_core::sync::INVITATION_HOURS)?;
-            writeln!(out, "{}", invitation.code)?;
-            writeln!(out, "They may: {}", scope_list(&allow))?;
-            if let Some(until) = invitation.expires_at {
-                writeln!(out, "Their access ends by itself on {until}.")?;
-            }
-        }
-        CarerAction::Share { id } => {
-            let id = entry_id(&id)?;
-            let mut store = open(dir, clock)?;
-            let entry = store.share_checkin(id)?;
-            writeln!(out, "{} shared with {} and the clinic", entry.id, store.patient()?.name)?;
         }
     }
     Ok(())

@@ -1,0 +1,430 @@
+//! The server's store: embedded SQLite (WAL, `synchronous=FULL`) by default, PostgreSQL when
+//! given a database URL (see `sql`). Patients, pairing codes and credentials (only their SHA-256
+//! hashes), FHIR resources with every version, a per-change sequence for the devices' change
+//! feed, and the audit log (who, what, when; never content).
+
+use crate::error::{ApiError, ApiResult};
+use crate::fhir;
+use crate::params;
+use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use companion_core::domain::Scope;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use uuid::Uuid;
+
+mod carers;
+mod resources;
+mod schema;
+
+use carers::parse_scopes;
+pub use carers::CARER_ACCESS_SYSTEM;
+use resources::{read_in, write_one};
+pub use resources::{Feed, Write, Written};
+use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
+
+/// PostgreSQL connections per server process.
+const PG_CONNECTIONS: usize = 4;
+
+pub const PAIRING_HOURS: i64 = 72;
+
+/// Who is calling: a paired device (scoped to one patient; a carer's device also to what the
+/// patient allowed) or a member of staff.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    Device { id: String, patient: String, carer: Option<CarerAccess> },
+    Staff { id: String },
+}
+
+/// A carer's device: the carer (`RelatedPerson` id) and what they may see and do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CarerAccess {
+    pub id: String,
+    pub allow: Vec<Scope>,
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Device { id, .. } => format!("device/{id}"),
+            Actor::Staff { id } => format!("staff/{id}"),
+        }
+    }
+
+    pub fn carer(&self) -> Option<&CarerAccess> {
+        match self {
+            Actor::Device { carer, .. } => carer.as_ref(),
+            Actor::Staff { .. } => None,
+        }
+    }
+
+    /// Whether this caller may see a stored resource (staff and the patient's devices see all
+    /// of the patient; a carer what [`fhir::carer_may_see`] allows).
+    pub fn may_see(&self, rtype: &str, body: &Value) -> bool {
+        match self.carer() {
+            Some(c) => fhir::carer_may_see(rtype, body, &c.id, &c.allow),
+            None => true,
+        }
+    }
+}
+
+/// An invitation the patient made for a carer.
+#[derive(Debug, Clone)]
+pub struct Invite {
+    /// The carer's id, when the patient's device already knows them (a carer on the shared
+    /// device); new otherwise.
+    pub carer: Option<String>,
+    pub name: String,
+    pub relationship: Option<String>,
+    pub allow: Vec<Scope>,
+    /// Access ends by itself after this many days.
+    pub days: Option<i64>,
+}
+
+/// What redeeming a code gave.
+#[derive(Debug, Clone)]
+pub struct Paired {
+    pub device: String,
+    pub token: String,
+    pub patient: String,
+    /// For a carer's device: the carer's `RelatedPerson`, and the patient's name to show.
+    pub carer: Option<(Value, Vec<Scope>, Option<String>)>,
+    pub patient_name: String,
+}
+
+/// One stored resource version.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub version: i64,
+    pub last_updated: String,
+    pub body: Value,
+    pub patient_id: String,
+}
+
+enum Backend {
+    Sqlite(Pool<rusqlite::Connection>),
+    /// The connections, and the URL for `pg_dump`.
+    Postgres(Pool<Pg>, String),
+}
+
+#[derive(Clone)]
+pub struct Db {
+    backend: Arc<Backend>,
+    dir: std::path::PathBuf,
+    /// Fixed when the database is opened (a restore is noticed then).
+    epoch: Arc<String>,
+}
+
+/// Beside the database, outside it: the epoch and the highest change sequence this data
+/// directory has served. A database file older than that (a restore from backup) gets a new
+/// epoch when it is opened, so devices send again what the server no longer has.
+const HIGH_WATER: &str = "clinic.highwater";
+
+pub fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn sha256_hex(secret: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random token: 32 bytes, base64url.
+pub fn random_token(prefix: &str) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A pairing code a person can type: 12 characters of Crockford base32 in groups of four.
+pub fn pairing_code() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 12];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
+    let chars: String = bytes.iter().map(|b| ALPHABET[(*b as usize) % 32] as char).collect();
+    format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
+}
+
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+impl Db {
+    /// The embedded SQLite database in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<Db> {
+        Db::open_with(dir, None)
+    }
+
+    /// SQLite in `dir`, or the PostgreSQL database at `database_url`; `dir` holds the high-water
+    /// mark either way.
+    pub fn open_with(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Db> {
+        std::fs::create_dir_all(dir)?;
+        let backend = match database_url {
+            None => {
+                let conn = rusqlite::Connection::open(dir.join("clinic.db"))?;
+                conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+                conn.execute_batch(SQLITE_SCHEMA)?;
+                Backend::Sqlite(Pool::new(vec![conn]))
+            }
+            Some(url) => {
+                anyhow::ensure!(
+                    url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                    "--database-url must be a postgres:// URL"
+                );
+                let mut conns = Vec::new();
+                for _ in 0..PG_CONNECTIONS {
+                    conns.push(Pg::connect(url).map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?);
+                }
+                // Two servers starting at once must not both create the tables.
+                sql::write_tx(&mut conns[0], |c| c.batch(POSTGRES_SCHEMA)).map_err(|e| anyhow::anyhow!(e.message))?;
+                Backend::Postgres(Pool::new(conns), url.to_owned())
+            }
+        };
+        let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
+        let epoch = db.with(|c| {
+            sql::write_tx(c, |c| {
+                // The data epoch: new for every fresh database, so a restore from backup (an
+                // older database) or a new server is noticed by devices.
+                c.exec(
+                    "INSERT INTO meta (key, value) VALUES ('epoch', ?1) ON CONFLICT (key) DO NOTHING",
+                    params![&Uuid::new_v4().to_string()],
+                )?;
+                let epoch = c.one("SELECT value FROM meta WHERE key = 'epoch'", &[])?.text(0)?;
+                let seq = c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0)?;
+                if let Ok(text) = std::fs::read_to_string(dir.join(HIGH_WATER)) {
+                    let mut parts = text.split_whitespace();
+                    let seen_epoch = parts.next().unwrap_or("");
+                    let seen_seq = parts.next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+                    if seen_epoch == epoch && seen_seq > seq {
+                        tracing::warn!(
+                            served = seen_seq,
+                            found = seq,
+                            "the database is older than what was served: restored from backup; new epoch"
+                        );
+                        let fresh = Uuid::new_v4().to_string();
+                        c.exec("UPDATE meta SET value = ?1 WHERE key = 'epoch'", params![&fresh])?;
+                        return Ok(fresh);
+                    }
+                }
+                Ok(epoch)
+            })
+        });
+        db.epoch = Arc::new(epoch.map_err(|e| anyhow::anyhow!(e.message))?);
+        db.note_high_water().map_err(|e| anyhow::anyhow!(e.message))?;
+        Ok(db)
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> Kind {
+        match *self.backend {
+            Backend::Sqlite(_) => Kind::Sqlite,
+            Backend::Postgres(..) => Kind::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection of the pool.
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+        match &*self.backend {
+            Backend::Sqlite(pool) => f(&mut *pool.get()?),
+            Backend::Postgres(pool, _) => f(&mut *pool.get()?),
+        }
+    }
+
+    fn note_high_water(&self) -> ApiResult<()> {
+        let seq = self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0))?;
+        let tmp = self.dir.join(format!("{HIGH_WATER}.tmp"));
+        std::fs::write(&tmp, format!("{} {seq}\n", self.epoch)).map_err(|_| ApiError::internal("high-water file"))?;
+        std::fs::rename(&tmp, self.dir.join(HIGH_WATER)).map_err(|_| ApiError::internal("high-water file"))?;
+        Ok(())
+    }
+
+    /// A consistent copy of the database, for backups: SQLite's `VACUUM INTO`, or for
+    /// PostgreSQL an archive from `pg_dump` (restored with `pg_restore --clean`).
+    pub fn backup_to(&self, path: &Path) -> ApiResult<()> {
+        match &*self.backend {
+            Backend::Sqlite(_) => self.with(|c| c.exec("VACUUM INTO ?1", params![&*path.to_string_lossy()]).map(|_| ())),
+            Backend::Postgres(_, url) => {
+                let out = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", "--dbname", url, "--file"])
+                    .arg(path)
+                    .output()
+                    .map_err(|_| ApiError::internal("pg_dump could not be started"))?;
+                if !out.status.success() {
+                    tracing::error!(status = ?out.status.code(), "pg_dump failed");
+                    return Err(ApiError::internal("pg_dump failed"));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn epoch(&self) -> String {
+        self.epoch.as_str().to_owned()
+    }
+
+    pub fn add_patient(&self, name: &str) -> ApiResult<(String, String)> {
+        let id = Uuid::new_v4().to_string();
+        let code = pairing_code();
+        let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.with(|c| {
+            sql::write_tx(c, |c| {
+                c.exec("INSERT INTO patients (id, name, created_at) VALUES (?1, ?2, ?3)", params![&id, name, &now_text()])?;
+                c.exec(
+                    "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+                    params![&sha256_hex(&normalise_code(&code)), &id, &expires],
+                )
+            })
+        })?;
+        Ok((id, code))
+    }
+
+    pub fn add_staff(&self, name: &str) -> ApiResult<String> {
+        let token = random_token("s_");
+        self.with(|c| {
+            c.exec(
+                "INSERT INTO staff (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![&Uuid::new_v4().to_string(), name, &sha256_hex(&token), &now_text()],
+            )
+        })?;
+        Ok(token)
+    }
+
+    pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
+        let n = self.with(|c| {
+            c.exec("UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL", params![patient, &now_text()])
+        })?;
+        Ok(n as usize)
+    }
+
+    /// Redeems a code: single use, unexpired. A pairing code (from the clinic) pairs one of the
+    /// patient's own devices; an invitation (from the patient) a carer's. `as_carer` says which
+    /// the device expects; the other kind is refused without being used up.
+    pub fn pair(&self, code: &str, as_carer: bool) -> ApiResult<Paired> {
+        let hash = sha256_hex(&normalise_code(code));
+        self.with(|c| {
+            sql::write_tx(c, |tx| {
+                let (table, who) =
+                    match tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])? {
+                        Some(_) if as_carer => {
+                            return Err(ApiError::forbidden("this code pairs the patient's own device, not a carer's"));
+                        }
+                        Some(row) => ("pairing_codes", row),
+                        None => match tx.row(
+                            "SELECT c.patient_id, i.expires_at, i.used_at, c.id FROM invitations i JOIN carers c ON c.id = i.carer_id
+                         WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
+                            params![&hash],
+                        )? {
+                            Some(_) if !as_carer => {
+                                return Err(ApiError::forbidden("this is a carer's invitation: it joins a new diary"));
+                            }
+                            Some(row) => ("invitations", row),
+                            None => return Err(ApiError::forbidden("the pairing code is not valid")),
+                        },
+                    };
+                let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
+                if used.is_some() {
+                    return Err(ApiError::forbidden("the pairing code has already been used"));
+                }
+                let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
+                if expires < Utc::now() {
+                    return Err(ApiError::forbidden("the pairing code has expired"));
+                }
+                let device = Uuid::new_v4().to_string();
+                let token = random_token("d_");
+                tx.exec(&format!("UPDATE {table} SET used_at = ?2 WHERE code_hash = ?1"), params![&hash, &now_text()])?;
+                tx.exec(
+                    "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![&device, &patient, &sha256_hex(&token), &now_text()],
+                )?;
+                let mut carer = None;
+                if table == "invitations" {
+                    let carer_id = who.text(3)?;
+                    tx.exec("INSERT INTO carer_devices (device_id, carer_id) VALUES (?1, ?2)", params![&device, &carer_id])?;
+                    let person = read_in(tx, "RelatedPerson", &carer_id)?.ok_or_else(|| ApiError::internal("carer resource"))?;
+                    let row = tx.one("SELECT scopes, expires_at FROM carers WHERE id = ?1", params![&carer_id])?;
+                    carer = Some((person.body, parse_scopes(&row.text(0)?), row.opt_text(1)?));
+                }
+                let patient_name = tx.one("SELECT name FROM patients WHERE id = ?1", params![&patient])?.text(0)?;
+                audit(tx, &format!("device/{device}"), if carer.is_some() { "pair-carer" } else { "pair" }, None, None, Some(&patient))?;
+                Ok(Paired { device, token, patient, carer, patient_name })
+            })
+        })
+    }
+
+    /// A new pairing code for a patient already registered (a second device, a new phone).
+    pub fn new_code(&self, patient: &str) -> ApiResult<String> {
+        if !self.patient_exists(patient)? {
+            return Err(ApiError::not_found());
+        }
+        let code = pairing_code();
+        let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.with(|c| {
+            c.exec(
+                "INSERT INTO pairing_codes (code_hash, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![&sha256_hex(&normalise_code(&code)), patient, &expires],
+            )
+        })?;
+        Ok(code)
+    }
+
+    /// Test support: makes a pairing code look old.
+    pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
+        self.with(|c| c.exec("UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1", params![patient]))?;
+        Ok(())
+    }
+
+    pub fn actor(&self, token: &str) -> ApiResult<Actor> {
+        let hash = sha256_hex(token);
+        self.with(|c| {
+            if let Some(row) = c.row(
+                "SELECT d.id, d.patient_id, d.revoked_at, c.id, c.scopes, c.expires_at, c.revoked_at
+                 FROM devices d LEFT JOIN carer_devices cd ON cd.device_id = d.id LEFT JOIN carers c ON c.id = cd.carer_id
+                 WHERE d.token_hash = ?1",
+                params![&hash],
+            )? {
+                if row.opt_text(2)?.is_some() {
+                    return Err(ApiError::revoked());
+                }
+                let carer = match row.opt_text(3)? {
+                    None => None,
+                    Some(id) => {
+                        // A carer removed by the patient, or whose time ran out, is turned away
+                        // like a revoked device.
+                        let expired = row.opt_text(5)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).is_some_and(|t| t < Utc::now());
+                        if row.opt_text(6)?.is_some() || expired {
+                            return Err(ApiError::revoked());
+                        }
+                        Some(CarerAccess { id, allow: parse_scopes(&row.text(4)?) })
+                    }
+                };
+                return Ok(Actor::Device { id: row.text(0)?, patient: row.text(1)?, carer });
+            }
+            match c.row("SELECT id FROM staff WHERE token_hash = ?1", params![&hash])? {
+                Some(row) => Ok(Actor::Staff { id: row.text(0)? }),
+                None => Err(ApiError::unauthorized("unknown credential")),
+            }
+        })
+    }
+
+    pub fn patient_exists(&self, id: &str) -> ApiResult<bool> {
+        self.with(|c| Ok(c.one("SELECT count(*) FROM patients WHERE id = ?1", params![id])?.int(0)? > 0))
+    }
+}
+
+fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
+    conn.exec(
+        "INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![&now_text(), actor, action, rtype, id, patient],
+    )?;
+    Ok(())
+}
