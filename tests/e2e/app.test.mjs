@@ -58,6 +58,32 @@ async function scan(screen) {
   return violations;
 }
 
+/**
+ * At 200 % text, nothing inside `selector` reaches past the window's right edge (a phone at
+ * 390 px: the suite's window). A screenshot at that size goes to the artifacts.
+ */
+async function fitsAtDoubleText(selector, name) {
+  await s.execute('document.documentElement.style.fontSize = "200%"');
+  try {
+    await sleep(150);
+    // A box past the edge, or text running out of its box (a long word in a heading).
+    const over = await s.execute(
+      `const w = document.documentElement.clientWidth;
+       const roots = [...document.querySelectorAll(arguments[0])];
+       roots[0]?.scrollIntoView({ block: 'start' });
+       return roots.flatMap((root) => [root, ...root.querySelectorAll('*')])
+         .filter((e) => !e.closest('.visually-hidden'))
+         .filter((e) => { const r = e.getBoundingClientRect(); return r.width > 1 && (r.right > w + 1 || e.scrollWidth > e.clientWidth + 1); })
+         .map((e) => e.tagName + '.' + e.className + ' ' + (e.textContent ?? '').trim().slice(0, 40));`,
+      [selector],
+    );
+    await shot(`${name}-200`);
+    assert.deepEqual(over, [], `past the right edge at 200 % text on ${name}`);
+  } finally {
+    await s.execute('document.documentElement.style.fontSize = ""');
+  }
+}
+
 async function nav(text) {
   await (await s.find(`//nav//button[normalize-space()="${text}"]`)).click();
 }
@@ -129,6 +155,9 @@ describe('Companion in its real window', () => {
   before(async () => {
     driver = startDriver(port, { COMPANION_DATA_DIR: dataDir });
     s = await Session.start(`http://127.0.0.1:${port}`, { 'tauri:options': { application: app } });
+    // A phone: 390 px wide.
+    await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
+    await s.waitFor('return window.innerWidth <= 390', [], { what: 'a 390 px window' });
   });
 
   after(async () => {
@@ -222,6 +251,7 @@ describe('Companion in its real window', () => {
     assert.match(text, /Companion has not told the clinic/);
     await scan('unwell at 37.2');
     await shot('unwell-37-2');
+    await fitsAtDoubleText('[data-testid="advice-card"]', 'unwell-37-2');
     await (await s.find(button('I understand'))).click();
     await s.find('//p[@role="status" and normalize-space()="Saved."]');
     // Closed, the advice is still on the home screen, and opens again with who understood it when.
@@ -232,6 +262,7 @@ describe('Companion in its real window', () => {
     assert.match(await (await s.find('[data-testid="advice-acknowledged"]')).text(), /Kari Nordmann pressed “I understand” at/);
     assert.match(await again.text(), /Call the cancer ward now/);
     await scan('advice shown again');
+    await fitsAtDoubleText('[data-testid="advice-card"]', 'advice-again');
     await (await s.find(button('Close'))).click();
     await s.find(heading('Hello, Kari Nordmann'));
     // The timeline offers it again from the entry that raised it.
@@ -239,6 +270,8 @@ describe('Companion in its real window', () => {
     const unwell = await s.find('//article[.//p[contains(normalize-space(), "37.2 °C")]]');
     assert.match(await unwell.text(), /Advice shown: Call the cancer ward now/);
     assert.match(await unwell.text(), /I feel unwell/);
+    await nav('Home');
+    await fitsAtDoubleText('[data-testid="recent-advice"]', 'home-recent-advice');
   });
 
   it('records a check-in, corrects an entry and withdraws another, keeping both', async () => {
@@ -345,6 +378,7 @@ describe('Companion in its real window', () => {
     for (const n of ['Emergency: 113', 'Out-of-hours doctor: 116 117', 'Mental Helse helpline: 116 123']) assert.ok(risk.includes(`Call ${n}`), risk);
     await scan('result');
     await shot('result-item9');
+    await fitsAtDoubleText('[data-testid="result-item9"]', 'result-item9');
     await (await s.find(button('Done'))).click();
     await s.find(heading('Hello, Kari Nordmann'));
     // The timeline marks the check-in, not only with its total and band.
@@ -355,6 +389,7 @@ describe('Companion in its real window', () => {
     await scan('timeline with the item 9 mark');
     await s.execute(`document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.scrollIntoView({ block: 'center' })`, [`${phq}//*[@data-testid="item9-mark"]`]);
     await shot('timeline-item9');
+    await fitsAtDoubleText('[data-testid="item9-mark"]', 'timeline-item9');
   });
 
   it('skipping item 9 asks once more, and the result says the risk was not asked about', async () => {
@@ -369,6 +404,7 @@ describe('Companion in its real window', () => {
     const ask = await s.find('[data-testid="item9-confirm"]');
     assert.match(await ask.text(), /You have not answered question 9, about thoughts that you would be better off dead or of hurting yourself/);
     await scan('item 9 confirmation');
+    await fitsAtDoubleText('[data-testid="item9-confirm"]', 'item9-confirm');
     await (await s.find(button('Save without it'))).click();
     await s.find(heading('Your result'));
     assert.match(await (await s.find('[data-testid="result-item9"]')).text(), /was not answered, so this result does not tell whether you are at risk/);
@@ -382,6 +418,7 @@ describe('Companion in its real window', () => {
     await s.find('//p[@role="status" and normalize-space()="Treatment saved."]');
     assert.equal(await s.execute('return document.querySelector(\'[data-testid="treatments"] input:checked + span\')?.textContent'), 'Immunotherapy');
     await scan('settings with a treatment');
+    await fitsAtDoubleText('[data-testid="treatments"]', 'settings-treatment');
     await nav('Home');
     await (await s.find(button('Log a symptom'))).click();
     await (await s.find(tile('Cough'))).click();
@@ -553,6 +590,7 @@ describe('Companion in its real window', () => {
     await (await s.find('//button[.//span[normalize-space()="Edmonton Symptom Assessment System (revised version) (ESAS-r)"]]')).click();
     assert.match(await (await s.find('[data-testid="completed-by"]')).text(), /Completed by: Family caregiver/);
     await scan('ESAS-r as a carer');
+    await fitsAtDoubleText('[data-testid="completed-by"]', 'esas-carer');
     await (await s.find(button('Cancel'))).click();
     await nav('Home');
     await (await s.find(button('Log a symptom'))).click();
@@ -560,6 +598,17 @@ describe('Companion in its real window', () => {
     await (await s.find(tile('10', '//fieldset[.//legend[normalize-space()="How bad is it?"]]'))).click();
     await (await s.find(button('Save'))).click();
     await s.find('[data-testid="advice-card"]');
+    await (await s.find(button('I understand'))).click();
+    // What a carer notes is about the patient: "they seem unwell", and the card says so.
+    await s.find('//p[@role="status" and normalize-space()="Saved."]');
+    await (await s.find(button('Log temperature'))).click();
+    await fill('Temperature (°C)', '37,2');
+    await (await s.find('//label[.//span[normalize-space()="They seem unwell"]]')).click();
+    await (await s.find(button('Save'))).click();
+    const theirs = await s.find('[data-testid="advice-card"][data-rule="temperature-unwell"]');
+    assert.match(await theirs.text(), /They seem unwell\. After cancer treatment, that is a reason to call at any temperature\./);
+    await scan('unwell card as a carer');
+    await fitsAtDoubleText('[data-testid="advice-card"]', 'unwell-carer');
     await (await s.find(button('I understand'))).click();
     await nav('Timeline');
     const hers = await s.find('//article[.//p[contains(normalize-space(), "Pain: 10 of 10")]]');
@@ -648,6 +697,7 @@ describe('Companion in its real window', () => {
     await s.execute(`document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.scrollIntoView({ block: 'center' })`,
       ['//article[.//p[contains(normalize-space(), "PHQ-9: 1 av 27")]]']);
     await shot('timeline-item9-nb');
+    await fitsAtDoubleText('[data-testid="item9-mark"]', 'timeline-item9-nb');
     // Unwell at 37,2: the same call-now card, in Bokmål, with the numbers from the ruleset.
     await nav('Hjem');
     await (await s.find(button('Registrer temperatur'))).click();
@@ -662,6 +712,7 @@ describe('Companion in its real window', () => {
     assert.match(text, /Companion har ikke varslet klinikken/);
     await scan('unwell at 37,2 (nb)');
     await shot('unwell-37-2-nb');
+    await fitsAtDoubleText('[data-testid="advice-card"]', 'unwell-37-2-nb');
     await (await s.find(button('Jeg forstår'))).click();
     await s.find('//p[@role="status" and normalize-space()="Lagret."]');
     // In Bokmål, the clinic's Bokmål form of ESAS-r is the one offered.
