@@ -118,7 +118,7 @@ impl SymptomCode {
     /// Reads a code leniently: case, spaces and underscores do not matter
     /// ("Poor appetite", "poor_appetite" and "poor-appetite" are the same).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let norm: String = raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect();
+        let norm = code_form(raw);
         if norm.is_empty() {
             return Err(Invalid::new("symptom", Problem::Required));
         }
@@ -132,6 +132,12 @@ impl SymptomCode {
         };
         SymptomCode::ALL.into_iter().find(|s| s.code() == norm).ok_or(Invalid::new("symptom", Problem::Unknown))
     }
+}
+
+/// A stable code as a person may type it: trimmed, lower case, spaces and underscores as
+/// hyphens ("Poor appetite", "poor_appetite" → "poor-appetite").
+pub fn code_form(raw: &str) -> String {
+    raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect()
 }
 
 #[cfg(test)]

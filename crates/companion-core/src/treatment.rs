@@ -31,7 +31,7 @@ impl Treatment {
 
     /// Reads a code leniently ("Targeted therapy", "targeted_therapy", "targeted").
     pub fn parse(raw: &str) -> Option<Treatment> {
-        let norm: String = raw.trim().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() }).collect();
+        let norm = crate::symptom::code_form(raw);
         let norm = match norm.as_str() {
             "chemo" => "chemotherapy",
             "targeted" => "targeted-therapy",

@@ -119,7 +119,7 @@ impl Store {
     ) -> Result<Vec<Advice>> {
         let treatments = self.treatments()?;
         let mut raised = self.rules.evaluate(data, &Context { treatments: &treatments });
-        let recent = self.recent_amber_problems(tx, entry_id, now)?;
+        let recent = self.recent_amber_problems(tx, entry_id, now, &treatments)?;
         if let Some(more) = self.rules.aggregate(&recent, &raised) {
             raised.push(more);
         }
@@ -157,8 +157,8 @@ impl Store {
                     problems
                 ],
             )?;
+            // Not logged: which rule fired says what the record says ("entry saved" counts them).
             super::sync::queue(tx, "advice", advice.id, now)?;
-            tracing::info!(rule = %advice.rule, level = advice.level.as_str(), "advice raised");
             out.push(advice);
         }
         Ok(out)
@@ -169,7 +169,13 @@ impl Store {
     /// the record as it is now still raises it (a correction from 8 to 3 ends an amber; a note
     /// edited on another device does not); a record this session cannot read counts as it was,
     /// on the safe side. Advice from before the diary kept problems counts once per record.
-    fn recent_amber_problems(&self, tx: &Transaction, entry_id: Uuid, now: DateTime<Utc>) -> Result<BTreeSet<String>> {
+    fn recent_amber_problems(
+        &self,
+        tx: &Transaction,
+        entry_id: Uuid,
+        now: DateTime<Utc>,
+        treatments: &[crate::treatment::Treatment],
+    ) -> Result<BTreeSet<String>> {
         let since = now - Duration::hours(self.rules.aggregation.window_hours);
         let mut stmt = tx.prepare(
             "SELECT a.entry_id, a.problems, a.entry_version = e.current_version FROM advice a
@@ -181,8 +187,7 @@ impl Store {
             Ok((uuid(r, 0)?, r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?))
         })?;
         let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        let treatments = self.treatments()?;
-        let ctx = Context { treatments: &treatments };
+        let ctx = Context { treatments };
         let mut out = BTreeSet::new();
         for (entry, problems, current) in rows {
             if !current {
