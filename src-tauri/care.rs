@@ -101,3 +101,11 @@ pub async fn acknowledge_advice(state: State<'_, AppState>, ids: Vec<String>) ->
         s.with_store(|st| st.acknowledge_advice(&ids))
     })
 }
+
+/// The numbers that answer at once (emergency, out-of-hours doctor, helpline), from the shipped
+/// ruleset: shown on the lock screen, so they work without unlocking.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn emergency_numbers() -> Reply<companion_core::rules::Contacts> {
+    Ok(companion_core::rules::Ruleset::default_rules().contacts)
+}

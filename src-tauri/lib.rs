@@ -151,6 +151,13 @@ async fn add_entry(state: State<'_, AppState>, entry: NewEntry) -> Reply<Saved> 
     state.with(|s| s.with_store(|st| st.save(&entry)))
 }
 
+/// Several records from one form (symptoms logged together), in one transaction.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+async fn add_entries(state: State<'_, AppState>, entries: Vec<NewEntry>) -> Reply<Vec<Saved>> {
+    state.with(|s| s.with_store(|st| st.save_all(&entries)))
+}
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn instruments(state: State<'_, AppState>) -> Reply<Vec<companion_core::instruments::Instrument>> {
@@ -468,6 +475,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         new_recovery_code,
         set_preferences,
         add_entry,
+        add_entries,
         timeline,
         history,
         visit_summary,
@@ -487,6 +495,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         care::advice_for,
         care::advice_list,
         care::acknowledge_advice,
+        care::emergency_numbers,
         sync_status,
         pair_clinic,
         sync_now,

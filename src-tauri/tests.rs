@@ -89,8 +89,34 @@ fn commands_reach_the_core_and_errors_cross_as_payloads() {
     let none = call(&w, "timeline", json!({"kind": "question"})).unwrap();
     assert_eq!(none.as_array().unwrap().len(), 0);
 
+    let both = call(
+        &w,
+        "add_entries",
+        json!({"entries": [
+        {"kind": "symptom", "symptom": "nausea", "severity": 3},
+        {"kind": "symptom", "symptom": "tiredness", "severity": 5, "note": "after the walk"}]}),
+    )
+    .unwrap();
+    assert_eq!(both.as_array().unwrap().len(), 2);
+    assert_eq!(both[1]["entry"]["symptom"], "tiredness");
+    let half = call(
+        &w,
+        "add_entries",
+        json!({"entries": [
+        {"kind": "symptom", "symptom": "nausea", "severity": 3}, {"kind": "symptom", "symptom": "pain", "severity": 11}]}),
+    )
+    .unwrap_err();
+    assert_eq!((half["code"].clone(), half["field"].clone()), (json!("invalid"), json!("severity")));
+    assert_eq!(call(&w, "timeline", json!({"kind": "symptom"})).unwrap().as_array().unwrap().len(), 4, "nothing of the refused form");
+
     call(&w, "lock", json!({})).unwrap();
     assert_eq!(call(&w, "timeline", json!({})).unwrap_err()["code"], "locked");
+    // The numbers that answer at once are there without unlocking.
+    let numbers = call(&w, "emergency_numbers", json!({})).unwrap();
+    assert_eq!(
+        (numbers["emergency"].clone(), numbers["out_of_hours"].clone(), numbers["helpline"].clone()),
+        (json!("113"), json!("116 117"), json!("116 123"))
+    );
     let wrong = call(&w, "unlock", json!({"passphrase": "not it at all"})).unwrap_err();
     assert_eq!(wrong["code"], "wrong_passphrase");
     assert!(!wrong.to_string().contains("not it at all"));

@@ -437,7 +437,11 @@ impl Store {
             Level::Crisis => {
                 vec![fixed("emergency", &c.emergency), fixed("out_of_hours", &c.out_of_hours), fixed("helpline", &c.helpline)]
             }
-            Level::CallNow => vec![ward(), fixed("out_of_hours", &c.out_of_hours)],
+            // Without the ward's number, the card still offers numbers that answer at once.
+            Level::CallNow => match ward() {
+                w if w.number.is_some() => vec![w, fixed("out_of_hours", &c.out_of_hours)],
+                w => vec![w, fixed("out_of_hours", &c.out_of_hours), fixed("emergency", &c.emergency)],
+            },
             Level::Contact24h | Level::ContactTeam => vec![ward()],
             Level::Recheck => Vec::new(),
         }

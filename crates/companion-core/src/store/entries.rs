@@ -1,7 +1,10 @@
 //! Writing and reading the diary's records. Every user action is one transaction; records are
 //! versioned, never rewritten or deleted.
 
-use super::advice::Saved;
+use super::advice::{Advice, Saved};
+
+/// The most records saved together (several symptoms in one form).
+pub const MAX_BATCH: usize = 20;
 use super::{parse_ts, ts, Store};
 use crate::domain::{self, Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, Scope, MAX_ANSWER};
 use crate::error::{Error, Invalid, Problem, Result};
@@ -231,6 +234,38 @@ impl Store {
         self.insert_new(data, at, now)
     }
 
+    /// Saves several new records at once (several symptoms logged together), in one
+    /// transaction: every one is checked first, and if any is refused nothing is written. The
+    /// advice of each is raised in order, so a later one counts the problems of those before it.
+    pub fn save_all(&mut self, inputs: &[NewEntry]) -> Result<Vec<Saved>> {
+        if inputs.is_empty() {
+            return Err(Invalid::new("entries", Problem::Required).into());
+        }
+        if inputs.len() > MAX_BATCH {
+            return Err(Invalid::new("entries", Problem::OutOfRange { min: 1.0, max: MAX_BATCH as f64 }).into());
+        }
+        let now = self.now();
+        let checked = inputs.iter().map(|i| i.validate(now)).collect::<std::result::Result<Vec<_>, Invalid>>()?;
+        for (data, _) in &checked {
+            self.may_write(data)?;
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        let mut saved = Vec::with_capacity(checked.len());
+        for (data, at) in &checked {
+            saved.push(self.insert_in(&tx, data, *at, now)?);
+        }
+        tx.commit()?;
+        let mut out = Vec::with_capacity(saved.len());
+        for (id, advice) in saved {
+            out.push(Saved { entry: self.entry(id)?, advice });
+        }
+        for (data, _) in &checked {
+            self.follow_up(data);
+        }
+        tracing::info!(entries = out.len(), advice = out.iter().map(|s| s.advice.len()).sum::<usize>(), "entries saved");
+        Ok(out)
+    }
+
     /// Saves a completed check-in with a validated instrument: the answers are checked against
     /// the Questionnaire, scored by the published rules, and stored with the score and advice.
     pub fn add_assessment(&mut self, instrument: &str, answers: &[ItemAnswer], occurred_at: Option<&str>) -> Result<Saved> {
@@ -284,17 +319,26 @@ impl Store {
 
     fn insert_new(&mut self, data: EntryData, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Saved> {
         self.may_write(&data)?;
-        let id = Uuid::new_v4();
         // Unchecked only in name: nothing else uses the connection while this transaction runs,
         // and it lets the advice rules read settings through `&self` inside it.
         let tx = self.conn.unchecked_transaction()?;
+        let (id, advice) = self.insert_in(&tx, &data, at, now)?;
+        tx.commit()?;
+        self.follow_up(&data);
+        tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
+        Ok(Saved { entry: self.entry(id)?, advice })
+    }
+
+    /// A new record, its first version and the advice it raises, inside the caller's transaction.
+    fn insert_in(&self, tx: &Transaction, data: &EntryData, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(Uuid, Vec<Advice>)> {
+        let id = Uuid::new_v4();
         tx.execute(
             "INSERT INTO entries (id, kind, author_id, device_id, recorded_at, current_version)
              VALUES (?1, ?2, ?3, ?4, ?5, 1)",
             params![id.to_string(), data.kind().as_str(), self.me.id.to_string(), self.device_id.to_string(), ts(now)],
         )?;
         let key =
-            self.insert_version(&tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, &data, (self.me.id, self.me.role))?;
+            self.insert_version(tx, id, 1, RecordStatus::Final, at, now, self.me.id, self.device_id, data, (self.me.id, self.me.role))?;
         if data.kind() == EntryKind::Question {
             tx.execute(
                 "INSERT INTO question_order (entry_id, position)
@@ -302,14 +346,11 @@ impl Store {
                 [id.to_string()],
             )?;
         }
-        let advice = self.raise_advice(&tx, id, 1, &data, now)?;
+        let advice = self.raise_advice(tx, id, 1, data, now)?;
         if !is_private(key.as_deref()) {
-            super::sync::queue(&tx, "entry", id, now)?;
+            super::sync::queue(tx, "entry", id, now)?;
         }
-        tx.commit()?;
-        self.follow_up(&data);
-        tracing::info!(kind = data.kind().as_str(), advice = advice.len(), "entry saved");
-        Ok(Saved { entry: self.entry(id)?, advice })
+        Ok((id, advice))
     }
 
     /// One record, as it stands now.
@@ -399,7 +440,9 @@ impl Store {
         let EntryData::Question { text, answer: old_answer, .. } = current.data.clone() else { unreachable!() };
         let answer = answer_in.or(old_answer);
         let at = current.occurred_at;
-        self.new_version(current, RecordStatus::Amended, at, EntryData::Question { text, state, answer })
+        // Where a question stands is not a correction of it: only a changed text is "amended".
+        let status = current.status;
+        self.new_version(current, status, at, EntryData::Question { text, state, answer })
     }
 
     /// Puts the questions in the order given. Questions not named keep their relative order,

@@ -48,13 +48,37 @@ fn a_fever_raises_call_now_with_the_wards_number_and_is_recorded() {
     assert_eq!(a.contacts[0].role, "ward");
     assert_eq!(a.contacts[0].number, None, "not set yet");
     assert_eq!(a.contacts[1].number.as_deref(), Some("116 117"));
+    // Without the ward's number, the emergency number is offered as well.
+    assert_eq!((a.contacts[2].role, a.contacts[2].number.as_deref()), ("emergency", Some("113")));
     assert_eq!(store.advice_for(saved.entry.id).unwrap(), saved.advice);
 
     assert!(matches!(store.set_ward_phone(Some("call me")), Err(Error::Invalid(i)) if i.field == "ward_phone"));
     store.set_ward_phone(Some("+47 22 93 40 00")).unwrap();
     let again = store.save(&temperature(39.0)).unwrap();
     assert_eq!(again.advice[0].contacts[0].number.as_deref(), Some("+47 22 93 40 00"));
+    assert_eq!(again.advice[0].contacts.len(), 2, "the ward and the out-of-hours doctor");
     assert!(store.save(&temperature(37.0)).unwrap().advice.is_empty());
+}
+
+#[test]
+fn several_symptoms_saved_together_are_one_write_and_count_together() {
+    let (_dir, mut store, _) = diary();
+    // Two that each need contact within 24 hours, logged in one form: together, call now.
+    let saved = store.save_all(&[symptom("pain", 7, &[]), symptom("tiredness", 3, &[]), symptom("nausea", 8, &[])]).unwrap();
+    assert_eq!(saved.len(), 3);
+    assert_eq!(saved[0].advice[0].level, Level::Contact24h);
+    assert!(saved[1].advice.is_empty());
+    assert!(saved[2].advice.iter().any(|a| a.rule == "two-or-more-contact-24h" && a.level == Level::CallNow));
+    assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), 3);
+
+    // One refused: nothing of the form is written, and the error names the field.
+    let bad = store.save_all(&[symptom("cough", 2, &[]), symptom("pain", 11, &[])]);
+    assert!(matches!(bad, Err(Error::Invalid(i)) if i.field == "severity"));
+    let empty = store.save_all(&[]);
+    assert!(matches!(empty, Err(Error::Invalid(i)) if i.field == "entries"));
+    let many: Vec<NewEntry> = (0..21).map(|_| symptom("cough", 1, &[])).collect();
+    assert!(matches!(store.save_all(&many), Err(Error::Invalid(i)) if i.field == "entries"));
+    assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), 3, "nothing half-written");
 }
 
 #[test]

@@ -93,6 +93,19 @@ fn withdrawn_entries_are_kept_and_marked() {
 }
 
 #[test]
+fn a_question_is_corrected_only_when_its_text_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap();
+    let q = store.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    let asked = store.set_question_state(q.id, companion_core::QuestionState::Asked, None).unwrap();
+    assert_eq!((asked.version, asked.status), (2, RecordStatus::Final), "asking it is not a correction");
+    let edited = store.edit_question(q.id, "Can I travel in March?").unwrap();
+    assert_eq!((edited.version, edited.status), (3, RecordStatus::Amended));
+    let answered = store.set_question_state(q.id, companion_core::QuestionState::Answered, Some("Yes")).unwrap();
+    assert_eq!(answered.status, RecordStatus::Amended, "its text was changed before");
+}
+
+#[test]
 fn a_store_that_will_not_open_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     Store::create(dir.path(), "Ada", PASS, clock::system()).unwrap().0.lock();
