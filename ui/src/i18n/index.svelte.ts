@@ -43,9 +43,15 @@ export function fieldLabel(field: string): string {
 }
 
 /** A person-readable sentence for any error from the core, in the current language. */
-export function describe(err: unknown): string {
+export function describe(err: unknown, context?: string): string {
   const e = err as ErrorPayload;
   if (e?.code === 'invalid' && e.field && e.problem) {
+    // A message of its own for this field and problem, which says what to do
+    // ("This code is not valid or has been used. Ask the clinic for a new one."), in this
+    // form's context first (joining as a carer) and then anywhere.
+    for (const key of [context && `problem.${context}.${e.field}.${e.problem.kind}`, `problem.${e.field}.${e.problem.kind}`]) {
+      if (key && key in en) return t(key as Key);
+    }
     const p = e.problem as { kind: string; min?: number; max?: number; expected?: number; optional?: number };
     const kind = p.kind === 'wrong_count' && !p.optional ? 'wrong_count_exact' : p.kind;
     const key = `problem.${kind}` as Key;
@@ -92,4 +98,9 @@ export function formatDate(ymd: string): string {
   return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'full' }).format(
     new Date(`${ymd}T12:00:00`),
   );
+}
+
+/** A day on a chart's time axis ("8 Dec", "8. des."), in the app's language. */
+export function formatAxisDay(ms: number): string {
+  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { day: 'numeric', month: 'short' }).format(new Date(ms));
 }

@@ -70,3 +70,10 @@ export const FLAGS: Record<string, readonly string[]> = {
   pain: ['not-controlled'],
   bleeding: ['heavy'],
 };
+
+/** Enter on a checkbox ticks it, as Space does, instead of sending the form. */
+export function enterToggles(e: KeyboardEvent) {
+  if (e.key !== 'Enter') return;
+  e.preventDefault();
+  (e.currentTarget as HTMLInputElement).click();
+}

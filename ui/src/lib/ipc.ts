@@ -344,6 +344,10 @@ export const api = {
   newRecoveryCode: () => call<string>('new_recovery_code'),
   setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
   addEntry: (entry: NewEntry) => call<Saved>('add_entry', { entry }),
+  /** Several records from one form, in one transaction: all saved, or none. */
+  addEntries: (entries: NewEntry[]) => call<Saved[]>('add_entries', { entries }),
+  /** The numbers that answer at once, from the shipped ruleset; works while locked. */
+  emergencyNumbers: () => call<CareSettings['contacts']>('emergency_numbers'),
   /** One form per instrument: the clinic's form in the app's language when it sent one, else the shipped one. */
   instruments: async () => pickForms(await call<Instrument[]>('instruments'), document.documentElement.lang),
   addAssessment: (instrument: Instrument, answers: ItemAnswer[]) =>
