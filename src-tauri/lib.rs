@@ -23,11 +23,14 @@ mod reminders;
 /// The one piece of state the shell keeps: the session, behind a lock.
 pub struct AppState {
     session: Mutex<Session>,
+    /// How the last sync round ended (by the person's press or in the background), so every
+    /// screen can say "offline" while the clinic cannot be reached. Kept in memory only.
+    last_round: Mutex<Option<companion_core::sync::Report>>,
 }
 
 impl AppState {
     pub fn new(dir: &Path) -> AppState {
-        AppState { session: Mutex::new(Session::new(dir, clock::system())) }
+        AppState { session: Mutex::new(Session::new(dir, clock::system())), last_round: Mutex::new(None) }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Session) -> companion_core::Result<T>) -> Result<T, ErrorPayload> {
@@ -59,7 +62,20 @@ impl companion_core::sync::Diary for SessionDiary<'_> {
 /// A sync round from a worker thread, then the state to show.
 fn sync_round(state: &AppState) -> Result<SyncStatus, ErrorPayload> {
     let report = companion_core::sync::block_on(companion_core::sync::sync_with(&SessionDiary(state)))?.map_err(ErrorPayload::from)?;
+    state.remember_round(&report);
     state.with(|s| s.with_store(|st| sync_status_of(st, Some(report))))
+}
+
+impl AppState {
+    pub(crate) fn remember_round(&self, report: &companion_core::sync::Report) {
+        if let Ok(mut last) = self.last_round.lock() {
+            *last = Some(report.clone());
+        }
+    }
+
+    fn last_round(&self) -> Option<companion_core::sync::Report> {
+        self.last_round.lock().ok().and_then(|l| l.clone())
+    }
 }
 
 pub(crate) fn entry_id(raw: &str) -> companion_core::Result<Uuid> {
@@ -216,7 +232,8 @@ fn sync_status_of(st: &companion_core::Store, last_round: Option<companion_core:
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 async fn sync_status(state: State<'_, AppState>) -> Reply<SyncStatus> {
-    state.with(|s| s.with_store(|st| sync_status_of(st, None)))
+    let last = state.last_round();
+    state.with(|s| s.with_store(|st| sync_status_of(st, last)))
 }
 
 /// Network work runs on a blocking thread with a small runtime of its own, holding the session

@@ -27,6 +27,9 @@ fn background_sync(app: &AppHandle) {
     }
     // The session is not held while the round waits on the network.
     let round = companion_core::sync::block_on(companion_core::sync::sync_with(&diary)).map(|r| r.ok());
+    if let Ok(Some(report)) = &round {
+        state.remember_round(report);
+    }
     let wait = match round {
         Ok(Some(r)) => match r.outcome {
             companion_core::sync::Outcome::Later { retry_after_secs } => retry_after_secs,

@@ -104,8 +104,9 @@ export class Element {
     await this.cmd('POST', '/clear', {});
     return this.cmd('POST', '/value', { text });
   }
-  text() {
-    return this.cmd('GET', '/text');
+  /** The text as a reader sees it: soft hyphens (break points in long words) left out. */
+  async text() {
+    return (await this.cmd('GET', '/text')).replaceAll('\u00ad', '');
   }
   displayed() {
     return this.cmd('GET', '/displayed');

@@ -1,0 +1,82 @@
+// Every screen at a phone's size, in Bokmål and in English: no sideways scroll at 360 and 390 px,
+// at 100 % and 200 % text, no word broken inside, axe-clean at every impact level, focus rings
+// that can be seen; a screenshot of each in the artifacts.
+import { button, focusRings, heading, label, nav, phone, scan } from './helpers.mjs';
+import { s } from './session.mjs';
+
+const words = {
+  nb: {
+    home: 'Hjem', timeline: 'Tidslinje', trends: 'Utvikling', questions: 'Spørsmål', settings: 'Innstillinger',
+    symptom: 'Registrer et symptom', temperature: 'Registrer temperatur', checkin: 'Hvordan har du det i dag?',
+    forms: 'Fyll ut et skjema', summary: 'Oppsummering til timen', again: 'Vis rådet igjen', close: 'Lukk', cancel: 'Avbryt', back: 'Tilbake',
+  },
+  en: {
+    home: 'Home', timeline: 'Timeline', trends: 'Trends', questions: 'Questions', settings: 'Settings',
+    symptom: 'Log a symptom', temperature: 'Log temperature', checkin: 'How do you feel today?',
+    forms: 'Fill in a questionnaire', summary: 'Summary for the visit', again: 'Show the advice again', close: 'Close', cancel: 'Cancel', back: 'Back',
+  },
+};
+
+async function everyScreen(lang) {
+  const w = words[lang];
+  const check = async (name) => {
+    await scan(`${name} (${lang})`);
+    await phone(`screen-${name}-${lang}`);
+  };
+  for (const tab of ['home', 'timeline', 'trends', 'questions', 'settings']) {
+    await nav(w[tab]);
+    await s.waitFor('return document.querySelector("main h1")', [], { what: tab });
+    await check(tab);
+  }
+  await nav(w.questions);
+  await (await s.find(button(w.summary))).click();
+  await s.find(heading(w.summary));
+  await check('summary');
+  for (const [form, name] of [['symptom', 'symptom-form'], ['temperature', 'temperature-form'], ['checkin', 'checkin-form']]) {
+    await nav(w.home);
+    await (await s.find(button(w[form]))).click();
+    await s.waitFor('return document.querySelector("main form")', [], { what: form });
+    await check(name);
+    await (await s.find(button(w.cancel))).click();
+  }
+  await nav(w.home);
+  await (await s.find(button(w.forms))).click();
+  await s.waitFor('return document.querySelector(".instrument-list")', [], { what: 'the questionnaires' });
+  await check('questionnaires');
+  await (await s.find('//ul[@class="instrument-list"]/li[1]//button')).click();
+  await s.waitFor('return document.querySelector("main form")', [], { what: 'the PHQ-9 form' });
+  await check('phq9-form');
+  await (await s.find(button(w.cancel))).click();
+  await nav(w.home);
+  await (await s.find(`//ul[@data-testid="recent-advice"]/li[1]//button[normalize-space()="${w.again}"]`)).click();
+  await s.find('[data-testid="advice-card"]');
+  await check('advice-card');
+  await (await s.find(button(w.close))).click();
+  await nav(w.home);
+}
+
+export const steps = [
+  ['every screen at phone size, in Bokmål and English, at 100 % and 200 % text, axe-clean', async () => {
+    await everyScreen('nb');
+    await nav('Innstillinger');
+    const id = await (await s.find(label('Språk'))).attribute('for');
+    await s.execute(
+      `const el = document.getElementById(arguments[0]); el.value = 'en'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [id],
+    );
+    await s.find(heading('Settings'));
+    await everyScreen('en');
+  }],
+
+  ['the focus ring can be seen on everything the keyboard reaches', async () => {
+    for (const [tab, steps] of [['Home', 20], ['Settings', 40]]) {
+      await nav(tab);
+      await s.waitFor('return document.querySelector("main h1")', [], { what: tab });
+      await focusRings(tab, steps);
+    }
+    await nav('Home');
+    await (await s.find(button('Log a symptom'))).click();
+    await focusRings('the symptom form', 30);
+    await (await s.find(button('Cancel'))).click();
+  }],
+];
