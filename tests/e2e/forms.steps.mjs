@@ -51,7 +51,7 @@ export const steps = [
     const card = await s.find('[data-testid="advice-card"][data-rule="low-temperature-unwell"]');
     await s.waitFor('return document.querySelector("[data-testid=advice-about]")?.textContent.trim()', [], { what: 'the line on what the card is about' });
     const text = await card.text();
-    assert.match(text, /You logged 35\.6 °C, feeling unwell at \d\d:\d\d\./);
+    assert.match(text, /You logged 35\.6 °C \(feeling unwell\) at \d\d:\d\d\./);
     assert.match(text, /Your temperature is low and you feel unwell/);
     assert.doesNotMatch(text, /even if you feel well/i);
     await scan('low temperature, unwell');
@@ -80,7 +80,7 @@ export const steps = [
       for (let i = 1; i < count; i++) await choose(`${prefix}-${i}`, answer);
       await (await s.find(button('Save'))).click();
       await s.find('//*[@id="q-confirm"]//button[normalize-space()="Save anyway"]');
-      assert.match(await (await s.find('#q-confirm')).text(), /1 questions are not answered/);
+      assert.match(await (await s.find('#q-confirm')).text(), /^1 question is not answered\./);
       // The last one answered: nothing is left to confirm.
       await choose(`${prefix}-${count}`, answer);
       await s.waitFor('return !document.getElementById("q-confirm")', [], { what: `"Save anyway" gone on ${title}` });

@@ -69,6 +69,10 @@ const LAYOUT = `
         out.over.push(e.tagName + '.' + e.className + ' ' + (e.textContent ?? '').trim().slice(0, 40));
       }
     }
+    // A tab's name is shown whole or not at all (then the icon stands alone).
+    for (const l of root.querySelectorAll('.tabs:not(.compact) .tab-label')) {
+      if (l.scrollWidth > l.clientWidth + 1) out.over.push('cut-off tab name ' + l.textContent);
+    }
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       // Codes and addresses may break anywhere (their boxes say so).

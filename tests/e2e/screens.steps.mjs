@@ -1,12 +1,13 @@
 // Every screen at a phone's size, in Bokmål and in English: no sideways scroll at 360 and 390 px,
 // at 100 % and 200 % text, no word broken inside, axe-clean at every impact level, focus rings
 // that can be seen; a screenshot of each in the artifacts.
+import assert from 'node:assert/strict';
 import { button, focusRings, heading, label, nav, phone, scan } from './helpers.mjs';
 import { s } from './session.mjs';
 
 const words = {
   nb: {
-    home: 'Hjem', timeline: 'Tidslinje', trends: 'Utvikling', questions: 'Spørsmål', settings: 'Innstillinger',
+    home: 'Hjem', timeline: 'Tidslinje', trends: 'Utvikling', questions: 'Spørsmål', settings: 'Oppsett',
     symptom: 'Registrer et symptom', temperature: 'Registrer temperatur', checkin: 'Hvordan har du det i dag?',
     forms: 'Fyll ut et skjema', summary: 'Oppsummering til timen', again: 'Vis rådet igjen', close: 'Lukk', cancel: 'Avbryt', back: 'Tilbake',
   },
@@ -23,6 +24,9 @@ async function everyScreen(lang) {
     await scan(`${name} (${lang})`);
     await phone(`screen-${name}-${lang}`);
   };
+  // At 390 px and 100 % text every tab shows its name; at 200 % text the icons stand alone.
+  assert.equal(await s.execute('return document.querySelector("nav.tabs").classList.contains("compact")'), false, `tab names shown (${lang})`);
+  assert.deepEqual(await s.execute('return [...document.querySelectorAll(".tab-label")].filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent)'), []);
   for (const tab of ['home', 'timeline', 'trends', 'questions', 'settings']) {
     await nav(w[tab]);
     await s.waitFor('return document.querySelector("main h1")', [], { what: tab });
@@ -58,7 +62,7 @@ async function everyScreen(lang) {
 export const steps = [
   ['every screen at phone size, in Bokmål and English, at 100 % and 200 % text, axe-clean', async () => {
     await everyScreen('nb');
-    await nav('Innstillinger');
+    await nav('Oppsett');
     const id = await (await s.find(label('Språk'))).attribute('for');
     await s.execute(
       `const el = document.getElementById(arguments[0]); el.value = 'en'; el.dispatchEvent(new Event('change', { bubbles: true }));`,

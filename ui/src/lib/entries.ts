@@ -12,13 +12,19 @@ export function symptomName(code: string, other?: string | null): string {
   return code === 'other' && other ? other : t(`symptom.${code}` as Key);
 }
 
-/** What a record says, in a few words. */
-export function what(e: Entry): string {
+/** What a record says, in a few words; `inSentence` for the middle of one ("You logged pain
+ *  6 of 10"). A carer's "they seem unwell" stays theirs. */
+export function what(e: Entry, inSentence = false): string {
   switch (e.kind) {
-    case 'symptom':
-      return t('what.symptom', { name: symptomName(e.symptom, e.other_name), value: e.severity });
-    case 'temperature':
-      return t(e.feels_unwell ? 'what.temperature_unwell' : 'what.temperature', { value: formatNumber(e.celsius, 1) });
+    case 'symptom': {
+      const name = symptomName(e.symptom, e.other_name);
+      const shown = inSentence && e.symptom !== 'other' ? name.charAt(0).toLocaleLowerCase() + name.slice(1) : name;
+      return t('what.symptom', { name: shown, value: e.severity });
+    }
+    case 'temperature': {
+      const unwell = e.author.role === 'carer' ? 'what.temperature_unwell_carer' : 'what.temperature_unwell';
+      return t(e.feels_unwell ? unwell : 'what.temperature', { value: formatNumber(e.celsius, 1) });
+    }
     case 'checkin':
       return t('what.checkin', { value: e.wellbeing });
     case 'assessment':

@@ -442,7 +442,12 @@ impl Store {
                 w if w.number.is_some() => vec![w, fixed("out_of_hours", &c.out_of_hours)],
                 w => vec![w, fixed("out_of_hours", &c.out_of_hours), fixed("emergency", &c.emergency)],
             },
-            Level::Contact24h | Level::ContactTeam => vec![ward()],
+            // Within 24 hours, and no ward's number yet: the out-of-hours doctor answers too.
+            Level::Contact24h => match ward() {
+                w if w.number.is_some() => vec![w],
+                w => vec![w, fixed("out_of_hours", &c.out_of_hours)],
+            },
+            Level::ContactTeam => vec![ward()],
             Level::Recheck => Vec::new(),
         }
     }

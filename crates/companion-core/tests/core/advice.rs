@@ -67,6 +67,9 @@ fn several_symptoms_saved_together_are_one_write_and_count_together() {
     let saved = store.save_all(&[symptom("pain", 7, &[]), symptom("tiredness", 3, &[]), symptom("nausea", 8, &[])]).unwrap();
     assert_eq!(saved.len(), 3);
     assert_eq!(saved[0].advice[0].level, Level::Contact24h);
+    // No ward's number yet: the out-of-hours doctor is offered beside it.
+    let roles: Vec<_> = saved[0].advice[0].contacts.iter().map(|c| (c.role, c.number.clone())).collect();
+    assert_eq!(roles, [("ward", None), ("out_of_hours", Some("116 117".to_string()))]);
     assert!(saved[1].advice.is_empty());
     assert!(saved[2].advice.iter().any(|a| a.rule == "two-or-more-contact-24h" && a.level == Level::CallNow));
     assert_eq!(store.timeline(TimelineFilter::default()).unwrap().len(), 3);
