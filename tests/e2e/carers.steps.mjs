@@ -98,6 +98,7 @@ export const steps = [
     const mine = '//li[@class="question"][.//p[normalize-space()="Should Mum rest after each cycle?"]]';
     await s.find(`${mine}//button[normalize-space()="Edit"]`);
     await scan('questions as a carer');
+    await phone('carer-questions');
     await nav('Settings');
     await s.find('[data-testid="carers"]');
     for (const offered of ['Make a new recovery code', 'Add a carer on this device', 'Remove Ingrid', 'Invite a carer to their own device']) {

@@ -193,6 +193,15 @@ export const steps = [
     await (await s.find(button('Add question'))).click();
     await s.find('//li[@class="question"]//p[normalize-space()="Can I travel to my daughter in March?"]');
     await scan('questions');
+    // Asked at the visit: where a question stands is not a correction of it.
+    await fill('New question', 'Do I need to fast before the scan?');
+    await (await s.find(button('Add question'))).click();
+    await (await s.find('//li[@class="question"][.//p[normalize-space()="Do I need to fast before the scan?"]]//button[normalize-space()="Mark as asked"]')).click();
+    await s.find('//h2[normalize-space()="Asked and answered"]/following-sibling::ul[1]//p[normalize-space()="Do I need to fast before the scan?"]');
+    await nav('Timeline');
+    const asked = await (await s.find('//article[.//p[normalize-space()="Do I need to fast before the scan?"]]')).text();
+    assert.match(asked, /Asked/);
+    assert.doesNotMatch(asked, /Corrected/);
   }],
   ['renders every shipped questionnaire in full', async () => {
     const forms = [
