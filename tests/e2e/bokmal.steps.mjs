@@ -1,9 +1,7 @@
 // Bokmål throughout.
 import assert from 'node:assert/strict';
-import { sleep } from './webdriver.mjs';
-import { button, fill, fitsAtDoubleText, heading, label, nav, phone, pixels, press, scan, severity, shot, tile, togglesShowState } from './helpers.mjs';
+import { button, fill, fitsAtDoubleText, heading, label, nav, scan, shot } from './helpers.mjs';
 import { s } from './session.mjs';
-import { PASS } from './context.mjs';
 
 export const steps = [
   ['switches to Bokmål and every screen follows', async () => {

@@ -1,7 +1,6 @@
 // Locking, and a carer on the patient's device: what she may do, what she sees, and removing her.
 import assert from 'node:assert/strict';
-import { sleep } from './webdriver.mjs';
-import { button, fill, fitsAtDoubleText, heading, label, nav, phone, pixels, press, scan, severity, shot, tile, togglesShowState } from './helpers.mjs';
+import { button, fill, fitsAtDoubleText, heading, label, nav, phone, pixels, press, scan, shot, tile, togglesShowState } from './helpers.mjs';
 import { s } from './session.mjs';
 import { PASS } from './context.mjs';
 

@@ -1,15 +1,12 @@
 // With a real clinic server: pairing and what goes wrong, what the clinic sends, a carer on their own device, the clinic gone.
 import assert from 'node:assert/strict';
-import { sleep } from './webdriver.mjs';
-import { button, fill, fitsAtDoubleText, heading, label, nav, phone, pixels, press, scan, severity, shot, tile, togglesShowState } from './helpers.mjs';
-import { s } from './session.mjs';
-import { PASS } from './context.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from './webdriver.mjs';
-import { app as current } from './helpers.mjs';
+import { Session, sleep } from './webdriver.mjs';
+import { app as current, button, fill, heading, nav, phone, scan, shot, tile } from './helpers.mjs';
+import { s } from './session.mjs';
 import { appBinary as app, clinic, port, startDriver, stopDriver } from './context.mjs';
 
 /** A second Companion, on a fresh folder, set up by a carer with the patient's invitation. */

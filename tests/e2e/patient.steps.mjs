@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { sleep } from './webdriver.mjs';
-import { button, fill, fitsAtDoubleText, heading, label, nav, phone, pixels, press, scan, severity, shot, tile, togglesShowState } from './helpers.mjs';
+import { button, fill, fitsAtDoubleText, heading, label, nav, phone, scan, shot, tile } from './helpers.mjs';
 import { s } from './session.mjs';
 import { dataDir, PASS } from './context.mjs';
 
