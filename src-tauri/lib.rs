@@ -33,6 +33,16 @@ impl AppState {
         AppState { session: Mutex::new(Session::new(dir, clock::system())), last_round: Mutex::new(None) }
     }
 
+    pub(crate) fn remember_round(&self, report: &companion_core::sync::Report) {
+        if let Ok(mut last) = self.last_round.lock() {
+            *last = Some(report.clone());
+        }
+    }
+
+    fn last_round(&self) -> Option<companion_core::sync::Report> {
+        self.last_round.lock().ok().and_then(|l| l.clone())
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Session) -> companion_core::Result<T>) -> Result<T, ErrorPayload> {
         let mut session = self.session.lock().map_err(|_| ErrorPayload::from(Error::Internal("session lock")))?;
         f(&mut session).map_err(|e| {
@@ -64,18 +74,6 @@ fn sync_round(state: &AppState) -> Result<SyncStatus, ErrorPayload> {
     let report = companion_core::sync::block_on(companion_core::sync::sync_with(&SessionDiary(state)))?.map_err(ErrorPayload::from)?;
     state.remember_round(&report);
     state.with(|s| s.with_store(|st| sync_status_of(st, Some(report))))
-}
-
-impl AppState {
-    pub(crate) fn remember_round(&self, report: &companion_core::sync::Report) {
-        if let Ok(mut last) = self.last_round.lock() {
-            *last = Some(report.clone());
-        }
-    }
-
-    fn last_round(&self) -> Option<companion_core::sync::Report> {
-        self.last_round.lock().ok().and_then(|l| l.clone())
-    }
 }
 
 pub(crate) fn entry_id(raw: &str) -> companion_core::Result<Uuid> {
