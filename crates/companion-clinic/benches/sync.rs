@@ -44,8 +44,8 @@ fn run(label: &str, database_url: Option<&str>) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = companion_clinic::app(companion_clinic::AppState { db: db.clone() }).layer(middleware::from_fn(count));
-    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let app = companion_clinic::app(companion_clinic::AppState::new(db.clone())).layer(middleware::from_fn(count));
+    rt.spawn(companion_clinic::serve::serve(listener, app, None, Default::default(), std::future::pending()));
 
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _) = Store::create(dir.path(), "Bench", PASS, clock::system()).unwrap();

@@ -15,14 +15,34 @@ pub struct ApiError {
     pub message: String,
     /// For 412: the version the server holds.
     pub current_version: Option<i64>,
+    /// For 429: seconds to wait.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), current_version: None }
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), current_version: None, retry_after: None }
     }
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+    /// A resource that does not follow FHIR R4's structure.
+    pub fn structure(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "structure", message)
+    }
+    /// A body in a format other than FHIR JSON.
+    pub fn unsupported_media() -> ApiError {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not-supported", "the body must be application/fhir+json or application/json")
+    }
+    /// Too many failed attempts from one place: wait `retry_after` seconds.
+    pub fn throttled(retry_after: u64) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "too many failed attempts; try again later");
+        e.retry_after = Some(retry_after);
+        e
+    }
+    /// A request that conflicts with the state of what it names (not a version conflict).
+    pub fn state_conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
     }
     pub fn unprocessable(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "required", message)
@@ -83,6 +103,9 @@ pub const ACCESS_HEADER: &str = "x-companion-access";
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, [(header::CONTENT_TYPE, "application/fhir+json")], self.outcome().to_string()).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
         if self.code == "suppressed" {
             res.headers_mut().insert(ACCESS_HEADER, axum::http::HeaderValue::from_static("revoked"));
         }

@@ -6,6 +6,11 @@ pub mod db;
 pub mod error;
 pub mod fhir;
 pub mod http;
+pub mod origin;
+pub mod search;
+pub mod serve;
 pub mod sql;
+pub mod structure;
+pub mod throttle;
 
 pub use http::{app, AppState};

@@ -33,6 +33,17 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The server's address as clients reach it (https://clinic.example.no), for the
+        /// absolute links in FHIR bundles; without it, each request's Host.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Connections served at once; more wait in the listen queue.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+        max_connections: u32,
+        /// Seconds a connection may stay silent (slow headers, a stalled body, an idle
+        /// keep-alive) before it is closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        idle_timeout: u64,
     },
     /// Patients.
     Patient {
@@ -78,12 +89,26 @@ enum PatientAction {
 
 #[derive(Subcommand)]
 enum StaffAction {
-    /// Create a staff bearer token (shown once).
+    /// Create a staff bearer token (shown once), valid for --hours (default 12).
     Add {
         #[arg(long)]
         name: String,
+        #[arg(long, default_value_t = companion_clinic::db::STAFF_HOURS)]
+        hours: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// The staff tokens: name, created, expires, last used, revoked; never the token.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a staff token by its id, or every token with a name.
+    Revoke {
+        #[arg(long, conflicts_with = "id", required_unless_present = "id")]
+        name: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
     },
 }
 
@@ -130,42 +155,36 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
-        Command::Serve { listen, tls_cert, tls_key } => {
+        Command::Serve { listen, tls_cert, tls_key, public_url, max_connections, idle_timeout } => {
             companion_core::logging::init();
+            if let Some(url) = &public_url {
+                anyhow::ensure!(url.starts_with("https://") || url.starts_with("http://"), "--public-url must start with https://");
+            }
             let db = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?;
-            let app = companion_clinic::app(companion_clinic::AppState { db });
+            companion_clinic::structure::warm_up();
+            let mut state = companion_clinic::AppState::new(db);
+            state.public_url = public_url.map(|u| u.trim_end_matches('/').into());
+            let app = companion_clinic::app(state);
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(companion_clinic::serve::tls_config(&cert, &key)?),
+                _ => None,
+            };
+            let limits = companion_clinic::serve::Limits {
+                max_connections: max_connections as usize,
+                idle: std::time::Duration::from_secs(idle_timeout),
+            };
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let listener = std::net::TcpListener::bind(&listen)?;
-                listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::bind(&listen).await?;
                 let address = listener.local_addr()?;
-                match (tls_cert, tls_key) {
-                    (Some(cert), Some(key)) => {
-                        let _ = rustls::crypto::ring::default_provider().install_default();
-                        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("cannot use --tls-cert/--tls-key: {e}"))?;
-                        tracing::info!(%address, "serving https");
-                        // The actual address, for scripts that asked for port 0.
-                        println!("listening on {address} (https)");
-                        let handle = axum_server::Handle::new();
-                        let stop = handle.clone();
-                        tokio::spawn(async move {
-                            let _ = tokio::signal::ctrl_c().await;
-                            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                        });
-                        axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(app.into_make_service()).await?;
-                    }
-                    _ => {
-                        tracing::info!(%address, "serving http");
-                        println!("listening on {address}");
-                        axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
-                            .with_graceful_shutdown(async {
-                                let _ = tokio::signal::ctrl_c().await;
-                            })
-                            .await?;
-                    }
-                }
+                let scheme = if tls.is_some() { " (https)" } else { "" };
+                tracing::info!(%address, tls = tls.is_some(), "serving");
+                // The actual address, for scripts that asked for port 0.
+                println!("listening on {address}{scheme}");
+                companion_clinic::serve::serve(listener, app, tls, limits, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
                 anyhow::Ok(())
             })?;
         }
@@ -189,15 +208,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out, "pairing code {code} (single use, valid for 72 hours)")?;
             }
         }
-        Command::Staff { action: StaffAction::Add { name, json } } => {
+        Command::Staff { action: StaffAction::Add { name, hours, json } } => {
             let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
-                .add_staff(name.trim())
+                .add_staff(name.trim(), hours)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "token": token }))?;
             } else {
                 writeln!(out, "{token}")?;
             }
+        }
+        Command::Staff { action: StaffAction::List { json } } => {
+            let tokens =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.staff_tokens().map_err(|e| anyhow::anyhow!(e.message))?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&tokens)?)?;
+            } else {
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                for t in tokens {
+                    let state = match (&t.revoked_at, &t.expires_at) {
+                        (Some(_), _) => "revoked",
+                        (None, Some(e)) if *e < now => "expired",
+                        _ => "valid",
+                    };
+                    writeln!(
+                        out,
+                        "{}  {}  {state}  created {}  expires {}  last used {}",
+                        t.id,
+                        t.name,
+                        t.created_at,
+                        t.expires_at.as_deref().unwrap_or("-"),
+                        t.last_used_at.as_deref().unwrap_or("never")
+                    )?;
+                }
+            }
+        }
+        Command::Staff { action: StaffAction::Revoke { name, id } } => {
+            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
+                .revoke_staff(id.as_deref(), name.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            anyhow::ensure!(n > 0, "no valid staff token matches");
+            writeln!(out, "{n} staff token(s) revoked")?;
         }
         Command::Backup { action: BackupAction::Create { to } } => {
             Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;

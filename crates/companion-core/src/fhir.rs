@@ -16,6 +16,35 @@ use uuid::Uuid;
 /// Base of Companion's own canonical URLs (code systems, later questionnaires).
 pub const CANONICAL_BASE: &str = "https://fhir.companion-diary.no";
 
+/// The code system of the clinic server's stamp on every stored version (`meta.tag`): who wrote
+/// it, decided by the server from the credential, never by the writer.
+pub fn origin_system() -> String {
+    format!("{CANONICAL_BASE}/CodeSystem/origin")
+}
+
+/// Who the server says wrote a resource: `clinic` (the clinic's staff), `patient` (one of the
+/// patient's own devices) or `carer` (a carer's own device); `None` when it carries no stamp.
+pub fn origin(resource: &Value) -> Option<&str> {
+    let system = origin_system();
+    resource
+        .pointer("/meta/tag")?
+        .as_array()?
+        .iter()
+        .find(|t| t.get("system").and_then(Value::as_str) == Some(system.as_str()))?
+        .get("code")?
+        .as_str()
+}
+
+/// Whether the server stamped this as written by the clinic's staff: the only thing the app
+/// shows as "from the clinic".
+pub fn written_by_clinic(resource: &Value) -> bool {
+    origin(resource) == Some(ORIGIN_CLINIC)
+}
+
+pub const ORIGIN_CLINIC: &str = "clinic";
+pub const ORIGIN_PATIENT: &str = "patient";
+pub const ORIGIN_CARER: &str = "carer";
+
 /// Our code system for the symptom list and the daily check-in.
 pub fn symptom_system() -> String {
     format!("{CANONICAL_BASE}/CodeSystem/symptom")

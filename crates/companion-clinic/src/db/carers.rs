@@ -35,12 +35,17 @@ impl Db {
         let consent = consent_body(&id, patient, &invite.allow, &now_text(), access_until.as_deref(), "active");
         self.with(|c| {
             sql::write_tx(c, |tx| {
-                if let Some(row) = tx.row("SELECT patient_id FROM carers WHERE id = ?1", params![&id])? {
+                if let Some(row) = tx.row("SELECT patient_id, revoked_at FROM carers WHERE id = ?1", params![&id])? {
                     if row.text(0)? != *patient {
                         return Err(ApiError::forbidden("this carer belongs to another patient"));
                     }
+                    // A carer once removed stays removed: their old devices, codes and id never
+                    // come back. Inviting them again makes a new carer.
+                    if row.opt_text(1)?.is_some() {
+                        return Err(ApiError::state_conflict("this carer was removed; invite them again as a new carer"));
+                    }
                     tx.exec(
-                        "UPDATE carers SET scopes = ?2, expires_at = ?3, revoked_at = NULL WHERE id = ?1",
+                        "UPDATE carers SET scopes = ?2, expires_at = ?3 WHERE id = ?1",
                         params![&id, &scopes, access_until.as_deref()],
                     )?;
                 } else {
@@ -55,7 +60,7 @@ impl Db {
                 )?;
                 for (rtype, body) in [("RelatedPerson", person.clone()), ("Consent", consent.clone())] {
                     let id = body["id"].as_str().unwrap_or_default().to_owned();
-                    write_one(tx, actor, Write { rtype: rtype.into(), id, body, if_match: None, patient: patient.clone() })??;
+                    write_one(tx, actor, Write::new(rtype, &id, body, None, patient))??;
                 }
                 Ok(())
             })
@@ -85,7 +90,7 @@ impl Db {
                 let consent =
                     consent_body(carer, &patient, &parse_scopes(&row.text(1)?), &now_text(), row.opt_text(2)?.as_deref(), "inactive");
                 let id = consent["id"].as_str().unwrap_or_default().to_owned();
-                write_one(tx, actor, Write { rtype: "Consent".into(), id, body: consent, if_match: None, patient: patient.clone() })??;
+                write_one(tx, actor, Write::new("Consent", &id, consent, None, &patient))??;
                 audit(tx, &actor.label(), "revoke-carer", Some("RelatedPerson"), Some(carer), Some(&patient))?;
                 Ok(())
             })

@@ -15,14 +15,18 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 mod carers;
+mod migrate;
 mod resources;
 mod schema;
+mod staff;
 
 use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
+pub use migrate::LATEST as SCHEMA_VERSION;
 use resources::{read_in, write_one};
 pub use resources::{Feed, Write, Written};
 use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
+pub use staff::{StaffToken, STAFF_HOURS};
 
 /// PostgreSQL connections per server process.
 const PG_CONNECTIONS: usize = 4;
@@ -125,6 +129,53 @@ pub fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The server's folder is its own (0700) whatever the umask.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir)?;
+        restrict(dir, 0o700)?;
+    }
+    Ok(())
+}
+
+/// Creates a file 0600 if it is not there (SQLite takes an empty file as a new database).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    if !path.exists() {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        o.open(path)?;
+    }
+    restrict(path, 0o600)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    restrict(path, 0o600)
+}
+
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    let _ = (path, mode);
+    Ok(())
+}
+
 pub fn sha256_hex(secret: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
@@ -167,10 +218,12 @@ impl Db {
     /// SQLite in `dir`, or the PostgreSQL database at `database_url`; `dir` holds the high-water
     /// mark either way.
     pub fn open_with(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Db> {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let backend = match database_url {
             None => {
-                let conn = rusqlite::Connection::open(dir.join("clinic.db"))?;
+                let path = dir.join("clinic.db");
+                private_file(&path)?;
+                let conn = rusqlite::Connection::open(&path)?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))?;
                 conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
                 conn.execute_batch(SQLITE_SCHEMA)?;
@@ -191,6 +244,7 @@ impl Db {
             }
         };
         let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
+        db.with(migrate::migrate).map_err(|e| anyhow::anyhow!(e.message))?;
         let epoch = db.with(|c| {
             sql::write_tx(c, |c| {
                 // The data epoch: new for every fresh database, so a restore from backup (an
@@ -221,6 +275,13 @@ impl Db {
         });
         db.epoch = Arc::new(epoch.map_err(|e| anyhow::anyhow!(e.message))?);
         db.note_high_water().map_err(|e| anyhow::anyhow!(e.message))?;
+        // SQLite makes its -wal and -shm files with the database file's mode; older servers
+        // left them to the umask.
+        for name in ["clinic.db", "clinic.db-wal", "clinic.db-shm", HIGH_WATER] {
+            if dir.join(name).exists() {
+                restrict(&dir.join(name), 0o600)?;
+            }
+        }
         Ok(db)
     }
 
@@ -243,7 +304,7 @@ impl Db {
     fn note_high_water(&self) -> ApiResult<()> {
         let seq = self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0))?;
         let tmp = self.dir.join(format!("{HIGH_WATER}.tmp"));
-        std::fs::write(&tmp, format!("{} {seq}\n", self.epoch)).map_err(|_| ApiError::internal("high-water file"))?;
+        write_private(&tmp, format!("{} {seq}\n", self.epoch).as_bytes()).map_err(|_| ApiError::internal("high-water file"))?;
         std::fs::rename(&tmp, self.dir.join(HIGH_WATER)).map_err(|_| ApiError::internal("high-water file"))?;
         Ok(())
     }
@@ -252,7 +313,10 @@ impl Db {
     /// PostgreSQL an archive from `pg_dump` (restored with `pg_restore --clean`).
     pub fn backup_to(&self, path: &Path) -> ApiResult<()> {
         match &*self.backend {
-            Backend::Sqlite(_) => self.with(|c| c.exec("VACUUM INTO ?1", params![&*path.to_string_lossy()]).map(|_| ())),
+            Backend::Sqlite(_) => {
+                self.with(|c| c.exec("VACUUM INTO ?1", params![&*path.to_string_lossy()]).map(|_| ()))?;
+                restrict(path, 0o600).map_err(|_| ApiError::internal("backup file mode"))
+            }
             Backend::Postgres(_, url) => {
                 let out = std::process::Command::new("pg_dump")
                     .args(["--format=custom", "--dbname", url, "--file"])
@@ -288,20 +352,26 @@ impl Db {
         Ok((id, code))
     }
 
-    pub fn add_staff(&self, name: &str) -> ApiResult<String> {
-        let token = random_token("s_");
-        self.with(|c| {
-            c.exec(
-                "INSERT INTO staff (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![&Uuid::new_v4().to_string(), name, &sha256_hex(&token), &now_text()],
-            )
-        })?;
-        Ok(token)
-    }
-
+    /// Revokes every device of a patient (theirs and their carers'), and voids the patient's
+    /// unused pairing codes and open carer invitations with them.
     pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
+        let now = now_text();
         let n = self.with(|c| {
-            c.exec("UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL", params![patient, &now_text()])
+            sql::write_tx(c, |tx| {
+                let n =
+                    tx.exec("UPDATE devices SET revoked_at = ?2 WHERE patient_id = ?1 AND revoked_at IS NULL", params![patient, &now])?;
+                tx.exec(
+                    "UPDATE pairing_codes SET expires_at = ?2 WHERE patient_id = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    params![patient, &now],
+                )?;
+                tx.exec(
+                    "UPDATE invitations SET expires_at = ?2 WHERE used_at IS NULL AND expires_at > ?2
+                     AND carer_id IN (SELECT id FROM carers WHERE patient_id = ?1)",
+                    params![patient, &now],
+                )?;
+                audit(tx, "admin", "revoke-devices", None, None, Some(patient))?;
+                Ok(n)
+            })
         })?;
         Ok(n as usize)
     }
@@ -409,10 +479,31 @@ impl Db {
                 };
                 return Ok(Actor::Device { id: row.text(0)?, patient: row.text(1)?, carer });
             }
-            match c.row("SELECT id FROM staff WHERE token_hash = ?1", params![&hash])? {
-                Some(row) => Ok(Actor::Staff { id: row.text(0)? }),
-                None => Err(ApiError::unauthorized("unknown credential")),
+            staff::actor(c, token)
+        })
+    }
+
+    /// The `Patient` resource of a registered patient, for the caller's own patient (a device)
+    /// or any (staff).
+    pub fn patient_resource(&self, actor: &Actor, id: &str) -> ApiResult<Option<Value>> {
+        if let Actor::Device { patient, .. } = actor {
+            if patient != id {
+                self.audit_event(&actor.label(), "read", Some("Patient"), None, Some(patient), "refused")?;
+                return Ok(None);
             }
+        }
+        self.with(|c| {
+            let Some(row) = c.row("SELECT name, created_at FROM patients WHERE id = ?1", params![id])? else { return Ok(None) };
+            audit(c, &actor.label(), "read", Some("Patient"), Some(id), Some(id))?;
+            Ok(Some(serde_json::json!({
+                "resourceType": "Patient",
+                "id": id,
+                "meta": { "versionId": "1", "lastUpdated": row.text(1)?,
+                          "tag": [{ "system": companion_core::fhir::origin_system(), "code": companion_core::fhir::ORIGIN_CLINIC }] },
+                "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{id}") }],
+                "active": true,
+                "name": [{ "text": row.text(0)? }],
+            })))
         })
     }
 
@@ -422,9 +513,23 @@ impl Db {
 }
 
 fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
+    audit_as(conn, actor, action, rtype, id, patient, "ok")
+}
+
+/// An audit row: who (the acting credential), what, about which patient, and the outcome
+/// (`ok`, `refused`). Never content.
+fn audit_as(
+    conn: &mut dyn Sql,
+    actor: &str,
+    action: &str,
+    rtype: Option<&str>,
+    id: Option<&str>,
+    patient: Option<&str>,
+    outcome: &str,
+) -> ApiResult<()> {
     conn.exec(
-        "INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![&now_text(), actor, action, rtype, id, patient],
+        "INSERT INTO audit (at, actor, action, type, id, patient_id, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![&now_text(), actor, action, rtype, id, patient, outcome],
     )?;
     Ok(())
 }

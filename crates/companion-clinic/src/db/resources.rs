@@ -2,15 +2,42 @@
 //! devices' feed, an audit row), search and the change feed.
 
 use super::*;
+use std::collections::HashSet;
 
 impl Db {
+    /// A resource as the caller may see it: another patient's, or what a carer was not given,
+    /// is absent (its existence is not disclosed) and the attempt is audited as refused.
     pub fn read(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
         self.with(|c| {
-            let found = read_in(c, rtype, id)?;
-            if let Some(s) = &found {
-                audit(c, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
+            let Some(s) = read_in(c, rtype, id)? else { return Ok(None) };
+            if !visible(actor, rtype, &s.patient_id, &s.body) {
+                audit_as(c, &actor.label(), "read", Some(rtype), Some(id), scope_of(actor), "refused")?;
+                return Ok(None);
             }
-            Ok(found)
+            audit(c, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
+            Ok(Some(s))
+        })
+    }
+
+    /// Every version of a resource the caller may see, oldest first (empty when none).
+    pub fn history(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Vec<Stored>> {
+        self.with(|c| {
+            let Some(current) = read_in(c, rtype, id)? else { return Ok(Vec::new()) };
+            let rows = c.rows(
+                "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 ORDER BY version",
+                params![rtype, id],
+            )?;
+            let mut all = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
+            for s in &mut all {
+                s.patient_id.clone_from(&current.patient_id);
+            }
+            let seen: Vec<Stored> = all.into_iter().filter(|s| visible(actor, rtype, &s.patient_id, &s.body)).collect();
+            if seen.is_empty() {
+                audit_as(c, &actor.label(), "history", Some(rtype), Some(id), scope_of(actor), "refused")?;
+            } else {
+                audit(c, &actor.label(), "history", Some(rtype), Some(id), Some(&current.patient_id))?;
+            }
+            Ok(seen)
         })
     }
 
@@ -37,38 +64,22 @@ impl Db {
         Ok(out)
     }
 
-    /// Resources of one type for a patient, newest first, a page at a time.
-    pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, offset: i64, count: i64) -> ApiResult<(i64, Vec<Stored>)> {
-        if actor.carer().is_some() {
-            // A carer's view is filtered by content, so it is filtered here and then paged.
-            return self.with(|c| {
-                let rows = c.rows(
-                    "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
-                     ORDER BY last_updated DESC, id",
-                    params![rtype, patient],
-                )?;
-                let visible: Vec<Stored> = rows
-                    .iter()
-                    .map(stored_row)
-                    .collect::<ApiResult<Vec<_>>>()?
-                    .into_iter()
-                    .filter(|s| actor.may_see(rtype, &s.body))
-                    .collect();
-                audit(c, &actor.label(), "search", Some(rtype), None, Some(patient))?;
-                let total = visible.len() as i64;
-                Ok((total, visible.into_iter().skip(offset as usize).take(count as usize).collect()))
-            });
-        }
+    /// A search over one patient's resources of one type (or the clinic's shared forms, with
+    /// `patient` empty): the total and the page. Audited when it found something.
+    pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, q: &crate::search::Search) -> ApiResult<(i64, Vec<Stored>)> {
         self.with(|c| {
-            let total = c.one("SELECT count(*) FROM resources WHERE type = ?1 AND patient_id = ?2", params![rtype, patient])?.int(0)?;
             let rows = c.rows(
                 "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
-                 ORDER BY last_updated DESC, id LIMIT ?3 OFFSET ?4",
-                params![rtype, patient, count, offset],
+                 ORDER BY last_updated DESC, id",
+                params![rtype, patient],
             )?;
-            let rows = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
-            audit(c, &actor.label(), "search", Some(rtype), None, Some(patient))?;
-            Ok((total, rows))
+            let rows: Vec<Stored> =
+                rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
+            let (total, page) = q.apply(rows);
+            if total > 0 {
+                audit(c, &actor.label(), "search", Some(rtype), None, Some(patient).filter(|p| !p.is_empty()))?;
+            }
+            Ok((total, page))
         })
     }
 
@@ -92,13 +103,60 @@ impl Db {
                     out.push((seq, body));
                 }
             }
-            audit(c, &actor.label(), "changes", None, None, Some(patient))?;
+            if !out.is_empty() {
+                audit(c, &actor.label(), "changes", None, None, Some(patient))?;
+            }
             Ok(Feed { rows: out, last, more })
         })
     }
 
+    /// Every stored version of every resource, for "nothing was written" checks.
+    pub fn version_count(&self) -> ApiResult<i64> {
+        self.with(|c| c.one("SELECT count(*) FROM history", &[])?.int(0))
+    }
+
     pub fn audit_count(&self) -> ApiResult<i64> {
         self.with(|c| c.one("SELECT count(*) FROM audit", &[])?.int(0))
+    }
+
+    /// Audit rows with an outcome, for tests and reports: (actor, action, type, id, patient, outcome).
+    #[allow(clippy::type_complexity)]
+    pub fn audit_rows(&self) -> ApiResult<Vec<(String, String, Option<String>, Option<String>, Option<String>, String)>> {
+        self.with(|c| {
+            c.rows("SELECT actor, action, type, id, patient_id, outcome FROM audit ORDER BY at", &[])?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.text(1)?, r.opt_text(2)?, r.opt_text(3)?, r.opt_text(4)?, r.text(5)?)))
+                .collect()
+        })
+    }
+
+    /// One audit row from outside a write (a refused credential, a refused pairing code).
+    pub fn audit_event(
+        &self,
+        actor: &str,
+        action: &str,
+        rtype: Option<&str>,
+        id: Option<&str>,
+        patient: Option<&str>,
+        outcome: &str,
+    ) -> ApiResult<()> {
+        self.with(|c| audit_as(c, actor, action, rtype, id, patient, outcome))
+    }
+
+    /// Refused entries of a bundle, each by the `Type/id` it named (ids that are not FHIR ids
+    /// are not copied into the log).
+    pub fn audit_refusals(&self, actor: &str, patient: Option<&str>, urls: &[String]) -> ApiResult<()> {
+        self.with(|c| {
+            sql::write_tx(c, |tx| {
+                for url in urls {
+                    let (t, i) = url.split_once('/').unwrap_or(("", ""));
+                    let t = fhir::TYPES.iter().find(|(k, _)| *k == t).map(|(k, _)| *k);
+                    let i = Some(i).filter(|i| fhir::valid_id(i));
+                    audit_as(tx, actor, "write", t, i, patient, "refused")?;
+                }
+                Ok(())
+            })
+        })
     }
 }
 
@@ -117,6 +175,53 @@ pub struct Write {
     pub body: Value,
     pub if_match: Option<i64>,
     pub patient: String,
+    /// `Type/id` of the other resources of the same bundle, which references may name.
+    pub siblings: Arc<HashSet<String>>,
+}
+
+impl Write {
+    pub fn new(rtype: &str, id: &str, body: Value, if_match: Option<i64>, patient: &str) -> Write {
+        Write { rtype: rtype.into(), id: id.into(), body, if_match, patient: patient.into(), siblings: Arc::default() }
+    }
+}
+
+/// References inside a body point to this patient and to resources that exist for them (or in
+/// the same bundle); a device may refer to nothing else. Staff may also name what this server
+/// does not hold (a practitioner in the hospital's own registry). Extensions are checked by
+/// their own rules (an acknowledgement names who pressed it).
+fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<ApiResult<()>> {
+    let staff = matches!(actor, Actor::Staff { .. });
+    for (path, reference) in crate::origin::references(&w.rtype, &w.body) {
+        if path.contains(".extension") || path.contains(".modifierExtension") {
+            continue;
+        }
+        let target = reference.split("/_history/").next().unwrap_or_default();
+        let missing = || ApiError::unprocessable(format!("{path}: {target} does not exist for this patient"));
+        match target.split_once('/') {
+            Some(("Patient", id)) => {
+                if id != w.patient {
+                    return Ok(Err(ApiError::unprocessable(format!("{path}: refers to another patient than the resource's"))));
+                }
+            }
+            Some((t, id)) if fhir::TYPES.iter().any(|(known, _)| *known == t) && fhir::valid_id(id) => {
+                if w.siblings.contains(target) {
+                    continue;
+                }
+                match tx.row("SELECT patient_id FROM resources WHERE type = ?1 AND id = ?2", params![t, id])? {
+                    Some(row) => {
+                        let owner = row.text(0)?;
+                        if owner != w.patient && !owner.is_empty() {
+                            return Ok(Err(missing()));
+                        }
+                    }
+                    None => return Ok(Err(missing())),
+                }
+            }
+            _ if staff => {}
+            _ => return Ok(Err(ApiError::unprocessable(format!("{path}: refers to something this server does not hold")))),
+        }
+    }
+    Ok(Ok(()))
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +267,13 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
         }
     }
     if let Some(cur) = &current {
+        // Nothing the clinic's staff wrote is changed by a device.
+        if companion_core::fhir::written_by_clinic(&cur.body)
+            && !matches!(actor, Actor::Staff { .. })
+            && !fhir::SERVER_WRITTEN.contains(&w.rtype.as_str())
+        {
+            return Ok(Err(ApiError::forbidden(format!("{} was written by the clinic's staff and is changed only by them", w.rtype))));
+        }
         if cur.patient_id != w.patient {
             // A resource id belongs to one patient for ever.
             return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
@@ -186,19 +298,13 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
     } else if w.if_match.is_some_and(|v| v != 0) {
         return Ok(Err(ApiError::conflict(0)));
     }
+    if let Err(e) = check_references(tx, actor, &w)? {
+        return Ok(Err(e));
+    }
     let version = current.as_ref().map_or(1, |c| c.version + 1);
     let last_updated = now_text();
     let mut body = w.body;
-    // The server owns versionId and lastUpdated; where a resource came from (meta.source) and
-    // the profiles it claims stay.
-    let (source, profile) = (body.pointer("/meta/source").cloned(), body.pointer("/meta/profile").cloned());
-    body["meta"] = serde_json::json!({ "versionId": version.to_string(), "lastUpdated": last_updated });
-    if let Some(source) = source {
-        body["meta"]["source"] = source;
-    }
-    if let Some(profile) = profile {
-        body["meta"]["profile"] = profile;
-    }
+    crate::origin::stamp(&mut body, actor, version, &last_updated);
     let text = body.to_string();
     let action = if current.is_some() { "update" } else { "create" };
     if tx.kind() == Kind::Postgres {
@@ -225,4 +331,20 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
     tx.exec("INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)", params![&w.patient, &w.rtype, &w.id, version])?;
     audit(tx, &actor.label(), action, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
     Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
+}
+
+/// Whether a caller may see a stored version: staff all; a device its own patient's (and the
+/// clinic's shared forms); a carer what the patient allowed.
+fn visible(actor: &Actor, rtype: &str, patient: &str, body: &Value) -> bool {
+    match actor {
+        Actor::Staff { .. } => true,
+        Actor::Device { patient: own, .. } => (patient == own || patient.is_empty()) && actor.may_see(rtype, body),
+    }
+}
+
+fn scope_of(actor: &Actor) -> Option<&str> {
+    match actor {
+        Actor::Device { patient, .. } => Some(patient.as_str()),
+        Actor::Staff { .. } => None,
+    }
 }

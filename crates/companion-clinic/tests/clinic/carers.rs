@@ -19,33 +19,33 @@ fn checkin(wellbeing: i64, note: &str) -> NewEntry {
 }
 
 /// A carer's own diary, joined through an invitation.
-struct CarerDevice {
+pub(crate) struct CarerDevice {
     dir: tempfile::TempDir,
 }
 
 impl CarerDevice {
-    fn join(server: &str, code: &str) -> CarerDevice {
+    pub(crate) fn join(server: &str, code: &str) -> CarerDevice {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = block_on(sync::join_as_carer(dir.path(), server, code, CARER_PASS, None, clock::system())).unwrap().unwrap();
         store.lock();
         CarerDevice { dir }
     }
-    fn open(&self) -> Store {
+    pub(crate) fn open(&self) -> Store {
         Store::open(self.dir.path(), CARER_PASS, clock::system()).unwrap()
     }
-    fn sync(&self) -> sync::Report {
+    pub(crate) fn sync(&self) -> sync::Report {
         block_on(sync::sync_once(&mut self.open())).unwrap().unwrap()
     }
-    fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         self.open().sync_link().unwrap().unwrap().token
     }
 }
 
-fn invite(store: &mut Store, name: &str, allow: &[Scope], days: Option<i64>) -> sync::Invitation {
+pub(crate) fn invite(store: &mut Store, name: &str, allow: &[Scope], days: Option<i64>) -> sync::Invitation {
     block_on(sync::invite_carer(store, name, Some("daughter"), allow, days)).unwrap().unwrap()
 }
 
-fn call(method: &str, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) fn call(method: &str, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
     block_on(async {
         let client = reqwest::Client::new();
         let mut req = client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url).bearer_auth(token);

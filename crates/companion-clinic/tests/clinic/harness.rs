@@ -59,8 +59,8 @@ impl Server {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = companion_clinic::app(companion_clinic::AppState { db: db.clone() });
-        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let app = companion_clinic::app(companion_clinic::AppState::new(db.clone()));
+        rt.spawn(companion_clinic::serve::serve(listener, app, None, Default::default(), std::future::pending()));
         Server { url, db, _rt: rt, _dir: dir, _database: database }
     }
 
@@ -74,7 +74,7 @@ impl Server {
     }
 
     pub fn staff(&self) -> String {
-        self.db.add_staff("Nurse").unwrap()
+        self.db.add_staff("Nurse", 12).unwrap()
     }
 }
 

@@ -2,6 +2,7 @@
 //! diaries, and a fault-injecting proxy between them.
 
 mod access;
+mod attacks;
 mod carers;
 mod harness;
 mod restart;

@@ -90,9 +90,9 @@ fn observations_with(client: &reqwest::Client, url: &str, token: &str, patient: 
             client.get(format!("{url}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
         })
         .unwrap();
-        out.extend(page["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()));
+        out.extend(page["entry"].as_array().into_iter().flatten().map(|e| e["resource"].clone()));
         match page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
-            Some(next) => path = next["url"].as_str().unwrap().to_owned(),
+            Some(next) => path = next["url"].as_str().unwrap().strip_prefix(url).expect("an absolute link").to_owned(),
             None => return out,
         }
     }

@@ -26,9 +26,10 @@ fn all_of(server: &Server, token: &str, rtype: &str, patient: &str) -> Vec<Value
     loop {
         let page = staff_get(server, token, &path);
         assert_eq!(page["type"], "searchset");
-        out.extend(page["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()));
+        out.extend(page["entry"].as_array().into_iter().flatten().map(|e| e["resource"].clone()));
         match page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
-            Some(next) => path = next["url"].as_str().unwrap().to_owned(),
+            // Paging links are absolute (R4: Bundle.link.url is a uri the client follows).
+            Some(next) => path = next["url"].as_str().unwrap().strip_prefix(&server.url).expect("an absolute link").to_owned(),
             None => break,
         }
     }

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_sync.sql"),
     include_str!("migrations/0004_devices.sql"),
     include_str!("migrations/0005_advice.sql"),
+    include_str!("migrations/0006_origin.sql"),
 ];
 
 /// The version this build writes.

@@ -189,8 +189,12 @@ impl Store {
                 [id],
                 |row| row.get(0),
             )?;
-            let from_device = r.pointer("/meta/source").and_then(Value::as_str).is_some_and(|s| s.starts_with("companion-device:"));
-            if ours > 0 || from_device {
+            // Only what the server stamped as written by the clinic's staff is kept as the
+            // clinic's. Anything else (a device's record that is not a diary record, or a
+            // forged "answer") is not; a copy kept before the server stamped records is
+            // judged again here.
+            if ours > 0 || !crate::fhir::written_by_clinic(r) {
+                tx.execute("DELETE FROM remote WHERE type = ?1 AND id = ?2", params![rtype, id])?;
                 continue;
             }
             tx.execute(
@@ -208,11 +212,16 @@ impl Store {
         Ok(kept)
     }
 
-    /// What the clinic sent, of one resource type.
+    /// What the clinic sent, of one resource type: only what the server stamped as written by
+    /// its staff.
     pub fn remote(&self, rtype: &str) -> Result<Vec<Value>> {
         let mut stmt = self.conn.prepare("SELECT body FROM remote WHERE type = ?1 ORDER BY received_at, id")?;
         let rows = stmt.query_map([rtype], |r| r.get::<_, String>(0))?;
-        Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
+        Ok(rows
+            .filter_map(|r| r.ok())
+            .filter_map(|b| serde_json::from_str::<Value>(&b).ok())
+            .filter(crate::fhir::written_by_clinic)
+            .collect())
     }
 }
 
@@ -343,6 +352,9 @@ impl Store {
         else {
             return Err(Error::Internal("a resource without type or id"));
         };
+        if !crate::fhir::written_by_clinic(resource) {
+            return Err(Error::Internal("a resource the clinic server did not stamp as the clinic's"));
+        }
         let version: i64 = resource.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
         self.conn.execute(
             "INSERT INTO remote (type, id, version, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -267,7 +267,8 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             Ok(r) if r.status().as_u16() == 404 => None,
             _ => return finish(db, &mut link, report, Outcome::Later { retry_after_secs: backoff() }),
         };
-        if let Some(q) = body.filter(|q| q.get("id").and_then(Value::as_str) == Some(id.as_str())) {
+        let clinics = |q: &Value| q.get("id").and_then(Value::as_str) == Some(id.as_str()) && crate::fhir::written_by_clinic(q);
+        if let Some(q) = body.filter(clinics) {
             db.with(|s| s.keep_remote(&q))?;
             report.received += 1;
         }

@@ -1,0 +1,98 @@
+//! Versioned migrations of the server's database, for SQLite and PostgreSQL alike. Version 1
+//! is the schema in `schema.rs` as first released; the version reached is `meta.schema_version`.
+//! Each migration runs in one write transaction (under PostgreSQL's advisory lock, so two
+//! servers starting together migrate once). A fixture of each released version lives in
+//! `tests/clinic/fixtures/` and is opened by the test suite.
+
+use super::*;
+
+/// The version this build's schema is at.
+pub const LATEST: i64 = 2;
+
+pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
+    loop {
+        let done = sql::write_tx(c, |tx| {
+            let version = match tx.row("SELECT value FROM meta WHERE key = 'schema_version'", &[])? {
+                Some(r) => r.text(0)?.parse::<i64>().map_err(|_| ApiError::internal("schema version"))?,
+                None => 1,
+            };
+            if version > LATEST {
+                tracing::error!(version, "the database is from a newer server");
+                return Err(ApiError::internal("the database was written by a newer companion-clinic"));
+            }
+            if version == LATEST {
+                return Ok(true);
+            }
+            match version + 1 {
+                2 => to_2(tx)?,
+                _ => unreachable!("every version up to LATEST has a migration"),
+            }
+            tx.exec(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![&(version + 1).to_string()],
+            )?;
+            tracing::info!(version = version + 1, "database migrated");
+            Ok(false)
+        })?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Version 2: staff tokens expire, can be revoked and are salted; audit rows have an outcome;
+/// every stored version carries the server's stamp of who wrote it.
+fn to_2(tx: &mut dyn Sql) -> ApiResult<()> {
+    tx.batch(
+        "ALTER TABLE staff ADD COLUMN salt TEXT;
+         ALTER TABLE staff ADD COLUMN expires_at TEXT;
+         ALTER TABLE staff ADD COLUMN last_used_at TEXT;
+         ALTER TABLE staff ADD COLUMN revoked_at TEXT;
+         ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';",
+    )?;
+    // Tokens from before had no end: they get the default, from now.
+    let until = (Utc::now() + Duration::hours(super::STAFF_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    tx.exec("UPDATE staff SET expires_at = ?1", params![&until])?;
+    stamp_history(tx)
+}
+
+/// Stamps every stored version with who wrote it, from the audit log: the n-th create or
+/// update of a resource made version n. A version the log does not account for keeps no
+/// stamp, and so is never shown as the clinic's.
+fn stamp_history(tx: &mut dyn Sql) -> ApiResult<()> {
+    let carers: std::collections::HashSet<String> =
+        tx.rows("SELECT device_id FROM carer_devices", &[])?.iter().map(|r| r.text(0)).collect::<ApiResult<_>>()?;
+    let mut writers: std::collections::HashMap<(String, String), Vec<String>> = std::collections::HashMap::new();
+    for r in tx.rows("SELECT type, id, actor FROM audit WHERE action IN ('create', 'update') AND type IS NOT NULL ORDER BY at", &[])? {
+        writers.entry((r.text(0)?, r.text(1)?)).or_default().push(r.text(2)?);
+    }
+    let rows = tx.rows(
+        "SELECT h.type, h.id, h.version, h.body, r.version FROM history h JOIN resources r ON r.type = h.type AND r.id = h.id",
+        &[],
+    )?;
+    let mut stamped = 0usize;
+    for r in rows {
+        let (rtype, id, version, current) = (r.text(0)?, r.text(1)?, r.int(2)?, r.int(4)?);
+        let Some(label) = writers.get(&(rtype.clone(), id.clone())).and_then(|w| w.get((version - 1) as usize)) else { continue };
+        let actor = match label.split_once('/') {
+            Some(("staff", s)) => Actor::Staff { id: s.to_owned() },
+            Some(("device", d)) => Actor::Device {
+                id: d.to_owned(),
+                patient: String::new(),
+                carer: carers.contains(d).then(|| CarerAccess { id: String::new(), allow: Vec::new() }),
+            },
+            _ => continue,
+        };
+        let mut body: Value = serde_json::from_str(&r.text(3)?).map_err(|_| ApiError::internal("stored body"))?;
+        let last_updated = body.pointer("/meta/lastUpdated").and_then(Value::as_str).unwrap_or_default().to_owned();
+        crate::origin::stamp(&mut body, &actor, version, &last_updated);
+        let text = body.to_string();
+        tx.exec("UPDATE history SET body = ?4 WHERE type = ?1 AND id = ?2 AND version = ?3", params![&rtype, &id, version, &text])?;
+        if version == current {
+            tx.exec("UPDATE resources SET body = ?3 WHERE type = ?1 AND id = ?2", params![&rtype, &id, &text])?;
+        }
+        stamped += 1;
+    }
+    tracing::info!(stamped, "stored versions stamped with their writer");
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Throttling of failed attempts: pairing codes per source address and per code prefix, and
+//! credential checks per source address. Each failure within the window makes the next answer
+//! slower; after a few, the answer is 429 with `Retry-After` until the oldest failure has left
+//! the window. Kept in memory (a restart forgets, which costs an attacker a restart of the
+//! clinic's server), bounded in size.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a failure counts.
+pub const WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Failed pairing codes allowed per source address in the window.
+pub const PAIR_PER_ADDRESS: usize = 5;
+/// Failed pairing codes allowed per code prefix (the first group of four) in the window, from
+/// anywhere: guessing one patient's code from many addresses.
+pub const PAIR_PER_PREFIX: usize = 10;
+/// Failed credential checks (unknown bearer tokens) per source address in the window.
+pub const AUTH_PER_ADDRESS: usize = 20;
+/// Keys remembered at most; the stalest are forgotten first.
+const MAX_KEYS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Pair,
+    Auth,
+}
+
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<(Kind, String), VecDeque<Instant>>>,
+}
+
+/// What to do with an attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Go,
+    /// Refuse with 429: seconds until an attempt is allowed again.
+    Wait(u64),
+}
+
+impl Throttle {
+    fn limit(kind: Kind, key: &str) -> usize {
+        match (kind, key.starts_with("prefix:")) {
+            (Kind::Pair, true) => PAIR_PER_PREFIX,
+            (Kind::Pair, false) => PAIR_PER_ADDRESS,
+            (Kind::Auth, _) => AUTH_PER_ADDRESS,
+        }
+    }
+
+    /// Whether an attempt under these keys may go ahead now.
+    pub fn check(&self, kind: Kind, keys: &[String]) -> Verdict {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut wait = 0;
+        for key in keys {
+            if let Some(times) = map.get_mut(&(kind, key.clone())) {
+                while times.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
+                    times.pop_front();
+                }
+                if times.len() >= Self::limit(kind, key) {
+                    let oldest = *times.front().expect("non-empty");
+                    wait = wait.max((WINDOW.saturating_sub(now.duration_since(oldest))).as_secs().max(1));
+                }
+            }
+        }
+        if wait > 0 {
+            Verdict::Wait(wait)
+        } else {
+            Verdict::Go
+        }
+    }
+
+    /// Records a failure under each key; returns how long to hold the answer back: 250 ms,
+    /// doubling with each failure in the window, at most 4 s.
+    pub fn failed(&self, kind: Kind, keys: &[String]) -> Duration {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_KEYS {
+            // Forget the keys whose last failure is oldest.
+            let mut by_age: Vec<((Kind, String), Instant)> =
+                map.iter().map(|(k, v)| (k.clone(), v.back().copied().unwrap_or(now))).collect();
+            by_age.sort_by_key(|(_, t)| *t);
+            for (k, _) in by_age.into_iter().take(MAX_KEYS / 10) {
+                map.remove(&k);
+            }
+        }
+        let mut most = 0;
+        for key in keys {
+            let times = map.entry((kind, key.clone())).or_default();
+            times.push_back(now);
+            while times.len() > Self::limit(kind, key) + 1 {
+                times.pop_front();
+            }
+            most = most.max(times.len());
+        }
+        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+    }
+}
+
+/// The throttle key of a source address (IPv6 by its /64, which one user usually holds).
+pub fn address_key(ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "ip:unknown".into(),
+    }
+}
+
+/// The throttle key of a pairing code: its first group, as typed codes are normalised.
+pub fn prefix_key(code: &str) -> String {
+    let normal = crate::db::normalise_code(code);
+    format!("prefix:{}", normal.chars().take(4).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_slow_down_then_refuse_and_other_addresses_go_on() {
+        let t = Throttle::default();
+        let me = vec![address_key(Some("10.0.0.1".parse().unwrap()))];
+        let mut delays = Vec::new();
+        for _ in 0..PAIR_PER_ADDRESS {
+            assert_eq!(t.check(Kind::Pair, &me), Verdict::Go);
+            delays.push(t.failed(Kind::Pair, &me).as_millis());
+        }
+        assert_eq!(delays, vec![250, 500, 1000, 2000, 4000]);
+        assert!(matches!(t.check(Kind::Pair, &me), Verdict::Wait(s) if s > 500 && s <= 600));
+        assert_eq!(t.check(Kind::Pair, &[address_key(Some("10.0.0.2".parse().unwrap()))]), Verdict::Go);
+        // Credential checks are counted apart.
+        assert_eq!(t.check(Kind::Auth, &me), Verdict::Go);
+    }
+
+    #[test]
+    fn a_code_prefix_is_throttled_from_every_address() {
+        let t = Throttle::default();
+        for i in 0..PAIR_PER_PREFIX {
+            let keys = vec![address_key(Some(format!("10.0.1.{i}").parse().unwrap())), prefix_key("abcd-0000-0000")];
+            t.failed(Kind::Pair, &keys);
+        }
+        assert!(matches!(t.check(Kind::Pair, &[prefix_key("ABCD-1111-2222")]), Verdict::Wait(_)));
+        assert_eq!(t.check(Kind::Pair, &[prefix_key("ABCE-1111-2222")]), Verdict::Go);
+    }
+}
