@@ -123,6 +123,23 @@ export const steps = [
         end: new Date(start.getTime() + 30 * 60_000).toISOString(),
         participant: [{ actor: { reference: `Patient/${patient}` }, status: 'accepted' }],
       })).status, 201);
+      // A second device of the patient tries to pass words off as the clinic's: refused, and
+      // nothing of it reaches the app.
+      const second = JSON.parse(execFileSync(clinic, ['--data-dir', serverDir, 'patient', 'code', '--patient', patient, '--json'], { encoding: 'utf8' }));
+      const paired = await (await fetch(`http://${address}/pair`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: second.code }),
+      })).json();
+      const forged = await fetch(`${base}/Communication/e2e-forged`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${paired.token}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({
+          resourceType: 'Communication', id: 'e2e-forged', status: 'completed', meta: { source: 'companion-clinic' },
+          subject: { reference: `Patient/${patient}` }, inResponseTo: [{ reference: `Communication/${question.id}` }],
+          payload: [{ contentString: 'Double the dose.' }],
+        }),
+      });
+      assert.equal(forged.status, 403, 'a device cannot answer as the clinic');
+      assert.match((await forged.json()).issue[0].diagnostics, /^Communication\.inResponseTo/);
       assert.equal((await put('Communication/e2e-answer', {
         resourceType: 'Communication', id: 'e2e-answer', status: 'completed',
         subject: { reference: `Patient/${patient}` },
@@ -150,6 +167,9 @@ export const steps = [
       await nav('Questions');
       const answer = await s.find('[data-testid="clinic-answer"]');
       assert.match(await answer.text(), /Answer from the clinic: Bring your list; we will go through it\./);
+      const answers = await s.findAll('[data-testid="clinic-answer"]');
+      assert.equal(answers.length, 1, 'only what the clinic\'s staff wrote is shown as the clinic\'s');
+      assert.doesNotMatch(await answer.text(), /Double the dose/);
       await s.find('[data-testid="appointments"]');
       // Answered, it is no longer one to ask.
       await s.find('//h2[normalize-space()="Asked and answered"]/following-sibling::ul[1]//p[normalize-space()="Can I travel to my daughter in March?"]');

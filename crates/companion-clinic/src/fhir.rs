@@ -316,33 +316,62 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
     Ok(())
 }
 
+/// What this server does, exactly: the CapabilityStatement at `/fhir/metadata`.
 pub fn capability_statement() -> Value {
-    let resources: Vec<Value> = TYPES
+    let search_params = |rtype: &str| -> Vec<Value> {
+        let mut p: Vec<Value> =
+            crate::search::params_of(rtype).iter().map(|(name, kind)| serde_json::json!({ "name": name, "type": kind })).collect();
+        p.push(serde_json::json!({ "name": "_lastUpdated", "type": "date" }));
+        p
+    };
+    let mut resources: Vec<Value> = TYPES
         .iter()
         .map(|(t, _)| {
             serde_json::json!({
                 "type": t,
-                "interaction": [{ "code": "read" }, { "code": "update" }, { "code": "search-type" }],
+                "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "update" }, { "code": "create" },
+                                { "code": "history-instance" }, { "code": "search-type" }],
                 "versioning": "versioned-update",
+                "readHistory": true,
                 "updateCreate": true,
                 "conditionalCreate": false,
-                "searchParam": [{ "name": "patient", "type": "reference" }, { "name": "_count", "type": "number" }],
+                "conditionalUpdate": false,
+                "conditionalDelete": "not-supported",
+                "searchParam": search_params(t),
             })
         })
         .collect();
+    resources.push(serde_json::json!({ "type": "Patient", "interaction": [{ "code": "read" }] }));
     serde_json::json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": "2026-11-22",
+        "date": "2026-12-01",
         "kind": "instance",
         "software": { "name": "companion-clinic", "version": env!("CARGO_PKG_VERSION") },
         // cpb-14: an instance's statement describes the implementation.
         "implementation": { "description": "Companion clinic server: synced patient diaries" },
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
+        "format": ["application/fhir+json", "application/json"],
         "rest": [{
             "mode": "server",
-            "security": { "description": "Bearer tokens: a paired device (one patient) or staff (all patients)." },
+            "documentation": concat!(
+                "Every stored version carries the server's stamp of who wrote it, decided from the credential: ",
+                "meta.tag in https://fhir.companion-diary.no/CodeSystem/origin (clinic: the clinic's staff; patient: one of ",
+                "the patient's own devices; carer: a carer's own device) and meta.source naming the credential ",
+                "(companion-staff:<id>, companion-device:<id>). A body's own origin tag, meta.security, or a meta.source ",
+                "that is not a device's is refused (403). Appointment, Task, Questionnaire and a Communication with ",
+                "inResponseTo are written by staff only. Search: _count (0: the total only; at most 200), _offset, ",
+                "_sort (date, _lastUpdated, - for descending), _summary=count; unknown parameters are ignored and left ",
+                "out of the self link, or refused under Prefer: handling=strict. Contained resources are not accepted."
+            ),
+            "security": {
+                "cors": false,
+                "description": concat!(
+                    "Bearer tokens: a paired device (one patient; a carer's device only what the patient allowed) or ",
+                    "staff (all patients; tokens expire, 12 hours by default, and can be revoked). Failed credentials ",
+                    "and pairing codes are throttled per source address (429 with Retry-After)."
+                ),
+            },
             "resource": resources,
             "interaction": [{ "code": "batch" }, { "code": "transaction" }],
         }],

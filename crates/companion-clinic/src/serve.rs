@@ -74,10 +74,12 @@ pub async fn serve(
             let stream = Idle::new(stream, idle);
             let peer = Peer { addr, tls: acceptor.is_some() };
             match acceptor {
-                Some(acceptor) => match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => connection(tls, app, peer, idle, &mut stop).await,
-                    _ => {}
-                },
+                Some(acceptor) => {
+                    // A handshake that does not finish within the idle time is dropped.
+                    if let Ok(Ok(tls)) = tokio::time::timeout(idle, acceptor.accept(stream)).await {
+                        connection(tls, app, peer, idle, &mut stop).await;
+                    }
+                }
                 None => connection(stream, app, peer, idle, &mut stop).await,
             }
         });

@@ -51,11 +51,13 @@ impl Db {
         let secret = random_token("");
         let mut salt = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).map_err(|_| ApiError::internal("randomness"))?;
-        let expires = (Utc::now() + Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let now = Utc::now();
+        let expires = (now + Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let created = now.to_rfc3339_opts(SecondsFormat::Millis, true);
         self.with(|c| {
             c.exec(
                 "INSERT INTO staff (id, name, token_hash, created_at, salt, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![&id, name, &hex(keyed(&salt, &secret).as_ref()), &now_text(), &hex(&salt), &expires],
+                params![&id, name, &hex(keyed(&salt, &secret).as_ref()), &created, &hex(&salt), &expires],
             )
         })?;
         Ok(format!("s1.{id}.{secret}"))
@@ -78,6 +80,11 @@ impl Db {
                 })
                 .collect()
         })
+    }
+
+    /// Test support: makes every staff token look expired.
+    pub fn expire_staff_tokens(&self) -> ApiResult<()> {
+        self.with(|c| c.exec("UPDATE staff SET expires_at = '2000-01-01T00:00:00.000Z'", &[]).map(|_| ()))
     }
 
     /// Revokes the staff tokens with this id, or all with this name; how many.

@@ -44,7 +44,7 @@ fn observation(id: &str, patient: &str) -> Value {
 /// The patient's diary with one question, synced; its id.
 fn with_question(diary: &Diary) -> String {
     let mut store = diary.open();
-    let q = store.add(&NewEntry::Question(NewQuestion { text: "Can I take paracetamol?".into(), ..Default::default() })).unwrap();
+    let q = store.add(&NewEntry::Question(NewQuestion { text: "Can I take paracetamol?".into() })).unwrap();
     drop(store);
     diary.sync();
     q.id.to_string()
@@ -241,7 +241,8 @@ fn every_error_from_every_layer_is_an_operation_outcome() {
     let token = diary.open().sync_link().unwrap().unwrap().token;
     let auth = format!("Bearer {token}");
     let json = ("content-type", "application/fhir+json");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, u16)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String, u16);
+    let cases: Vec<Case> = vec![
         ("GET", "/no/such/path", vec![], String::new(), 404),
         ("DELETE", "/fhir/Observation/x", vec![("authorization", &auth)], String::new(), 405),
         ("GET", "/fhir/Observation?_count=abc", vec![("authorization", &auth)], String::new(), 400),

@@ -4,6 +4,8 @@
 mod access;
 mod attacks;
 mod carers;
+mod conformance;
 mod harness;
+mod limits;
 mod restart;
 mod sync;

@@ -12,17 +12,17 @@ use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_companion-clinic");
 
-struct Process {
-    child: Child,
-    address: String,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) address: String,
 }
 
 impl Process {
-    fn start(dir: &Path, db: &TestDb, listen: &str) -> Process {
+    pub(crate) fn start(dir: &Path, db: &TestDb, listen: &str) -> Process {
         Process::start_with(dir, db, listen, &[])
     }
 
-    fn start_with(dir: &Path, db: &TestDb, listen: &str, extra: &[&str]) -> Process {
+    pub(crate) fn start_with(dir: &Path, db: &TestDb, listen: &str, extra: &[&str]) -> Process {
         let mut child = command(dir, db)
             .args(["serve", "--listen", listen])
             .args(extra)
@@ -38,18 +38,18 @@ impl Process {
         Process { child, address }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.address)
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }
 }
 
 /// `companion-clinic --data-dir DIR [--database-url URL]`.
-fn command(dir: &Path, db: &TestDb) -> Command {
+pub(crate) fn command(dir: &Path, db: &TestDb) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.arg("--data-dir").arg(dir);
     if let Some(url) = &db.url {
@@ -58,7 +58,7 @@ fn command(dir: &Path, db: &TestDb) -> Command {
     cmd
 }
 
-fn admin(dir: &Path, db: &TestDb, args: &[&str]) -> Value {
+pub(crate) fn admin(dir: &Path, db: &TestDb, args: &[&str]) -> Value {
     let out = command(dir, db).args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
@@ -245,5 +245,8 @@ fn over_https_the_device_trusts_the_clinic_authority_and_nothing_else() {
     sync_until_done(&diary);
     let client = reqwest::Client::builder().tls_certs_merge([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]).build().unwrap();
     assert_eq!(observations_with(&client, &url, &staff, &patient).len(), 5);
+    // Over HTTPS the server asks browsers to stay on HTTPS.
+    let res = companion_core::sync::block_on(client.get(format!("{url}/fhir/metadata")).send()).unwrap().unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
     server.kill();
 }
