@@ -34,11 +34,8 @@ impl Alarms {
         let keep_from = self.due.len().saturating_sub(MAX_ALARMS);
         self.due.drain(..keep_from);
         let json = serde_json::to_vec_pretty(self).map_err(|_| Error::Internal("reminders"))?;
-        let path = dir.join(ALARMS_FILE);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &json)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(())
+        // Private (0600) and whole, like the key file.
+        crate::keyfile::write_atomically(&dir.join(ALARMS_FILE), &json)
     }
 
     /// Takes out the reminders due at `now` and returns how many rang; stale ones are dropped

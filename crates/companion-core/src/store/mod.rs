@@ -123,6 +123,15 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    if create && !path.exists() {
+        // Made 0600 before SQLite opens it, whatever the umask; SQLite gives its -wal and -shm
+        // files the database file's mode.
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        o.open(path)?;
+    }
     let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs failed HMAC checks to standard error by default; nothing of ours may
     // reach a terminal or a log we do not control.

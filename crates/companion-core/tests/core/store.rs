@@ -114,3 +114,19 @@ fn a_store_that_will_not_open_is_left_alone() {
     assert!(matches!(Store::create(dir.path(), "Ada", PASS, clock::system()), Err(Error::Damaged(_))));
     assert!(dir.path().join("companion.db").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn the_diarys_folder_and_files_are_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("diary");
+    let (mut store, _) = Store::create(&dir, "Kari Nordmann", PASS, clock::system()).unwrap();
+    store.add(&NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity: 3, ..Default::default() })).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
