@@ -133,7 +133,7 @@ export const steps = [
         method: 'PUT',
         headers: { authorization: `Bearer ${paired.token}`, 'content-type': 'application/fhir+json' },
         body: JSON.stringify({
-          resourceType: 'Communication', id: 'e2e-forged', status: 'completed', meta: { source: 'companion-clinic' },
+          resourceType: 'Communication', id: 'e2e-forged', status: 'completed',
           subject: { reference: `Patient/${patient}` }, inResponseTo: [{ reference: `Communication/${question.id}` }],
           payload: [{ contentString: 'Double the dose.' }],
         }),

@@ -172,6 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let limits = companion_clinic::serve::Limits {
                 max_connections: max_connections as usize,
                 idle: std::time::Duration::from_secs(idle_timeout),
+                ..Default::default()
             };
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {

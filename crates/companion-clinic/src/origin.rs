@@ -133,6 +133,34 @@ pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> 
     if let Some(why) = clinic_owned(rtype, body) {
         return Err(ApiError::forbidden(why));
     }
+    // An author named only by display or identifier says nothing the server can check.
+    for key in ["performer", "sender", "author", "recorder", "source", "requester", "owner", "asserter", "informant"] {
+        let items: Vec<&Value> = match body.get(key) {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(v) => vec![v],
+            None => continue,
+        };
+        if items.iter().any(|i| i.get("reference").and_then(Value::as_str).is_none()) {
+            return Err(ApiError::forbidden(format!("{rtype}.{key}: a device names who wrote it by reference")));
+        }
+    }
+    if body.get("note").and_then(Value::as_array).into_iter().flatten().any(|n| n.get("authorString").is_some()) {
+        return Err(ApiError::forbidden(format!("{rtype}.note.authorString: a device names who wrote it by reference")));
+    }
+    // A diary record carried for the patient's other devices travels on its own type and id,
+    // and from a carer's device is the carer's own.
+    if let Some(copy) = companion_core::replica::from_resource(body) {
+        let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
+        if copy.id.to_string() != id || companion_core::replica::resource_type(&copy.data) != rtype {
+            return Err(ApiError::forbidden(format!("{rtype}.extension: the diary record does not belong to this resource")));
+        }
+        if let Some(c) = carer {
+            let theirs = |a: &companion_core::domain::Author| a.role == companion_core::domain::Role::Carer && a.id.to_string() == c.id;
+            if !theirs(&copy.author) || !theirs(&copy.updated_by) {
+                return Err(ApiError::forbidden(format!("{rtype}.extension: a carer's device carries only the carer's own records")));
+            }
+        }
+    }
     let own = format!("Patient/{patient}");
     for (path, reference) in author_claims(rtype, body) {
         let allowed = match carer {

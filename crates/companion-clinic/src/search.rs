@@ -14,6 +14,9 @@ use serde_json::Value;
 
 pub const MAX_PAGE: i64 = 200;
 pub const MAX_OFFSET: i64 = 1_000_000;
+/// A parameter repeated at most this often, and codes in one `code` at most.
+const MAX_REPEATS: usize = 8;
+const MAX_TOKENS: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Prefix {
@@ -114,6 +117,9 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
             "_summary" => continue,
             "_sort" => {
                 once(&mut seen, "_sort")?;
+                if value.split(',').count() > 2 {
+                    return Err(bad("_sort", "sorts by at most two keys"));
+                }
                 for key in value.split(',') {
                     let (desc, key) = key.strip_prefix('-').map_or((false, key), |k| (true, k));
                     let key = match key {
@@ -124,7 +130,8 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
                     s.sort.push((key, desc));
                 }
             }
-            "_lastUpdated" => s.last_updated.push(date_param("_lastUpdated", value)?),
+            "_lastUpdated" if s.last_updated.len() < MAX_REPEATS => s.last_updated.push(date_param("_lastUpdated", value)?),
+            "_lastUpdated" => return Err(bad(name, &format!("at most {MAX_REPEATS} times"))),
             "patient" if known => {
                 once(&mut seen, "patient")?;
                 let id = value.trim_start_matches("Patient/");
@@ -133,8 +140,12 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
                 }
                 s.patient = Some(id.to_owned());
             }
-            "date" if known => s.date.push(date_param("date", value)?),
+            "date" if known && s.date.len() < MAX_REPEATS => s.date.push(date_param("date", value)?),
+            "date" if known => return Err(bad(name, &format!("at most {MAX_REPEATS} times"))),
             "code" if known => {
+                if s.code.len() >= MAX_REPEATS || value.split(',').count() > MAX_TOKENS {
+                    return Err(bad("code", &format!("at most {MAX_REPEATS} times, each with at most {MAX_TOKENS} codes")));
+                }
                 let tokens = value
                     .split(',')
                     .map(|t| match t.split_once('|') {
@@ -293,12 +304,24 @@ impl Search {
     pub fn apply(&self, rows: Vec<Stored>) -> (i64, Vec<Stored>) {
         let mut kept: Vec<Stored> = rows.into_iter().filter(|s| self.keeps(s)).collect();
         if !self.sort.is_empty() {
-            kept.sort_by(|a, b| {
-                for (key, desc) in &self.sort {
-                    let o = match key {
-                        SortKey::Date => clinical_date(&a.body).map(|r| r.0).cmp(&clinical_date(&b.body).map(|r| r.0)),
-                        SortKey::LastUpdated => a.last_updated.cmp(&b.last_updated),
-                    };
+            // Each resource's sort keys, worked out once.
+            let mut keyed: Vec<(Vec<Option<String>>, Stored)> = kept
+                .into_iter()
+                .map(|s| {
+                    let keys = self
+                        .sort
+                        .iter()
+                        .map(|(k, _)| match k {
+                            SortKey::Date => clinical_date(&s.body).map(|r| r.0.to_rfc3339()),
+                            SortKey::LastUpdated => Some(s.last_updated.clone()),
+                        })
+                        .collect();
+                    (keys, s)
+                })
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                for (i, (_, desc)) in self.sort.iter().enumerate() {
+                    let o = a[i].cmp(&b[i]);
                     let o = if *desc { o.reverse() } else { o };
                     if o != std::cmp::Ordering::Equal {
                         return o;
@@ -306,6 +329,7 @@ impl Search {
                 }
                 std::cmp::Ordering::Equal
             });
+            kept = keyed.into_iter().map(|(_, s)| s).collect();
         }
         let total = kept.len() as i64;
         if self.summary_count {

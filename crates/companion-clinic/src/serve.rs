@@ -29,12 +29,45 @@ pub struct Peer {
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Connections from one address (an IPv6 /64) at once; more are closed at once.
+    pub per_address: usize,
     pub idle: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_connections: 256, idle: Duration::from_secs(10) }
+        Limits { max_connections: 256, per_address: 32, idle: Duration::from_secs(10) }
+    }
+}
+
+/// Open connections per address; a slot is given back when its connection ends.
+#[derive(Default, Clone)]
+struct PerAddress(Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+struct Slot(PerAddress, String);
+
+impl PerAddress {
+    fn take(&self, addr: &SocketAddr, limit: usize) -> Option<Slot> {
+        let key = crate::throttle::address_key(Some(addr.ip()));
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(key.clone()).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(self.clone(), key))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut map = (self.0).0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.1);
+            }
+        }
     }
 }
 
@@ -48,6 +81,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::default();
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
@@ -64,13 +98,18 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        // One address may not hold every connection.
+        let Some(slot) = per_address.take(&addr, limits.per_address) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let acceptor = acceptor.clone();
         let idle = limits.idle;
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let (_permit, _slot) = (permit, slot);
             let stream = Idle::new(stream, idle);
             let peer = Peer { addr, tls: acceptor.is_some() };
             match acceptor {

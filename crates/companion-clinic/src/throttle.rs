@@ -27,9 +27,11 @@ pub enum Kind {
     Auth,
 }
 
+type Failures = HashMap<(Kind, String), VecDeque<Instant>>;
+
 #[derive(Default)]
 pub struct Throttle {
-    failures: Mutex<HashMap<(Kind, String), VecDeque<Instant>>>,
+    failures: Mutex<Failures>,
 }
 
 /// What to do with an attempt.
@@ -51,8 +53,12 @@ impl Throttle {
 
     /// Whether an attempt under these keys may go ahead now.
     pub fn check(&self, kind: Kind, keys: &[String]) -> Verdict {
-        let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        Self::check_in(&mut map, kind, keys)
+    }
+
+    fn check_in(map: &mut Failures, kind: Kind, keys: &[String]) -> Verdict {
+        let now = Instant::now();
         let mut wait = 0;
         for key in keys {
             if let Some(times) = map.get_mut(&(kind, key.clone())) {
@@ -72,11 +78,46 @@ impl Throttle {
         }
     }
 
+    /// Takes a slot for an attempt before it is tried (so a burst of attempts at once cannot
+    /// all pass the check): `Wait` when the keys are over their limit, else the attempt counts
+    /// as a failure until [`Throttle::succeeded`] takes it back.
+    pub fn attempt(&self, kind: Kind, keys: &[String]) -> Verdict {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let verdict = Self::check_in(&mut map, kind, keys);
+        if verdict == Verdict::Go {
+            Self::push_in(&mut map, kind, keys);
+        }
+        verdict
+    }
+
+    /// An attempt taken by [`Throttle::attempt`] succeeded: it no longer counts.
+    pub fn succeeded(&self, kind: Kind, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            if let Some(times) = map.get_mut(&(kind, key.clone())) {
+                times.pop_back();
+            }
+        }
+    }
+
+    /// How long to hold back the answer to a failure, from how many the keys have in the
+    /// window now.
+    pub fn delay(&self, kind: Kind, keys: &[String]) -> Duration {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let most = keys.iter().filter_map(|k| map.get(&(kind, k.clone())).map(VecDeque::len)).max().unwrap_or(1);
+        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+    }
+
     /// Records a failure under each key; returns how long to hold the answer back: 250 ms,
     /// doubling with each failure in the window, at most 4 s.
     pub fn failed(&self, kind: Kind, keys: &[String]) -> Duration {
-        let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let most = Self::push_in(&mut map, kind, keys);
+        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+    }
+
+    fn push_in(map: &mut Failures, kind: Kind, keys: &[String]) -> usize {
+        let now = Instant::now();
         if map.len() >= MAX_KEYS {
             // Forget the keys whose last failure is oldest.
             let mut by_age: Vec<((Kind, String), Instant)> =
@@ -95,13 +136,14 @@ impl Throttle {
             }
             most = most.max(times.len());
         }
-        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+        most
     }
 }
 
 /// The throttle key of a source address (IPv6 by its /64, which one user usually holds).
 pub fn address_key(ip: Option<IpAddr>) -> String {
-    match ip {
+    // An IPv4 peer on a dual-stack listener arrives as ::ffff:a.b.c.d.
+    match ip.map(|i| i.to_canonical()) {
         Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
         Some(IpAddr::V6(v6)) => {
             let s = v6.segments();

@@ -142,6 +142,46 @@ pub fn merge(local: &Merged, remote: &Merged) -> Merged {
     Merged { status, occurred_at, data, clocks }
 }
 
+/// The FHIR type a diary record travels on.
+pub fn resource_type(data: &EntryData) -> &'static str {
+    match data {
+        EntryData::Question { .. } => "Communication",
+        EntryData::Assessment { .. } => "QuestionnaireResponse",
+        _ => "Observation",
+    }
+}
+
+/// Whether a record pulled from the server is one a device of this patient wrote: on its own
+/// resource type and id, stamped by the server as written by a device (never the clinic's
+/// staff, who write no diary records), and, from a carer's own device, entered and last changed
+/// by that carer (the carer the server checked the resource names), never by the patient.
+/// Its clocks are not in the future (a stamp far ahead would hold back every later edit).
+pub fn fits(copy: &Replica, rtype: &str, id: &str, resource: &Value) -> bool {
+    if copy.id.to_string() != id || resource_type(&copy.data) != rtype {
+        return false;
+    }
+    let horizon = Utc::now().timestamp_millis() + 86_400_000;
+    let in_time = copy.clocks.values().all(|c| c.split('.').next().and_then(|ms| ms.parse::<i64>().ok()).is_some_and(|ms| ms <= horizon));
+    if !in_time {
+        return false;
+    }
+    match crate::fhir::origin(resource) {
+        Some(crate::fhir::ORIGIN_PATIENT) => true,
+        Some(crate::fhir::ORIGIN_CARER) => {
+            let named = ["performer", "sender", "author"]
+                .iter()
+                .filter_map(|k| resource.get(*k))
+                .flat_map(|v| if let Value::Array(items) = v { items.clone() } else { vec![v.clone()] })
+                .filter_map(|r| r.get("reference")?.as_str()?.strip_prefix("RelatedPerson/").map(str::to_owned))
+                .collect::<Vec<_>>();
+            [&copy.author, &copy.updated_by]
+                .iter()
+                .all(|a| a.role == crate::domain::Role::Carer && named.iter().any(|n| *n == a.id.to_string()))
+        }
+        _ => false,
+    }
+}
+
 /// Checks a record another device sent, as this device would check its own input: ranges,
 /// lengths, known symptom details, and for a validated instrument its answers and its score
 /// recomputed by the published rules. A record that fails is not taken in.

@@ -67,7 +67,7 @@ fn stamp_history(tx: &mut dyn Sql) -> ApiResult<()> {
         writers.entry((r.text(0)?, r.text(1)?)).or_default().push(r.text(2)?);
     }
     let rows = tx.rows(
-        "SELECT h.type, h.id, h.version, h.body, r.version FROM history h JOIN resources r ON r.type = h.type AND r.id = h.id",
+        "SELECT h.type, h.id, h.version, h.body, r.version, r.patient_id FROM history h JOIN resources r ON r.type = h.type AND r.id = h.id",
         &[],
     )?;
     let mut stamped = 0usize;
@@ -90,6 +90,12 @@ fn stamp_history(tx: &mut dyn Sql) -> ApiResult<()> {
         tx.exec("UPDATE history SET body = ?4 WHERE type = ?1 AND id = ?2 AND version = ?3", params![&rtype, &id, version, &text])?;
         if version == current {
             tx.exec("UPDATE resources SET body = ?3 WHERE type = ?1 AND id = ?2", params![&rtype, &id, &text])?;
+            // In the change feed again, so a device that pulled the unstamped copy (whatever
+            // its own schema) gets the stamped one at its next sync.
+            tx.exec(
+                "INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)",
+                params![&r.text(5)?, &rtype, &id, version],
+            )?;
         }
         stamped += 1;
     }

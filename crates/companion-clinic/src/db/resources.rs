@@ -19,14 +19,21 @@ impl Db {
         })
     }
 
-    /// Every version of a resource the caller may see, oldest first (empty when none).
-    pub fn history(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Vec<Stored>> {
+    /// The newest versions of a resource the caller may see (at most `HISTORY_PAGE`), newest
+    /// first, and how many there are in all; `version` picks one (vread).
+    pub fn history(&self, actor: &Actor, rtype: &str, id: &str, version: Option<i64>) -> ApiResult<(i64, Vec<Stored>)> {
         self.with(|c| {
-            let Some(current) = read_in(c, rtype, id)? else { return Ok(Vec::new()) };
-            let rows = c.rows(
-                "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 ORDER BY version",
-                params![rtype, id],
-            )?;
+            let Some(current) = read_in(c, rtype, id)? else { return Ok((0, Vec::new())) };
+            let rows = match version {
+                Some(v) => c.rows(
+                    "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 AND version = ?3",
+                    params![rtype, id, v],
+                )?,
+                None => c.rows(
+                    "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT ?3",
+                    params![rtype, id, HISTORY_PAGE],
+                )?,
+            };
             let mut all = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
             for s in &mut all {
                 s.patient_id.clone_from(&current.patient_id);
@@ -34,10 +41,10 @@ impl Db {
             let seen: Vec<Stored> = all.into_iter().filter(|s| visible(actor, rtype, &s.patient_id, &s.body)).collect();
             if seen.is_empty() {
                 audit_as(c, &actor.label(), "history", Some(rtype), Some(id), scope_of(actor), "refused")?;
-            } else {
-                audit(c, &actor.label(), "history", Some(rtype), Some(id), Some(&current.patient_id))?;
+                return Ok((0, seen));
             }
-            Ok(seen)
+            audit(c, &actor.label(), "history", Some(rtype), Some(id), Some(&current.patient_id))?;
+            Ok((current.version, seen))
         })
     }
 
@@ -67,20 +74,21 @@ impl Db {
     /// A search over one patient's resources of one type (or the clinic's shared forms, with
     /// `patient` empty): the total and the page. Audited when it found something.
     pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, q: &crate::search::Search) -> ApiResult<(i64, Vec<Stored>)> {
-        self.with(|c| {
-            let rows = c.rows(
+        let rows = self.with(|c| {
+            c.rows(
                 "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
                  ORDER BY last_updated DESC, id",
                 params![rtype, patient],
-            )?;
-            let rows: Vec<Stored> =
-                rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
-            let (total, page) = q.apply(rows);
-            if total > 0 {
-                audit(c, &actor.label(), "search", Some(rtype), None, Some(patient).filter(|p| !p.is_empty()))?;
-            }
-            Ok((total, page))
-        })
+            )
+        })?;
+        // Matched and sorted with the connection given back, so a search holds up no one.
+        let rows: Vec<Stored> =
+            rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
+        let (total, page) = q.apply(rows);
+        if total > 0 {
+            self.with(|c| audit(c, &actor.label(), "search", Some(rtype), None, Some(patient).filter(|p| !p.is_empty())))?;
+        }
+        Ok((total, page))
     }
 
     /// The change feed of one patient after a cursor: (seq, current body) in order, with what a
@@ -160,6 +168,9 @@ impl Db {
     }
 }
 
+/// Versions in one `_history` answer at most (the newest).
+pub const HISTORY_PAGE: i64 = 100;
+
 /// A page of the change feed: (seq, body) of what the caller may see, the last sequence number
 /// looked at (the cursor moves past what was left out), and whether more may follow.
 pub struct Feed {
@@ -192,9 +203,10 @@ impl Write {
 fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<ApiResult<()>> {
     let staff = matches!(actor, Actor::Staff { .. });
     for (path, reference) in crate::origin::references(&w.rtype, &w.body) {
-        if path.contains(".extension") || path.contains(".modifierExtension") {
-            continue;
-        }
+        // An extension's references are held by its own rules (an acknowledgement names who
+        // pressed it, who may be a carer the server has not heard of), but never to another
+        // patient's records.
+        let in_extension = path.contains(".extension") || path.contains(".modifierExtension");
         let target = reference.split("/_history/").next().unwrap_or_default();
         let missing = || ApiError::unprocessable(format!("{path}: {target} does not exist for this patient"));
         match target.split_once('/') {
@@ -204,9 +216,6 @@ fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<Api
                 }
             }
             Some((t, id)) if fhir::TYPES.iter().any(|(known, _)| *known == t) && fhir::valid_id(id) => {
-                if w.siblings.contains(target) {
-                    continue;
-                }
                 match tx.row("SELECT patient_id FROM resources WHERE type = ?1 AND id = ?2", params![t, id])? {
                     Some(row) => {
                         let owner = row.text(0)?;
@@ -214,10 +223,13 @@ fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<Api
                             return Ok(Err(missing()));
                         }
                     }
+                    // Not stored yet: a resource of the same bundle, or (in an extension) a
+                    // carer on the patient's device.
+                    None if w.siblings.contains(target) || in_extension => {}
                     None => return Ok(Err(missing())),
                 }
             }
-            _ if staff => {}
+            _ if staff || in_extension => {}
             _ => return Ok(Err(ApiError::unprocessable(format!("{path}: refers to something this server does not hold")))),
         }
     }
@@ -267,16 +279,16 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
         }
     }
     if let Some(cur) = &current {
+        if cur.patient_id != w.patient {
+            // A resource id belongs to one patient for ever.
+            return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
+        }
         // Nothing the clinic's staff wrote is changed by a device.
         if companion_core::fhir::written_by_clinic(&cur.body)
             && !matches!(actor, Actor::Staff { .. })
             && !fhir::SERVER_WRITTEN.contains(&w.rtype.as_str())
         {
             return Ok(Err(ApiError::forbidden(format!("{} was written by the clinic's staff and is changed only by them", w.rtype))));
-        }
-        if cur.patient_id != w.patient {
-            // A resource id belongs to one patient for ever.
-            return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
         }
         // A carer changes only what they wrote. A Flag names no author (R4 allows none that is
         // a RelatedPerson); what a carer's device may do to one is held by `check_flag_write`.

@@ -35,22 +35,30 @@ pub(super) async fn pair(
         return Err(ApiError::invalid("code: at most 64 characters"));
     }
     let keys = vec![throttle::address_key(peer.map(|p| p.addr.ip())), throttle::prefix_key(&req.code)];
-    if let Verdict::Wait(secs) = state.throttle.check(throttle::Kind::Pair, &keys) {
+    // The attempt takes its place before the code is looked at, so a burst at once cannot all
+    // slip under the limit; a success gives it back.
+    if let Verdict::Wait(secs) = state.throttle.attempt(throttle::Kind::Pair, &keys) {
         return Err(ApiError::throttled(secs));
     }
     let db = state.db.clone();
     let as_carer = req.as_role.as_deref() == Some("carer");
     let who = keys[0].replacen("ip:", "address/", 1);
     let p = match blocking(move || db.pair(&req.code, as_carer)).await {
-        Ok(p) => p,
+        Ok(p) => {
+            state.throttle.succeeded(throttle::Kind::Pair, &keys);
+            p
+        }
         Err(e) if e.status == StatusCode::FORBIDDEN => {
-            let delay = state.throttle.failed(throttle::Kind::Pair, &keys);
+            let delay = state.throttle.delay(throttle::Kind::Pair, &keys);
             let db = state.db.clone();
             let _ = blocking(move || db.audit_event(&who, "pair", None, None, None, "refused")).await;
             tokio::time::sleep(delay).await;
             return Err(e);
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            state.throttle.succeeded(throttle::Kind::Pair, &keys);
+            return Err(e);
+        }
     };
     tracing::info!(carer = p.carer.is_some(), "device paired");
     let mut body =

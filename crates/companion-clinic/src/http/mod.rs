@@ -26,10 +26,14 @@ pub const EPOCH_HEADER: &str = "x-companion-epoch";
 const FHIR_JSON: &str = "application/fhir+json";
 /// The largest body of an authenticated request.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// The largest body of a single resource's `PUT` or `POST` (its JSON, with room for spacing).
+pub const MAX_RESOURCE_BODY: usize = 512 * 1024;
 /// The largest body of an anonymous one (redeeming a code).
 pub const MAX_ANONYMOUS_BODY: usize = 16 * 1024;
 /// A body that stops arriving for this long ends the request.
 const BODY_IDLE: Duration = Duration::from_secs(10);
+/// A request, body and answer, takes at most this long.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -52,8 +56,10 @@ pub fn app(state: AppState) -> Router {
         .route("/carers/{id}/revoke", post(devices::revoke_carer))
         .route("/sync/changes", get(devices::changes))
         .route("/fhir", post(bundle::bundle))
-        .route("/fhir/{rtype}", get(rest::search).post(rest::create))
-        .route("/fhir/{rtype}/{id}", get(rest::read).put(rest::update))
+        // One resource is at most 256 KB of JSON (`fhir::MAX_RESOURCE_BYTES`); only bundles
+        // get the larger limit.
+        .route("/fhir/{rtype}", get(rest::search).post(rest::create).layer(DefaultBodyLimit::max(MAX_RESOURCE_BODY)))
+        .route("/fhir/{rtype}/{id}", get(rest::read).put(rest::update).layer(DefaultBodyLimit::max(MAX_RESOURCE_BODY)))
         .route("/fhir/{rtype}/{id}/_history", get(rest::history))
         .route("/fhir/{rtype}/{id}/_history/{vid}", get(rest::vread))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
@@ -71,6 +77,8 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(middleware::from_fn(declared_length))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_IDLE))
+        // However slowly it trickles in, a request is over after this long.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_DEADLINE))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             // Never the panic's message: it could quote what was sent.
             tracing::error!("a request handler panicked");
@@ -143,17 +151,16 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Checks the credential before anything reads the body, and hands the caller to the route.
-/// Unknown credentials count towards the source address's throttle, are audited, and are
-/// answered a little later each time.
+/// An unknown credential counts towards its source address's throttle, is audited, and is
+/// answered a little later each time; past the limit the answer is 429. A valid credential is
+/// never held back by others' failures from the same address (a hospital's network shares one):
+/// tokens are 256-bit, so the throttle is against load, not guessing.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<Peer>().map(|p| p.addr.ip());
-    let keys = vec![throttle::address_key(peer)];
-    if let Verdict::Wait(secs) = state.throttle.check(throttle::Kind::Auth, &keys) {
-        return ApiError::throttled(secs).into_response();
-    }
     let Some(token) = bearer(req.headers()) else {
         return ApiError::unauthorized("a bearer token is required").into_response();
     };
+    let peer = req.extensions().get::<Peer>().map(|p| p.addr.ip());
+    let keys = vec![throttle::address_key(peer)];
     let db = state.db.clone();
     match blocking(move || db.actor(&token)).await {
         Ok(actor) => {
@@ -161,6 +168,9 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             next.run(req).await
         }
         Err(e) if e.code == "login" => {
+            if let Verdict::Wait(secs) = state.throttle.check(throttle::Kind::Auth, &keys) {
+                return ApiError::throttled(secs).into_response();
+            }
             let delay = state.throttle.failed(throttle::Kind::Auth, &keys);
             let db = state.db.clone();
             let who = keys[0].replacen("ip:", "address/", 1);

@@ -96,8 +96,8 @@ pub(super) async fn vread(
     let version: i64 = vid.parse().map_err(|_| ApiError::invalid("the version must be a number"))?;
     let db = state.db.clone();
     let (rt, i) = (rtype.clone(), id.clone());
-    let versions = blocking(move || db.history(&who, &rt, &i)).await?;
-    let s = versions.into_iter().find(|s| s.version == version).ok_or_else(ApiError::not_found)?;
+    let (_, versions) = blocking(move || db.history(&who, &rt, &i, Some(version))).await?;
+    let s = versions.into_iter().next().ok_or_else(ApiError::not_found)?;
     Ok(stored_response(StatusCode::OK, &s, &rtype, &id))
 }
 
@@ -112,11 +112,10 @@ pub(super) async fn history(
     known_type(&rtype)?;
     let db = state.db.clone();
     let (rt, i) = (rtype.clone(), id.clone());
-    let mut versions = blocking(move || db.history(&who, &rt, &i)).await?;
+    let (total, versions) = blocking(move || db.history(&who, &rt, &i, None)).await?;
     if versions.is_empty() {
         return Err(ApiError::not_found());
     }
-    versions.reverse();
     let base = base_url(&state, &headers, peer.as_deref());
     let entries: Vec<Value> = versions
         .iter()
@@ -131,7 +130,8 @@ pub(super) async fn history(
         .collect();
     Ok(fhir_json(
         StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "history", "total": entries.len(),
+        // The newest versions (at most `db::HISTORY_PAGE`); `total` counts them all.
+        &json!({ "resourceType": "Bundle", "type": "history", "total": total,
                  "link": [{ "relation": "self", "url": format!("{base}/fhir/{rtype}/{id}/_history") }], "entry": entries }),
     ))
 }
@@ -155,8 +155,11 @@ async fn write(state: &AppState, who: Actor, write: Write) -> ApiResult<Response
 async fn audited<T>(state: &AppState, who: &Actor, rtype: &str, id: &str, r: ApiResult<T>) -> ApiResult<T> {
     if let Err(e) = &r {
         if e.status.as_u16() != 412 && e.status.as_u16() < 500 {
-            let (db, label, rt, i, p) = (state.db.clone(), who.label(), rtype.to_owned(), id.to_owned(), scope(who).map(str::to_owned));
-            let _ = blocking(move || db.audit_event(&label, "write", Some(&rt), Some(&i), p.as_deref(), "refused")).await;
+            // Only what names a known type and a valid id goes into the log, never free text.
+            let rt = fhir::TYPES.iter().find(|(t, _)| *t == rtype).map(|(t, _)| t.to_string());
+            let i = Some(id.to_owned()).filter(|i| fhir::valid_id(i));
+            let (db, label, p) = (state.db.clone(), who.label(), scope(who).map(str::to_owned));
+            let _ = blocking(move || db.audit_event(&label, "write", rt.as_deref(), i.as_deref(), p.as_deref(), "refused")).await;
         }
     }
     r

@@ -85,6 +85,26 @@ fn forged_clinic_answers_appointments_and_tasks_are_refused_and_the_app_shows_on
         let (status, outcome) = put(&server, token, "Observation", "forged-5", &obs);
         assert_eq!((status, outcome["issue"][0]["diagnostics"].as_str().unwrap().starts_with("Observation.performer[0]")), (403, true));
     }
+    // A diary record smuggled on another type (to be merged into the patient's question as if
+    // the patient wrote it) is refused: a record travels on its own type, and a carer's device
+    // carries only the carer's own.
+    let (_, stored) = call("GET", format!("{}/fhir/Communication/{question}", server.url), &staff, None);
+    let record =
+        stored["extension"].as_array().unwrap().iter().find(|e| e["url"].as_str().unwrap().ends_with("companion-record")).unwrap().clone();
+    let smuggled = json!({"resourceType": "Provenance", "id": question, "target": [{"reference": format!("Communication/{question}")}],
+        "recorded": "2026-12-01T10:00:00.000Z", "extension": [record],
+        "agent": [{"who": {"reference": format!("RelatedPerson/{}", invitation.carer)}, "onBehalfOf": {"reference": format!("Patient/{patient}")}}]});
+    let (status, outcome) = put(&server, &carer_token, "Provenance", &question, &smuggled);
+    assert_eq!(status, 403, "{outcome}");
+    assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().starts_with("Provenance.extension"), "{outcome}");
+    let mut resent = stored.clone();
+    resent.as_object_mut().unwrap().remove("meta");
+    let (status, _) = put(&server, &carer_token, "Communication", &question, &resent);
+    assert_eq!(status, 403, "nor may a carer resend the patient's own question");
+    // An author named by display only is refused too.
+    let mut obs = observation("forged-7", &patient);
+    obs["performer"] = json!([{"display": "Dr Hansen, oncology"}]);
+    assert_eq!(put(&server, &second, "Observation", "forged-7", &obs).0, 403);
     // In a bundle too.
     let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
         {"resource": answer("forged-6", &patient, &question, "Stop taking it."), "request": {"method": "PUT", "url": "Communication/forged-6"}}]});
@@ -162,6 +182,17 @@ fn references_must_name_the_credentials_own_patient_and_what_exists_there() {
         {"resource": observation("new-1", &patient), "request": {"method": "PUT", "url": "Observation/new-1"}}]});
     let (status, reply) = call("POST", format!("{}/fhir", server.url), &token, Some(bundle));
     assert_eq!((status, reply["entry"][0]["response"]["status"].as_str()), (200, Some("201 Created")), "{reply}");
+    // A refused entry of a batch (another patient's id) is no target for the others.
+    let before = server.db.version_count().unwrap();
+    let mut pointing = observation("new-2", &patient);
+    pointing["derivedFrom"] = json!([{"reference": "Observation/theirs-1"}]);
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": observation("theirs-1", &patient), "request": {"method": "PUT", "url": "Observation/theirs-1"}},
+        {"resource": pointing, "request": {"method": "PUT", "url": "Observation/new-2"}}]});
+    let (_, reply) = call("POST", format!("{}/fhir", server.url), &token, Some(bundle));
+    let statuses: Vec<&str> = reply["entry"].as_array().unwrap().iter().map(|e| e["response"]["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["403", "422"], "{reply}");
+    assert_eq!(server.db.version_count().unwrap(), before);
 }
 
 #[test]

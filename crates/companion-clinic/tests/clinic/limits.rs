@@ -144,6 +144,8 @@ fn wrong_pairing_codes_are_slowed_then_refused_and_audited() {
 #[test]
 fn unknown_credentials_are_throttled_per_address() {
     let server = Server::start();
+    let (_, diary) = server.paired_diary(&server.url);
+    let valid = diary.open().sync_link().unwrap().unwrap().token;
     let handles: Vec<_> = (0..companion_clinic::throttle::AUTH_PER_ADDRESS)
         .map(|i| {
             let url = server.url.clone();
@@ -165,6 +167,9 @@ fn unknown_credentials_are_throttled_per_address() {
     assert!(handles.into_iter().all(|h| h.join().unwrap() == 401));
     let (status, _, _) = raw(&server, "GET", "/fhir/Observation", &[("authorization", "Bearer another")], "");
     assert_eq!(status, 429);
+    // A valid credential from the same address (a hospital's network shares one) still works.
+    let (status, _, _) = raw(&server, "GET", "/fhir/Observation", &[("authorization", &format!("Bearer {valid}"))], "");
+    assert_eq!(status, 200);
     let refused = server.db.audit_rows().unwrap().into_iter().filter(|r| r.1 == "authenticate" && r.5 == "refused").count();
     assert_eq!(refused, companion_clinic::throttle::AUTH_PER_ADDRESS);
 }

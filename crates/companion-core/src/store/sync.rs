@@ -173,27 +173,31 @@ impl Store {
             };
             let version: i64 = r.pointer("/meta/versionId").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(1);
             if let Some(copy) = crate::replica::from_resource(r) {
+                if !crate::replica::fits(&copy, rtype, id, r) {
+                    // Not a diary record as a device of this patient writes one (on another
+                    // type, under another id, or naming an author its writer is not).
+                    tracing::warn!(rtype, "a record that does not fit its resource was left out");
+                    continue;
+                }
                 if let Err(e) = crate::replica::check(&copy) {
                     // Another device sent something this one would refuse as input: kept out.
                     tracing::warn!(code = ?e.code(), "a record from another device was refused");
                     continue;
                 }
-                if copy.id.to_string() == id {
-                    let absorbed = self.absorb_in(&tx, &copy, Some(version))?;
-                    kept += usize::from(absorbed.changed);
+                match self.absorb_in(&tx, &copy, Some(version)) {
+                    Ok(absorbed) => kept += usize::from(absorbed.changed),
+                    // The store failing stops the page (it is pulled again); a record that
+                    // cannot be taken in never does, or one bad record would stop every sync.
+                    Err(e @ (Error::Db(_) | Error::Io(_))) => return Err(e),
+                    Err(e) => tracing::warn!(code = ?e.code(), "a record from another device could not be taken in"),
                 }
                 continue;
             }
-            let ours: i64 = tx.query_row(
-                "SELECT (SELECT count(*) FROM entries WHERE id = ?1) + (SELECT count(*) FROM advice WHERE id = ?1)",
-                [id],
-                |row| row.get(0),
-            )?;
             // Only what the server stamped as written by the clinic's staff is kept as the
             // clinic's. Anything else (a device's record that is not a diary record, or a
             // forged "answer") is not; a copy kept before the server stamped records is
             // judged again here.
-            if ours > 0 || !crate::fhir::written_by_clinic(r) {
+            if !crate::fhir::written_by_clinic(r) {
                 tx.execute("DELETE FROM remote WHERE type = ?1 AND id = ?2", params![rtype, id])?;
                 continue;
             }
