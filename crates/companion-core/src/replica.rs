@@ -258,6 +258,34 @@ mod tests {
     }
 
     #[test]
+    fn a_pulled_record_fits_only_its_own_resource_stamped_by_a_device_and_a_carers_is_the_carers() {
+        let carer = Uuid::from_bytes([7; 16]);
+        let person = |id: Uuid, role: &str| serde_json::json!({"id": id, "name": "x", "role": role});
+        let copy = |who: serde_json::Value, clock: &str| -> Replica {
+            serde_json::from_value(serde_json::json!({"id": Uuid::nil(), "status": "final", "occurred_at": "2026-11-01T10:00:00Z",
+                "recorded_at": "2026-11-01T10:00:00Z", "device": Uuid::nil(), "author": who, "updated_by": who,
+                "clocks": {"text": clock}, "data": {"kind": "question", "text": "q", "state": "open", "answer": null}}))
+            .unwrap()
+        };
+        let now = tick(None, Utc::now().timestamp_millis(), Uuid::nil());
+        let stamped = |origin: &str| {
+            json!({"sender": {"reference": format!("RelatedPerson/{carer}")},
+                   "meta": {"tag": [{"system": crate::fhir::origin_system(), "code": origin}]}})
+        };
+        let id = Uuid::nil().to_string();
+        let patients = copy(person(Uuid::from_bytes([1; 16]), "patient"), &now);
+        assert!(fits(&patients, "Communication", &id, &stamped("patient")));
+        assert!(!fits(&patients, "Provenance", &id, &stamped("patient")), "on another type");
+        assert!(!fits(&patients, "Communication", "other", &stamped("patient")), "under another id");
+        assert!(!fits(&patients, "Communication", &id, &stamped("clinic")), "staff write no diary records");
+        assert!(!fits(&patients, "Communication", &id, &json!({})), "nor does an unstamped copy count");
+        assert!(!fits(&patients, "Communication", &id, &stamped("carer")), "a carer's device never writes as the patient");
+        assert!(fits(&copy(person(carer, "carer"), &now), "Communication", &id, &stamped("carer")));
+        let far = tick(None, Utc::now().timestamp_millis() + 10 * 86_400_000, Uuid::nil());
+        assert!(!fits(&copy(person(carer, "carer"), &far), "Communication", &id, &stamped("carer")), "a clock from the future");
+    }
+
+    #[test]
     fn stamps_move_forward_even_when_the_wall_clock_goes_back() {
         let a = tick(None, 1_000, device(1));
         let b = tick(Some(&a), 900, device(1));

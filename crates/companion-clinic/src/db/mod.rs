@@ -56,6 +56,14 @@ impl Actor {
         }
     }
 
+    /// The patient a device acts for; `None` for staff, who act for any.
+    pub fn patient(&self) -> Option<&str> {
+        match self {
+            Actor::Device { patient, .. } => Some(patient.as_str()),
+            Actor::Staff { .. } => None,
+        }
+    }
+
     pub fn carer(&self) -> Option<&CarerAccess> {
         match self {
             Actor::Device { carer, .. } => carer.as_ref(),

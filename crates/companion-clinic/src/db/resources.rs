@@ -11,7 +11,7 @@ impl Db {
         self.with(|c| {
             let Some(s) = read_in(c, rtype, id)? else { return Ok(None) };
             if !visible(actor, rtype, &s.patient_id, &s.body) {
-                audit_as(c, &actor.label(), "read", Some(rtype), Some(id), scope_of(actor), "refused")?;
+                audit_as(c, &actor.label(), "read", Some(rtype), Some(id), actor.patient(), "refused")?;
                 return Ok(None);
             }
             audit(c, &actor.label(), "read", Some(rtype), Some(id), Some(&s.patient_id))?;
@@ -40,7 +40,7 @@ impl Db {
             }
             let seen: Vec<Stored> = all.into_iter().filter(|s| visible(actor, rtype, &s.patient_id, &s.body)).collect();
             if seen.is_empty() {
-                audit_as(c, &actor.label(), "history", Some(rtype), Some(id), scope_of(actor), "refused")?;
+                audit_as(c, &actor.label(), "history", Some(rtype), Some(id), actor.patient(), "refused")?;
                 return Ok((0, seen));
             }
             audit(c, &actor.label(), "history", Some(rtype), Some(id), Some(&current.patient_id))?;
@@ -351,12 +351,5 @@ fn visible(actor: &Actor, rtype: &str, patient: &str, body: &Value) -> bool {
     match actor {
         Actor::Staff { .. } => true,
         Actor::Device { patient: own, .. } => (patient == own || patient.is_empty()) && actor.may_see(rtype, body),
-    }
-}
-
-fn scope_of(actor: &Actor) -> Option<&str> {
-    match actor {
-        Actor::Device { patient, .. } => Some(patient.as_str()),
-        Actor::Staff { .. } => None,
     }
 }

@@ -45,10 +45,7 @@ pub(super) fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &
 
 /// The patient a device may act for; `None` for staff, who act for any.
 pub(super) fn scope(actor: &Actor) -> Option<&str> {
-    match actor {
-        Actor::Device { patient, .. } => Some(patient.as_str()),
-        Actor::Staff { .. } => None,
-    }
+    actor.patient()
 }
 
 /// Checks a resource about to be written, in the order a writer can fix it: the type, id and
