@@ -57,7 +57,8 @@ pub async fn invite_carer(
         .map_err(network)?;
     match status_of(&res) {
         200 => {}
-        401 | 403 | REVOKED => return Err(Error::NotPermitted),
+        // 409: the clinic ended this carer's access; a carer once removed stays removed.
+        401 | 403 | 409 | REVOKED => return Err(Error::NotPermitted),
         // Checked here as the server checks it, so only a server of another version refuses;
         // that is not "offline", and trying again will not help.
         400 | 422 => return Err(Error::Internal("the clinic server refused the invitation")),
