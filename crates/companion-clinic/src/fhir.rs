@@ -358,9 +358,10 @@ pub fn capability_statement() -> Value {
                 "Every stored version carries the server's stamp of who wrote it, decided from the credential: ",
                 "meta.tag in https://fhir.companion-diary.no/CodeSystem/origin (clinic: the clinic's staff; patient: one of ",
                 "the patient's own devices; carer: a carer's own device) and meta.source naming the credential ",
-                "(companion-staff:<id>, companion-device:<id>). A body's own origin tag, meta.security, or a meta.source ",
-                "that is not a device's is refused (403). Appointment, Task, Questionnaire and a Communication with ",
-                "inResponseTo are written by staff only. Search: _count (0: the total only; at most 200), _offset, ",
+                "(companion-staff:<id>, companion-device:<id>). From a device, an origin tag other than its own, meta.security, ",
+                "or a meta.source that is not a device's is refused (403). Appointment, Task, Questionnaire, Consent and a ",
+                "Communication with inResponseTo are written only by staff (Consent also by the server from an ",
+                "invitation). Search: _count (0: the total only; at most 200), _offset, ",
                 "_sort (date, _lastUpdated, - for descending), _summary=count; unknown parameters are ignored and left ",
                 "out of the self link, or refused under Prefer: handling=strict. Contained resources are not accepted."
             ),

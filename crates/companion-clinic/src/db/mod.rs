@@ -335,7 +335,7 @@ impl Db {
                     tracing::error!(status = ?out.status.code(), "pg_dump failed");
                     return Err(ApiError::internal("pg_dump failed"));
                 }
-                Ok(())
+                restrict(path, 0o600).map_err(|_| ApiError::internal("backup file mode"))
             }
         }
     }
