@@ -26,6 +26,16 @@ pub use migrate::LATEST as SCHEMA_VERSION;
 use resources::{read_in, write_one};
 pub use resources::{Feed, Write, Written};
 use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
+
+/// The tables of the first release (schema version 1), for building that release's database
+/// from a fixture in tests.
+pub fn first_release_schema(postgres: bool) -> &'static str {
+    if postgres {
+        POSTGRES_SCHEMA
+    } else {
+        SQLITE_SCHEMA
+    }
+}
 pub use staff::{StaffToken, STAFF_HOURS};
 
 /// PostgreSQL connections per server process.

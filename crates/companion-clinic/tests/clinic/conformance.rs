@@ -125,8 +125,20 @@ fn the_patient_the_clinics_forms_and_the_capability_statement() {
 #[test]
 fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_its_writer() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clinic/fixtures/clinic-v1.db"), dir.path().join("clinic.db")).unwrap();
-    let db = companion_clinic::db::Db::open(dir.path()).unwrap();
+    let database = crate::harness::TestDb::new();
+    match &database.url {
+        // On PostgreSQL: that release's tables, then its rows.
+        Some(url) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            client.batch_execute(companion_clinic::db::first_release_schema(true)).unwrap();
+            client.batch_execute(include_str!("fixtures/clinic-v1.sql")).unwrap();
+        }
+        None => {
+            std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clinic/fixtures/clinic-v1.db"), dir.path().join("clinic.db"))
+                .unwrap();
+        }
+    }
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     let staff = db.staff_tokens().unwrap();
     assert_eq!(staff.len(), 2);
     assert!(staff.iter().all(|s| s.expires_at.is_some()), "tokens from before get the default life from now");
@@ -139,8 +151,15 @@ fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_
     let forged = read("Communication", "forged-1");
     assert_eq!(companion_core::fhir::origin(&forged), Some("patient"));
     assert!(forged["meta"]["source"].as_str().unwrap().starts_with("companion-device:"), "the device's own meta.source is replaced");
+    // The stamped versions are in the change feed again, for devices that pulled them unstamped.
+    let device =
+        companion_clinic::db::Actor::Device { id: "d".into(), patient: "3f81e5a5-32cf-4dfa-bb3b-8f296b0daac7".into(), carer: None };
+    let feed = db.changes(&device, "3f81e5a5-32cf-4dfa-bb3b-8f296b0daac7", 0, 200).unwrap();
+    let fed_again = feed.rows.iter().filter(|(_, r)| r["id"] == "ans-1").count();
+    assert_eq!(fed_again, 2, "once as written, once stamped");
+    assert!(feed.rows.iter().rev().find(|(_, r)| r["id"] == "ans-1").is_some_and(|(_, r)| companion_core::fhir::written_by_clinic(r)));
     // Opening again changes nothing.
     drop(db);
-    let db = companion_clinic::db::Db::open(dir.path()).unwrap();
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     assert_eq!(db.staff_tokens().unwrap().len(), 2);
 }
