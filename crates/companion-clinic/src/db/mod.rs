@@ -24,7 +24,7 @@ use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
 pub use migrate::LATEST as SCHEMA_VERSION;
 use resources::{read_in, write_one};
-pub use resources::{Feed, Write, Written};
+pub use resources::{Feed, Write, Written, HISTORY_PAGE};
 use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
 
 /// The tables of the first release (schema version 1), for building that release's database

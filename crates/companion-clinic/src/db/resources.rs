@@ -19,9 +19,10 @@ impl Db {
         })
     }
 
-    /// The newest versions of a resource the caller may see (at most `HISTORY_PAGE`), newest
-    /// first, and how many there are in all; `version` picks one (vread).
-    pub fn history(&self, actor: &Actor, rtype: &str, id: &str, version: Option<i64>) -> ApiResult<(i64, Vec<Stored>)> {
+    /// A page of a resource's versions the caller may see, newest first (`page` = offset and
+    /// count, at most `HISTORY_PAGE`), and how many there are in all; `version` picks one
+    /// (vread).
+    pub fn history(&self, actor: &Actor, rtype: &str, id: &str, version: Option<i64>, page: (i64, i64)) -> ApiResult<(i64, Vec<Stored>)> {
         self.with(|c| {
             let Some(current) = read_in(c, rtype, id)? else { return Ok((0, Vec::new())) };
             let rows = match version {
@@ -30,8 +31,8 @@ impl Db {
                     params![rtype, id, v],
                 )?,
                 None => c.rows(
-                    "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT ?3",
-                    params![rtype, id, HISTORY_PAGE],
+                    "SELECT version, last_updated, body, type FROM history WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT ?3 OFFSET ?4",
+                    params![rtype, id, page.1.clamp(1, HISTORY_PAGE), page.0.max(0)],
                 )?,
             };
             let mut all = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
@@ -168,7 +169,7 @@ impl Db {
     }
 }
 
-/// Versions in one `_history` answer at most (the newest).
+/// Versions in one page of `_history` at most.
 pub const HISTORY_PAGE: i64 = 100;
 
 /// A page of the change feed: (seq, body) of what the caller may see, the last sequence number

@@ -93,7 +93,7 @@ pub(super) async fn vread(
     let version: i64 = vid.parse().map_err(|_| ApiError::invalid("the version must be a number"))?;
     let db = state.db.clone();
     let (rt, i) = (rtype.clone(), id.clone());
-    let (_, versions) = blocking(move || db.history(&who, &rt, &i, Some(version))).await?;
+    let (_, versions) = blocking(move || db.history(&who, &rt, &i, Some(version), (0, 1))).await?;
     let s = versions.into_iter().next().ok_or_else(ApiError::not_found)?;
     Ok(stored_response(StatusCode::OK, &s, &rtype, &id))
 }
@@ -104,13 +104,29 @@ pub(super) async fn history(
     peer: Option<Extension<Peer>>,
     headers: HeaderMap,
     Path((rtype, id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let who = caller(actor)?;
     known_type(&rtype)?;
+    // Paged like a search: `_count` (at most 100) and `_offset`, newest first.
+    let number = |name: &str, default: i64, max: i64| -> ApiResult<i64> {
+        let given: Vec<&String> = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+        match given.as_slice() {
+            [] => Ok(default),
+            [v] => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| ApiError::invalid(format!("search parameter {name}: must be a whole number from 0 to {max}"))),
+            _ => Err(ApiError::invalid(format!("search parameter {name}: may be given only once"))),
+        }
+    };
+    let count = number("_count", crate::db::HISTORY_PAGE, crate::db::HISTORY_PAGE)?.max(1);
+    let offset = number("_offset", 0, crate::search::MAX_OFFSET)?;
     let db = state.db.clone();
     let (rt, i) = (rtype.clone(), id.clone());
-    let (total, versions) = blocking(move || db.history(&who, &rt, &i, None)).await?;
-    if versions.is_empty() {
+    let (total, versions) = blocking(move || db.history(&who, &rt, &i, None, (offset, count))).await?;
+    if versions.is_empty() && offset == 0 {
         return Err(ApiError::not_found());
     }
     let base = base_url(&state, &headers, peer.as_deref());
@@ -125,12 +141,16 @@ pub(super) async fn history(
             })
         })
         .collect();
-    Ok(fhir_json(
-        StatusCode::OK,
-        // The newest versions (at most `db::HISTORY_PAGE`); `total` counts them all.
-        &json!({ "resourceType": "Bundle", "type": "history", "total": total,
-                 "link": [{ "relation": "self", "url": format!("{base}/fhir/{rtype}/{id}/_history") }], "entry": entries }),
-    ))
+    let link = |off: i64| format!("{base}/fhir/{rtype}/{id}/_history?_count={count}&_offset={off}");
+    let mut links = vec![json!({ "relation": "self", "url": link(offset) })];
+    if offset + count < total {
+        links.push(json!({ "relation": "next", "url": link(offset + count) }));
+    }
+    let mut bundle = json!({ "resourceType": "Bundle", "type": "history", "total": total, "link": links });
+    if !entries.is_empty() {
+        bundle["entry"] = json!(entries);
+    }
+    Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
 async fn write(state: &AppState, who: Actor, write: Write) -> ApiResult<Response> {

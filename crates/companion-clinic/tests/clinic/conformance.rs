@@ -81,6 +81,13 @@ fn staff_create_with_server_ids_and_every_version_can_be_read_back() {
     let (status, history) = call("GET", format!("{}/fhir/Observation/{id}/_history", server.url), &device, None);
     assert_eq!((status, history["type"].as_str(), history["total"].as_i64()), (200, Some("history"), Some(2)));
     assert_eq!(history["entry"][0]["resource"]["meta"]["versionId"], "2", "newest first");
+    // Paged like a search, so every version can be reached.
+    let (_, first) = call("GET", format!("{}/fhir/Observation/{id}/_history?_count=1", server.url), &device, None);
+    assert_eq!((first["entry"].as_array().unwrap().len(), first["total"].as_i64()), (1, Some(2)));
+    let next = first["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"].as_str().unwrap().to_owned();
+    let (_, second) = call("GET", next, &device, None);
+    assert_eq!(second["entry"][0]["resource"]["meta"]["versionId"], "1");
+    assert_eq!(call("GET", format!("{}/fhir/Observation/{id}/_history?_count=x", server.url), &device, None).0, 400);
     assert_eq!(call("GET", format!("{}/fhir/Observation/{id}/_history/3", server.url), &device, None).0, 404);
     // Another patient's device sees none of it.
     let (_, other) = server.paired_diary(&server.url);
