@@ -164,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             companion_clinic::structure::warm_up();
             let mut state = companion_clinic::AppState::new(db);
             state.public_url = public_url.map(|u| u.trim_end_matches('/').into());
+            state.body_idle = std::time::Duration::from_secs(idle_timeout);
             let app = companion_clinic::app(state);
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(companion_clinic::serve::tls_config(&cert, &key)?),

@@ -30,7 +30,8 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 pub const MAX_RESOURCE_BODY: usize = 512 * 1024;
 /// The largest body of an anonymous one (redeeming a code).
 pub const MAX_ANONYMOUS_BODY: usize = 16 * 1024;
-/// A body that stops arriving for this long ends the request.
+/// A body that stops arriving for this long ends the request, unless the server is told
+/// otherwise.
 const BODY_IDLE: Duration = Duration::from_secs(10);
 /// A request, body and answer, takes at most this long.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(120);
@@ -42,11 +43,13 @@ pub struct AppState {
     /// The server's address as clients see it (`https://clinic.example.no`), for absolute
     /// URLs; without it, the request's Host.
     pub public_url: Option<Arc<str>>,
+    /// A request body that stops arriving for this long ends the request (`--idle-timeout`).
+    pub body_idle: Duration,
 }
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
-        AppState { db, throttle: Arc::default(), public_url: None }
+        AppState { db, throttle: Arc::default(), public_url: None, body_idle: BODY_IDLE }
     }
 }
 
@@ -76,7 +79,7 @@ pub fn app(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "not-supported", "this method is not supported on this path")
         })
         .layer(middleware::from_fn(declared_length))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_IDLE))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.body_idle))
         // However slowly it trickles in, a request is over after this long.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_DEADLINE))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
