@@ -184,12 +184,20 @@ impl Store {
                     tracing::warn!(code = ?e.code(), "a record from another device was refused");
                     continue;
                 }
+                // In a savepoint, so a record refused half-way leaves nothing of itself.
+                tx.execute_batch("SAVEPOINT absorb")?;
                 match self.absorb_in(&tx, &copy, Some(version)) {
-                    Ok(absorbed) => kept += usize::from(absorbed.changed),
+                    Ok(absorbed) => {
+                        tx.execute_batch("RELEASE absorb")?;
+                        kept += usize::from(absorbed.changed);
+                    }
                     // The store failing stops the page (it is pulled again); a record that
                     // cannot be taken in never does, or one bad record would stop every sync.
                     Err(e @ (Error::Db(_) | Error::Io(_))) => return Err(e),
-                    Err(e) => tracing::warn!(code = ?e.code(), "a record from another device could not be taken in"),
+                    Err(e) => {
+                        tx.execute_batch("ROLLBACK TO absorb; RELEASE absorb")?;
+                        tracing::warn!(code = ?e.code(), "a record from another device could not be taken in");
+                    }
                 }
                 continue;
             }

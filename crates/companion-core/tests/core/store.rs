@@ -130,3 +130,46 @@ fn the_diarys_folder_and_files_are_the_users_alone() {
         assert_eq!(mode(&path), 0o600, "{}", path.display());
     }
 }
+
+/// A pulled page with a record this diary cannot take in (a record under an id this diary
+/// holds as another kind) and a clinic answer: the bad record is skipped and leaves nothing,
+/// the rest is applied, the cursor moves, and the next page is not stuck on it.
+#[test]
+fn a_pulled_record_that_cannot_be_taken_in_never_stops_the_sync() {
+    use companion_core::store::SyncLink;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Kari Nordmann", PASS, clock::system()).unwrap();
+    store
+        .set_sync_link(&SyncLink {
+            server: "http://127.0.0.1:9".into(),
+            token: "t".into(),
+            patient: "p".into(),
+            device: uuid::Uuid::new_v4().to_string(),
+            epoch: "e".into(),
+            cursor: 0,
+            last_success: None,
+            problem: None,
+            ca: None,
+        })
+        .unwrap();
+    let symptom = store.add(&NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity: 3, ..Default::default() })).unwrap();
+    let question = store.add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    // The question's record, as another device of this patient would send it, but under the
+    // symptom's id: a change of kind, which a merge refuses.
+    let mut copy = store.replica(&question).unwrap();
+    copy.id = symptom.id;
+    let stamp = |origin: &str| json!([{ "system": companion_core::fhir::origin_system(), "code": origin }]);
+    let bad = json!({"resourceType": "Communication", "id": symptom.id.to_string(), "meta": {"versionId": "1", "tag": stamp("patient")},
+                     "extension": [companion_core::replica::extension(&copy)]});
+    let answer = json!({"resourceType": "Communication", "id": "answer-1", "status": "completed", "meta": {"versionId": "1", "tag": stamp("clinic")},
+                        "inResponseTo": [{"reference": format!("Communication/{}", question.id)}], "payload": [{"contentString": "Yes."}]});
+    let forged = json!({"resourceType": "Communication", "id": "forged-1", "status": "completed", "meta": {"versionId": "1", "tag": stamp("carer")},
+                        "inResponseTo": [{"reference": format!("Communication/{}", question.id)}], "payload": [{"contentString": "Double it."}]});
+    store.apply_pulled(&[bad, answer, forged], 3).unwrap();
+    assert_eq!(store.sync_link().unwrap().unwrap().cursor, 3, "the page was applied");
+    let kept = store.entry(symptom.id).unwrap();
+    assert!(matches!(kept.data, companion_core::EntryData::Symptom { .. }), "the symptom is as it was");
+    let answers: Vec<String> = store.clinic_answers().unwrap().into_iter().map(|a| a.text).collect();
+    assert_eq!(answers, ["Yes."], "only what the server stamped as the clinic's is the clinic's");
+}
