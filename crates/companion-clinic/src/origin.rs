@@ -80,16 +80,23 @@ pub fn clinic_owned(rtype: &str, body: &Value) -> Option<String> {
     None
 }
 
+/// The elements (besides `Provenance.agent`) that say who wrote a resource.
+const AUTHOR_ELEMENTS: &[&str] = &["performer", "sender", "author", "recorder", "source", "requester", "owner", "asserter", "informant"];
+
+/// The values of an element, whether it holds one or an array.
+fn items<'a>(body: &'a Value, key: &str) -> Vec<&'a Value> {
+    match body.get(key) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    }
+}
+
 /// The elements that say who wrote a resource, as (element, reference) pairs.
 pub fn author_claims<'a>(rtype: &str, body: &'a Value) -> Vec<(String, &'a str)> {
     let mut out = Vec::new();
-    for key in ["performer", "sender", "author", "recorder", "source", "requester", "owner", "asserter", "informant"] {
-        let items: Vec<&Value> = match body.get(key) {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(v) => vec![v],
-            None => continue,
-        };
-        for (i, item) in items.into_iter().enumerate() {
+    for key in AUTHOR_ELEMENTS {
+        for (i, item) in items(body, key).into_iter().enumerate() {
             // Observation.performer is 0..*, Communication.sender 0..1: name the element as sent.
             let path = if body.get(key).is_some_and(Value::is_array) { format!("{rtype}.{key}[{i}]") } else { format!("{rtype}.{key}") };
             if let Some(r) = item.get("reference").and_then(Value::as_str) {
@@ -134,13 +141,8 @@ pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> 
         return Err(ApiError::forbidden(why));
     }
     // An author named only by display or identifier says nothing the server can check.
-    for key in ["performer", "sender", "author", "recorder", "source", "requester", "owner", "asserter", "informant"] {
-        let items: Vec<&Value> = match body.get(key) {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(v) => vec![v],
-            None => continue,
-        };
-        if items.iter().any(|i| i.get("reference").and_then(Value::as_str).is_none()) {
+    for key in AUTHOR_ELEMENTS {
+        if items(body, key).iter().any(|i| i.get("reference").and_then(Value::as_str).is_none()) {
             return Err(ApiError::forbidden(format!("{rtype}.{key}: a device names who wrote it by reference")));
         }
     }

@@ -104,16 +104,14 @@ impl Throttle {
     /// window now.
     pub fn delay(&self, kind: Kind, keys: &[String]) -> Duration {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let most = keys.iter().filter_map(|k| map.get(&(kind, k.clone())).map(VecDeque::len)).max().unwrap_or(1);
-        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+        backoff(keys.iter().filter_map(|k| map.get(&(kind, k.clone())).map(VecDeque::len)).max().unwrap_or(1))
     }
 
     /// Records a failure under each key; returns how long to hold the answer back: 250 ms,
     /// doubling with each failure in the window, at most 4 s.
     pub fn failed(&self, kind: Kind, keys: &[String]) -> Duration {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let most = Self::push_in(&mut map, kind, keys);
-        Duration::from_millis((250u64 << (most.saturating_sub(1)).min(4)).min(4000))
+        backoff(Self::push_in(&mut map, kind, keys))
     }
 
     fn push_in(map: &mut Failures, kind: Kind, keys: &[String]) -> usize {
@@ -138,6 +136,11 @@ impl Throttle {
         }
         most
     }
+}
+
+/// The hold-back after the `n`-th failure in the window: 250 ms, doubling, at most 4 s.
+fn backoff(n: usize) -> Duration {
+    Duration::from_millis(250u64 << n.saturating_sub(1).min(4))
 }
 
 /// The throttle key of a source address (IPv6 by its /64, which one user usually holds).

@@ -1,6 +1,6 @@
 //! `batch` (each entry on its own) and `transaction` (all or nothing) bundles of `PUT`s.
 
-use super::rest::{prepare, scope};
+use super::rest::prepare;
 use super::{blocking, caller, fhir_body, fhir_json, AppState};
 use crate::db::{Actor, Write};
 use crate::error::{ApiError, ApiResult};
@@ -144,6 +144,6 @@ async fn audit_refused(state: &AppState, who: &Actor, urls: Vec<String>) {
     if urls.is_empty() {
         return;
     }
-    let (db, label, patient) = (state.db.clone(), who.label(), scope(who).map(str::to_owned));
+    let (db, label, patient) = (state.db.clone(), who.label(), who.patient().map(str::to_owned));
     let _ = blocking(move || db.audit_refusals(&label, patient.as_deref(), &urls)).await;
 }

@@ -1,7 +1,6 @@
 //! What devices do besides FHIR REST: redeem a pairing code or a carer's invitation, invite
 //! and remove carers, and read the change feed.
 
-use super::rest::scope;
 use super::{blocking, caller, AppState};
 use crate::db::{Actor, Invite};
 use crate::error::{ApiError, ApiResult};
@@ -131,7 +130,7 @@ pub(super) async fn changes(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let who = caller(actor)?;
-    let Some(patient) = scope(&who).map(str::to_owned) else {
+    let Some(patient) = who.patient().map(str::to_owned) else {
         return Err(ApiError::forbidden("the change feed is for paired devices"));
     };
     // A carer's device hears what the patient allows it now.

@@ -43,15 +43,10 @@ pub(super) fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &
     res
 }
 
-/// The patient a device may act for; `None` for staff, who act for any.
-pub(super) fn scope(actor: &Actor) -> Option<&str> {
-    actor.patient()
-}
-
 /// Checks a resource about to be written, in the order a writer can fix it: the type, id and
 /// patient; R4's structure; who it says wrote it; what a carer may write.
 pub(super) fn prepare(who: &Actor, rtype: &str, id: &str, resource: Value, if_match: Option<i64>) -> ApiResult<Write> {
-    let patient = fhir::check(rtype, id, &resource, scope(who))?;
+    let patient = fhir::check(rtype, id, &resource, who.patient())?;
     structure::check(rtype, &resource)?;
     origin::check_claims(rtype, &resource, who, &patient)?;
     if let Some(c) = who.carer() {
@@ -175,7 +170,7 @@ async fn audited<T>(state: &AppState, who: &Actor, rtype: &str, id: &str, r: Api
             // Only what names a known type and a valid id goes into the log, never free text.
             let rt = fhir::TYPES.iter().find(|(t, _)| *t == rtype).map(|(t, _)| t.to_string());
             let i = Some(id.to_owned()).filter(|i| fhir::valid_id(i));
-            let (db, label, p) = (state.db.clone(), who.label(), scope(who).map(str::to_owned));
+            let (db, label, p) = (state.db.clone(), who.label(), who.patient().map(str::to_owned));
             let _ = blocking(move || db.audit_event(&label, "write", rt.as_deref(), i.as_deref(), p.as_deref(), "refused")).await;
         }
     }
@@ -251,8 +246,8 @@ pub(super) async fn search(
         String::new()
     } else {
         let p =
-            q.patient.clone().or_else(|| scope(&who).map(str::to_owned)).ok_or_else(|| ApiError::invalid("search needs patient=<id>"))?;
-        if scope(&who).is_some_and(|s| s != p) {
+            q.patient.clone().or_else(|| who.patient().map(str::to_owned)).ok_or_else(|| ApiError::invalid("search needs patient=<id>"))?;
+        if who.patient().is_some_and(|s| s != p) {
             return Err(ApiError::forbidden("a device may search only its own patient"));
         }
         p

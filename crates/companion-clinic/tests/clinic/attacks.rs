@@ -287,6 +287,8 @@ fn every_error_from_every_layer_is_an_operation_outcome() {
         ("POST", "/fhir", vec![("authorization", &auth), json], r#"{"resourceType":"Bundle","type":"batch","entry":{}}"#.into(), 400),
         ("POST", "/fhir", vec![("authorization", &auth), json], "{not json".into(), 400),
         ("POST", "/fhir", vec![("authorization", &auth), ("content-length", "99999999")], String::new(), 413),
+        // One resource's body is cut off at 512 KB as it is read.
+        ("PUT", "/fhir/Observation/x", vec![("authorization", &auth), json], "x".repeat(600 * 1024), 413),
         ("POST", "/pair", vec![], r#"{"code":"x"}"#.into(), 415),
         ("POST", "/pair", vec![("content-type", "application/json")], format!(r#"{{"code":"{}"}}"#, "x".repeat(20_000)), 413),
         ("POST", "/pair", vec![("content-type", "application/json")], "[]".into(), 422),

@@ -102,6 +102,16 @@ fn sixteen_stalled_anonymous_8_mb_bodies_do_not_grow_memory_and_are_closed_withi
     server.kill();
 }
 
+/// `n` requests at once, each on its own thread (the throttle holds each answer back on its
+/// own); their statuses in order.
+fn at_once(n: usize, request: impl Fn(usize) -> u16 + Sync) -> Vec<u16> {
+    let request = &request;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n).map(|i| s.spawn(move || request(i))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn wrong_pairing_codes_are_slowed_then_refused_and_audited() {
     let server = Server::start();
@@ -111,26 +121,9 @@ fn wrong_pairing_codes_are_slowed_then_refused_and_audited() {
     let body = |code: &str| json!({ "code": code }).to_string();
     let started = Instant::now();
     // Five at once (the delay is per answer): each refused.
-    let handles: Vec<_> = (0..companion_clinic::throttle::PAIR_PER_ADDRESS)
-        .map(|i| {
-            let (url, body) = (server.url.clone(), body(&format!("ZZZ{i}-0000-0000")));
-            std::thread::spawn(move || {
-                block_on(async {
-                    reqwest::Client::new()
-                        .post(format!("{url}/pair"))
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-                .unwrap()
-            })
-        })
-        .collect();
-    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let statuses = at_once(companion_clinic::throttle::PAIR_PER_ADDRESS, |i| {
+        raw(&server, "POST", "/pair", &[("content-type", "application/json")], &body(&format!("ZZZ{i}-0000-0000"))).0
+    });
     assert_eq!(statuses, vec![403; companion_clinic::throttle::PAIR_PER_ADDRESS]);
     assert!(started.elapsed() >= Duration::from_millis(250), "failures are answered late");
     // The next attempt from this address, even with the right code, waits.
@@ -146,25 +139,10 @@ fn unknown_credentials_are_throttled_per_address() {
     let server = Server::start();
     let (_, diary) = server.paired_diary(&server.url);
     let valid = diary.open().sync_link().unwrap().unwrap().token;
-    let handles: Vec<_> = (0..companion_clinic::throttle::AUTH_PER_ADDRESS)
-        .map(|i| {
-            let url = server.url.clone();
-            std::thread::spawn(move || {
-                block_on(async {
-                    reqwest::Client::new()
-                        .get(format!("{url}/fhir/Observation"))
-                        .bearer_auth(format!("guess-{i}"))
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-                .unwrap()
-            })
-        })
-        .collect();
-    assert!(handles.into_iter().all(|h| h.join().unwrap() == 401));
+    let statuses = at_once(companion_clinic::throttle::AUTH_PER_ADDRESS, |i| {
+        raw(&server, "GET", "/fhir/Observation", &[("authorization", &format!("Bearer guess-{i}"))], "").0
+    });
+    assert!(statuses.iter().all(|s| *s == 401));
     let (status, _, _) = raw(&server, "GET", "/fhir/Observation", &[("authorization", "Bearer another")], "");
     assert_eq!(status, 429);
     // A valid credential from the same address (a hospital's network shares one) still works.
@@ -287,4 +265,22 @@ fn the_servers_folder_and_files_are_private_whatever_the_umask() {
         let path = entry.unwrap().path();
         assert_eq!(mode(&path), 0o600, "{}", path.display());
     }
+}
+
+#[test]
+fn one_address_cannot_take_every_connection() {
+    let server = Server::start();
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let limit = companion_clinic::serve::Limits::default().per_address;
+    let held: Vec<TcpStream> = (0..limit).map(|_| TcpStream::connect(&address).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The next one from the same address is closed at once, unanswered.
+    let extra = TcpStream::connect(&address).unwrap();
+    assert!(closed_within(extra, Duration::from_secs(1)), "the connection over the limit is closed");
+    assert!(!closed_within(held[0].try_clone().unwrap(), Duration::from_millis(500)), "the ones within the limit stay open");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    // With them gone, the address is served again.
+    let (status, _, _) = raw(&server, "GET", "/fhir/metadata", &[], "");
+    assert_eq!(status, 200);
 }
