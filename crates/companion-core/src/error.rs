@@ -111,21 +111,92 @@ pub enum Error {
     AccessEnded,
     #[error("this entry has been withdrawn and cannot be changed")]
     Withdrawn,
+    /// The database file failed SQLite's or SQLCipher's checks: pages that do not decrypt, a
+    /// file cut short. Nothing more is written to it.
+    #[error("the diary file is damaged; restore a backup if you have one (the clinic still holds what was synced); the files have been left as they are")]
+    Corrupt,
+    /// A key slot or sealed key in `keyslots.json` fails its checksum: the file is damaged, the
+    /// passphrase may well be right, and no attempt is counted.
+    #[error("the key file is damaged; unlock with your recovery code, or restore a backup; no attempt was counted")]
+    KeysDamaged,
+    /// The device refused to store: no room, no right to write, or a file-size limit.
+    #[error("{0}")]
+    Storage(Fault),
     #[error("storage error")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
     #[error("file error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("internal error: {0}")]
     Internal(&'static str),
     /// The clinic server could not be reached (or did not answer in time).
     #[error("the clinic server could not be reached")]
     Offline,
+    /// The clinic asked the device to wait (429, 503): it is busy, not gone.
+    #[error("the clinic server is busy; the next try is in {retry_after_secs} seconds")]
+    ClinicBusy { retry_after_secs: u64 },
+    /// The clinic answered with an error of its own (5xx).
+    #[error("the clinic server had a problem; the next try is in {retry_after_secs} seconds")]
+    ClinicFailed { retry_after_secs: u64 },
+    /// A patient's pairing code used to join as a carer (in an empty folder).
+    #[error("this code connects a patient's own diary: set up the diary first (companion init --name NAME), then pair with the code")]
+    PatientCode,
+    /// A carer's invitation used to pair a diary that exists.
+    #[error("this code is a carer's invitation: it sets up a new diary, so use it in an empty folder")]
+    CarerCode,
     /// This diary is not connected to a clinic.
     #[error("this diary is not connected to a clinic")]
     NotPaired,
     /// A Questionnaire outside the subset Companion renders; the text names the element.
     #[error("{0}")]
     Unsupported(#[from] crate::instruments::Unsupported),
+}
+
+/// Why the device would not store something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error("there is no room left on this device")]
+    NoSpace,
+    #[error("Companion cannot write to its folder")]
+    CannotWrite,
+    #[error("the diary file has reached the largest file size this system allows")]
+    TooLarge,
+}
+
+impl Fault {
+    /// The fault an operating-system error number stands for, if it is one of these.
+    pub fn from_errno(errno: i32) -> Option<Fault> {
+        match errno {
+            libc::ENOSPC | libc::EDQUOT => Some(Fault::NoSpace),
+            libc::EROFS | libc::EACCES | libc::EPERM => Some(Fault::CannotWrite),
+            libc::EFBIG => Some(Fault::TooLarge),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    /// SQLite's own verdicts are kept: a full disk, a read-only file, a damaged one. Other
+    /// failures stay `Db` until [`crate::fault::explain`] has looked at the folder.
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            match f.code {
+                rusqlite::ErrorCode::DiskFull => return Error::Storage(Fault::NoSpace),
+                rusqlite::ErrorCode::ReadOnly => return Error::Storage(Fault::CannotWrite),
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase => return Error::Corrupt,
+                _ => {}
+            }
+        }
+        Error::Db(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.raw_os_error().and_then(Fault::from_errno) {
+            Some(fault) => Error::Storage(fault),
+            None => Error::Io(e),
+        }
+    }
 }
 
 impl Error {
@@ -151,6 +222,15 @@ impl Error {
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Offline => ErrorCode::Offline,
             Error::NotPaired => ErrorCode::NotPaired,
+            Error::Corrupt => ErrorCode::Corrupt,
+            Error::KeysDamaged => ErrorCode::KeysDamaged,
+            Error::Storage(Fault::NoSpace) => ErrorCode::NoSpace,
+            Error::Storage(Fault::CannotWrite) => ErrorCode::CannotWrite,
+            Error::Storage(Fault::TooLarge) => ErrorCode::TooLarge,
+            Error::ClinicBusy { .. } => ErrorCode::ClinicBusy,
+            Error::ClinicFailed { .. } => ErrorCode::ClinicFailed,
+            Error::PatientCode => ErrorCode::PatientCode,
+            Error::CarerCode => ErrorCode::CarerCode,
             Error::Db(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -176,6 +256,15 @@ pub enum ErrorCode {
     Unsupported,
     Offline,
     NotPaired,
+    Corrupt,
+    KeysDamaged,
+    NoSpace,
+    CannotWrite,
+    TooLarge,
+    ClinicBusy,
+    ClinicFailed,
+    PatientCode,
+    CarerCode,
     Internal,
 }
 
@@ -200,7 +289,10 @@ impl From<&Error> for ErrorPayload {
             _ => (None, None),
         };
         let retry_after_secs = match err {
-            Error::WrongPassphrase { retry_after_secs } | Error::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            Error::WrongPassphrase { retry_after_secs }
+            | Error::Throttled { retry_after_secs }
+            | Error::ClinicBusy { retry_after_secs }
+            | Error::ClinicFailed { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         // Internal causes (SQLite, I/O) are logged where they happen; the edge gets no detail.

@@ -95,9 +95,25 @@ pub struct Slot {
     pub holder: String,
     #[serde(flatten)]
     pub wrapped: Wrapped,
+    /// SHA-256 of the rest of the slot, written with the file: a slot that no longer matches
+    /// it is damaged, which a wrong passphrase never is. Absent in files from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 impl Slot {
+    /// The checksum of everything in the slot but the checksum.
+    fn checksum(&self) -> String {
+        let bare = Slot { check: None, ..self.clone() };
+        let bytes = serde_json::to_vec(&bare).unwrap_or_default();
+        ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Whether the slot was changed after it was written (a flipped byte, a cut line).
+    pub fn is_damaged(&self) -> bool {
+        self.check.as_ref().is_some_and(|c| *c != self.checksum())
+    }
+
     fn context(&self, store_id: Uuid) -> String {
         let kind = match self.kind {
             SlotKind::Passphrase => "passphrase",
@@ -128,6 +144,7 @@ impl Slot {
             created_at: now,
             holder: holder.to_owned(),
             wrapped: Wrapped { kdf: Kdf::default_argon2id()?, nonce: String::new(), sealed: String::new() },
+            check: None,
         };
         slot.wrapped = crypto::wrap(key, secret, slot.wrapped.kdf.clone(), &slot.context(store_id))?;
         Ok(slot)
@@ -267,7 +284,11 @@ impl KeyFile {
 
     /// Replaces the file atomically: a crash leaves either the old file or the new one.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|_| Error::Internal("key file serialisation"))?;
+        let mut file = self.clone();
+        for slot in &mut file.slots {
+            slot.check = Some(slot.checksum());
+        }
+        let json = serde_json::to_vec_pretty(&file).map_err(|_| Error::Internal("key file serialisation"))?;
         write_atomically(&Self::path(dir), &json)
     }
 
@@ -297,8 +318,9 @@ impl KeyFile {
     }
 
     /// Clears the failure count after a successful unlock (saves only if there was one).
+    /// A file from before slot checksums gains them here.
     pub fn record_success(&mut self, dir: &Path) -> Result<()> {
-        if self.failed_attempts > 0 || self.last_failure.is_some() {
+        if self.failed_attempts > 0 || self.last_failure.is_some() || self.slots.iter().any(|s| s.check.is_none()) {
             self.failed_attempts = 0;
             self.last_failure = None;
             self.save(dir)?;
@@ -307,15 +329,31 @@ impl KeyFile {
     }
 
     /// Finds the slot of `kind` that `secret` opens, and every key reachable from it. Tries
-    /// every such slot, because a person does not say which slot is theirs.
+    /// every such slot, because a person does not say which slot is theirs. When none opens and
+    /// one of them is damaged, the secret may well be right: [`Error::KeysDamaged`], which the
+    /// caller does not count as a failed attempt.
     pub fn unlock(&self, kind: SlotKind, secret: &[u8]) -> Result<Option<(usize, Keyring)>> {
+        let mut damaged = false;
         for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind) {
-            if let Some(key) = slot.open(self.store_id, secret)? {
-                let mut ring = Keyring::default();
-                ring.insert(slot.opens().to_owned(), key);
-                self.resolve(&mut ring)?;
-                return Ok(Some((i, ring)));
+            if slot.is_damaged() {
+                damaged = true;
+                continue;
             }
+            match slot.open(self.store_id, secret) {
+                Ok(Some(key)) => {
+                    let mut ring = Keyring::default();
+                    ring.insert(slot.opens().to_owned(), key);
+                    self.resolve(&mut ring)?;
+                    return Ok(Some((i, ring)));
+                }
+                Ok(None) => {}
+                // An unreadable salt or nonce in a file from before checksums.
+                Err(Error::Damaged(_)) => damaged = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if damaged {
+            return Err(Error::KeysDamaged);
         }
         Ok(None)
     }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod fault;
 pub mod fhir;
 pub mod instruments;
 pub mod keyfile;
@@ -27,5 +28,5 @@ pub mod treatment;
 
 pub use clock::{Clock, SystemClock};
 pub use domain::{Author, Entry, EntryData, EntryKind, NewEntry, QuestionState, RecordStatus, Role, SymptomCode};
-pub use error::{Error, ErrorCode, ErrorPayload, Invalid, Problem, Result};
+pub use error::{Error, ErrorCode, ErrorPayload, Fault, Invalid, Problem, Result};
 pub use store::{RecoveryCode, Store};

@@ -75,6 +75,22 @@ pub struct Replica {
     pub data: EntryData,
     #[serde(default)]
     pub clocks: Clocks,
+    /// When this version was made on the device that made it. Absent from copies sent by
+    /// builds before it; [`Replica::edited_at`] then reads the time from the field stamps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Replica {
+    /// When this version was made: its own time, else the wall time of its newest field
+    /// stamp, never before the record was first entered and never after `now`.
+    pub fn edited_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let stamped = || {
+            let newest = self.clocks.values().max()?;
+            DateTime::from_timestamp_millis(parse(newest).0).filter(|_| parse(newest).0 > 0)
+        };
+        self.updated_at.or_else(stamped).unwrap_or(self.recorded_at).max(self.recorded_at).min(now)
+    }
 }
 
 /// The extension carrying a record to the other devices.
@@ -341,6 +357,7 @@ mod tests {
             updated_by: author,
             data,
             clocks: Clocks::new(),
+            updated_at: None,
         }
     }
 

@@ -56,20 +56,20 @@ impl Session {
     }
 
     pub fn setup(&mut self, name: &str, passphrase: &str) -> Result<RecoveryCode> {
-        let (store, code) = Store::create(&self.dir, name, passphrase, self.clock.clone())?;
+        let (store, code) = Store::create(&self.dir, name, passphrase, self.clock.clone()).map_err(|e| self.explain(e))?;
         self.unlocked(store);
         Ok(code)
     }
 
     pub fn unlock(&mut self, passphrase: &str) -> Result<Author> {
         self.lock();
-        let store = Store::open(&self.dir, passphrase, self.clock.clone())?;
+        let store = Store::open(&self.dir, passphrase, self.clock.clone()).map_err(|e| self.explain(e))?;
         Ok(self.unlocked(store))
     }
 
     pub fn recover(&mut self, code: &str, new_passphrase: &str) -> Result<Author> {
         self.lock();
-        let store = Store::recover(&self.dir, code, new_passphrase, self.clock.clone())?;
+        let store = Store::recover(&self.dir, code, new_passphrase, self.clock.clone()).map_err(|e| self.explain(e))?;
         Ok(self.unlocked(store))
     }
 
@@ -123,7 +123,12 @@ impl Session {
         self.expire_if_idle();
         let store = self.store.as_mut().ok_or(Error::Locked)?;
         self.last_activity = self.clock.now();
-        f(store)
+        f(store).map_err(|e| store.explain(e))
+    }
+
+    /// An error from the folder, with its cause named (see [`crate::fault`]).
+    pub fn explain(&self, err: Error) -> Error {
+        crate::fault::explain(err, &self.dir)
     }
 
     /// Reads from the unlocked store without counting as activity: for background work such as
@@ -131,14 +136,14 @@ impl Session {
     pub fn peek_store<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         self.expire_if_idle();
         let store = self.store.as_ref().ok_or(Error::Locked)?;
-        f(store)
+        f(store).map_err(|e| store.explain(e))
     }
 
     /// Like [`Session::peek_store`], with the store writable (background sync).
     pub fn peek_store_mut<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         self.expire_if_idle();
         let store = self.store.as_mut().ok_or(Error::Locked)?;
-        f(store)
+        f(store).map_err(|e| store.explain(e))
     }
 
     fn expire_if_idle(&mut self) {

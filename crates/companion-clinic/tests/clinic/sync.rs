@@ -434,3 +434,61 @@ fn a_form_the_clinic_assigns_reaches_the_device_and_its_answers_are_pinned_to_it
     let responses = all_of(&server, &staff, "QuestionnaireResponse", &patient);
     assert_eq!(responses[0]["questionnaire"], clinic_form);
 }
+
+/// A record pulled from another device keeps the author its record names (the patient's
+/// other set-up, under another name; a carer on the first device) and the time of its edit,
+/// never the identity signed in where it arrives or the time of the pull.
+#[test]
+fn a_pulled_record_keeps_its_author_and_the_time_of_its_edit() {
+    use companion_core::domain::{Role, Scope};
+    let server = Server::start();
+    let (patient, phone) = server.paired_diary(&server.url);
+    let laptop = tempfile::tempdir().unwrap();
+    let pass = crate::harness::PASS;
+    let (mut store, _) = companion_core::Store::create(laptop.path(), "Kari N.", pass, companion_core::clock::system()).unwrap();
+    let code = server.db.new_code(&patient).unwrap();
+    companion_core::sync::block_on(companion_core::sync::pair(&mut store, &server.url, &code)).unwrap().unwrap();
+    store.lock();
+
+    let carer_pass = "ola's own passphrase";
+    let (mine, corrected, carers) = {
+        let mut s = phone.open();
+        s.add_carer("Ola Nordmann", "son", carer_pass, &[Scope::Symptoms, Scope::Observations], pass, None).unwrap();
+        let mine = s.add(&symptom(1)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let corrected = s.add(&symptom(2)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let corrected = s.correct(corrected.id, &symptom(4)).unwrap().entry;
+        s.lock();
+        let mut c = companion_core::Store::open(phone.dir.path(), carer_pass, companion_core::clock::system()).unwrap();
+        let carers = c.add(&symptom(5)).unwrap();
+        c.lock();
+        (mine, corrected, carers)
+    };
+    phone.sync();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let open_laptop = || companion_core::Store::open(laptop.path(), pass, companion_core::clock::system()).unwrap();
+    let mut s = open_laptop();
+    let r = companion_core::sync::block_on(companion_core::sync::sync_once(&mut s)).unwrap().unwrap();
+    assert_eq!(r.outcome, Outcome::Done);
+    let pulled = |id| s.entry(id).unwrap();
+    for original in [&mine, &corrected, &carers] {
+        let here = pulled(original.id);
+        assert_eq!(here.author, original.author, "the author the record names");
+        assert_eq!(here.updated_by, original.updated_by);
+        assert_eq!(here.updated_at, original.updated_at, "the time of the edit, not of the pull");
+        assert_eq!(here.recorded_at, original.recorded_at);
+    }
+    assert_eq!(pulled(mine.id).author.name, "Kari Nordmann");
+    assert_eq!(pulled(carers.id).author.role, Role::Carer);
+    assert_eq!(s.me().name, "Kari N.", "the laptop's own identity is unchanged");
+    assert_eq!(s.patient().unwrap().name, "Kari N.", "and it is still the diary's patient");
+    // What the laptop writes itself is its own.
+    let own = s.add(&symptom(3)).unwrap();
+    assert_eq!(own.author.name, "Kari N.");
+    // The visit summary keeps the patient's series in one, whichever device entered them.
+    let summary = s.visit_summary(7).unwrap();
+    let patients: Vec<_> = summary.people.iter().filter(|p| p.person.role == Role::Patient).collect();
+    assert_eq!(patients.len(), 1, "one patient");
+    assert_eq!(summary.people.len(), 2, "the patient and the carer");
+}

@@ -123,6 +123,11 @@ pub fn open_encrypted(path: &Path, key: &SecretKey, create: bool) -> Result<Conn
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    if !create && fs::metadata(path)?.len() == 0 {
+        // An empty file would open as a new, empty database, and the first pragma would write
+        // one; an empty diary file is a damaged one, and is left exactly as it is.
+        return Err(Error::Corrupt);
+    }
     if create && !path.exists() {
         // Made 0600 before SQLite opens it, whatever the umask; SQLite gives its -wal and -shm
         // files the database file's mode.
@@ -403,8 +408,14 @@ impl Store {
     /// Opens the database with the newest data key the ring reaches. During a rotation the file
     /// holds two; once one has opened the database, the other is dropped from the file.
     fn with_keys(dir: &Path, keys: KeyFile, slot: usize, ring: Keyring, clock: SharedClock) -> Result<Store> {
+        let candidates = keys.data_keys(&ring);
+        if candidates.is_empty() {
+            // The slot opened (its seal is checked), yet no data key opens from it: the sealed
+            // keys in the file are damaged.
+            return Err(Error::KeysDamaged);
+        }
         let mut opened = None;
-        for (name, key) in keys.data_keys(&ring) {
+        for (name, key) in candidates {
             match open_encrypted(&dir.join(DB_FILE), key, false) {
                 Ok(conn) => {
                     opened = Some((name, conn));
@@ -414,25 +425,41 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        let (data_name, mut conn) = opened.ok_or(Error::Damaged("the key does not open the database file"))?;
-        schema::migrate(&mut conn)?;
-        let meta = |key: &str| -> Result<Uuid> {
-            let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-            v.and_then(|v| Uuid::parse_str(&v).ok()).ok_or(Error::Damaged("the database has no identity"))
+        // A data key that the key file vouches for does not open the file: the file is damaged.
+        let (data_name, mut conn) = opened.ok_or(Error::Corrupt)?;
+        // The diary is identified before anything is written to it (migrations write).
+        let meta = |conn: &Connection, key: &str| -> Result<Uuid> {
+            let v: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| damage(conn, e.into()))?;
+            v.and_then(|v| Uuid::parse_str(&v).ok()).ok_or(Error::Corrupt)
         };
-        if meta("store_id")? != keys.store_id {
+        if meta(&conn, "store_id")? != keys.store_id {
             return Err(Error::Damaged("the key-slot file belongs to another diary"));
         }
-        let device_id = meta("device_id")?;
+        let device_id = meta(&conn, "device_id")?;
+        schema::migrate(&mut conn).map_err(|e| damage(&conn, e))?;
         let person = keys.slots[slot].person;
-        let me = entries::person(&conn, person)?.ok_or(Error::Damaged("the person of this key slot is missing"))?;
+        let me = entries::person(&conn, person)
+            .map_err(|e| damage(&conn, e))?
+            .ok_or(Error::Damaged("the person of this key slot is missing"))?;
         let slot_id = keys.slots[slot].id;
         let rules = crate::rules::Ruleset::default_rules();
         let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
-        store.finish_rotation()?;
-        store.seal_plain_records()?;
-        store.end_expired_carers()?;
+        let settled = store.finish_rotation().and_then(|()| store.seal_plain_records()).and_then(|()| store.end_expired_carers());
+        settled.map_err(|e| store.explain(e))?;
         Ok(store)
+    }
+
+    /// Names the cause of a failure: the device (no room, no right to write, a size limit), or
+    /// damage found by the integrity checks when SQLite's error leaves it open. For every error
+    /// that reaches a person from an unlocked diary.
+    pub fn explain(&self, err: Error) -> Error {
+        match crate::fault::explain(err, &self.dir) {
+            Error::Db(e) => damage(&self.conn, Error::Db(e)),
+            other => other,
+        }
     }
 
     /// Changes the passphrase of whoever unlocked the store. Only their key slot is rewrapped; the
@@ -522,23 +549,40 @@ impl Store {
 
     /// SQLite's and SQLCipher's own integrity checks; empty when all is well.
     pub fn integrity_problems(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"] {
-            let mut stmt = self.conn.prepare(pragma)?;
-            let rows = stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?;
-            for row in rows {
-                match row? {
-                    rusqlite::types::Value::Text(t) if t == "ok" => {}
-                    other => problems.push(format!("{pragma}: {other:?}")),
-                }
-            }
-        }
-        Ok(problems)
+        integrity_problems(&self.conn)
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+}
+
+/// `err`, or [`Error::Corrupt`] when it may come from damage and the integrity checks find some.
+fn damage(conn: &Connection, err: Error) -> Error {
+    if !matches!(err, Error::Db(_)) {
+        return err;
+    }
+    match integrity_problems(conn) {
+        Ok(problems) if problems.is_empty() => err,
+        // A check that cannot even run has met damage too.
+        _ => Error::Corrupt,
+    }
+}
+
+/// SQLite's and SQLCipher's own integrity checks; empty when all is well.
+fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"] {
+        let mut stmt = conn.prepare(pragma)?;
+        let rows = stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?;
+        for row in rows {
+            match row? {
+                rusqlite::types::Value::Text(t) if t == "ok" => {}
+                other => problems.push(format!("{pragma}: {other:?}")),
+            }
+        }
+    }
+    Ok(problems)
 }
 
 fn wal_path(db: &Path, suffix: &str) -> PathBuf {

@@ -77,6 +77,7 @@ impl Store {
             updated_by: entry.updated_by.clone(),
             data: entry.data.clone(),
             clocks: self.field_clocks(entry.id)?,
+            updated_at: Some(entry.updated_at),
         })
     }
 
@@ -132,7 +133,8 @@ impl Store {
                 1,
                 copy.status,
                 copy.occurred_at,
-                now,
+                // The time of the edit on the device that made it, not of this pull.
+                copy.edited_at(now),
                 updated_by,
                 copy.device,
                 &copy.data,
@@ -168,13 +170,15 @@ impl Store {
         let changed = !same(&local);
         if changed {
             let version = current.version + 1;
+            // The merge holds edits made on both devices: it is as recent as the later of them.
+            let edited = if same(&remote) { copy.edited_at(now) } else { copy.edited_at(now).max(current.updated_at).min(now) };
             self.insert_version(
                 tx,
                 current.id,
                 version,
                 merged.status,
                 merged.occurred_at,
-                now,
+                edited,
                 updated_by,
                 copy.device,
                 &merged.data,
@@ -192,20 +196,31 @@ impl Store {
         Ok(Absorbed { created: false, changed, resend })
     }
 
-    /// This diary's id for a person another device named: the patient is the patient; a carer
-    /// keeps their id, and is added if new here.
+    /// This diary's id for a person another device named: the person the record says, never
+    /// whoever is signed in here. The patient's other device was set up under an identity of
+    /// its own (and perhaps another spelling of the name), so its records keep that author, as
+    /// a carer's keep theirs; a person new here is added, after this diary's own patient, who
+    /// stays the diary's patient.
     fn local_person(&self, tx: &Transaction, who: &Author) -> Result<Uuid> {
-        if who.role == Role::Patient {
-            return Ok(patient(tx)?.id);
-        }
+        let name = crate::domain::person_name(&who.name).map_err(|_| Error::Internal("a pulled record's author has no usable name"))?;
         if person(tx, who.id)?.is_none() {
+            let role = if who.role == Role::Patient { "patient" } else { "carer" };
+            let relationship = who.relationship.as_ref().filter(|_| who.role == Role::Carer);
+            let first = patient(tx)?;
+            // Later than this diary's patient, so `patient()` still finds the owner first.
+            let created = ts(self.now().max(first_created(tx, first.id)? + chrono::Duration::microseconds(1)));
             tx.execute(
-                "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, 'carer', ?2, ?3, ?4)",
-                params![who.id.to_string(), who.name, who.relationship, ts(self.now())],
+                "INSERT INTO people (id, role, name, relationship, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![who.id.to_string(), role, name, relationship, created],
             )?;
         }
         Ok(who.id)
     }
+}
+
+fn first_created(conn: &rusqlite::Connection, id: Uuid) -> Result<chrono::DateTime<chrono::Utc>> {
+    let at: String = conn.query_row("SELECT created_at FROM people WHERE id = ?1", [id.to_string()], |r| r.get(0))?;
+    Ok(super::parse_ts(&at)?)
 }
 
 fn set_clock(conn: &rusqlite::Connection, id: Uuid, field: &str, stamp: &str) -> Result<()> {

@@ -155,11 +155,14 @@ impl Store {
             if matches!(e.data, EntryData::Question { .. }) || (withdrawn && item9.is_none()) {
                 continue;
             }
-            let at = match people.iter().position(|p| p.person.id == e.author.id) {
+            // The patient is one person, whichever of their devices (each set up under its
+            // own identity) a record was entered on: one series, under this diary's patient.
+            let same = |p: &Reported| p.person.id == e.author.id || (p.person.role == Role::Patient && e.author.role == Role::Patient);
+            let at = match people.iter().position(same) {
                 Some(i) => i,
                 None => {
                     people.push(Reported {
-                        person: e.author.clone(),
+                        person: if e.author.role == Role::Patient { self.patient()? } else { e.author.clone() },
                         symptoms: Vec::new(),
                         temperature: None,
                         wellbeing: None,

@@ -3,6 +3,7 @@
 mod advice;
 mod carers;
 mod crash;
+mod damage;
 mod migrations;
 mod stderr;
 mod store;
