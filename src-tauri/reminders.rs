@@ -32,7 +32,7 @@ fn background_sync(app: &AppHandle) {
     }
     let wait = match round {
         Ok(Some(r)) => match r.outcome {
-            companion_core::sync::Outcome::Later { retry_after_secs } => retry_after_secs,
+            companion_core::sync::Outcome::Later { retry_after_secs, .. } => retry_after_secs,
             _ => 300,
         },
         _ => 300,

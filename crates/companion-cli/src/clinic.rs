@@ -77,8 +77,14 @@ pub fn sync(dir: &Path, clock: companion_core::clock::SharedClock, status: bool,
     }
     match report.outcome {
         companion_core::sync::Outcome::Done => {}
-        companion_core::sync::Outcome::Later { retry_after_secs } => {
-            return Err(anyhow::anyhow!("the clinic server could not be reached; try again in {retry_after_secs} seconds"));
+        companion_core::sync::Outcome::Later { retry_after_secs, because } => {
+            use companion_core::sync::Wait;
+            let what = match because {
+                Wait::Unreachable => "the clinic server could not be reached",
+                Wait::Busy => "the clinic server is busy",
+                Wait::ServerError => "the clinic server had a problem",
+            };
+            return Err(anyhow::anyhow!("{what}; nothing was lost, and the next try is possible in {retry_after_secs} seconds"));
         }
         companion_core::sync::Outcome::PairAgain => {
             return Err(anyhow::anyhow!("the clinic no longer accepts this device's credential; pair again"));

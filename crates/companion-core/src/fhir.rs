@@ -417,8 +417,12 @@ pub fn outbound_entry(
     // A carer is a RelatedPerson under the id the diary knows them by (the server has it when
     // the patient invited them).
     let carers: Vec<Uuid> = [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Carer).map(|a| a.id).collect();
+    // The patient is the server's patient under whichever identity of theirs a device of theirs
+    // entered the record with (each device was set up under its own).
+    let patients: Vec<String> =
+        [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Patient).map(|a| urn(a.id)).chain([local.clone()]).collect();
     let map = |r: &str| -> Option<String> {
-        if r == local {
+        if patients.iter().any(|p| p == r) {
             Some(format!("Patient/{server_patient}"))
         } else if r == own {
             Some(format!("{main_type}/{}", entry.id))

@@ -27,3 +27,7 @@ pub const PREFS_FILE: &str = "preferences.json";
 /// When reminders fall due, so they can be sent while the diary is locked. Holds times only,
 /// never what a reminder is for.
 pub const ALARMS_FILE: &str = "reminders.json";
+/// A pairing code on its way to the clinic: the code's hash and the retry key sent with it, so
+/// a retry after a lost reply gets the same credential. Removed once paired; holds no health
+/// data.
+pub const PAIRING_FILE: &str = "pairing.json";

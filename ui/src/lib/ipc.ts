@@ -195,7 +195,7 @@ export interface SyncStatus {
   problem: 'revoked' | 'pair_again' | null;
   refused: { item: string; ref_id: string; status: number | null; reason: string | null }[];
   last_round: {
-    outcome: 'done' | { later: { retry_after_secs: number } } | 'pair_again' | 'revoked';
+    outcome: 'done' | { later: { retry_after_secs: number; because: 'unreachable' | 'busy' | 'server_error' } } | 'pair_again' | 'revoked';
     sent: number;
     received: number;
     refused: number;

@@ -2,9 +2,18 @@
 // and which of the clinic's answers the person has not looked at yet.
 import type { Author, ClinicAnswer, SyncStatus } from './ipc';
 
+/** Why the last round has to wait, if it does: no answer, a busy clinic, or a clinic error. */
+export type Wait = 'unreachable' | 'busy' | 'server_error';
+
+export function waiting(s: SyncStatus | null | undefined): Wait | null {
+  const outcome = s?.last_round?.outcome;
+  if (!s?.paired || s.problem || typeof outcome !== 'object') return null;
+  return outcome.later.because ?? 'unreachable';
+}
+
 /** The last round could not reach the clinic (it will try again by itself). */
 export function offline(s: SyncStatus | null | undefined): boolean {
-  return !!s?.paired && !s.problem && typeof s.last_round?.outcome === 'object';
+  return waiting(s) === 'unreachable';
 }
 
 // Which answers were seen is kept per person in the webview's storage: answer ids only, never

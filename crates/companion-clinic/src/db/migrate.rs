@@ -7,7 +7,7 @@
 use super::*;
 
 /// The version this build's schema is at.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
     loop {
@@ -25,6 +25,7 @@ pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
             }
             match version + 1 {
                 2 => to_2(tx)?,
+                3 => to_3(tx)?,
                 _ => unreachable!("every version up to LATEST has a migration"),
             }
             tx.exec(
@@ -40,16 +41,29 @@ pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
     }
 }
 
+/// The tables version 2 added to, for building that release's database from its fixture.
+pub const V2_TABLES: &str = "ALTER TABLE staff ADD COLUMN salt TEXT;
+     ALTER TABLE staff ADD COLUMN expires_at TEXT;
+     ALTER TABLE staff ADD COLUMN last_used_at TEXT;
+     ALTER TABLE staff ADD COLUMN revoked_at TEXT;
+     ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';";
+
+/// Version 3: a redeemed code remembers the hash of the device's retry key and the device it
+/// made, so a lost reply can be asked for again (`pairing.rs`). Codes redeemed before keep
+/// neither, and stay used.
+fn to_3(tx: &mut dyn Sql) -> ApiResult<()> {
+    tx.batch(
+        "ALTER TABLE pairing_codes ADD COLUMN used_key TEXT;
+         ALTER TABLE pairing_codes ADD COLUMN used_device TEXT;
+         ALTER TABLE invitations ADD COLUMN used_key TEXT;
+         ALTER TABLE invitations ADD COLUMN used_device TEXT;",
+    )
+}
+
 /// Version 2: staff tokens expire, can be revoked and are salted; audit rows have an outcome;
 /// every stored version carries the server's stamp of who wrote it.
 fn to_2(tx: &mut dyn Sql) -> ApiResult<()> {
-    tx.batch(
-        "ALTER TABLE staff ADD COLUMN salt TEXT;
-         ALTER TABLE staff ADD COLUMN expires_at TEXT;
-         ALTER TABLE staff ADD COLUMN last_used_at TEXT;
-         ALTER TABLE staff ADD COLUMN revoked_at TEXT;
-         ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';",
-    )?;
+    tx.batch(V2_TABLES)?;
     // Tokens from before had no end: they get the default, from now.
     let until = (Utc::now() + Duration::hours(super::STAFF_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
     tx.exec("UPDATE staff SET expires_at = ?1", params![&until])?;

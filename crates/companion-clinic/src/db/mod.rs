@@ -16,13 +16,15 @@ use uuid::Uuid;
 
 mod carers;
 mod migrate;
+mod pairing;
 mod resources;
 mod schema;
 mod staff;
 
 use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
-pub use migrate::LATEST as SCHEMA_VERSION;
+pub use migrate::{LATEST as SCHEMA_VERSION, V2_TABLES};
+pub use pairing::{valid_key as valid_retry_key, RETRY_MINUTES};
 use resources::{read_in, write_one};
 pub use resources::{Feed, Write, Written, HISTORY_PAGE};
 use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
@@ -394,61 +396,6 @@ impl Db {
         Ok(n as usize)
     }
 
-    /// Redeems a code: single use, unexpired. A pairing code (from the clinic) pairs one of the
-    /// patient's own devices; an invitation (from the patient) a carer's. `as_carer` says which
-    /// the device expects; the other kind is refused without being used up.
-    pub fn pair(&self, code: &str, as_carer: bool) -> ApiResult<Paired> {
-        let hash = sha256_hex(&normalise_code(code));
-        self.with(|c| {
-            sql::write_tx(c, |tx| {
-                let (table, who) =
-                    match tx.row("SELECT patient_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1", params![&hash])? {
-                        Some(_) if as_carer => {
-                            return Err(ApiError::forbidden("this code pairs the patient's own device, not a carer's"));
-                        }
-                        Some(row) => ("pairing_codes", row),
-                        None => match tx.row(
-                            "SELECT c.patient_id, i.expires_at, i.used_at, c.id FROM invitations i JOIN carers c ON c.id = i.carer_id
-                         WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
-                            params![&hash],
-                        )? {
-                            Some(_) if !as_carer => {
-                                return Err(ApiError::forbidden("this is a carer's invitation: it joins a new diary"));
-                            }
-                            Some(row) => ("invitations", row),
-                            None => return Err(ApiError::forbidden("the pairing code is not valid")),
-                        },
-                    };
-                let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
-                if used.is_some() {
-                    return Err(ApiError::forbidden("the pairing code has already been used"));
-                }
-                let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
-                if expires < Utc::now() {
-                    return Err(ApiError::forbidden("the pairing code has expired"));
-                }
-                let device = Uuid::new_v4().to_string();
-                let token = random_token("d_");
-                tx.exec(&format!("UPDATE {table} SET used_at = ?2 WHERE code_hash = ?1"), params![&hash, &now_text()])?;
-                tx.exec(
-                    "INSERT INTO devices (id, patient_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![&device, &patient, &sha256_hex(&token), &now_text()],
-                )?;
-                let mut carer = None;
-                if table == "invitations" {
-                    let carer_id = who.text(3)?;
-                    tx.exec("INSERT INTO carer_devices (device_id, carer_id) VALUES (?1, ?2)", params![&device, &carer_id])?;
-                    let person = read_in(tx, "RelatedPerson", &carer_id)?.ok_or_else(|| ApiError::internal("carer resource"))?;
-                    let row = tx.one("SELECT scopes, expires_at FROM carers WHERE id = ?1", params![&carer_id])?;
-                    carer = Some((person.body, parse_scopes(&row.text(0)?), row.opt_text(1)?));
-                }
-                let patient_name = tx.one("SELECT name FROM patients WHERE id = ?1", params![&patient])?.text(0)?;
-                audit(tx, &format!("device/{device}"), if carer.is_some() { "pair-carer" } else { "pair" }, None, None, Some(&patient))?;
-                Ok(Paired { device, token, patient, carer, patient_name })
-            })
-        })
-    }
-
     /// A new pairing code for a patient already registered (a second device, a new phone).
     pub fn new_code(&self, patient: &str) -> ApiResult<String> {
         if !self.patient_exists(patient)? {
@@ -463,6 +410,18 @@ impl Db {
             )
         })?;
         Ok(code)
+    }
+
+    /// Test support: makes the redemptions of a patient's codes look longer ago than a retry
+    /// may come.
+    pub fn age_redemptions_for(&self, patient: &str) -> ApiResult<()> {
+        self.with(|c| {
+            c.exec(
+                "UPDATE pairing_codes SET used_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1 AND used_at IS NOT NULL",
+                params![patient],
+            )
+        })?;
+        Ok(())
     }
 
     /// Test support: makes a pairing code look old.

@@ -21,6 +21,9 @@ pub(super) struct PairRequest {
     /// `carer` when a carer's new diary redeems an invitation.
     #[serde(default, rename = "as")]
     as_role: Option<String>,
+    /// The device's retry key: the same key within a few minutes gets the same credential.
+    #[serde(default)]
+    key: Option<String>,
 }
 
 /// Redeems a code. Failures are throttled per source address and per code prefix (a growing
@@ -33,6 +36,9 @@ pub(super) async fn pair(
     if req.code.len() > 64 {
         return Err(ApiError::invalid("code: at most 64 characters"));
     }
+    if req.key.as_deref().is_some_and(|k| !crate::db::valid_retry_key(k)) {
+        return Err(ApiError::invalid("key: 22 to 128 characters of base64url"));
+    }
     let keys = vec![throttle::address_key(peer.map(|p| p.addr.ip())), throttle::prefix_key(&req.code)];
     // The attempt takes its place before the code is looked at, so a burst at once cannot all
     // slip under the limit; a success gives it back.
@@ -42,7 +48,7 @@ pub(super) async fn pair(
     let db = state.db.clone();
     let as_carer = req.as_role.as_deref() == Some("carer");
     let who = keys[0].replacen("ip:", "address/", 1);
-    let p = match blocking(move || db.pair(&req.code, as_carer)).await {
+    let p = match blocking(move || db.pair(&req.code, as_carer, req.key.as_deref())).await {
         Ok(p) => {
             state.throttle.succeeded(throttle::Kind::Pair, &keys);
             p

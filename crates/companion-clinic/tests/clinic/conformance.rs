@@ -170,3 +170,38 @@ fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_
     let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     assert_eq!(db.staff_tokens().unwrap().len(), 2);
 }
+
+#[test]
+fn a_database_from_the_second_release_is_migrated_and_its_codes_pair_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::harness::TestDb::new();
+    match &database.url {
+        // On PostgreSQL: the first release's tables, what the second added, then its rows.
+        Some(url) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            client.batch_execute(companion_clinic::db::first_release_schema(true)).unwrap();
+            client.batch_execute(companion_clinic::db::V2_TABLES).unwrap();
+            client.batch_execute(include_str!("fixtures/clinic-v2.sql")).unwrap();
+        }
+        None => {
+            std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clinic/fixtures/clinic-v2.db"), dir.path().join("clinic.db"))
+                .unwrap();
+        }
+    }
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
+    assert_eq!(db.staff_tokens().unwrap().len(), 2, "the staff tokens are as they were");
+    let actor = companion_clinic::db::Actor::Staff { id: db.staff_tokens().unwrap()[0].id.clone() };
+    let answer = db.read(&actor, "Communication", "ans-1").unwrap().unwrap().body;
+    assert_eq!(companion_core::fhir::origin(&answer), Some("clinic"), "stamps are kept");
+    // The unused code of that release pairs, safe to retry; a code used then stays used.
+    let key = "a-retry-key-of-the-device-0123456789";
+    let first = db.pair("ABCD-EFGH-JKMN", false, Some(key)).unwrap();
+    let again = db.pair("abcd efgh jkmn", false, Some(key)).unwrap();
+    assert_eq!((&first.device, &first.token), (&again.device, &again.token), "a retry gets the same credential");
+    assert!(db.pair("ABCD-EFGH-JKMN", false, Some("another-device-key-0123456789")).is_err(), "another key is refused");
+    assert!(db.pair("ABCD-EFGH-JKMN", false, None).is_err(), "so is no key");
+    assert!(matches!(db.actor(&first.token), Ok(companion_clinic::db::Actor::Device { .. })));
+    drop(db);
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
+    assert_eq!(db.staff_tokens().unwrap().len(), 2, "opening again changes nothing");
+}

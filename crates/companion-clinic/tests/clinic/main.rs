@@ -7,5 +7,6 @@ mod carers;
 mod conformance;
 mod harness;
 mod limits;
+mod pairing;
 mod restart;
 mod sync;

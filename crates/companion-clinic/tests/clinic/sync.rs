@@ -491,4 +491,9 @@ fn a_pulled_record_keeps_its_author_and_the_time_of_its_edit() {
     let patients: Vec<_> = summary.people.iter().filter(|p| p.person.role == Role::Patient).collect();
     assert_eq!(patients.len(), 1, "one patient");
     assert_eq!(summary.people.len(), 2, "the patient and the carer");
+    // A pulled record corrected here goes back to the clinic as the patient's.
+    let fixed = s.correct(mine.id, &symptom(6)).unwrap().entry;
+    assert_eq!(fixed.author, mine.author, "still first entered on the phone");
+    let r = companion_core::sync::block_on(companion_core::sync::sync_once(&mut s)).unwrap().unwrap();
+    assert_eq!((r.outcome, r.quarantined, r.pending), (Outcome::Done, 0, 0), "{:?}", s.quarantined());
 }

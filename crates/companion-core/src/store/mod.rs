@@ -592,7 +592,7 @@ fn wal_path(db: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The data folder is the user's alone.
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         // A folder the user chose is theirs; we do not change its permissions.
         return Ok(());

@@ -62,7 +62,7 @@ pub async fn invite_carer(
         // Checked here as the server checks it, so only a server of another version refuses;
         // that is not "offline", and trying again will not help.
         400 | 422 => return Err(Error::Internal("the clinic server refused the invitation")),
-        _ => return Err(Error::Offline),
+        status => return Err(pairing::unavailable(status, retry_after(&res))),
     }
     let reply: Value = res.json().await.map_err(network)?;
     let invitation = Invitation {
@@ -98,7 +98,7 @@ pub async fn join_as_carer(
     if crate::store::presence(dir)? == crate::store::Presence::Present {
         return Err(Error::AlreadyInitialised);
     }
-    let (link, body) = redeem(&server, code, ca, true).await?;
+    let (link, body) = redeem(dir, &server, code, ca, true).await?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let person = body.pointer("/carer/person").ok_or(Error::Internal("pairing reply"))?;
     let carer = crate::domain::Author {
@@ -116,6 +116,7 @@ pub async fn join_as_carer(
         .collect();
     let (mut store, recovery) = Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
     store.set_sync_link(&link)?;
+    pairing::forget(dir);
     tracing::info!("joined as a carer");
     Ok((store, recovery))
 }
@@ -130,17 +131,12 @@ pub(super) fn follow_grant(db: &impl Diary, allow: Option<Vec<Scope>>) -> Result
 /// Ends at the clinic the access of carers the patient removed here; kept until the server
 /// confirms, so a removal made offline takes effect at the next round.
 pub(super) async fn revoke_removed_carers(db: &impl Diary, http: &reqwest::Client, link: &SyncLink) -> std::result::Result<(), Outcome> {
-    let pending = db.with(|s| s.carers_to_revoke()).map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+    let pending = db.with(|s| s.carers_to_revoke()).map_err(|_| later())?;
     for id in pending {
-        let res = http
-            .post(format!("{}/carers/{id}/revoke", link.server))
-            .bearer_auth(&link.token)
-            .send()
-            .await
-            .map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+        let res = http.post(format!("{}/carers/{id}/revoke", link.server)).bearer_auth(&link.token).send().await.map_err(|_| later())?;
         match status_of(&res) {
             200..=299 | 404 => {
-                db.with(|s| s.carer_revoked_at_clinic(&id)).map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+                db.with(|s| s.carer_revoked_at_clinic(&id)).map_err(|_| later())?;
             }
             status => return Err(stop_for(status, retry_after(&res))),
         }

@@ -13,10 +13,13 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 mod carers;
+mod pairing;
 mod push;
 
 use carers::{follow_grant, revoke_removed_carers};
 pub use carers::{invite_carer, join_as_carer, Invitation, INVITATION_HOURS};
+use pairing::{checked_code, redeem};
+pub use pairing::{pair, pair_with};
 use push::push_batch;
 
 const BATCH: usize = 50;
@@ -29,12 +32,30 @@ pub const EPOCH_HEADER: &str = "x-companion-epoch";
 pub enum Outcome {
     /// Everything that could be sent was sent, and the feed is read to the end.
     Done,
-    /// The server could not be reached or asked to wait; try again after this many seconds.
-    Later { retry_after_secs: u64 },
+    /// Try again after this many seconds: the server could not be reached, was busy, or had a
+    /// problem of its own (`because`).
+    Later { retry_after_secs: u64, because: Wait },
     /// The credential is no longer accepted (401): pair again.
     PairAgain,
     /// The clinic has revoked this device's access (403).
     Revoked,
+}
+
+/// Why a round must wait, as the person hears it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// No answer: no network, the server down, a reply cut off.
+    Unreachable,
+    /// The clinic asked the device to wait (429, 503).
+    Busy,
+    /// The clinic answered with an error of its own (5xx).
+    ServerError,
+}
+
+/// A round cut short by the network: try again after the usual back-off.
+fn later() -> Outcome {
+    Outcome::Later { retry_after_secs: backoff(), because: Wait::Unreachable }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -118,63 +139,6 @@ fn network(e: reqwest::Error) -> Error {
         };
     }
     Error::Offline
-}
-
-/// Redeems a pairing code and keeps the credential in the encrypted store.
-pub async fn pair(store: &mut Store, server: &str, code: &str) -> Result<SyncLink> {
-    pair_with(store, server, code, None).await
-}
-
-/// [`pair`], trusting also the clinic's own certificate authority (PEM), which is kept with the
-/// credential for every later round.
-pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&str>) -> Result<SyncLink> {
-    let server = check_server(server)?;
-    let code = checked_code(code, ca)?;
-    let (link, _) = redeem(&server, code, ca, false).await?;
-    store.set_sync_link(&link)?;
-    tracing::info!("paired with the clinic");
-    Ok(link)
-}
-
-/// A code as typed, trimmed and required; the CA, if any, checked.
-fn checked_code<'a>(code: &'a str, ca: Option<&str>) -> Result<&'a str> {
-    if let Some(pem) = ca {
-        check_ca(pem)?;
-    }
-    let code = code.trim();
-    if code.is_empty() {
-        return Err(Error::invalid("code", Problem::Required));
-    }
-    Ok(code)
-}
-
-/// Redeems a pairing code (the patient's own device) or an invitation (`as_carer`): the link to
-/// keep, and the server's whole reply.
-async fn redeem(server: &str, code: &str, ca: Option<&str>, as_carer: bool) -> Result<(SyncLink, Value)> {
-    let mut request = json!({ "code": code });
-    if as_carer {
-        request["as"] = json!("carer");
-    }
-    let res = client(ca)?.post(format!("{server}/pair")).json(&request).send().await.map_err(network)?;
-    match res.status().as_u16() {
-        200 => {}
-        403 | 400 | 404 => return Err(Error::invalid("code", Problem::NotAllowed)),
-        _ => return Err(Error::Offline),
-    }
-    let body: Value = res.json().await.map_err(network)?;
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
-    let link = SyncLink {
-        server: server.to_owned(),
-        token: text("token")?,
-        patient: text("patient")?,
-        device: text("device")?,
-        epoch: text("epoch")?,
-        cursor: 0,
-        last_success: None,
-        problem: None,
-        ca: ca.map(str::to_owned),
-    };
-    Ok((link, body))
 }
 
 enum Push {
@@ -265,7 +229,7 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
         let body = match res {
             Ok(r) if r.status().as_u16() == 200 => r.json::<Value>().await.ok(),
             Ok(r) if r.status().as_u16() == 404 => None,
-            _ => return finish(db, &mut link, report, Outcome::Later { retry_after_secs: backoff() }),
+            _ => return finish(db, &mut link, report, later()),
         };
         let clinics = |q: &Value| q.get("id").and_then(Value::as_str) == Some(id.as_str()) && crate::fhir::written_by_clinic(q);
         if let Some(q) = body.filter(clinics) {
@@ -305,7 +269,14 @@ fn stop_for(status: u16, retry_after: Option<u64>) -> Outcome {
         REVOKED => Outcome::Revoked,
         401 => Outcome::PairAgain,
         403 => Outcome::Revoked,
-        _ => Outcome::Later { retry_after_secs: retry_after.unwrap_or_else(backoff) },
+        status => {
+            let because = match status {
+                429 | 503 => Wait::Busy,
+                500..=599 => Wait::ServerError,
+                _ => Wait::Unreachable,
+            };
+            Outcome::Later { retry_after_secs: retry_after.unwrap_or_else(backoff), because }
+        }
     }
 }
 
@@ -341,12 +312,12 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
         .bearer_auth(&link.token)
         .send()
         .await
-        .map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+        .map_err(|_| later())?;
     let status = status_of(&res);
     if status != 200 {
         return Err(stop_for(status, retry_after(&res)));
     }
-    let body: Value = res.json().await.map_err(|_| Outcome::Later { retry_after_secs: backoff() })?;
+    let body: Value = res.json().await.map_err(|_| later())?;
     let epoch = body.get("epoch").and_then(Value::as_str).unwrap_or_default().to_owned();
     let next = body.get("next").and_then(Value::as_i64).unwrap_or(since);
     let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);

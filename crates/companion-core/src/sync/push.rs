@@ -15,7 +15,7 @@ pub(super) async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &S
         Ok(r) => r,
         Err(_) => {
             db.with(|s| s.outbox_retry_later(&seqs, None))?;
-            return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+            return Ok(Push::Stop(super::later()));
         }
     };
     let status = status_of(&res);
@@ -28,12 +28,12 @@ pub(super) async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &S
         // The connection broke mid-response: the server may hold some of it; PUTs are
         // idempotent, so sending again is safe.
         db.with(|s| s.outbox_retry_later(&seqs, None))?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        return Ok(Push::Stop(super::later()));
     };
     let results = reply.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
     if results.len() != owner.len() {
         db.with(|s| s.outbox_retry_later(&seqs, Some(status)))?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        return Ok(Push::Stop(super::later()));
     }
     // An item is done when all its resources landed; refused when any was refused.
     let mut worst: Vec<(u16, String)> = vec![(200, String::new()); queued.len()];
@@ -97,11 +97,11 @@ pub(super) async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &S
     db.with(|s| s.outbox_sent(&done))?;
     if !later.is_empty() {
         db.with(|s| s.outbox_retry_later(&later, None))?;
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        return Ok(Push::Stop(super::later()));
     }
     if report.merged > MAX_MERGES {
         // Another device keeps changing the same records: try again later.
-        return Ok(Push::Stop(Outcome::Later { retry_after_secs: backoff() }));
+        return Ok(Push::Stop(super::later()));
     }
     Ok(Push::Continue)
 }

@@ -55,7 +55,7 @@ fn damage_inside_the_database_is_named_and_left_as_found() {
     let source = tempfile::tempdir().unwrap();
     diary(source.path());
     let len = fs::metadata(source.path().join("companion.db")).unwrap().len();
-    let damages: [(&str, Box<dyn Fn(&Path)>); 4] = [
+    let damages: [(&str, Damage); 4] = [
         ("a flipped byte in a middle page", Box::new(move |db: &Path| flip(db, len as usize / 2 + 100))),
         ("a flipped byte in the first page", Box::new(|db: &Path| flip(db, 200))),
         ("a file cut short by one page", Box::new(move |db: &Path| cut(db, len - 4096))),
@@ -78,6 +78,9 @@ fn damage_inside_the_database_is_named_and_left_as_found() {
         assert_eq!(keys.failed_attempts, 0, "{what}: the passphrase was right");
     }
 }
+
+/// Something that happens to a database file.
+type Damage = Box<dyn Fn(&Path)>;
 
 fn flip(db: &Path, at: usize) {
     let mut bytes = fs::read(db).unwrap();
