@@ -273,11 +273,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let dir = cli.data_dir.clone().unwrap_or_else(paths::default_data_dir);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`| head`) is not an error.
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // A failure to store is said for what it is: no room, no right to write, a limit.
+            let e = match e.downcast::<Error>() {
+                Ok(core) => anyhow::Error::from(companion_core::fault::explain(core, &dir)),
+                Err(other) => other,
+            };
             eprintln!("companion: {}", describe(&e));
             ExitCode::FAILURE
         }

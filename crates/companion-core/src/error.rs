@@ -119,6 +119,10 @@ pub enum Error {
     /// passphrase may well be right, and no attempt is counted.
     #[error("the key file is damaged; unlock with your recovery code, or restore a backup; no attempt was counted")]
     KeysDamaged,
+    /// A backup file that fails its checks (cut short, changed, not a backup): nothing of it
+    /// is restored.
+    #[error("the backup file is damaged or is not a Companion backup; nothing was restored")]
+    BackupDamaged,
     /// The device refused to store: no room, no right to write, or a file-size limit.
     #[error("{0}")]
     Storage(Fault),
@@ -224,6 +228,7 @@ impl Error {
             Error::NotPaired => ErrorCode::NotPaired,
             Error::Corrupt => ErrorCode::Corrupt,
             Error::KeysDamaged => ErrorCode::KeysDamaged,
+            Error::BackupDamaged => ErrorCode::BackupDamaged,
             Error::Storage(Fault::NoSpace) => ErrorCode::NoSpace,
             Error::Storage(Fault::CannotWrite) => ErrorCode::CannotWrite,
             Error::Storage(Fault::TooLarge) => ErrorCode::TooLarge,
@@ -258,6 +263,7 @@ pub enum ErrorCode {
     NotPaired,
     Corrupt,
     KeysDamaged,
+    BackupDamaged,
     NoSpace,
     CannotWrite,
     TooLarge,

@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod faults;
 mod safety;
 
 const PASS: &str = "correct horse battery";

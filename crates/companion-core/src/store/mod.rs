@@ -6,6 +6,7 @@
 //! here ever deletes or recreates a database that exists.
 
 mod advice;
+pub mod backup;
 mod care;
 mod carers;
 mod entries;
@@ -29,6 +30,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use advice::{Advice, Contact, Recheck, Saved};
+pub use backup::BackupInfo;
 pub use care::Schedule;
 pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
 pub use entries::TimelineFilter;

@@ -1,6 +1,7 @@
 //! Integration tests of the core: the encrypted store as a user meets it.
 
 mod advice;
+mod backup;
 mod carers;
 mod crash;
 mod damage;

@@ -1,0 +1,186 @@
+//! A backup the patient owns: one file holding the key-slot file and an SQLCipher copy of the
+//! database under the same data key, so the same passphrase (or recovery code, after a
+//! restore) opens it, and it is no easier to read than the diary itself.
+//!
+//! Format 1: the line `COMPANION-BACKUP 1`, one line of JSON (the store's id, when, the schema,
+//! the database's length, and the key file, which holds no health data and no names), the
+//! database's bytes, then the SHA-256 of everything before it. A file that fails any check is
+//! refused whole; a restore goes only into a folder with no diary in it, builds the database
+//! under a temporary name, checks that the passphrase opens it and that SQLite and SQLCipher
+//! find it whole, and puts it in place only after the key file is on disk (as set-up does).
+
+use super::{create_private_dir, integrity_problems, open_encrypted, pending_db_path, presence, Presence, Store};
+use crate::clock::SharedClock;
+use crate::error::{Error, Problem, Result};
+use crate::keyfile::{self, KeyFile, SlotKind};
+use crate::paths::DB_FILE;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::Path;
+use uuid::Uuid;
+
+const MAGIC: &[u8] = b"COMPANION-BACKUP 1\n";
+const DIGEST: usize = 32;
+/// Larger than any diary a person could write by hand; a bigger file is not a backup.
+const MAX_BYTES: u64 = 1 << 31;
+/// How a backup's file name ends.
+pub const EXTENSION: &str = "companion-backup";
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    store_id: Uuid,
+    created_at: DateTime<Utc>,
+    schema: u32,
+    database_bytes: u64,
+    keys: KeyFile,
+}
+
+/// What a backup holds, as the person is told.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackupInfo {
+    pub file: String,
+    pub created_at: DateTime<Utc>,
+    pub bytes: u64,
+    /// Records in the diary when it was made (every record, whoever wrote it).
+    pub records: i64,
+}
+
+impl Store {
+    /// Writes a backup of the whole diary to `to`, which must not exist yet. Only the diary's
+    /// owner makes one.
+    pub fn backup_to(&self, to: &Path) -> Result<BackupInfo> {
+        if !self.is_owner() {
+            return Err(Error::NotPermitted);
+        }
+        if to.exists() {
+            return Err(Error::invalid("to", Problem::NotAllowed));
+        }
+        let key = self.ring.get(&self.data_name).ok_or(Error::Internal("data key"))?;
+        let copy = self.dir.join(format!(".backup-{}.db", Uuid::new_v4()));
+        let exported = (|| -> Result<Vec<u8>> {
+            // A new database with the same key and settings, filled by SQLCipher's own export.
+            drop(open_encrypted(&copy, key, true)?);
+            let raw = zeroize::Zeroizing::new(format!("x'{}'", key.to_hex().as_str()));
+            self.conn.execute("ATTACH DATABASE ?1 AS backup KEY ?2", (copy.to_string_lossy(), raw.as_str()))?;
+            let done = self.conn.query_row("SELECT sqlcipher_export('backup')", [], |_| Ok(())).and_then(|()| {
+                self.conn.pragma_update(Some("backup"), "user_version", super::schema::version(&self.conn).unwrap_or(0)).map(|_| ())
+            });
+            self.conn.execute_batch("DETACH DATABASE backup")?;
+            done?;
+            Ok(fs::read(&copy)?)
+        })();
+        for leftover in [copy.clone(), super::wal_path(&copy, "-wal"), super::wal_path(&copy, "-shm")] {
+            let _ = fs::remove_file(leftover);
+        }
+        let database = exported?;
+        let now = self.now();
+        let header = Header {
+            store_id: self.keys.store_id,
+            created_at: now,
+            schema: super::schema::version(&self.conn)?,
+            database_bytes: database.len() as u64,
+            keys: KeyFile::load(&self.dir)?,
+        };
+        let mut out = MAGIC.to_vec();
+        out.extend(serde_json::to_vec(&header).map_err(|_| Error::Internal("backup header"))?);
+        out.push(b'\n');
+        out.extend(&database);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &out);
+        out.extend(digest.as_ref());
+        keyfile::write_atomically(to, &out)?;
+        let records: i64 = self.conn.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
+        tracing::info!(bytes = out.len(), "backup written");
+        Ok(BackupInfo { file: to.to_string_lossy().into_owned(), created_at: now, bytes: out.len() as u64, records })
+    }
+}
+
+/// Reads a backup's header without restoring it (to list backups), or says it is damaged.
+pub fn inspect(from: &Path) -> Result<BackupInfo> {
+    let bytes = read(from)?;
+    let (header, _) = parse(&bytes)?;
+    Ok(BackupInfo { file: from.to_string_lossy().into_owned(), created_at: header.created_at, bytes: bytes.len() as u64, records: -1 })
+}
+
+/// Restores the backup `from` into `dir`, which must hold no diary, and unlocks it with
+/// `passphrase`. Nothing is left in `dir` unless the whole restore succeeds.
+pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) -> Result<Store> {
+    if presence(dir)? == Presence::Present {
+        return Err(Error::AlreadyInitialised);
+    }
+    let bytes = read(from)?;
+    let (mut header, database) = parse(&bytes)?;
+    let keys = &mut header.keys;
+    if keys.store_id != header.store_id {
+        return Err(Error::BackupDamaged);
+    }
+    // A fresh start on this device: the old device's failed attempts do not follow the backup.
+    keys.failed_attempts = 0;
+    keys.last_failure = None;
+    let Some((slot, ring)) = keys.unlock(SlotKind::Passphrase, passphrase.as_bytes())? else {
+        return Err(Error::WrongPassphrase { retry_after_secs: 0 });
+    };
+    create_private_dir(dir)?;
+    let pending = pending_db_path(dir);
+    let placed = (|| -> Result<()> {
+        keyfile::write_atomically(&pending, database)?;
+        let whole = keys.data_keys(&ring).into_iter().any(|(_, key)| match open_encrypted(&pending, key, false) {
+            Ok(conn) => {
+                let same: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0)).ok();
+                let ok = same == Some(header.store_id.to_string()) && integrity_problems(&conn).is_ok_and(|p| p.is_empty());
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+                ok && conn.close().is_ok()
+            }
+            Err(_) => false,
+        });
+        if !whole {
+            return Err(Error::BackupDamaged);
+        }
+        keys.save(dir)?;
+        fs::rename(&pending, dir.join(DB_FILE))?;
+        keyfile::sync_dir(dir)
+    })();
+    if let Err(e) = placed {
+        for leftover in [pending.clone(), super::wal_path(&pending, "-wal"), super::wal_path(&pending, "-shm")] {
+            let _ = fs::remove_file(leftover);
+        }
+        if !dir.join(DB_FILE).exists() {
+            let _ = fs::remove_file(KeyFile::path(dir));
+        }
+        return Err(e);
+    }
+    tracing::info!("backup restored");
+    Store::with_keys(dir, header.keys, slot, ring, clock)
+}
+
+fn read(from: &Path) -> Result<Vec<u8>> {
+    let size = fs::metadata(from).map_err(|_| Error::invalid("from", Problem::Unknown))?.len();
+    if size > MAX_BYTES {
+        return Err(Error::BackupDamaged);
+    }
+    Ok(fs::read(from)?)
+}
+
+/// The header and the database's bytes, if every check holds.
+fn parse(bytes: &[u8]) -> Result<(Header, &[u8])> {
+    let damaged = || Error::BackupDamaged;
+    let body = bytes.strip_prefix(MAGIC).ok_or_else(damaged)?;
+    if bytes.len() < MAGIC.len() + DIGEST {
+        return Err(damaged());
+    }
+    let (signed, digest) = bytes.split_at(bytes.len() - DIGEST);
+    if ring::digest::digest(&ring::digest::SHA256, signed).as_ref() != digest {
+        return Err(damaged());
+    }
+    let body = &body[..body.len() - DIGEST];
+    let end = body.iter().position(|b| *b == b'\n').ok_or_else(damaged)?;
+    let header: Header = serde_json::from_slice(&body[..end]).map_err(|_| damaged())?;
+    if header.keys.format > keyfile::FORMAT || header.schema > super::schema::LATEST {
+        return Err(Error::TooNew);
+    }
+    let database = &body[end + 1..];
+    if database.len() as u64 != header.database_bytes {
+        return Err(damaged());
+    }
+    Ok((header, database))
+}
