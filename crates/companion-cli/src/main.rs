@@ -4,6 +4,7 @@
 //! line on standard error naming the flag, and the exit status is non-zero. The passphrase comes
 //! from `COMPANION_PASSPHRASE`, else it is asked on the terminal without echo.
 
+mod backup;
 mod care;
 mod carers;
 mod clinic;
@@ -120,6 +121,11 @@ enum Command {
     Carer {
         #[command(subcommand)]
         action: CarerAction,
+    },
+    /// An encrypted backup of the whole diary, and restoring one into an empty folder.
+    Backup {
+        #[command(subcommand)]
+        action: backup::BackupAction,
     },
     /// Connect this diary to a clinic server with the one-time code the clinic gave you. In a
     /// folder with no diary yet, a carer's invitation code sets up the carer's own diary
@@ -433,6 +439,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Treatment { action } => care::treatment(&dir, clock, action, out)?,
         Command::Advice { action } => care::advice(&dir, clock, action, out)?,
         Command::Carer { action } => carers::carer(&dir, clock, action, out)?,
+        Command::Backup { action } => backup::backup(&dir, clock, action, out)?,
         Command::List { json, kind } => {
             let kind = kind.as_deref().map(EntryKind::parse).transpose().map_err(Error::from)?;
             let store = open(&dir, clock)?;
