@@ -43,6 +43,9 @@ const COMMANDS: &[&str] = &[
     "invite_carer",
     "share_checkin",
     "join_as_carer",
+    "create_backup",
+    "backups",
+    "restore_backup",
 ];
 
 fn main() {

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use tauri::{Manager, State};
 use uuid::Uuid;
 
+mod backup;
 mod care;
 mod reminders;
 
@@ -520,6 +521,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         invite_carer,
         share_checkin,
         join_as_carer,
+        backup::create_backup,
+        backup::backups,
+        backup::restore_backup,
     ])
 }
 

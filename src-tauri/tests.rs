@@ -123,3 +123,34 @@ fn commands_reach_the_core_and_errors_cross_as_payloads() {
     call(&w, "unlock", json!({"passphrase": "correct horse"})).unwrap();
     assert_eq!(call(&w, "withdraw_entry", json!({"id": "nope"})).unwrap_err()["field"], "id");
 }
+
+/// A backup made in Settings and restored on a device with no diary, through the real IPC.
+#[test]
+fn a_backup_is_made_listed_and_restored_by_file_name_only() {
+    let (dir, other, backups) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Only this test reads the backups folder.
+    std::env::set_var(companion_core::paths::BACKUP_DIR_ENV, backups.path());
+    let app = builder(mock_builder(), dir.path()).build(mock_context(noop_assets())).unwrap();
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    call(&w, "setup", json!({"name": "Kari", "passphrase": "correct horse"})).unwrap();
+    call(&w, "add_entry", json!({"entry": {"kind": "symptom", "symptom": "pain", "severity": 6}})).unwrap();
+    let made = call(&w, "create_backup", json!({})).unwrap();
+    assert_eq!(made["records"], 1);
+    let listed = call(&w, "backups", json!({})).unwrap();
+    let name = listed["backups"][0]["file"].as_str().unwrap().to_owned();
+    assert!(name.ends_with(".companion-backup") && !name.contains('/'), "only the name crosses: {name}");
+
+    let app = builder(mock_builder(), other.path()).build(mock_context(noop_assets())).unwrap();
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    for escape in ["../../etc/passwd", "/etc/hostname", "x/../y.companion-backup"] {
+        assert_eq!(call(&w, "restore_backup", json!({"file": escape, "passphrase": "correct horse"})).unwrap_err()["field"], "file");
+    }
+    let wrong = call(&w, "restore_backup", json!({"file": name, "passphrase": "not it at all"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_passphrase");
+    assert_eq!(call(&w, "status", json!({})).unwrap()["state"], "new", "nothing restored");
+    let me = call(&w, "restore_backup", json!({"file": name, "passphrase": "correct horse"})).unwrap();
+    assert_eq!(me["name"], "Kari");
+    assert_eq!(call(&w, "timeline", json!({})).unwrap().as_array().unwrap().len(), 1);
+    let again = call(&w, "restore_backup", json!({"file": name, "passphrase": "correct horse"})).unwrap_err();
+    assert_eq!(again["code"], "already_initialised");
+}

@@ -31,3 +31,16 @@ pub const ALARMS_FILE: &str = "reminders.json";
 /// a retry after a lost reply gets the same credential. Removed once paired; holds no health
 /// data.
 pub const PAIRING_FILE: &str = "pairing.json";
+
+/// Environment variable that overrides where the app writes and looks for backups.
+pub const BACKUP_DIR_ENV: &str = "COMPANION_BACKUP_DIR";
+
+/// Where the app puts the patient's backups: `$COMPANION_BACKUP_DIR`, else the person's
+/// Documents folder (where they find it to copy elsewhere), else their home folder. Never the
+/// data folder: a backup kept beside the diary is lost with it.
+pub fn backup_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(BACKUP_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::document_dir().or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from(".")).join("Companion backups")
+}

@@ -73,6 +73,13 @@ impl Session {
         Ok(self.unlocked(store))
     }
 
+    /// Restores a backup into this session's folder (which holds no diary) and unlocks it.
+    pub fn restore(&mut self, from: &Path, passphrase: &str) -> Result<Author> {
+        self.lock();
+        let store = store::backup::restore(from, &self.dir, passphrase, self.clock.clone()).map_err(|e| self.explain(e))?;
+        Ok(self.unlocked(store))
+    }
+
     /// Takes a store opened elsewhere (a carer's diary just joined) as this session's.
     pub fn adopt(&mut self, store: Store) -> Author {
         self.lock();

@@ -309,6 +309,15 @@ export type Problem =
   | { kind: 'too_short'; min: number }
   | { kind: 'wrong_count'; expected: number; optional: number };
 
+/** A backup of the whole diary; `file` is its name in the backups folder (or its path, once made). */
+export interface BackupInfo {
+  file: string;
+  created_at: string;
+  bytes: number;
+  /** Records when it was made; -1 when only the file's header was read. */
+  records: number;
+}
+
 export interface ErrorPayload {
   code: string;
   message: string;
@@ -397,4 +406,7 @@ export const api = {
   shareCheckin: (id: string) => call<Entry>('share_checkin', { id }),
   joinAsCarer: (server: string, code: string, passphrase: string) =>
     call<{ recovery_code: string; person: Author }>('join_as_carer', { server, code, passphrase }),
+  createBackup: () => call<BackupInfo>('create_backup'),
+  backups: () => call<{ folder: string; backups: BackupInfo[] }>('backups'),
+  restoreBackup: (file: string, passphrase: string) => call<Author>('restore_backup', { file, passphrase }),
 };

@@ -1,0 +1,59 @@
+//! Commands for the patient's own backup: make one (in the backups folder, see
+//! `companion_core::paths::backup_dir`), list the ones there, restore one into a device with no
+//! diary. The window names a backup by its file name only, never by a path.
+
+use crate::{AppState, Reply};
+use companion_core::paths;
+use companion_core::store::{backup, BackupInfo};
+use companion_core::{Author, Error, Problem};
+use tauri::State;
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn create_backup(state: State<'_, AppState>) -> Reply<BackupInfo> {
+    state.with(|s| {
+        let folder = paths::backup_dir();
+        std::fs::create_dir_all(&folder).map_err(Error::from)?;
+        let name = format!("companion-{}.{}", chrono::Local::now().format("%Y-%m-%d-%H%M%S"), backup::EXTENSION);
+        s.with_store(|st| st.backup_to(&folder.join(name)))
+    })
+}
+
+/// The backups folder, and the backups in it that can be read, newest first.
+#[derive(serde::Serialize)]
+pub struct Backups {
+    pub folder: String,
+    pub backups: Vec<BackupInfo>,
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn backups() -> Reply<Backups> {
+    let folder = paths::backup_dir();
+    let shown = folder.to_string_lossy().into_owned();
+    let Ok(dir) = std::fs::read_dir(&folder) else { return Ok(Backups { folder: shown, backups: Vec::new() }) };
+    let mut found: Vec<BackupInfo> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == backup::EXTENSION))
+        .filter_map(|p| backup::inspect(&p).ok())
+        .map(|mut info| {
+            // Only the name crosses to the window.
+            info.file = std::path::Path::new(&info.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            info
+        })
+        .collect();
+    found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(Backups { folder: shown, backups: found })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn restore_backup(state: State<'_, AppState>, file: String, passphrase: String) -> Reply<Author> {
+    state.with(|s| {
+        let bare = std::path::Path::new(&file);
+        if bare.components().count() != 1 || bare.file_name().is_none() || !file.ends_with(backup::EXTENSION) {
+            return Err(Error::invalid("file", Problem::NotAllowed));
+        }
+        s.restore(&paths::backup_dir().join(bare), &passphrase)
+    })
+}
