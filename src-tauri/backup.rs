@@ -19,11 +19,13 @@ pub async fn create_backup(state: State<'_, AppState>) -> Reply<BackupInfo> {
     })
 }
 
-/// The backups folder, and the backups in it that can be read, newest first.
+/// The backups folder, the backups in it that can be read (newest first), and the names of
+/// files there that end like a backup but fail its checks, so the person hears of them.
 #[derive(serde::Serialize)]
 pub struct Backups {
     pub folder: String,
     pub backups: Vec<BackupInfo>,
+    pub damaged: Vec<String>,
 }
 
 #[tauri::command]
@@ -31,19 +33,19 @@ pub struct Backups {
 pub async fn backups() -> Reply<Backups> {
     let folder = paths::backup_dir();
     let shown = folder.to_string_lossy().into_owned();
-    let Ok(dir) = std::fs::read_dir(&folder) else { return Ok(Backups { folder: shown, backups: Vec::new() }) };
-    let mut found: Vec<BackupInfo> = dir
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == backup::EXTENSION))
-        .filter_map(|p| backup::inspect(&p).ok())
-        .map(|mut info| {
-            // Only the name crosses to the window.
-            info.file = std::path::Path::new(&info.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            info
-        })
-        .collect();
-    found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-    Ok(Backups { folder: shown, backups: found })
+    let mut listed = Backups { folder: shown, backups: Vec::new(), damaged: Vec::new() };
+    let Ok(dir) = std::fs::read_dir(&folder) else { return Ok(listed) };
+    for path in dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == backup::EXTENSION)) {
+        // Only the name crosses to the window.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match backup::inspect(&path) {
+            Ok(info) => listed.backups.push(BackupInfo { file: name, ..info }),
+            Err(_) => listed.damaged.push(name),
+        }
+    }
+    listed.backups.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    listed.damaged.sort();
+    Ok(listed)
 }
 
 #[tauri::command]

@@ -8,6 +8,7 @@ import { s } from './session.mjs';
 import { appBinary as app, dataDir, port, startDriver, stopDriver } from './context.mjs';
 import { steps as patient } from './patient.steps.mjs';
 import { steps as more } from './forms.steps.mjs';
+import { steps as backup } from './backup.steps.mjs';
 import { steps as clinic } from './clinic.steps.mjs';
 import { steps as carers } from './carers.steps.mjs';
 import { steps as bokmal } from './bokmal.steps.mjs';
@@ -42,5 +43,5 @@ describe('Companion in its real window', () => {
   });
 
   // In order: each step goes on from where the one before left the diary.
-  for (const [name, step] of [...patient, ...more, ...clinic, ...carers, ...bokmal, ...screens]) it(name, step);
+  for (const [name, step] of [...patient, ...more, ...backup, ...clinic, ...carers, ...bokmal, ...screens]) it(name, step);
 });

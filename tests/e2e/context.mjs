@@ -13,6 +13,9 @@ assert.ok(appBinary && existsSync(appBinary), `COMPANION_APP must name the built
 
 export const PASS = 'a long walk by the sea';
 export const dataDir = mkdtempSync(join(tmpdir(), 'companion-e2e-'));
+/** Where every app the steps start writes and finds backups (never the real Documents). */
+export const backupDir = mkdtempSync(join(tmpdir(), 'companion-e2e-backups-'));
+process.env.COMPANION_BACKUP_DIR = backupDir;
 export const port = 4400 + Math.floor(Math.random() * 500);
 
 /**

@@ -407,6 +407,6 @@ export const api = {
   joinAsCarer: (server: string, code: string, passphrase: string) =>
     call<{ recovery_code: string; person: Author }>('join_as_carer', { server, code, passphrase }),
   createBackup: () => call<BackupInfo>('create_backup'),
-  backups: () => call<{ folder: string; backups: BackupInfo[] }>('backups'),
+  backups: () => call<{ folder: string; backups: BackupInfo[]; damaged: string[] }>('backups'),
   restoreBackup: (file: string, passphrase: string) => call<Author>('restore_backup', { file, passphrase }),
 };
