@@ -43,7 +43,7 @@ pub async fn backups() -> Reply<Backups> {
             Err(_) => listed.damaged.push(name),
         }
     }
-    listed.backups.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    listed.backups.sort_by_key(|b| std::cmp::Reverse(b.created_at));
     listed.damaged.sort();
     Ok(listed)
 }

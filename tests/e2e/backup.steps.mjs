@@ -18,7 +18,7 @@ async function timeline() {
 }
 
 export const steps = [
-  ['a backup made in Settings restores the whole diary on a new device; a damaged one is named and not offered', async () => {
+  ['a backup made in Settings restores the whole diary on a new device; a damaged one is refused and said so', async () => {
     const before = await timeline();
     assert.ok(before.length > 0, 'there is something to back up');
     await nav('Settings');
@@ -30,10 +30,12 @@ export const steps = [
     await scan('settings after a backup');
     await phone('settings-backup', '[aria-labelledby="backup-heading"]');
     const [file] = readdirSync(backupDir).filter((f) => f.endsWith('.companion-backup'));
-    // A copy with one byte changed, listed beside the good one.
+    // A copy with one byte changed (offered: its header reads, the rest is checked at restore),
+    // and a file that only has the name of a backup (named, not offered).
     const bytes = readFileSync(join(backupDir, file));
     bytes[Math.floor(bytes.length / 2)] ^= 0x20;
     writeFileSync(join(backupDir, 'companion-0000-damaged.companion-backup'), bytes);
+    writeFileSync(join(backupDir, 'notes.companion-backup'), 'shopping list');
 
     // A new device: a fresh folder, the same backups folder.
     const newDir = mkdtempSync(join(tmpdir(), 'companion-e2e-restore-'));
@@ -47,18 +49,30 @@ export const steps = [
       await (await s.find(button('I have a backup of my diary'))).click();
       await s.find(heading('Restore a backup'));
       const choices = await s.findAll('//fieldset[.//legend[normalize-space()="Which backup?"]]//label');
-      assert.equal(choices.length, 1, 'the good backup is offered');
-      // The damaged copy is named, and not offered.
-      assert.match(await (await s.find('[data-testid="damaged-backups"]')).text(), /companion-0000-damaged\.companion-backup/);
+      assert.equal(choices.length, 2, 'both copies are offered');
+      assert.match(await (await s.find('[data-testid="damaged-backups"]')).text(), /notes\.companion-backup/);
       await scan('restore a backup');
       await phone('restore-backup');
       await shot('restore-backup');
-      // A wrong passphrase first: said so, nothing restored.
-      await fill('Your passphrase when the backup was made', 'not the passphrase');
-      await (await s.find(button('Restore this backup'))).click();
-      const refused = await s.waitFor('return document.querySelector(".error:not([hidden])")?.textContent', [], { what: 'the refusal' });
-      assert.match(refused, /passphrase is not right/);
-      assert.deepEqual(readdirSync(newDir).filter((f) => f.startsWith('companion.db') || f === 'keyslots.json'), [], 'nothing restored');
+      // Restores `name`, and waits for a refusal that says `expected`.
+      const restoreWith = async (name, passphrase, expected) => {
+        await (await s.find(`//label[.//input[@value="${name}"]]`)).click();
+        await fill('Your passphrase when the backup was made', passphrase);
+        await (await s.find(button('Restore this backup'))).click();
+        await s.waitFor(
+          'const t = document.querySelector(".error:not([hidden])")?.textContent; return !!t && new RegExp(arguments[0]).test(t);',
+          [expected.source],
+          { what: `the refusal: ${expected}`, timeout: 20_000 },
+        );
+      };
+      const nothingRestored = () =>
+        assert.deepEqual(readdirSync(newDir).filter((f) => f.startsWith('companion.db') || f === 'keyslots.json'), [], 'nothing restored');
+      // The damaged copy: refused whole, said so.
+      await restoreWith('companion-0000-damaged.companion-backup', PASS, /damaged or is not a Companion backup/);
+      nothingRestored();
+      // The good one with a wrong passphrase: said so, nothing restored.
+      await restoreWith(file, 'not the passphrase', /passphrase is not right/);
+      nothingRestored();
       await scan('restore with a wrong passphrase');
       await fill('Your passphrase when the backup was made', PASS);
       await (await s.find(button('Restore this backup'))).click();

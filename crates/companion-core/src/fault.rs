@@ -35,6 +35,12 @@ fn may_be_the_device(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// SQLite failures that may come from a damaged file: reads and writes that failed at the
+/// device, short reads of a file cut short.
+pub fn may_be_damage(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::SystemIoFailure)
+}
+
 /// What the folder says: a size limit the diary's files are at, a write that fails, or no room.
 fn probe(dir: &Path) -> Option<Fault> {
     if over_size_limit(dir) {

@@ -284,8 +284,10 @@ impl KeyFile {
 
     /// Replaces the file atomically: a crash leaves either the old file or the new one.
     pub fn save(&self, dir: &Path) -> Result<()> {
+        // A slot gets its checksum when it is first written; one that no longer matches keeps
+        // the old one, so its damage is never hidden by a later save.
         let mut file = self.clone();
-        for slot in &mut file.slots {
+        for slot in file.slots.iter_mut().filter(|s| s.check.is_none()) {
             slot.check = Some(slot.checksum());
         }
         let json = serde_json::to_vec_pretty(&file).map_err(|_| Error::Internal("key file serialisation"))?;
@@ -329,16 +331,14 @@ impl KeyFile {
     }
 
     /// Finds the slot of `kind` that `secret` opens, and every key reachable from it. Tries
-    /// every such slot, because a person does not say which slot is theirs. When none opens and
-    /// one of them is damaged, the secret may well be right: [`Error::KeysDamaged`], which the
-    /// caller does not count as a failed attempt.
+    /// every such slot, because a person does not say which slot is theirs. When every one of
+    /// them is damaged, no secret could open any, and the secret may well be right:
+    /// [`Error::KeysDamaged`], which the caller does not count as a failed attempt. When some
+    /// are whole, a secret that opens none of them is counted as usual (so a damaged slot never
+    /// lifts the delay for the others); [`KeyFile::has_damaged`] then tells the caller to say so.
     pub fn unlock(&self, kind: SlotKind, secret: &[u8]) -> Result<Option<(usize, Keyring)>> {
-        let mut damaged = false;
-        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind) {
-            if slot.is_damaged() {
-                damaged = true;
-                continue;
-            }
+        let mut whole = 0;
+        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind && !s.is_damaged()) {
             match slot.open(self.store_id, secret) {
                 Ok(Some(key)) => {
                     let mut ring = Keyring::default();
@@ -346,16 +346,26 @@ impl KeyFile {
                     self.resolve(&mut ring)?;
                     return Ok(Some((i, ring)));
                 }
-                Ok(None) => {}
+                Ok(None) => whole += 1,
                 // An unreadable salt or nonce in a file from before checksums.
-                Err(Error::Damaged(_)) => damaged = true,
+                Err(Error::Damaged(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        if damaged {
+        if whole == 0 && self.has_damaged(kind) {
             return Err(Error::KeysDamaged);
         }
         Ok(None)
+    }
+
+    /// Whether a slot of `kind` is damaged (its checksum, or a salt or nonce that cannot be read).
+    pub fn has_damaged(&self, kind: SlotKind) -> bool {
+        use base64::Engine;
+        let unreadable = |s: &Slot| {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            b64.decode(&s.wrapped.nonce).is_err() || b64.decode(&s.wrapped.sealed).is_err()
+        };
+        self.slots.iter().filter(|s| s.kind == kind).any(|s| s.is_damaged() || unreadable(s))
     }
 
     fn wrap_context(&self, name: &str, under: &str) -> String {

@@ -53,23 +53,30 @@ impl Db {
                     params![&hash],
                 )?;
                 let (table, who) = match code_row {
-                    Some(_) if as_carer => {
-                        return Err(ApiError::state_conflict("this code pairs the patient's own device, not a carer's"));
-                    }
                     Some(row) => ("pairing_codes", row),
                     None => match tx.row(
                         "SELECT c.patient_id, i.expires_at, i.used_at, i.used_key, i.used_device, c.id
                          FROM invitations i JOIN carers c ON c.id = i.carer_id WHERE i.code_hash = ?1 AND c.revoked_at IS NULL",
                         params![&hash],
                     )? {
-                        Some(_) if !as_carer => {
-                            return Err(ApiError::state_conflict("this is a carer's invitation: it joins a new diary"));
-                        }
                         Some(row) => ("invitations", row),
                         None => return Err(refused("the pairing code is not valid")),
                     },
                 };
                 let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
+                // Used and expired codes are refused as such whatever kind they are; only a code
+                // that could still be redeemed is told to be the other kind.
+                let expired = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))? < Utc::now();
+                if used.is_none() && expired {
+                    return Err(refused("the pairing code has expired"));
+                }
+                if used.is_none() && as_carer != (table == "invitations") {
+                    return Err(ApiError::state_conflict(if as_carer {
+                        "this code pairs the patient's own device, not a carer's"
+                    } else {
+                        "this is a carer's invitation: it joins a new diary"
+                    }));
+                }
                 let (device, token) = match &used {
                     // A retry: the same device, and the same credential, derived again.
                     Some(used_at) => {
@@ -78,10 +85,6 @@ impl Db {
                         (device, token)
                     }
                     None => {
-                        let expires = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))?;
-                        if expires < Utc::now() {
-                            return Err(refused("the pairing code has expired"));
-                        }
                         let device = Uuid::new_v4().to_string();
                         let token = key.map_or_else(|| random_token("d_"), |k| token_from_key(k, &device));
                         let kept = key.map(key_hash);

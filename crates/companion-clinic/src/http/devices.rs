@@ -61,7 +61,12 @@ pub(super) async fn pair(
             return Err(e);
         }
         Err(e) => {
+            // The other kind of code (409): not a guess, so not throttled; audited all the same.
             state.throttle.succeeded(throttle::Kind::Pair, &keys);
+            if e.status == StatusCode::CONFLICT {
+                let db = state.db.clone();
+                let _ = blocking(move || db.audit_event(&who, "pair", None, None, None, "wrong-kind")).await;
+            }
             return Err(e);
         }
     };

@@ -89,6 +89,11 @@ fn the_wrong_kind_of_code_says_what_to_do_and_is_not_used_up() {
     // Set up first, then pair: the code still works.
     Store::create(empty.path(), "Kari", PASS, clock::system()).unwrap().0.lock();
     block_on(sync::pair(&mut Store::open(empty.path(), PASS, clock::system()).unwrap(), &server.url, &code)).unwrap().unwrap();
+    // Once used, it is "used" whoever asks, never "the other kind" (which would send them to
+    // set up a diary for nothing).
+    let late = tempfile::tempdir().unwrap();
+    let joined = block_on(sync::join_as_carer(late.path(), &server.url, &code, PASS, None, clock::system())).unwrap();
+    assert!(matches!(joined, Err(Error::Invalid(ref i)) if i.field == "code"), "{joined:?}");
 
     // A carer's invitation given to a diary that exists.
     let (_, patient) = server.paired_diary(&server.url);

@@ -8,8 +8,9 @@
 //! refused whole; a restore goes only into a folder with no diary in it, builds the database
 //! under a temporary name, checks that the passphrase opens it and that SQLite and SQLCipher
 //! find it whole, and puts it in place only after the key file is on disk (as set-up does).
+//! The restored diary is a new device of it: it gets a device id of its own.
 
-use super::{create_private_dir, integrity_problems, open_encrypted, pending_db_path, presence, Presence, Store};
+use super::{create_private_dir, file_problems, open_encrypted, pending_db_path, presence, Presence, Store};
 use crate::clock::SharedClock;
 use crate::error::{Error, Problem, Result};
 use crate::keyfile::{self, KeyFile, SlotKind};
@@ -21,6 +22,8 @@ use std::path::Path;
 use uuid::Uuid;
 
 const MAGIC: &[u8] = b"COMPANION-BACKUP 1\n";
+/// The temporary export's name in the diary's folder.
+const COPY_PREFIX: &str = ".backup-";
 const DIGEST: usize = 32;
 /// Larger than any diary a person could write by hand; a bigger file is not a backup.
 const MAX_BYTES: u64 = 1 << 31;
@@ -57,7 +60,13 @@ impl Store {
             return Err(Error::invalid("to", Problem::NotAllowed));
         }
         let key = self.ring.get(&self.data_name).ok_or(Error::Internal("data key"))?;
-        let copy = self.dir.join(format!(".backup-{}.db", Uuid::new_v4()));
+        // Copies left by a backup that was cut short (encrypted, but not ours to keep).
+        for old in fs::read_dir(&self.dir)?.filter_map(|e| e.ok()).map(|e| e.path()) {
+            if old.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(COPY_PREFIX)) {
+                let _ = fs::remove_file(old);
+            }
+        }
+        let copy = self.dir.join(format!("{COPY_PREFIX}{}.db", Uuid::new_v4()));
         let exported = (|| -> Result<Vec<u8>> {
             // A new database with the same key and settings, filled by SQLCipher's own export.
             drop(open_encrypted(&copy, key, true)?);
@@ -88,18 +97,32 @@ impl Store {
         out.extend(&database);
         let digest = ring::digest::digest(&ring::digest::SHA256, &out);
         out.extend(digest.as_ref());
-        keyfile::write_atomically(to, &out)?;
+        write_new(to, &out)?;
         let records: i64 = self.conn.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
         tracing::info!(bytes = out.len(), "backup written");
         Ok(BackupInfo { file: to.to_string_lossy().into_owned(), created_at: now, bytes: out.len() as u64, records })
     }
 }
 
-/// Reads a backup's header without restoring it (to list backups), or says it is damaged.
+/// Reads a backup's header only (to list backups): quick, and the whole file is checked at
+/// restore. A regular file whose header cannot be read is damaged.
 pub fn inspect(from: &Path) -> Result<BackupInfo> {
-    let bytes = read(from)?;
-    let (header, _) = parse(&bytes)?;
-    Ok(BackupInfo { file: from.to_string_lossy().into_owned(), created_at: header.created_at, bytes: bytes.len() as u64, records: -1 })
+    use std::io::{BufRead, Read};
+    let meta = fs::metadata(from).map_err(|_| Error::invalid("from", Problem::Unknown))?;
+    if !meta.is_file() {
+        return Err(Error::invalid("from", Problem::Unknown));
+    }
+    let mut reader = std::io::BufReader::new(fs::File::open(from).map_err(|_| Error::invalid("from", Problem::BadFormat))?);
+    let mut magic = vec![0u8; MAGIC.len()];
+    reader.read_exact(&mut magic).map_err(|_| Error::BackupDamaged)?;
+    if magic != MAGIC {
+        return Err(Error::BackupDamaged);
+    }
+    // The header line holds the key file: a few kilobytes, never a megabyte.
+    let mut line = Vec::new();
+    reader.take(1 << 20).read_until(b'\n', &mut line).map_err(|_| Error::BackupDamaged)?;
+    let header: Header = serde_json::from_slice(line.strip_suffix(b"\n").ok_or(Error::BackupDamaged)?).map_err(|_| Error::BackupDamaged)?;
+    Ok(BackupInfo { file: from.to_string_lossy().into_owned(), created_at: header.created_at, bytes: meta.len(), records: -1 })
 }
 
 /// Restores the backup `from` into `dir`, which must hold no diary, and unlocks it with
@@ -122,12 +145,15 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
     };
     create_private_dir(dir)?;
     let pending = pending_db_path(dir);
+    let mut wrote_keys = false;
     let placed = (|| -> Result<()> {
         keyfile::write_atomically(&pending, database)?;
         let whole = keys.data_keys(&ring).into_iter().any(|(_, key)| match open_encrypted(&pending, key, false) {
             Ok(conn) => {
                 let same: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0)).ok();
-                let ok = same == Some(header.store_id.to_string()) && integrity_problems(&conn).is_ok_and(|p| p.is_empty());
+                let ok = same == Some(header.store_id.to_string())
+                    && file_problems(&conn).is_ok_and(|p| p.is_empty())
+                    && new_device(&conn).is_ok();
                 let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
                 ok && conn.close().is_ok()
             }
@@ -136,7 +162,12 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
         if !whole {
             return Err(Error::BackupDamaged);
         }
+        // Looked at again just before: a diary set up here meanwhile is never overwritten.
+        if KeyFile::path(dir).exists() || dir.join(DB_FILE).exists() {
+            return Err(Error::AlreadyInitialised);
+        }
         keys.save(dir)?;
+        wrote_keys = true;
         fs::rename(&pending, dir.join(DB_FILE))?;
         keyfile::sync_dir(dir)
     })();
@@ -144,7 +175,7 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
         for leftover in [pending.clone(), super::wal_path(&pending, "-wal"), super::wal_path(&pending, "-shm")] {
             let _ = fs::remove_file(leftover);
         }
-        if !dir.join(DB_FILE).exists() {
+        if wrote_keys && !dir.join(DB_FILE).exists() {
             let _ = fs::remove_file(KeyFile::path(dir));
         }
         return Err(e);
@@ -153,12 +184,43 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
     Store::with_keys(dir, header.keys, slot, ring, clock)
 }
 
+/// This device is a new device of the diary: records keep the device they were entered on,
+/// but what this one writes from now on is stamped with its own id, so its edits and those of
+/// the device the backup came from (if it is still in use) are never mistaken for each other.
+fn new_device(conn: &rusqlite::Connection) -> Result<()> {
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'device_id'", [Uuid::new_v4().to_string()])?;
+    Ok(())
+}
+
+/// Writes a new file, never replacing one: a backup that is cut short (a full stick, a crash)
+/// stays as it is, and is refused whole at restore.
+fn write_new(to: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = match o.open(to) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(Error::invalid("to", Problem::NotAllowed)),
+        other => other?,
+    };
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    if let Some(folder) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        keyfile::sync_dir(folder)?;
+    }
+    Ok(())
+}
+
 fn read(from: &Path) -> Result<Vec<u8>> {
-    let size = fs::metadata(from).map_err(|_| Error::invalid("from", Problem::Unknown))?.len();
-    if size > MAX_BYTES {
+    let meta = fs::metadata(from).map_err(|_| Error::invalid("from", Problem::Unknown))?;
+    if !meta.is_file() {
+        return Err(Error::invalid("from", Problem::Unknown));
+    }
+    if meta.len() > MAX_BYTES {
         return Err(Error::BackupDamaged);
     }
-    Ok(fs::read(from)?)
+    fs::read(from).map_err(|_| Error::invalid("from", Problem::BadFormat))
 }
 
 /// The header and the database's bytes, if every check holds.

@@ -358,6 +358,10 @@ impl Store {
             None => {
                 let retry_after_secs = keys.record_failure(dir, now)?;
                 tracing::info!(retry_after_secs, "unlock refused");
+                if keys.has_damaged(SlotKind::Passphrase) {
+                    // Counted (other slots are whole), but the person hears the file is damaged.
+                    return Err(Error::KeysDamaged);
+                }
                 Err(Error::WrongPassphrase { retry_after_secs })
             }
         }
@@ -459,7 +463,9 @@ impl Store {
     /// that reaches a person from an unlocked diary.
     pub fn explain(&self, err: Error) -> Error {
         match crate::fault::explain(err, &self.dir) {
-            Error::Db(e) => damage(&self.conn, Error::Db(e)),
+            // Only an I/O failure the folder does not explain may be damage: checking reads
+            // every page, so a constraint or a logic error is never a reason to.
+            Error::Db(e) if crate::fault::may_be_damage(&e) => damage(&self.conn, Error::Db(e)),
             other => other,
         }
     }
@@ -559,22 +565,34 @@ impl Store {
     }
 }
 
-/// `err`, or [`Error::Corrupt`] when it may come from damage and the integrity checks find some.
+/// `err`, or [`Error::Corrupt`] when the file's integrity checks find damage.
 fn damage(conn: &Connection, err: Error) -> Error {
     if !matches!(err, Error::Db(_)) {
         return err;
     }
-    match integrity_problems(conn) {
-        Ok(problems) if problems.is_empty() => err,
-        // A check that cannot even run has met damage too.
-        _ => Error::Corrupt,
+    match file_problems(conn) {
+        Ok(problems) if !problems.is_empty() => Error::Corrupt,
+        // A check that meets damage itself is damage; one that cannot run for another reason
+        // (busy, out of memory) says nothing about the file.
+        Err(Error::Corrupt) => Error::Corrupt,
+        _ => err,
     }
 }
 
-/// SQLite's and SQLCipher's own integrity checks; empty when all is well.
+/// SQLite's and SQLCipher's checks of the file itself (pages, their MACs, the b-trees); empty
+/// when the file is whole.
+fn file_problems(conn: &Connection) -> Result<Vec<String>> {
+    checks(conn, &["PRAGMA integrity_check", "PRAGMA cipher_integrity_check"])
+}
+
+/// The file's checks and the foreign keys; empty when all is well.
 fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
+    checks(conn, &["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"])
+}
+
+fn checks(conn: &Connection, pragmas: &[&str]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"] {
+    for pragma in pragmas {
         let mut stmt = conn.prepare(pragma)?;
         let rows = stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?;
         for row in rows {

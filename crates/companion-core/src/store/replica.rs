@@ -107,8 +107,6 @@ impl Store {
         if let Some(v) = server_version {
             note_version(tx, copy.id, v)?;
         }
-        let author = self.local_person(tx, &copy.author)?;
-        let updated_by = self.local_person(tx, &copy.updated_by)?;
         let current = match self.entry(copy.id) {
             Ok(e) => Some(e),
             Err(Error::NotFound) => None,
@@ -121,6 +119,9 @@ impl Store {
                 return Ok(Absorbed { created: false, changed: false, resend: false });
             }
         }
+        // The people it names, once it is known to be taken in.
+        let author = self.local_person(tx, &copy.author)?;
+        let updated_by = self.local_person(tx, &copy.updated_by)?;
         let Some(current) = current else {
             tx.execute(
                 "INSERT INTO entries (id, kind, author_id, device_id, recorded_at, current_version)
@@ -170,8 +171,9 @@ impl Store {
         let changed = !same(&local);
         if changed {
             let version = current.version + 1;
-            // The merge holds edits made on both devices: it is as recent as the later of them.
-            let edited = if same(&remote) { copy.edited_at(now) } else { copy.edited_at(now).max(current.updated_at).min(now) };
+            // The time of the edit taken in; a merge of edits from both devices is as recent as
+            // the later of them, and no version is ever earlier than the one before it.
+            let edited = copy.edited_at(now).max(current.updated_at);
             self.insert_version(
                 tx,
                 current.id,

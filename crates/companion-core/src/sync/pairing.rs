@@ -12,8 +12,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::path::Path;
 
-/// Attempts within one call when the reply is lost or the clinic is briefly unavailable.
+/// Attempts within one call when the reply is lost or the clinic is briefly unavailable, and
+/// how long a call may go on retrying: the person is waiting on the screen.
 const ATTEMPTS: u32 = 3;
+const RETRY_FOR: Duration = Duration::from_secs(12);
+/// A clinic that asks for a longer wait than this is not retried within the call.
+const SHORT_WAIT_SECS: u64 = 2;
 /// A kept key is used again for this long: less than the server's window (10 minutes), so a
 /// retry never meets a key the server has stopped honouring.
 const KEY_MINUTES: i64 = 8;
@@ -58,9 +62,11 @@ pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str
         request["as"] = json!("carer");
     }
     let http = client(ca)?;
+    let started = std::time::Instant::now();
     let mut attempt = 0;
     let body: Value = loop {
         attempt += 1;
+        let mut wait = Duration::from_millis(400 << attempt);
         let failed = match http.post(format!("{server}/pair")).json(&request).send().await {
             Ok(res) => match res.status().as_u16() {
                 200 => match res.json().await {
@@ -72,14 +78,24 @@ pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str
                 403 | 400 | 404 => return Err(refused(dir, Error::invalid("code", Problem::NotAllowed))),
                 409 if as_carer => return Err(refused(dir, Error::PatientCode)),
                 409 => return Err(refused(dir, Error::CarerCode)),
-                status => unavailable(status, retry_after(&res)),
+                status => {
+                    let asked = retry_after(&res);
+                    if let Some(secs) = asked {
+                        wait = Duration::from_secs(secs);
+                    }
+                    let failed = unavailable(status, asked);
+                    if asked.is_some_and(|secs| secs > SHORT_WAIT_SECS) {
+                        return Err(failed);
+                    }
+                    failed
+                }
             },
             Err(e) => network(e),
         };
-        if attempt >= ATTEMPTS || matches!(failed, Error::Invalid(_)) {
+        if attempt >= ATTEMPTS || matches!(failed, Error::Invalid(_)) || started.elapsed() + wait > RETRY_FOR {
             return Err(failed);
         }
-        tokio::time::sleep(Duration::from_millis(400 << attempt)).await;
+        tokio::time::sleep(wait).await;
     };
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let link = SyncLink {

@@ -146,3 +146,29 @@ fn a_wrong_passphrase_is_still_a_wrong_passphrase() {
     assert!(matches!(open_with(dir.path(), "not the passphrase"), Err(Error::WrongPassphrase { .. })));
     assert_eq!(KeyFile::load(dir.path()).unwrap().failed_attempts, 1);
 }
+
+/// With a patient and a carer on one device, the carer's slot damaged: the patient's wrong
+/// passphrases still count (a damaged slot never lifts the delay for the whole ones), the file
+/// is still said to be damaged, and a later save does not hide the damage.
+#[test]
+fn a_damaged_slot_beside_whole_ones_keeps_the_delay_and_stays_damaged() {
+    use companion_core::domain::Scope;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(dir.path(), "Kari Nordmann", PASS, clock::system()).unwrap();
+    store.add_carer("Ola Nordmann", "son", "ola's own passphrase", &[Scope::Symptoms], PASS, None).unwrap();
+    store.lock();
+    let path = dir.path().join("keyslots.json");
+    let mut file: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let carer = file["slots"].as_array_mut().unwrap().iter_mut().filter(|s| s["kind"] == "passphrase").nth(1).unwrap();
+    let sealed = carer["sealed"].as_str().unwrap().to_owned();
+    carer["sealed"] = format!("{}{}", if sealed.starts_with('A') { 'B' } else { 'A' }, &sealed[1..]).into();
+    fs::write(&path, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+
+    assert!(matches!(open_with(dir.path(), "not the passphrase"), Err(Error::KeysDamaged)));
+    assert_eq!(KeyFile::load(dir.path()).unwrap().failed_attempts, 1, "counted: the patient's slot is whole");
+    let mut store = open(dir.path()).unwrap();
+    store.change_passphrase(PASS, "another passphrase").unwrap();
+    store.lock();
+    let keys = KeyFile::load(dir.path()).unwrap();
+    assert_eq!(keys.slots.iter().filter(|s| s.is_damaged()).count(), 1, "saving again does not hide the damage");
+}
