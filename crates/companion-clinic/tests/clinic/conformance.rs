@@ -129,22 +129,36 @@ fn the_patient_the_clinics_forms_and_the_capability_statement() {
     assert!(rest["documentation"].as_str().unwrap().contains("CodeSystem/origin"));
 }
 
-#[test]
-fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_its_writer() {
+/// A released database, from its fixture: on SQLite the file; on PostgreSQL the tables as that
+/// release had them (the first release's, then what each later one added), then its rows.
+fn released(version: u32) -> (tempfile::TempDir, crate::harness::TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let database = crate::harness::TestDb::new();
+    let (rows, added) = match version {
+        1 => (include_str!("fixtures/clinic-v1.sql"), &[][..]),
+        2 => (include_str!("fixtures/clinic-v2.sql"), &[companion_clinic::db::V2_TABLES][..]),
+        _ => unreachable!("a fixture per released version"),
+    };
     match &database.url {
-        // On PostgreSQL: that release's tables, then its rows.
         Some(url) => {
             let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
             client.batch_execute(companion_clinic::db::first_release_schema(true)).unwrap();
-            client.batch_execute(include_str!("fixtures/clinic-v1.sql")).unwrap();
+            for ddl in added {
+                client.batch_execute(ddl).unwrap();
+            }
+            client.batch_execute(rows).unwrap();
         }
         None => {
-            std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clinic/fixtures/clinic-v1.db"), dir.path().join("clinic.db"))
-                .unwrap();
+            let file = format!("{}/tests/clinic/fixtures/clinic-v{version}.db", env!("CARGO_MANIFEST_DIR"));
+            std::fs::copy(file, dir.path().join("clinic.db")).unwrap();
         }
     }
+    (dir, database)
+}
+
+#[test]
+fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_its_writer() {
+    let (dir, database) = released(1);
     let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     let staff = db.staff_tokens().unwrap();
     assert_eq!(staff.len(), 2);
@@ -173,21 +187,7 @@ fn a_database_from_the_first_release_is_migrated_and_every_version_stamped_with_
 
 #[test]
 fn a_database_from_the_second_release_is_migrated_and_its_codes_pair_safely() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = crate::harness::TestDb::new();
-    match &database.url {
-        // On PostgreSQL: the first release's tables, what the second added, then its rows.
-        Some(url) => {
-            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
-            client.batch_execute(companion_clinic::db::first_release_schema(true)).unwrap();
-            client.batch_execute(companion_clinic::db::V2_TABLES).unwrap();
-            client.batch_execute(include_str!("fixtures/clinic-v2.sql")).unwrap();
-        }
-        None => {
-            std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clinic/fixtures/clinic-v2.db"), dir.path().join("clinic.db"))
-                .unwrap();
-        }
-    }
+    let (dir, database) = released(2);
     let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     assert_eq!(db.staff_tokens().unwrap().len(), 2, "the staff tokens are as they were");
     let actor = companion_clinic::db::Actor::Staff { id: db.staff_tokens().unwrap()[0].id.clone() };
