@@ -59,3 +59,11 @@ pub async fn restore_backup(state: State<'_, AppState>, file: String, passphrase
         s.restore(&paths::backup_dir().join(bare), &passphrase)
     })
 }
+
+/// A diary that will not open (damaged) is moved aside, whole, so a backup can be restored in
+/// its place; the reply is the folder it went to, to tell the person.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn set_aside_diary(state: State<'_, AppState>) -> Reply<String> {
+    state.with(|s| Ok(s.set_aside()?.to_string_lossy().into_owned()))
+}

@@ -46,6 +46,7 @@ const COMMANDS: &[&str] = &[
     "create_backup",
     "backups",
     "restore_backup",
+    "set_aside_diary",
 ];
 
 fn main() {

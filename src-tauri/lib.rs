@@ -524,6 +524,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         backup::create_backup,
         backup::backups,
         backup::restore_backup,
+        backup::set_aside_diary,
     ])
 }
 

@@ -153,4 +153,13 @@ fn a_backup_is_made_listed_and_restored_by_file_name_only() {
     assert_eq!(call(&w, "timeline", json!({})).unwrap().as_array().unwrap().len(), 1);
     let again = call(&w, "restore_backup", json!({"file": name, "passphrase": "correct horse"})).unwrap_err();
     assert_eq!(again["code"], "already_initialised");
+    // Damaged: said so; set aside, whole; restored in its place.
+    call(&w, "lock", json!({})).unwrap();
+    std::fs::write(other.path().join("companion.db"), b"").unwrap();
+    assert_eq!(call(&w, "unlock", json!({"passphrase": "correct horse"})).unwrap_err()["code"], "corrupt");
+    let aside = call(&w, "set_aside_diary", json!({})).unwrap();
+    assert!(std::path::Path::new(aside.as_str().unwrap()).join("keyslots.json").exists());
+    assert_eq!(call(&w, "status", json!({})).unwrap()["state"], "new");
+    call(&w, "restore_backup", json!({"file": name, "passphrase": "correct horse"})).unwrap();
+    assert_eq!(call(&w, "timeline", json!({})).unwrap().as_array().unwrap().len(), 1);
 }

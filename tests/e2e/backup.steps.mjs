@@ -10,6 +10,15 @@ import { app as current, button, fill, heading, nav, phone, scan, shot } from '.
 import { s } from './session.mjs';
 import { appBinary as app, backupDir, PASS, port, startDriver, stopDriver } from './context.mjs';
 
+/** Waits for the error shown on screen to say `expected`. */
+async function refusal(expected) {
+  await s.waitFor(
+    'const t = document.querySelector(".error:not([hidden])")?.textContent; return !!t && new RegExp(arguments[0]).test(t);',
+    [expected.source],
+    { what: `the refusal: ${expected}`, timeout: 20_000 },
+  );
+}
+
 /** The entries the timeline shows, as text, in order. */
 async function timeline() {
   await nav('Timeline');
@@ -54,16 +63,15 @@ export const steps = [
       await scan('restore a backup');
       await phone('restore-backup');
       await shot('restore-backup');
-      // Restores `name`, and waits for a refusal that says `expected`.
-      const restoreWith = async (name, passphrase, expected) => {
+      const restore = async (name, passphrase) => {
         await (await s.find(`//label[.//input[@value="${name}"]]`)).click();
         await fill('Your passphrase when the backup was made', passphrase);
         await (await s.find(button('Restore this backup'))).click();
-        await s.waitFor(
-          'const t = document.querySelector(".error:not([hidden])")?.textContent; return !!t && new RegExp(arguments[0]).test(t);',
-          [expected.source],
-          { what: `the refusal: ${expected}`, timeout: 20_000 },
-        );
+      };
+      // Restores `name`, and waits for a refusal that says `expected`.
+      const restoreWith = async (name, passphrase, expected) => {
+        await restore(name, passphrase);
+        await refusal(expected);
       };
       const nothingRestored = () =>
         assert.deepEqual(readdirSync(newDir).filter((f) => f.startsWith('companion.db') || f === 'keyslots.json'), [], 'nothing restored');
@@ -78,6 +86,28 @@ export const steps = [
       await (await s.find(button('Restore this backup'))).click();
       await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
       assert.deepEqual(await timeline(), before, 'the same entries, in the same order');
+
+      // Later the diary file is damaged (here: emptied while locked). Unlocking says so, and
+      // offers to put it aside, whole, and restore the backup in its place.
+      await nav('Settings');
+      await (await s.find(button('Lock now'))).click();
+      await s.find(heading('Unlock your diary'));
+      writeFileSync(join(newDir, 'companion.db'), '');
+      await fill('Passphrase', PASS);
+      await (await s.find(button('Unlock'))).click();
+      await refusal(/diary file is damaged/);
+      await (await s.find(button('Put the damaged diary aside'))).click();
+      await scan('unlock: a damaged diary');
+      await phone('unlock-damaged');
+      await (await s.find(button('Yes, put it aside and restore a backup'))).click();
+      await s.find(heading('Welcome to Companion'), { timeout: 20_000 });
+      const [aside] = readdirSync(newDir).filter((f) => f.startsWith('set-aside-'));
+      assert.ok(aside, 'the damaged diary is kept in a folder of its own');
+      assert.deepEqual(readdirSync(join(newDir, aside)).sort().filter((f) => !f.endsWith('-shm') && !f.endsWith('-wal')), ['companion.db', 'keyslots.json']);
+      await (await s.find(button('I have a backup of my diary'))).click();
+      await restore(file, PASS);
+      await s.find(heading('Hello, Kari Nordmann'), { timeout: 20_000 });
+      assert.deepEqual(await timeline(), before, 'restored again');
     } finally {
       if (current.s !== patient) await s.end().catch(() => {});
       current.s = patient;

@@ -65,7 +65,9 @@ const LAYOUT = `
       // Inside a box that scrolls by itself (a wide table), only the box has to fit.
       if (!visible(e) || e.closest('svg') || e.parentElement?.closest('.table-wrap')) continue;
       const r = e.getBoundingClientRect();
-      if (r.right > w + 1 || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')) {
+      // A text field scrolls its own text (a long passphrase typed in); only the field must fit.
+      const field = ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName);
+      if (r.right > w + 1 || (!field && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')) {
         out.over.push(e.tagName + '.' + e.className + ' ' + (e.textContent ?? '').trim().slice(0, 40));
       }
     }

@@ -20,6 +20,9 @@ pub enum BackupAction {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Move a diary that will not open (damaged) aside, whole, into a folder of its own here,
+    /// so a backup can be restored in its place. Nothing is deleted.
+    SetAside,
 }
 
 pub fn backup(dir: &Path, clock: companion_core::clock::SharedClock, action: BackupAction, out: &mut impl Write) -> anyhow::Result<()> {
@@ -52,6 +55,11 @@ pub fn backup(dir: &Path, clock: companion_core::clock::SharedClock, action: Bac
                 dir.display()
             )?;
             store.lock();
+        }
+        BackupAction::SetAside => {
+            let aside = backup::set_aside(dir, clock.now())?;
+            writeln!(out, "The diary's files are kept, as they were, in {}.", aside.display())?;
+            writeln!(out, "This folder is now empty: restore a backup here with `companion backup restore --from FILE`.")?;
         }
     }
     Ok(())

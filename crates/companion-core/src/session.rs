@@ -80,6 +80,13 @@ impl Session {
         Ok(self.unlocked(store))
     }
 
+    /// Moves a diary that will not open aside (kept whole, in a folder of its own), so this
+    /// folder can take a backup; returns where it went.
+    pub fn set_aside(&mut self) -> Result<PathBuf> {
+        self.lock();
+        store::backup::set_aside(&self.dir, self.clock.now()).map_err(|e| self.explain(e))
+    }
+
     /// Takes a store opened elsewhere (a carer's diary just joined) as this session's.
     pub fn adopt(&mut self, store: Store) -> Author {
         self.lock();

@@ -409,4 +409,5 @@ export const api = {
   createBackup: () => call<BackupInfo>('create_backup'),
   backups: () => call<{ folder: string; backups: BackupInfo[]; damaged: string[] }>('backups'),
   restoreBackup: (file: string, passphrase: string) => call<Author>('restore_backup', { file, passphrase }),
+  setAsideDiary: () => call<string>('set_aside_diary'),
 };

@@ -39,4 +39,13 @@ fn a_backup_restores_into_an_empty_folder_and_a_damaged_one_is_refused() {
     let err = super::one_line_error(&restore(empty.path(), &damaged));
     assert_eq!(err, "companion: the backup file is damaged or is not a Companion backup; nothing was restored");
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+
+    // A diary that will not open is set aside, whole, and the backup restored in its place.
+    std::fs::write(diary.path().join("companion.db"), b"").unwrap();
+    assert!(super::one_line_error(&diary.run(&["list"])).contains("damaged"));
+    let aside = diary.run(&["backup", "set-aside"]);
+    assert_ok(&aside);
+    assert!(String::from_utf8_lossy(&aside.stdout).contains("set-aside-"));
+    assert_ok(&restore(diary.path(), &file));
+    assert_eq!(list(diary.path()), list(target.path()));
 }

@@ -246,3 +246,46 @@ fn parse(bytes: &[u8]) -> Result<(Header, &[u8])> {
     }
     Ok((header, database))
 }
+
+/// Moves a diary that will not open out of the way, so a backup can be restored in its place:
+/// its files go, byte for byte, into a new folder `set-aside-<time>` inside `dir`, which is
+/// returned. Nothing is deleted. Only a locked diary's files are moved (the caller holds no
+/// store on `dir`).
+pub fn set_aside(dir: &Path, now: DateTime<Utc>) -> Result<std::path::PathBuf> {
+    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
+    let mut target = dir.join(format!("set-aside-{stamp}"));
+    let mut n = 1;
+    // A folder of its own, never one that is there already.
+    while let Err(e) = fs::create_dir(&target) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists || n > 100 {
+            return Err(e.into());
+        }
+        n += 1;
+        target = dir.join(format!("set-aside-{stamp}-{n}"));
+    }
+    let db = dir.join(DB_FILE);
+    let pending = pending_db_path(dir);
+    let files = [
+        KeyFile::path(dir),
+        db.clone(),
+        super::wal_path(&db, "-wal"),
+        super::wal_path(&db, "-shm"),
+        pending.clone(),
+        super::wal_path(&pending, "-wal"),
+        super::wal_path(&pending, "-shm"),
+    ];
+    let mut moved = 0;
+    for file in files.iter().filter(|f| f.exists()) {
+        let name = file.file_name().ok_or(Error::Internal("a diary file without a name"))?;
+        fs::rename(file, target.join(name))?;
+        moved += 1;
+    }
+    keyfile::sync_dir(&target)?;
+    keyfile::sync_dir(dir)?;
+    if moved == 0 {
+        let _ = fs::remove_dir(&target);
+        return Err(Error::NotInitialised);
+    }
+    tracing::info!(files = moved, "a diary that would not open was set aside");
+    Ok(target)
+}

@@ -154,3 +154,26 @@ fn only_the_diarys_owner_makes_a_backup() {
     let carer = Store::open(source.path(), CARER, clock::system()).unwrap();
     assert!(matches!(carer.backup_to(&files.path().join("b.companion-backup")), Err(Error::NotPermitted)));
 }
+
+#[test]
+fn a_diary_that_will_not_open_is_set_aside_whole_and_a_backup_takes_its_place() {
+    let (dir, files) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (before, _) = diary(dir.path());
+    let file = files.path().join("b.companion-backup");
+    Store::open(dir.path(), PASS, clock::system()).unwrap().backup_to(&file).unwrap();
+    fs::write(dir.path().join("companion.db"), b"").unwrap();
+    let keys = fs::read(dir.path().join("keyslots.json")).unwrap();
+    assert!(matches!(Store::open(dir.path(), PASS, clock::system()), Err(Error::Corrupt)));
+    assert!(matches!(backup::restore(&file, dir.path(), PASS, clock::system()), Err(Error::AlreadyInitialised)));
+
+    let aside = backup::set_aside(dir.path(), chrono::Utc::now()).unwrap();
+    assert_eq!(fs::read(aside.join("keyslots.json")).unwrap(), keys, "kept byte for byte");
+    assert_eq!(fs::read(aside.join("companion.db")).unwrap(), b"");
+    let restored = backup::restore(&file, dir.path(), PASS, clock::system()).unwrap();
+    assert_eq!(everything(&restored)["timeline"], before["timeline"]);
+    drop(restored);
+    assert!(aside.join("keyslots.json").exists(), "the damaged diary is still there");
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(backup::set_aside(empty.path(), chrono::Utc::now()), Err(Error::NotInitialised)));
+    assert_eq!(fs::read_dir(empty.path()).unwrap().count(), 0);
+}
