@@ -55,6 +55,18 @@ export const steps = [
       current.s = await Session.start(`http://127.0.0.1:${newPort}`, { 'tauri:options': { application: app } });
       await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
       await s.find(heading('Welcome to Companion'), { timeout: 30_000 });
+      // In Bokmål first: the restore screen at phone sizes, then back to English.
+      const language = async (value) => {
+        const id = await (await s.find('//label[normalize-space()="Language" or normalize-space()="Språk"]')).attribute('for');
+        await s.execute(`const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true }));`, [id, value]);
+      };
+      await language('nb');
+      await (await s.find(button('Jeg har en sikkerhets\u00adkopi av dagboken min'))).click();
+      await s.find(heading('Gjenopprett en sikkerhets\u00adkopi'));
+      await scan('restore a backup (nb)');
+      await phone('restore-backup-nb');
+      await (await s.find(button('Lag min egen dagbok i stedet'))).click();
+      await language('en');
       await (await s.find(button('I have a backup of my diary'))).click();
       await s.find(heading('Restore a backup'));
       const choices = await s.findAll('//fieldset[.//legend[normalize-space()="Which backup?"]]//label');

@@ -100,7 +100,7 @@ export const steps = [
     await phone('carer-questions');
     await nav('Settings');
     await s.find('[data-testid="carers"]');
-    for (const offered of ['Make a new recovery code', 'Add a carer on this device', 'Remove Ingrid', 'Invite a carer to their own device']) {
+    for (const offered of ['Make a new recovery code', 'Make a backup', 'Add a carer on this device', 'Remove Ingrid', 'Invite a carer to their own device']) {
       assert.equal((await s.findAll(button(offered))).length, 0, `${offered} is not offered to a carer`);
     }
     assert.match(await (await s.find('main')).text(), /Signed in as Ingrid \(daughter\)/);

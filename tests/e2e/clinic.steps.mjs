@@ -60,6 +60,7 @@ async function joinAsCarer(server, code) {
       assert.equal((await s.findAll(button(offered))).length, 0, `${offered} is not offered on a carer's own device`);
     }
     assert.equal((await s.findAll(button('Make a new recovery code'))).length, 1, 'his own diary has its own recovery code');
+    assert.equal((await s.findAll(button('Make a backup'))).length, 1, 'and he backs it up himself');
     await scan('settings on the carer\'s own device');
     await phone('carer-own-settings');
   } finally {

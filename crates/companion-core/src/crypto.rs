@@ -143,6 +143,11 @@ pub struct Wrapped {
     pub sealed: String,
 }
 
+/// SHA-256 of `bytes`, as lower-case hex: checksums, and hashes of codes that must not be kept.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Wraps `data_key` under `secret`. `context` names the store and slot, so a wrapped copy cannot
 /// be moved to another store or slot.
 pub fn wrap(data_key: &SecretKey, secret: &[u8], kdf: Kdf, context: &str) -> Result<Wrapped> {

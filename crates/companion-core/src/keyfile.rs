@@ -105,8 +105,7 @@ impl Slot {
     /// The checksum of everything in the slot but the checksum.
     fn checksum(&self) -> String {
         let bare = Slot { check: None, ..self.clone() };
-        let bytes = serde_json::to_vec(&bare).unwrap_or_default();
-        ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        crypto::sha256_hex(&serde_json::to_vec(&bare).unwrap_or_default())
     }
 
     /// Whether the slot was changed after it was written (a flipped byte, a cut line).
@@ -337,8 +336,12 @@ impl KeyFile {
     /// are whole, a secret that opens none of them is counted as usual (so a damaged slot never
     /// lifts the delay for the others); [`KeyFile::has_damaged`] then tells the caller to say so.
     pub fn unlock(&self, kind: SlotKind, secret: &[u8]) -> Result<Option<(usize, Keyring)>> {
-        let mut whole = 0;
-        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind && !s.is_damaged()) {
+        let (mut whole, mut damaged) = (0, false);
+        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.kind == kind) {
+            if slot.is_damaged() {
+                damaged = true;
+                continue;
+            }
             match slot.open(self.store_id, secret) {
                 Ok(Some(key)) => {
                     let mut ring = Keyring::default();
@@ -348,24 +351,19 @@ impl KeyFile {
                 }
                 Ok(None) => whole += 1,
                 // An unreadable salt or nonce in a file from before checksums.
-                Err(Error::Damaged(_)) => {}
+                Err(Error::Damaged(_)) => damaged = true,
                 Err(e) => return Err(e),
             }
         }
-        if whole == 0 && self.has_damaged(kind) {
+        if whole == 0 && damaged {
             return Err(Error::KeysDamaged);
         }
         Ok(None)
     }
 
-    /// Whether a slot of `kind` is damaged (its checksum, or a salt or nonce that cannot be read).
+    /// Whether a slot of `kind` fails its checksum.
     pub fn has_damaged(&self, kind: SlotKind) -> bool {
-        use base64::Engine;
-        let unreadable = |s: &Slot| {
-            let b64 = base64::engine::general_purpose::STANDARD;
-            b64.decode(&s.wrapped.nonce).is_err() || b64.decode(&s.wrapped.sealed).is_err()
-        };
-        self.slots.iter().filter(|s| s.kind == kind).any(|s| s.is_damaged() || unreadable(s))
+        self.slots.iter().any(|s| s.kind == kind && s.is_damaged())
     }
 
     fn wrap_context(&self, name: &str, under: &str) -> String {

@@ -26,6 +26,9 @@ fn a_backup_restores_into_an_empty_folder_and_a_damaged_one_is_refused() {
     let list = |dir: &Path| super::companion(dir).env("COMPANION_PASSPHRASE", PASS).args(["list", "--json"]).output().unwrap().stdout;
     assert_eq!(list(target.path()), list(diary.path()), "the same records, ids and all");
 
+    let nowhere = tempfile::tempdir().unwrap();
+    let missing = super::one_line_error(&restore(nowhere.path(), &files.path().join("no-such.companion-backup")));
+    assert!(missing.starts_with("companion: --from: there is no file at"), "{missing}");
     // Into a diary: refused, the diary untouched.
     let err = super::one_line_error(&restore(diary.path(), &file));
     assert!(err.contains("already exists"), "{err}");

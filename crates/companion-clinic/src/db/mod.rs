@@ -197,8 +197,7 @@ fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
 }
 
 pub fn sha256_hex(secret: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    companion_core::crypto::sha256_hex(secret.as_bytes())
 }
 
 /// A random token: 32 bytes, base64url.
@@ -218,16 +217,8 @@ pub fn pairing_code() -> String {
     format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
 }
 
-pub fn normalise_code(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            other => other,
-        })
-        .collect()
-}
+/// A code as typed, as every part of Companion reads it (the device hashes it the same way).
+pub use companion_core::sync::normalise_code;
 
 impl Db {
     /// The embedded SQLite database in `dir`.

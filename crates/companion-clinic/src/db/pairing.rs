@@ -34,11 +34,6 @@ fn key_hash(key: &str) -> String {
     sha256_hex(&format!("companion-pair-key|{key}"))
 }
 
-/// Why a code cannot be redeemed as asked.
-fn refused(message: &'static str) -> ApiError {
-    ApiError::forbidden(message)
-}
-
 impl Db {
     /// Redeems a code: single use, unexpired. A pairing code (from the clinic) pairs one of the
     /// patient's own devices; an invitation (from the patient) a carer's. `as_carer` says which
@@ -60,7 +55,7 @@ impl Db {
                         params![&hash],
                     )? {
                         Some(row) => ("invitations", row),
-                        None => return Err(refused("the pairing code is not valid")),
+                        None => return Err(ApiError::forbidden("the pairing code is not valid")),
                     },
                 };
                 let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
@@ -68,7 +63,7 @@ impl Db {
                 // that could still be redeemed is told to be the other kind.
                 let expired = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))? < Utc::now();
                 if used.is_none() && expired {
-                    return Err(refused("the pairing code has expired"));
+                    return Err(ApiError::forbidden("the pairing code has expired"));
                 }
                 if used.is_none() && as_carer != (table == "invitations") {
                     return Err(ApiError::state_conflict(if as_carer {
@@ -126,7 +121,7 @@ impl Db {
 /// The device a code already redeemed made, when `key` is the one it was redeemed with, the
 /// redemption is recent, and the device still has access; otherwise "already used".
 fn retried<'k>(tx: &mut dyn Sql, who: &Row, used_at: &str, key: Option<&'k str>) -> ApiResult<(String, &'k str)> {
-    let used = || refused("the pairing code has already been used");
+    let used = || ApiError::forbidden("the pairing code has already been used");
     let (Some(key), Some(kept), Some(device)) = (key, who.opt_text(3)?, who.opt_text(4)?) else { return Err(used()) };
     let recent = DateTime::parse_from_rfc3339(used_at).is_ok_and(|t| Utc::now() - t.with_timezone(&Utc) < Duration::minutes(RETRY_MINUTES));
     if key_hash(key) != kept || !recent {

@@ -123,3 +123,24 @@ fn a_busy_or_failing_clinic_is_not_called_unreachable() {
     assert!(matches!(r.outcome, Outcome::Later { because: sync::Wait::ServerError, .. }), "{r:?}");
     assert_eq!(r.pending, 1, "nothing lost");
 }
+
+#[test]
+fn a_retry_key_that_is_not_one_is_refused_and_uses_nothing() {
+    let server = Server::start();
+    let (_, code) = server.db.add_patient("Kari Nordmann").unwrap();
+    for key in ["short", &"k".repeat(129), "not base64url: spaces and !"] {
+        let status = block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/pair", server.url))
+                .json(&serde_json::json!({ "code": code, "key": key }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .unwrap();
+        assert_eq!(status, 400, "{key}");
+    }
+    pair(&Diary::new(), &server.url, &code).expect("the code was not used");
+}

@@ -10,7 +10,7 @@
 //! find it whole, and puts it in place only after the key file is on disk (as set-up does).
 //! The restored diary is a new device of it: it gets a device id of its own.
 
-use super::{create_private_dir, file_problems, open_encrypted, pending_db_path, presence, Presence, Store};
+use super::{create_private_dir, file_problems, open_encrypted, pending_db_path, presence, with_sidecars, Presence, Store};
 use crate::clock::SharedClock;
 use crate::error::{Error, Problem, Result};
 use crate::keyfile::{self, KeyFile, SlotKind};
@@ -27,6 +27,8 @@ const COPY_PREFIX: &str = ".backup-";
 const DIGEST: usize = 32;
 /// Larger than any diary a person could write by hand; a bigger file is not a backup.
 const MAX_BYTES: u64 = 1 << 31;
+/// The header line holds the key file: a few kilobytes, never a megabyte.
+const MAX_HEADER: u64 = 1 << 20;
 /// How a backup's file name ends.
 pub const EXTENSION: &str = "companion-backup";
 
@@ -66,20 +68,22 @@ impl Store {
                 let _ = fs::remove_file(old);
             }
         }
+        let schema = super::schema::version(&self.conn)?;
         let copy = self.dir.join(format!("{COPY_PREFIX}{}.db", Uuid::new_v4()));
         let exported = (|| -> Result<Vec<u8>> {
             // A new database with the same key and settings, filled by SQLCipher's own export.
             drop(open_encrypted(&copy, key, true)?);
             let raw = zeroize::Zeroizing::new(format!("x'{}'", key.to_hex().as_str()));
             self.conn.execute("ATTACH DATABASE ?1 AS backup KEY ?2", (copy.to_string_lossy(), raw.as_str()))?;
-            let done = self.conn.query_row("SELECT sqlcipher_export('backup')", [], |_| Ok(())).and_then(|()| {
-                self.conn.pragma_update(Some("backup"), "user_version", super::schema::version(&self.conn).unwrap_or(0)).map(|_| ())
-            });
+            let done = self
+                .conn
+                .query_row("SELECT sqlcipher_export('backup')", [], |_| Ok(()))
+                .and_then(|()| self.conn.pragma_update(Some("backup"), "user_version", schema));
             self.conn.execute_batch("DETACH DATABASE backup")?;
             done?;
             Ok(fs::read(&copy)?)
         })();
-        for leftover in [copy.clone(), super::wal_path(&copy, "-wal"), super::wal_path(&copy, "-shm")] {
+        for leftover in with_sidecars(&copy) {
             let _ = fs::remove_file(leftover);
         }
         let database = exported?;
@@ -87,7 +91,7 @@ impl Store {
         let header = Header {
             store_id: self.keys.store_id,
             created_at: now,
-            schema: super::schema::version(&self.conn)?,
+            schema,
             database_bytes: database.len() as u64,
             keys: KeyFile::load(&self.dir)?,
         };
@@ -107,21 +111,15 @@ impl Store {
 /// Reads a backup's header only (to list backups): quick, and the whole file is checked at
 /// restore. A regular file whose header cannot be read is damaged.
 pub fn inspect(from: &Path) -> Result<BackupInfo> {
-    use std::io::{BufRead, Read};
+    use std::io::Read;
     let meta = fs::metadata(from).map_err(|_| Error::invalid("from", Problem::Unknown))?;
     if !meta.is_file() {
         return Err(Error::invalid("from", Problem::Unknown));
     }
-    let mut reader = std::io::BufReader::new(fs::File::open(from).map_err(|_| Error::invalid("from", Problem::BadFormat))?);
-    let mut magic = vec![0u8; MAGIC.len()];
-    reader.read_exact(&mut magic).map_err(|_| Error::BackupDamaged)?;
-    if magic != MAGIC {
-        return Err(Error::BackupDamaged);
-    }
-    // The header line holds the key file: a few kilobytes, never a megabyte.
-    let mut line = Vec::new();
-    reader.take(1 << 20).read_until(b'\n', &mut line).map_err(|_| Error::BackupDamaged)?;
-    let header: Header = serde_json::from_slice(line.strip_suffix(b"\n").ok_or(Error::BackupDamaged)?).map_err(|_| Error::BackupDamaged)?;
+    let file = fs::File::open(from).map_err(|_| Error::invalid("from", Problem::BadFormat))?;
+    let mut start = Vec::new();
+    file.take(MAGIC.len() as u64 + MAX_HEADER).read_to_end(&mut start).map_err(|_| Error::BackupDamaged)?;
+    let (header, _) = split_header(&start)?;
     Ok(BackupInfo { file: from.to_string_lossy().into_owned(), created_at: header.created_at, bytes: meta.len(), records: -1 })
 }
 
@@ -148,20 +146,15 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
     let mut wrote_keys = false;
     let placed = (|| -> Result<()> {
         keyfile::write_atomically(&pending, database)?;
-        let whole = keys.data_keys(&ring).into_iter().any(|(_, key)| match open_encrypted(&pending, key, false) {
-            Ok(conn) => {
-                let same: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0)).ok();
-                let ok = same == Some(header.store_id.to_string())
-                    && file_problems(&conn).is_ok_and(|p| p.is_empty())
-                    && new_device(&conn).is_ok();
-                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-                ok && conn.close().is_ok()
-            }
-            Err(_) => false,
-        });
-        if !whole {
+        let conn =
+            keys.data_keys(&ring).into_iter().find_map(|(_, key)| open_encrypted(&pending, key, false).ok()).ok_or(Error::BackupDamaged)?;
+        let id: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0)).ok();
+        if id != Some(header.store_id.to_string()) || !file_problems(&conn).is_ok_and(|p| p.is_empty()) {
             return Err(Error::BackupDamaged);
         }
+        new_device(&conn)?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        conn.close().map_err(|(_, e)| e)?;
         // Looked at again just before: a diary set up here meanwhile is never overwritten.
         if KeyFile::path(dir).exists() || dir.join(DB_FILE).exists() {
             return Err(Error::AlreadyInitialised);
@@ -172,7 +165,7 @@ pub fn restore(from: &Path, dir: &Path, passphrase: &str, clock: SharedClock) ->
         keyfile::sync_dir(dir)
     })();
     if let Err(e) = placed {
-        for leftover in [pending.clone(), super::wal_path(&pending, "-wal"), super::wal_path(&pending, "-shm")] {
+        for leftover in with_sidecars(&pending) {
             let _ = fs::remove_file(leftover);
         }
         if wrote_keys && !dir.join(DB_FILE).exists() {
@@ -225,26 +218,29 @@ fn read(from: &Path) -> Result<Vec<u8>> {
 
 /// The header and the database's bytes, if every check holds.
 fn parse(bytes: &[u8]) -> Result<(Header, &[u8])> {
-    let damaged = || Error::BackupDamaged;
-    let body = bytes.strip_prefix(MAGIC).ok_or_else(damaged)?;
     if bytes.len() < MAGIC.len() + DIGEST {
-        return Err(damaged());
+        return Err(Error::BackupDamaged);
     }
     let (signed, digest) = bytes.split_at(bytes.len() - DIGEST);
     if ring::digest::digest(&ring::digest::SHA256, signed).as_ref() != digest {
-        return Err(damaged());
+        return Err(Error::BackupDamaged);
     }
-    let body = &body[..body.len() - DIGEST];
-    let end = body.iter().position(|b| *b == b'\n').ok_or_else(damaged)?;
-    let header: Header = serde_json::from_slice(&body[..end]).map_err(|_| damaged())?;
+    let (header, database) = split_header(signed)?;
     if header.keys.format > keyfile::FORMAT || header.schema > super::schema::LATEST {
         return Err(Error::TooNew);
     }
-    let database = &body[end + 1..];
     if database.len() as u64 != header.database_bytes {
-        return Err(damaged());
+        return Err(Error::BackupDamaged);
     }
     Ok((header, database))
+}
+
+/// The magic line and the header line at the start of `bytes`, and what follows them.
+fn split_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
+    let body = bytes.strip_prefix(MAGIC).ok_or(Error::BackupDamaged)?;
+    let end = body.iter().take(MAX_HEADER as usize).position(|b| *b == b'\n').ok_or(Error::BackupDamaged)?;
+    let header: Header = serde_json::from_slice(&body[..end]).map_err(|_| Error::BackupDamaged)?;
+    Ok((header, &body[end + 1..]))
 }
 
 /// Moves a diary that will not open out of the way, so a backup can be restored in its place:
@@ -252,6 +248,15 @@ fn parse(bytes: &[u8]) -> Result<(Header, &[u8])> {
 /// returned. Nothing is deleted. Only a locked diary's files are moved (the caller holds no
 /// store on `dir`).
 pub fn set_aside(dir: &Path, now: DateTime<Utc>) -> Result<std::path::PathBuf> {
+    let files: Vec<_> = [KeyFile::path(dir)]
+        .into_iter()
+        .chain(with_sidecars(&dir.join(DB_FILE)))
+        .chain(with_sidecars(&pending_db_path(dir)))
+        .filter(|f| f.exists())
+        .collect();
+    if files.is_empty() {
+        return Err(Error::NotInitialised);
+    }
     let stamp = now.format("%Y%m%d-%H%M%S").to_string();
     let mut target = dir.join(format!("set-aside-{stamp}"));
     let mut n = 1;
@@ -263,29 +268,12 @@ pub fn set_aside(dir: &Path, now: DateTime<Utc>) -> Result<std::path::PathBuf> {
         n += 1;
         target = dir.join(format!("set-aside-{stamp}-{n}"));
     }
-    let db = dir.join(DB_FILE);
-    let pending = pending_db_path(dir);
-    let files = [
-        KeyFile::path(dir),
-        db.clone(),
-        super::wal_path(&db, "-wal"),
-        super::wal_path(&db, "-shm"),
-        pending.clone(),
-        super::wal_path(&pending, "-wal"),
-        super::wal_path(&pending, "-shm"),
-    ];
-    let mut moved = 0;
-    for file in files.iter().filter(|f| f.exists()) {
+    for file in &files {
         let name = file.file_name().ok_or(Error::Internal("a diary file without a name"))?;
         fs::rename(file, target.join(name))?;
-        moved += 1;
     }
     keyfile::sync_dir(&target)?;
     keyfile::sync_dir(dir)?;
-    if moved == 0 {
-        let _ = fs::remove_dir(&target);
-        return Err(Error::NotInitialised);
-    }
-    tracing::info!(files = moved, "a diary that would not open was set aside");
+    tracing::info!(files = files.len(), "a diary that would not open was set aside");
     Ok(target)
 }

@@ -119,7 +119,9 @@ pub(super) fn file_problems(conn: &Connection) -> Result<Vec<String>> {
 
 /// The file's checks and the foreign keys; empty when all is well.
 pub(super) fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
-    checks(conn, &["PRAGMA integrity_check", "PRAGMA cipher_integrity_check", "PRAGMA foreign_key_check"])
+    let mut problems = file_problems(conn)?;
+    problems.extend(checks(conn, &["PRAGMA foreign_key_check"])?);
+    Ok(problems)
 }
 
 fn checks(conn: &Connection, pragmas: &[&str]) -> Result<Vec<String>> {

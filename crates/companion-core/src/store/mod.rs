@@ -200,7 +200,7 @@ impl Store {
         // Build the database under a temporary name; it becomes the diary only once the key file
         // that opens it is safely on disk.
         let pending = pending_db_path(dir);
-        for leftover in [pending.clone(), wal_path(&pending, "-wal"), wal_path(&pending, "-shm")] {
+        for leftover in with_sidecars(&pending) {
             if leftover.exists() {
                 fs::remove_file(leftover)?;
             }
@@ -482,10 +482,14 @@ impl Store {
     }
 }
 
-fn wal_path(db: &Path, suffix: &str) -> PathBuf {
-    let mut s = db.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
+/// A database file and the `-wal` and `-shm` files SQLite keeps beside it.
+fn with_sidecars(db: &Path) -> [PathBuf; 3] {
+    let beside = |suffix: &str| {
+        let mut s = db.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    [db.to_owned(), beside("-wal"), beside("-shm")]
 }
 
 /// The data folder is the user's alone.

@@ -19,7 +19,7 @@ mod push;
 use carers::{follow_grant, revoke_removed_carers};
 pub use carers::{invite_carer, join_as_carer, Invitation, INVITATION_HOURS};
 use pairing::{checked_code, redeem};
-pub use pairing::{pair, pair_with};
+pub use pairing::{normalise_code, pair, pair_with};
 use push::push_batch;
 
 const BATCH: usize = 50;

@@ -17,7 +17,7 @@ use std::path::Path;
 const ATTEMPTS: u32 = 3;
 const RETRY_FOR: Duration = Duration::from_secs(12);
 /// A clinic that asks for a longer wait than this is not retried within the call.
-const SHORT_WAIT_SECS: u64 = 2;
+const SHORT_WAIT: Duration = Duration::from_secs(2);
 /// A kept key is used again for this long: less than the server's window (10 minutes), so a
 /// retry never meets a key the server has stopped honouring.
 const KEY_MINUTES: i64 = 8;
@@ -83,16 +83,13 @@ pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str
                     if let Some(secs) = asked {
                         wait = Duration::from_secs(secs);
                     }
-                    let failed = unavailable(status, asked);
-                    if asked.is_some_and(|secs| secs > SHORT_WAIT_SECS) {
-                        return Err(failed);
-                    }
-                    failed
+                    unavailable(status, asked)
                 }
             },
             Err(e) => network(e),
         };
-        if attempt >= ATTEMPTS || matches!(failed, Error::Invalid(_)) || started.elapsed() + wait > RETRY_FOR {
+        let give_up = attempt >= ATTEMPTS || matches!(failed, Error::Invalid(_));
+        if give_up || wait > SHORT_WAIT || started.elapsed() + wait > RETRY_FOR {
             return Err(failed);
         }
         tokio::time::sleep(wait).await;
@@ -158,19 +155,22 @@ pub(super) fn forget(dir: &Path) {
     let _ = std::fs::remove_file(dir.join(PAIRING_FILE));
 }
 
-/// A code as the server reads it (letters and digits, upper case, O as 0, I and L as 1),
-/// hashed, so the file never holds the code itself.
-fn code_hash(code: &str) -> String {
-    let normal: String = code
-        .chars()
+/// A code as typed, as the server reads it: letters and digits, upper case, O as 0, I and L
+/// as 1 (so a code read aloud or copied by hand still works).
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| match c.to_ascii_uppercase() {
             'O' => '0',
             'I' | 'L' => '1',
             other => other,
         })
-        .collect();
-    ring::digest::digest(&ring::digest::SHA256, normal.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        .collect()
+}
+
+/// The code's hash, so the file never holds the code itself.
+fn code_hash(code: &str) -> String {
+    crate::crypto::sha256_hex(normalise_code(code).as_bytes())
 }
 
 #[cfg(test)]
