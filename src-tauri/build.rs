@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "set_treatments",
     "advice_for",
     "advice_list",
+    "access_log",
     "acknowledge_advice",
     "emergency_numbers",
     "sync_status",

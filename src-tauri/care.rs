@@ -92,6 +92,13 @@ pub async fn advice_list(state: State<'_, AppState>, days: i64) -> Reply<Vec<Adv
     state.with(|s| s.with_store(|st| st.advice_shown(days)))
 }
 
+/// Who at the clinic opened the record (the patient's own; a carer is refused).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn access_log(state: State<'_, AppState>) -> Reply<Vec<companion_core::store::access::Access>> {
+    state.with(|s| s.with_store(|st| st.access_log()))
+}
+
 /// "I understand" on a card: recorded with the advice, when and by whom.
 #[tauri::command]
 #[tracing::instrument(skip_all)]

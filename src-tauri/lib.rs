@@ -510,6 +510,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         care::set_treatments,
         care::advice_for,
         care::advice_list,
+        care::access_log,
         care::acknowledge_advice,
         care::emergency_numbers,
         sync_status,

@@ -110,12 +110,38 @@ pub fn advice_line(a: &Advice) -> String {
     let ack = if acks.is_empty() { "not acknowledged".to_owned() } else { format!("understood {}", acks.join(", ")) };
     let withdrawn = if a.withdrawn { "  (the record was withdrawn since)" } else { "" };
     format!(
-        "{}  {:<12} {:<26} {:<11} {ack}{withdrawn}",
+        "{}  {:<12} {:<26} {:<11} {ack}{withdrawn}  {}",
         a.raised_at.format("%Y-%m-%d %H:%M"),
         a.level.as_str(),
         a.rule,
-        a.record_kind.as_str()
+        a.record_kind.as_str(),
+        receipt_words(&a.receipt)
     )
+}
+
+/// Where the clinic is with a piece of advice, never more than it said: until its receipt
+/// arrives, the clinic has not been told.
+pub fn receipt_words(r: &companion_core::store::receipts::Receipt) -> String {
+    let at = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    let mut parts = Vec::new();
+    match (&r.sent_at, &r.received_at) {
+        (_, Some(t)) => parts.push(format!("received by the clinic {}", at(t))),
+        (Some(t), None) => parts.push(format!("sent {}, the clinic has not confirmed it yet", at(t))),
+        (None, None) => parts.push("not sent to the clinic yet: call if you need help now".to_owned()),
+    }
+    if let (Some(t), None) = (&r.taken_at, &r.closed_at) {
+        parts.push(format!("{} is looking at this ({})", r.taken_by.as_deref().unwrap_or("a nurse"), at(t)));
+    }
+    if r.closed_at.is_none() && r.outcome.as_deref() == Some("no_answer") {
+        parts.push("the clinic tried to call you".to_owned());
+    }
+    if let Some(t) = &r.closed_at {
+        parts.push(format!("closed {}: {}", at(t), r.outcome.as_deref().unwrap_or("done")));
+    }
+    if let Some(m) = &r.message {
+        parts.push(format!("message: {m}"));
+    }
+    parts.join("; ")
 }
 
 fn number(a: &Advice, role: &str) -> String {

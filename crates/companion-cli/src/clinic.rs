@@ -101,3 +101,20 @@ pub fn sync(dir: &Path, clock: companion_core::clock::SharedClock, status: bool,
     }
     Ok(())
 }
+
+/// Who at the clinic opened the record: when, who, their role, what.
+pub fn access_log(dir: &Path, clock: companion_core::clock::SharedClock, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let list = open(dir, clock)?.access_log()?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &list)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if list.is_empty() {
+        writeln!(out, "no one at the clinic has opened your record since the last sync")?;
+    }
+    for a in &list {
+        writeln!(out, "{}  {} ({})  {}", a.at.format("%Y-%m-%d %H:%M"), a.who, a.role, a.what)?;
+    }
+    Ok(())
+}

@@ -159,6 +159,12 @@ enum Command {
         #[command(subcommand)]
         action: care::AdviceAction,
     },
+    /// Who at the clinic opened your record, and when (as the clinic's server reports it at
+    /// each sync). The patient's own: not shown to carers.
+    AccessLog {
+        #[arg(long)]
+        json: bool,
+    },
     /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
     WardPhone {
         number: Option<String>,
@@ -426,6 +432,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule { action } => forms::schedule(&dir, clock, action, out)?,
         Command::Pair { server, code, ca_file } => clinic::pair(&dir, clock, &server, &code, ca_file, out)?,
         Command::Sync { status, json } => clinic::sync(&dir, clock, status, json, out)?,
+        Command::AccessLog { json } => clinic::access_log(&dir, clock, json, out)?,
         Command::WardPhone { number, clear } => {
             let mut store = open(&dir, clock)?;
             let now = match (number, clear) {

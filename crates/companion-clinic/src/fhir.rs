@@ -200,7 +200,54 @@ pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) ->
     if rtype == "RelatedPerson" {
         return body.get("id").and_then(Value::as_str) == Some(carer);
     }
+    // The receipts of an alert (its triage Task, the nurse's message about it): for the carer
+    // who reported it, and otherwise within the scope of the record it is about.
+    if let Some(record) = triage_record(rtype, body) {
+        let me = format!("RelatedPerson/{carer}");
+        let named = |key: &str| {
+            let list: Vec<&Value> = match body.get(key) {
+                Some(Value::Array(a)) => a.iter().collect(),
+                Some(v) => vec![v],
+                None => vec![],
+            };
+            list.iter().any(|r| r.get("reference").and_then(Value::as_str) == Some(me.as_str()))
+        };
+        if named("requester") || named("recipient") {
+            return true;
+        }
+        let scope = match record.as_deref().and_then(|r| r.split_once('/')).map(|(t, _)| t) {
+            Some("Observation") => Some(Scope::Symptoms),
+            Some("QuestionnaireResponse") => Some(Scope::Checkins),
+            _ => None,
+        };
+        return scope.is_some_and(|s| allow.contains(&s));
+    }
     carer_scope(rtype, body).is_some_and(|s| allow.contains(&s))
+}
+
+/// For a triage Task or a message about one: the record the alert is about (if named). `None`
+/// for anything else.
+fn triage_record(rtype: &str, body: &Value) -> Option<Option<String>> {
+    let reference = |v: &Value| v.get("reference").and_then(Value::as_str).map(str::to_owned);
+    match rtype {
+        "Task" => {
+            let triage = body
+                .pointer("/code/coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|c| c.get("code").and_then(Value::as_str) == Some(crate::db::triage::TRIAGE));
+            triage.then(|| body.get("reasonReference").and_then(reference))
+        }
+        "Communication" => {
+            let about: Vec<String> = body.get("about").and_then(Value::as_array).into_iter().flatten().filter_map(reference).collect();
+            about
+                .iter()
+                .any(|r| r.starts_with("Task/triage-"))
+                .then(|| about.into_iter().find(|r| r.starts_with("Observation/") || r.starts_with("QuestionnaireResponse/")))
+        }
+        _ => None,
+    }
 }
 
 /// What a carer's device may write: observations and questions as themselves, as allowed, each
@@ -259,6 +306,21 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
             .cloned()
             .collect()
     };
+    // The record the advice is about: named by newer devices, so a Flag stored before may
+    // gain it; once named it is never changed.
+    let record_url = companion_core::fhir::advice_record_extension_url();
+    let record = |v: &Value| -> Option<Value> {
+        v.get("extension")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|e| e.get("url").and_then(Value::as_str) == Some(record_url.as_str()))
+            .cloned()
+    };
+    if let Some(old) = stored.and_then(record) {
+        if record(new).as_ref() != Some(&old) {
+            return Err(ApiError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
+        }
+    }
     let without_acks = |v: &Value| -> Value {
         let mut v = v.clone();
         if let Some(o) = v.as_object_mut() {
@@ -268,7 +330,10 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|e| e.get("url").and_then(Value::as_str) != Some(url.as_str()))
+                .filter(|e| {
+                    let u = e.get("url").and_then(Value::as_str);
+                    u != Some(url.as_str()) && u != Some(record_url.as_str())
+                })
                 .cloned()
                 .collect();
             if rest.is_empty() {

@@ -2,6 +2,7 @@
 //! store (or PostgreSQL), device pairing, staff access, and an audit log. Logs carry ids and actions, never
 //! health data.
 
+pub mod care;
 pub mod db;
 pub mod error;
 pub mod fhir;

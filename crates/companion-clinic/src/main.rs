@@ -67,6 +67,29 @@ enum Command {
         #[command(subcommand)]
         action: DeviceAction,
     },
+    /// The clinic's settings: response targets for alerts.
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsAction {
+    /// Set response targets: --target call_now=60m --target contact_24h=24h --target tell_team=3wd
+    /// (minutes m, hours h, days d, working days wd; at most 30 days). Alerts received from now
+    /// on get the new targets.
+    Set {
+        #[arg(long = "target", value_name = "NAME=TIME", required = true)]
+        targets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The settings in force.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -89,12 +112,19 @@ enum PatientAction {
 
 #[derive(Subcommand)]
 enum StaffAction {
-    /// Create a staff bearer token (shown once), valid for --hours (default 12).
+    /// Create a staff bearer token (shown once), valid for --hours (default 12); or, with
+    /// --role and --password-stdin, an account that signs in to the care team's web app.
     Add {
         #[arg(long)]
         name: String,
-        #[arg(long, default_value_t = companion_clinic::db::STAFF_HOURS)]
+        #[arg(long, default_value_t = companion_clinic::db::STAFF_HOURS, conflicts_with = "password_stdin")]
         hours: i64,
+        /// nurse, coordinator or admin (with --password-stdin).
+        #[arg(long, requires = "password_stdin")]
+        role: Option<String>,
+        /// Read the account's password from standard input (one line).
+        #[arg(long, requires = "role")]
+        password_stdin: bool,
         #[arg(long)]
         json: bool,
     },
@@ -150,6 +180,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print_targets(out: &mut impl Write, targets: &[(&str, companion_clinic::db::triage::Target)], json: bool) -> anyhow::Result<()> {
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> = targets.iter().map(|(k, t)| (k.to_string(), t.text().into())).collect();
+        writeln!(out, "{}", serde_json::json!({ "targets": map }))?;
+    } else {
+        for (k, t) in targets {
+            writeln!(out, "target {k} = {}", t.text())?;
+        }
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -210,7 +252,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out, "pairing code {code} (single use, valid for 72 hours)")?;
             }
         }
-        Command::Staff { action: StaffAction::Add { name, hours, json } } => {
+        Command::Staff { action: StaffAction::Add { name, role: Some(role), password_stdin: true, json, .. } } => {
+            let role =
+                companion_clinic::db::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role must be nurse, coordinator or admin"))?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let account = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
+                .add_account(&name, role, password)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&account)?)?;
+            } else {
+                writeln!(out, "account {} ({}) can sign in at /care", account.name, account.role.as_str())?;
+            }
+        }
+        Command::Settings { action: SettingsAction::Set { targets, json } } => {
+            let given = targets
+                .iter()
+                .map(|t| t.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| anyhow::anyhow!("--target must be NAME=TIME, for example call_now=60m"))?;
+            let now =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.set_targets(&given).map_err(|e| anyhow::anyhow!(e.message))?;
+            print_targets(out, &now, json)?;
+        }
+        Command::Settings { action: SettingsAction::Show { json } } => {
+            let now = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.targets().map_err(|e| anyhow::anyhow!(e.message))?;
+            print_targets(out, &now, json)?;
+        }
+        Command::Staff { action: StaffAction::Add { name, hours, json, .. } } => {
             let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
                 .add_staff(name.trim(), hours)
                 .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -65,6 +65,18 @@ pub fn stamp(body: &mut Value, actor: &Actor, version: i64, last_updated: &str) 
     body["meta"] = meta;
 }
 
+/// The stamp of what the server itself writes for the clinic (the triage Task it opens when an
+/// alert arrives): the clinic's origin, and `companion-clinic` as its source.
+pub fn stamp_server(body: &mut Value, version: i64, last_updated: &str) {
+    let system = origin_system();
+    body["meta"] = json!({
+        "versionId": version.to_string(),
+        "lastUpdated": last_updated,
+        "source": "companion-clinic",
+        "tag": [{ "system": system, "code": ORIGIN_CLINIC, "display": "Written by the clinic's server" }],
+    });
+}
+
 /// Types only the clinic's staff write.
 pub const CLINIC_OWNED: &[&str] = &["Appointment", "Task", "Questionnaire"];
 

@@ -1,5 +1,6 @@
 //! FHIR search as a care team's client uses it: `patient`, `_lastUpdated`, `date`, `code`,
-//! `url`/`version` (Questionnaire), `_sort`, `_count` (0: the total only), `_offset`,
+//! `url`/`version` (Questionnaire), `status` (Task), `_sort` (Task also by `priority`, most
+//! urgent first, and `period`, the response target, soonest first), `_count` (0: the total only), `_offset`,
 //! `_summary=count`. A parameter given twice where it may not be, or with a value that cannot
 //! be read, is refused (400). An unknown parameter is refused under `Prefer: handling=strict`
 //! and otherwise ignored and left out of the self link, as R4 says.
@@ -43,6 +44,10 @@ struct DateParam {
 enum SortKey {
     Date,
     LastUpdated,
+    /// A Task's priority, most urgent first (stat, asap, urgent, routine).
+    Priority,
+    /// A Task's `restriction.period.end`: its response target, soonest first.
+    Period,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -58,6 +63,8 @@ pub struct Search {
     code: Vec<Vec<(Option<String>, Option<String>)>>,
     url: Option<String>,
     version: Option<String>,
+    /// Each inner list is one `status` parameter: any of its values.
+    status: Vec<Vec<String>>,
     /// The parameters understood, as given, for the self link.
     pub used: Vec<(String, String)>,
 }
@@ -68,7 +75,7 @@ pub fn params_of(rtype: &str) -> &'static [(&'static str, &'static str)] {
     match rtype {
         "Observation" | "Flag" => &[("patient", "reference"), ("date", "date"), ("code", "token")],
         "Appointment" | "Consent" => &[("patient", "reference"), ("date", "date")],
-        "Task" => &[("patient", "reference"), ("code", "token")],
+        "Task" => &[("patient", "reference"), ("code", "token"), ("status", "token")],
         "Questionnaire" => &[("url", "uri"), ("version", "token"), ("date", "date")],
         _ => &[("patient", "reference")],
     }
@@ -125,6 +132,9 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
                     let key = match key {
                         "date" if supported.iter().any(|(n, _)| *n == "date") => SortKey::Date,
                         "_lastUpdated" => SortKey::LastUpdated,
+                        "priority" if rtype == "Task" => SortKey::Priority,
+                        "period" if rtype == "Task" => SortKey::Period,
+                        _ if rtype == "Task" => return Err(bad("_sort", "sorts by priority, period or _lastUpdated")),
                         _ => return Err(bad("_sort", "sorts by date or _lastUpdated")),
                     };
                     s.sort.push((key, desc));
@@ -154,6 +164,12 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
                     })
                     .collect();
                 s.code.push(tokens);
+            }
+            "status" if known => {
+                if s.status.len() >= MAX_REPEATS || value.split(',').count() > MAX_TOKENS {
+                    return Err(bad("status", &format!("at most {MAX_REPEATS} times, each with at most {MAX_TOKENS} codes")));
+                }
+                s.status.push(value.split(',').map(str::to_owned).collect());
             }
             "url" if known => {
                 once(&mut seen, "url")?;
@@ -291,6 +307,10 @@ impl Search {
         if !self.code.iter().all(|any| any.iter().any(|t| codings(&s.body).any(|c| token_matches(t, c)))) {
             return false;
         }
+        let status = s.body.get("status").and_then(Value::as_str).unwrap_or_default();
+        if !self.status.iter().all(|any| any.iter().any(|v| v == status)) {
+            return false;
+        }
         if self.url.as_ref().is_some_and(|u| s.body.get("url").and_then(Value::as_str) != Some(u.as_str())) {
             return false;
         }
@@ -298,6 +318,12 @@ impl Search {
             return false;
         }
         true
+    }
+
+    /// Whether this is a search of the clinic's triage worklist (`code=triage`), which staff may
+    /// make across every patient.
+    pub fn is_triage(&self) -> bool {
+        self.code.iter().any(|any| any.iter().any(|(_, c)| c.as_deref() == Some(crate::db::triage::TRIAGE)))
     }
 
     /// The matches (newest change first unless sorted otherwise): the total, and the page asked for.
@@ -314,6 +340,18 @@ impl Search {
                         .map(|(k, _)| match k {
                             SortKey::Date => clinical_date(&s.body).map(|r| r.0.to_rfc3339()),
                             SortKey::LastUpdated => Some(s.last_updated.clone()),
+                            SortKey::Priority => Some(
+                                match s.body.get("priority").and_then(Value::as_str) {
+                                    Some("stat") => "0",
+                                    Some("asap") => "1",
+                                    Some("urgent") => "2",
+                                    _ => "3",
+                                }
+                                .to_owned(),
+                            ),
+                            SortKey::Period => {
+                                s.body.pointer("/restriction/period/end").and_then(Value::as_str).and_then(range).map(|r| r.0.to_rfc3339())
+                            }
                         })
                         .collect();
                     (keys, s)

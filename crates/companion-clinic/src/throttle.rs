@@ -18,6 +18,9 @@ pub const PAIR_PER_ADDRESS: usize = 5;
 pub const PAIR_PER_PREFIX: usize = 10;
 /// Failed credential checks (unknown bearer tokens) per source address in the window.
 pub const AUTH_PER_ADDRESS: usize = 20;
+/// Failed sign-ins to the web app per source address, and per name from anywhere, in the window.
+pub const SIGN_IN_PER_ADDRESS: usize = 10;
+pub const SIGN_IN_PER_NAME: usize = 5;
 /// Keys remembered at most; the stalest are forgotten first.
 const MAX_KEYS: usize = 10_000;
 
@@ -25,6 +28,8 @@ const MAX_KEYS: usize = 10_000;
 pub enum Kind {
     Pair,
     Auth,
+    /// Signing in to the care team's web app, per address and per name.
+    SignIn,
 }
 
 type Failures = HashMap<(Kind, String), VecDeque<Instant>>;
@@ -48,6 +53,8 @@ impl Throttle {
             (Kind::Pair, true) => PAIR_PER_PREFIX,
             (Kind::Pair, false) => PAIR_PER_ADDRESS,
             (Kind::Auth, _) => AUTH_PER_ADDRESS,
+            (Kind::SignIn, _) if key.starts_with("name:") => SIGN_IN_PER_NAME,
+            (Kind::SignIn, _) => SIGN_IN_PER_ADDRESS,
         }
     }
 

@@ -409,11 +409,7 @@ pub fn outbound_entry(
 ) -> Vec<(String, String, Value)> {
     let local = urn(local_patient.id);
     let own = urn(entry.id);
-    let main_type = match entry.data {
-        EntryData::Question { .. } => "Communication",
-        EntryData::Assessment { .. } => "QuestionnaireResponse",
-        _ => "Observation",
-    };
+    let main_type = record_type(entry.data.kind());
     // A carer is a RelatedPerson under the id the diary knows them by (the server has it when
     // the patient invited them).
     let carers: Vec<Uuid> = [&entry.author, &entry.updated_by].iter().filter(|a| a.role == Role::Carer).map(|a| a.id).collect();
@@ -491,6 +487,20 @@ pub fn acknowledged_extension_url() -> String {
     format!("{CANONICAL_BASE}/StructureDefinition/advice-acknowledged")
 }
 
+/// The extension on a `Flag` naming the record the advice is about.
+pub fn advice_record_extension_url() -> String {
+    format!("{CANONICAL_BASE}/StructureDefinition/advice-record")
+}
+
+/// The resource type a record of this kind is sent as.
+pub fn record_type(kind: crate::domain::EntryKind) -> &'static str {
+    match kind {
+        crate::domain::EntryKind::Question => "Communication",
+        crate::domain::EntryKind::Assessment => "QuestionnaireResponse",
+        _ => "Observation",
+    }
+}
+
 /// Safety advice shown on the device, as a `Flag` for the care team's triage, with the rule and
 /// the ruleset version in its code, and once someone pressed "I understand", when and who.
 pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, device: Uuid) -> (String, String, Value) {
@@ -511,6 +521,12 @@ pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, devi
         "subject": { "reference": format!("Patient/{server_patient}") },
         "period": { "start": instant(advice.raised_at) },
     });
+    // The record it is about, so the clinic sees what was reported (the server holds the record:
+    // it is sent before its advice).
+    let mut extensions = vec![json!({
+        "url": advice_record_extension_url(),
+        "valueReference": { "reference": format!("{}/{}", record_type(advice.record_kind), advice.entry_id) },
+    })];
     let acks: Vec<Value> = advice
         .acknowledgements
         .iter()
@@ -528,8 +544,7 @@ pub fn outbound_advice(advice: &crate::store::Advice, server_patient: &str, devi
             })
         })
         .collect();
-    if !acks.is_empty() {
-        flag["extension"] = json!(acks);
-    }
+    extensions.extend(acks);
+    flag["extension"] = json!(extensions);
     ("Flag".into(), advice.id.to_string(), flag)
 }

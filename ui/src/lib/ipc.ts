@@ -165,6 +165,22 @@ export interface Advice {
   acknowledgements: { at: string; by: Author }[];
   /** For advice about a temperature: the ruleset's low threshold. */
   low_below?: number;
+  /** What came back from the clinic, each null until the server said so. */
+  sent_at: string | null;
+  received_at: string | null;
+  taken_at: string | null;
+  taken_by: string | null;
+  closed_at: string | null;
+  outcome: 'self_care' | 'called' | 'referred' | 'emergency' | 'no_action' | 'no_answer' | null;
+  message: string | null;
+  message_at: string | null;
+}
+/** Someone at the clinic who opened the record (from the server's audit log). */
+export interface Access {
+  at: string;
+  who: string;
+  role: string;
+  what: string;
 }
 /** A "measure your temperature again" reminder not yet done. */
 export interface Recheck {
@@ -374,6 +390,7 @@ export const api = {
   adviceFor: (id: string) => call<Advice[]>('advice_for', { id }),
   /** The advice shown in the last `days` days, newest first. */
   adviceList: (days: number) => call<Advice[]>('advice_list', { days }),
+  accessLog: () => call<Access[]>('access_log'),
   /** "I understand" on these cards, recorded with when and by whom. */
   acknowledgeAdvice: (ids: string[]) => call<Advice[]>('acknowledge_advice', { ids }),
   syncStatus: () => call<SyncStatus>('sync_status'),

@@ -7,7 +7,7 @@
 use super::*;
 
 /// The version this build's schema is at.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
     loop {
@@ -26,6 +26,7 @@ pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
             match version + 1 {
                 2 => to_2(tx)?,
                 3 => to_3(tx)?,
+                4 => to_4(tx)?,
                 _ => unreachable!("every version up to LATEST has a migration"),
             }
             tx.exec(
@@ -47,6 +48,33 @@ pub const V2_TABLES: &str = "ALTER TABLE staff ADD COLUMN salt TEXT;
      ALTER TABLE staff ADD COLUMN last_used_at TEXT;
      ALTER TABLE staff ADD COLUMN revoked_at TEXT;
      ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';";
+
+/// Version 4: the care team's web app. Staff accounts that sign in with a password (Argon2id)
+/// and a role, their sessions, and the triage index: one row per triage `Task` (the FHIR
+/// resource stays the record; the row is what the worklist sorts and counts, and is rewritten
+/// in the same transaction as every version of the Task). Alerts stored before get their
+/// triage Task when the server next opens (`triage::backfill`).
+fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
+    let (strict, int) = if tx.kind() == Kind::Sqlite { (" STRICT", "INTEGER") } else { ("", "BIGINT") };
+    tx.batch(&format!(
+        "CREATE TABLE accounts (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL, disabled_at TEXT){strict};
+         CREATE UNIQUE INDEX accounts_name ON accounts (lower(name));
+         CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id), csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL, seen_at TEXT NOT NULL, ended_at TEXT){strict};
+         CREATE TABLE triage (
+            task_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, flag_id TEXT NOT NULL, level TEXT NOT NULL,
+            priority TEXT NOT NULL, rank {int} NOT NULL, status TEXT NOT NULL, reported_at TEXT NOT NULL,
+            received_at TEXT NOT NULL, due_at TEXT NOT NULL, owner TEXT, owner_name TEXT, taken_at TEXT,
+            closed_at TEXT, outcome TEXT, reporter TEXT NOT NULL, report TEXT NOT NULL, record_ref TEXT){strict};
+         CREATE INDEX triage_worklist ON triage (status, rank, due_at);
+         CREATE INDEX triage_patient ON triage (patient_id, received_at);
+         CREATE INDEX triage_record ON triage (record_ref);
+         CREATE INDEX changes_type ON changes (type, seq);"
+    ))
+}
 
 /// Version 3: a redeemed code remembers the hash of the device's retry key and the device it
 /// made, so a lost reply can be asked for again (`pairing.rs`). Codes redeemed before keep

@@ -14,12 +14,14 @@ use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
 
+mod accounts;
 mod carers;
 mod migrate;
 mod pairing;
 mod resources;
 mod schema;
 mod staff;
+pub mod triage;
 
 use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
@@ -28,6 +30,7 @@ pub use pairing::{valid_key as valid_retry_key, RETRY_MINUTES};
 use resources::{read_in, write_one};
 pub use resources::{Feed, Write, Written, HISTORY_PAGE};
 use schema::{POSTGRES_SCHEMA, SQLITE_SCHEMA};
+use serde_json::json;
 
 /// The tables of the first release (schema version 1), for building that release's database
 /// from a fixture in tests.
@@ -38,6 +41,7 @@ pub fn first_release_schema(postgres: bool) -> &'static str {
         SQLITE_SCHEMA
     }
 }
+pub use accounts::{Access, Account, Role, Session, ABSOLUTE_HOURS, IDLE_MINUTES, MAX_PASSWORD, MIN_PASSWORD};
 pub use staff::{StaffToken, STAFF_HOURS};
 
 /// PostgreSQL connections per server process.
@@ -256,6 +260,10 @@ impl Db {
         };
         let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
         db.with(migrate::migrate).map_err(|e| anyhow::anyhow!(e.message))?;
+        let opened = db.backfill_triage().map_err(|e| anyhow::anyhow!(e.message))?;
+        if opened > 0 {
+            tracing::info!(opened, "alerts stored before the worklist given their triage tasks");
+        }
         let epoch = db.with(|c| {
             sql::write_tx(c, |c| {
                 // The data epoch: new for every fresh database, so a restore from backup (an

@@ -75,18 +75,35 @@ impl Db {
     /// A search over one patient's resources of one type (or the clinic's shared forms, with
     /// `patient` empty): the total and the page. Audited when it found something.
     pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, q: &crate::search::Search) -> ApiResult<(i64, Vec<Stored>)> {
+        // `*`: every patient's (staff only; the triage worklist).
+        let all = patient == "*" && matches!(actor, Actor::Staff { .. });
         let rows = self.with(|c| {
-            c.rows(
-                "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
-                 ORDER BY last_updated DESC, id",
-                params![rtype, patient],
-            )
+            if all {
+                c.rows(
+                    "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 ORDER BY last_updated DESC, id",
+                    params![rtype],
+                )
+            } else {
+                c.rows(
+                    "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND patient_id = ?2
+                     ORDER BY last_updated DESC, id",
+                    params![rtype, patient],
+                )
+            }
         })?;
         // Matched and sorted with the connection given back, so a search holds up no one.
         let rows: Vec<Stored> =
             rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
         let (total, page) = q.apply(rows);
-        if total > 0 {
+        if all {
+            // Each patient whose records the page shows, once.
+            let mut shown: Vec<&str> = page.iter().map(|s| s.patient_id.as_str()).collect();
+            shown.sort_unstable();
+            shown.dedup();
+            self.with(|c| {
+                sql::write_tx(c, |tx| shown.iter().try_for_each(|p| audit(tx, &actor.label(), "search", Some(rtype), None, Some(p))))
+            })?;
+        } else if total > 0 {
             self.with(|c| audit(c, &actor.label(), "search", Some(rtype), None, Some(patient).filter(|p| !p.is_empty())))?;
         }
         Ok((total, page))
@@ -243,7 +260,7 @@ pub struct Written {
     pub stored: Stored,
 }
 
-fn stored_row(r: &Row) -> ApiResult<Stored> {
+pub(super) fn stored_row(r: &Row) -> ApiResult<Stored> {
     Ok(Stored {
         version: r.int(0)?,
         last_updated: r.text(1)?,
@@ -318,8 +335,39 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
     let last_updated = now_text();
     let mut body = w.body;
     crate::origin::stamp(&mut body, actor, version, &last_updated);
-    let text = body.to_string();
     let action = if current.is_some() { "update" } else { "create" };
+    insert_version(tx, &w.rtype, &w.id, &w.patient, version, &body, &actor.label(), action)?;
+    // An alert from a device is received by the clinic with its triage Task, in this
+    // transaction; every version of a triage Task updates the worklist's index with it.
+    match w.rtype.as_str() {
+        "Flag" if current.is_none() => {
+            if let Actor::Device { carer, .. } = actor {
+                super::triage::open_for_flag(tx, &body, &w.patient, carer.as_ref().map(|c| c.id.as_str()), Utc::now())?;
+            }
+        }
+        "Task" => super::triage::index_task(tx, &body)?,
+        "Observation" | "QuestionnaireResponse" if current.is_none() => {
+            super::triage::record_arrived(tx, &w.rtype, &w.id, &body, &w.patient)?
+        }
+        _ => {}
+    }
+    Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
+}
+
+/// Stores one version: the current row, its history, the change feed and the audit row.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn insert_version(
+    tx: &mut dyn Sql,
+    rtype: &str,
+    id: &str,
+    patient: &str,
+    version: i64,
+    body: &Value,
+    actor: &str,
+    action: &str,
+) -> ApiResult<()> {
+    let text = body.to_string();
+    let last_updated = body.pointer("/meta/lastUpdated").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(now_text);
     if tx.kind() == Kind::Postgres {
         // One round trip for the four rows (PostgreSQL's data-modifying WITH).
         tx.exec(
@@ -328,22 +376,22 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
                   h AS (INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?6, ?5)),
                   c AS (INSERT INTO changes (patient_id, type, id, version) VALUES (?4, ?1, ?2, ?3))
              INSERT INTO audit (at, actor, action, type, id, patient_id) VALUES (?5, ?7, ?8, ?1, ?2, ?4)",
-            params![&w.rtype, &w.id, version, &w.patient, &last_updated, &text, &actor.label(), action],
+            params![rtype, id, version, patient, &last_updated, &text, actor, action],
         )?;
-        return Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }));
+        return Ok(());
     }
     tx.exec(
         "INSERT INTO resources (type, id, version, patient_id, last_updated, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, body = excluded.body",
-        params![&w.rtype, &w.id, version, &w.patient, &last_updated, &text],
+        params![rtype, id, version, patient, &last_updated, &text],
     )?;
     tx.exec(
         "INSERT INTO history (type, id, version, body, last_updated) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![&w.rtype, &w.id, version, &text, &last_updated],
+        params![rtype, id, version, &text, &last_updated],
     )?;
-    tx.exec("INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)", params![&w.patient, &w.rtype, &w.id, version])?;
-    audit(tx, &actor.label(), action, Some(&w.rtype), Some(&w.id), Some(&w.patient))?;
-    Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
+    tx.exec("INSERT INTO changes (patient_id, type, id, version) VALUES (?1, ?2, ?3, ?4)", params![patient, rtype, id, version])?;
+    audit(tx, actor, action, Some(rtype), Some(id), Some(patient))?;
+    Ok(())
 }
 
 /// Whether a caller may see a stored version: staff all; a device its own patient's (and the

@@ -166,3 +166,15 @@ pub(super) async fn changes(
     }
     Ok(Json(body).into_response())
 }
+
+/// Who at the clinic has looked at the patient's data: for the patient's own devices, never a
+/// carer's (Norway's patient record law gives the patient the right to know).
+pub(super) async fn access(State(state): State<AppState>, actor: Option<Extension<Actor>>) -> ApiResult<Response> {
+    let who = caller(actor)?;
+    let (Some(patient), None) = (who.patient().map(str::to_owned), who.carer()) else {
+        return Err(ApiError::forbidden("who has looked is shown to the patient's own devices"));
+    };
+    let db = state.db.clone();
+    let access = blocking(move || db.access_log(&patient)).await?;
+    Ok(Json(json!({ "access": access })).into_response())
+}

@@ -58,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/carers", post(devices::invite))
         .route("/carers/{id}/revoke", post(devices::revoke_carer))
         .route("/sync/changes", get(devices::changes))
+        .route("/sync/access", get(devices::access))
         .route("/fhir", post(bundle::bundle))
         // One resource is at most 256 KB of JSON (`fhir::MAX_RESOURCE_BYTES`); only bundles
         // get the larger limit.
@@ -74,7 +75,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(authenticated)
         .merge(anonymous)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such path on this server") })
+        .merge(crate::care::router(state.clone()))
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "not-supported", "this method is not supported on this path")
         })
@@ -90,6 +92,14 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(as_outcome))
         .layer(middleware::from_fn_with_state(state.clone(), headers))
         .with_state(state)
+}
+
+/// No such path: a page of the care team's app under `/care`, an `OperationOutcome` elsewhere.
+async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    if uri.path() == "/care" || uri.path().starts_with("/care/") {
+        return crate::care::not_found(&headers);
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such path on this server").into_response()
 }
 
 /// Refuses a body whose declared length is over the limit before reading any of it.
@@ -109,8 +119,12 @@ async fn declared_length(req: Request, next: Next) -> Response {
 async fn as_outcome(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_fhir = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(FHIR_JSON.as_bytes()));
-    if status.as_u16() < 400 || is_fhir {
+    // The care team's pages answer errors as pages of their own.
+    let (is_fhir, is_page) = {
+        let kind = res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+        (kind.starts_with(FHIR_JSON.as_bytes()), kind.starts_with(b"text/html"))
+    };
+    if status.as_u16() < 400 || is_fhir || is_page {
         return res;
     }
     let text = match axum::body::to_bytes(res.into_body(), 4096).await {
@@ -214,7 +228,7 @@ pub(crate) fn fhir_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
 }
 
 /// Where this server is, as the client reached it, for absolute URLs.
-pub(crate) fn base_url(state: &AppState, headers: &HeaderMap, peer: Option<&Peer>) -> String {
+pub fn base_url(state: &AppState, headers: &HeaderMap, peer: Option<&Peer>) -> String {
     if let Some(url) = &state.public_url {
         return url.trim_end_matches('/').to_owned();
     }

@@ -244,6 +244,9 @@ pub(super) async fn search(
     let patient = if fhir::is_shared(&rtype) {
         // The clinic's forms belong to no patient; every paired device may list them.
         String::new()
+    } else if rtype == "Task" && q.patient.is_none() && q.is_triage() && matches!(who, Actor::Staff { .. }) {
+        // The triage worklist, across every patient, for the care team's integrations.
+        "*".to_owned()
     } else {
         let p =
             q.patient.clone().or_else(|| who.patient().map(str::to_owned)).ok_or_else(|| ApiError::invalid("search needs patient=<id>"))?;

@@ -152,9 +152,9 @@ fn a_carer_device_gets_only_what_the_patient_allowed_and_never_sends_the_carers_
     assert_eq!((round.outcome, round.sent, round.refused, round.pending), (Outcome::Done, 1, 0, 0));
     let (status, flag) = call("GET", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &staff, None);
     assert_eq!(status, 200);
-    assert_eq!(flag["extension"][0]["extension"][1]["valueReference"]["reference"], format!("RelatedPerson/{}", invitation.carer));
+    assert_eq!(flag["extension"][1]["extension"][1]["valueReference"]["reference"], format!("RelatedPerson/{}", invitation.carer));
     let mut forged = flag.clone();
-    forged["extension"][0]["extension"][1]["valueReference"]["reference"] = json!(format!("Patient/{patient}"));
+    forged["extension"][1]["extension"][1]["valueReference"]["reference"] = json!(format!("Patient/{patient}"));
     let (status, _) = call("PUT", format!("{}/fhir/Flag/{}", server.url, advice[0].id), &token, Some(forged));
     assert_eq!(status, 403, "a carer's device names the carer, never the patient");
     let mut changed = flag.clone();

@@ -3,6 +3,7 @@
 
 mod access;
 mod attacks;
+mod care;
 mod carers;
 mod conformance;
 mod harness;

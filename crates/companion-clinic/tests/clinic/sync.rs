@@ -72,13 +72,18 @@ fn a_diary_syncs_once_and_a_second_round_changes_nothing() {
     assert!(provenance.iter().all(|p| p["agent"][1]["who"]["display"] == "Companion app"));
 
     // "I understand" on the fever card reaches the clinic with its Flag: when, and who.
-    assert!(flags[0].get("extension").is_none(), "not acknowledged yet");
+    // The Flag names the record it is about (so the worklist says what was reported), and has
+    // no acknowledgement yet.
+    let ext = flags[0]["extension"].as_array().unwrap();
+    assert_eq!(ext.len(), 1, "not acknowledged yet");
+    assert_eq!(ext[0]["url"], companion_core::fhir::advice_record_extension_url());
+    assert_eq!(ext[0]["valueReference"]["reference"], format!("Observation/{}", fever.entry.id));
     let mut store = diary.open();
     store.acknowledge_advice(&[fever.advice[0].id]).unwrap();
     drop(store);
     assert_eq!(diary.sync().sent, 1);
     let flag = staff_get(&server, &staff, &format!("/fhir/Flag/{}", fever.advice[0].id));
-    let ack = &flag["extension"][0];
+    let ack = &flag["extension"][1];
     assert_eq!(ack["url"], companion_core::fhir::acknowledged_extension_url());
     assert!(ack["extension"][0]["valueDateTime"].is_string(), "{ack}");
     assert_eq!(ack["extension"][1]["valueReference"]["reference"], format!("Patient/{patient}"));

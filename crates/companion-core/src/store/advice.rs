@@ -57,6 +57,9 @@ pub struct Advice {
     pub acknowledged_by: Option<Author>,
     /// Every "I understand", oldest first: the patient's and each carer's of their own.
     pub acknowledgements: Vec<Acknowledgement>,
+    /// What came back from the clinic: sent, received, taken, closed, the nurse's message.
+    #[serde(flatten)]
+    pub receipt: super::receipts::Receipt,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,8 +95,9 @@ const RECHECK_STALE_HOURS: i64 = 12;
 
 const ADVICE_SELECT: &str = "
     SELECT a.id, a.entry_id, a.rule, a.ruleset, a.ruleset_version, a.level, a.raised_at, a.problems,
-           e.kind, v.status
+           e.kind, v.status, s.sent_at
     FROM advice a
+    LEFT JOIN advice_sent s ON s.advice_id = a.id
     JOIN entries e ON e.id = a.entry_id
     JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.current_version";
 
@@ -246,6 +250,7 @@ impl Store {
             acknowledged_at,
             acknowledged_by,
             acknowledgements,
+            receipt: Default::default(),
         }
     }
 
@@ -257,18 +262,23 @@ impl Store {
         let withdrawn = RecordStatus::parse(&r.get::<_, String>(9)?) == Some(RecordStatus::EnteredInError);
         let id = uuid(r, 0)?;
         let acknowledged = self.acknowledgements(id)?;
-        Ok(self.advice(
-            id,
-            uuid(r, 1)?,
-            kind,
-            withdrawn,
-            r.get(2)?,
-            (r.get(3)?, r.get(4)?),
-            level,
-            parse_ts(&r.get::<_, String>(6)?)?,
-            problems,
-            acknowledged,
-        ))
+        let sent_at = r.get::<_, Option<String>>(10)?.map(|t| parse_ts(&t)).transpose()?;
+        let receipt = super::receipts::receipt(&self.conn, id, sent_at)?;
+        Ok(Advice {
+            receipt,
+            ..self.advice(
+                id,
+                uuid(r, 1)?,
+                kind,
+                withdrawn,
+                r.get(2)?,
+                (r.get(3)?, r.get(4)?),
+                level,
+                parse_ts(&r.get::<_, String>(6)?)?,
+                problems,
+                acknowledged,
+            )
+        })
     }
 
     fn acknowledgements(&self, advice: Uuid) -> rusqlite::Result<Vec<Acknowledgement>> {

@@ -346,10 +346,11 @@ impl Store {
                 [id.to_string()],
             )?;
         }
-        let advice = self.raise_advice(tx, id, 1, data, now)?;
+        // The record goes to the clinic before the advice about it, which names it.
         if !is_private(key.as_deref()) {
             super::sync::queue(tx, "entry", id, now)?;
         }
+        let advice = self.raise_advice(tx, id, 1, data, now)?;
         Ok((id, advice))
     }
 
@@ -540,14 +541,14 @@ impl Store {
             fields.push("record");
         }
         self.stamp(&tx, current.id, &fields)?;
+        if !is_private(key.as_deref()) {
+            super::sync::queue(&tx, "entry", current.id, now)?;
+        }
         let advice = if status == RecordStatus::Amended && data.kind() != EntryKind::Question {
             self.raise_advice(&tx, current.id, version, &data, now)?
         } else {
             Vec::new()
         };
-        if !is_private(key.as_deref()) {
-            super::sync::queue(&tx, "entry", current.id, now)?;
-        }
         tx.commit()?;
         self.follow_up(&data);
         tracing::info!(kind = data.kind().as_str(), status = status.as_str(), version, advice = advice.len(), "entry versioned");

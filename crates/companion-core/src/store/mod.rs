@@ -5,12 +5,14 @@
 //! [`crate::keyfile`]). A store that will not open is reported and left exactly as it is: no path
 //! here ever deletes or recreates a database that exists.
 
+pub mod access;
 mod advice;
 pub mod backup;
 mod care;
 mod carers;
 mod entries;
 mod file;
+pub mod receipts;
 mod replica;
 pub mod schema;
 mod summary;

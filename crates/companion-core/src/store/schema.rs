@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_devices.sql"),
     include_str!("migrations/0005_advice.sql"),
     include_str!("migrations/0006_origin.sql"),
+    include_str!("migrations/0007_receipts.sql"),
 ];
 
 /// The version this build writes.

@@ -111,8 +111,15 @@ impl Store {
 
     /// The server has these: they leave the outbox.
     pub fn outbox_sent(&mut self, seqs: &[i64]) -> Result<()> {
+        let now = ts(self.now());
         let tx = self.conn.transaction()?;
         for s in seqs {
+            // Advice the server took: "Sent", from the first time.
+            tx.execute(
+                "INSERT INTO advice_sent (advice_id, sent_at) SELECT ref_id, ?2 FROM outbox WHERE seq = ?1 AND item = 'advice'
+                 AND ref_id IN (SELECT id FROM advice) ON CONFLICT (advice_id) DO NOTHING",
+                params![s, &now],
+            )?;
             tx.execute("DELETE FROM outbox WHERE seq = ?1", [s])?;
         }
         tx.commit()?;

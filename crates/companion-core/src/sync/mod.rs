@@ -237,6 +237,16 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             report.received += 1;
         }
     }
+    // Who at the clinic has looked, for the patient (a server from before has no such list).
+    if let Ok(r) = http.get(format!("{}/sync/access", link.server)).bearer_auth(&link.token).send().await {
+        if r.status().as_u16() == 200 {
+            if let Ok(body) = r.json::<Value>().await {
+                let list: Vec<crate::store::access::Access> =
+                    body.get("access").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+                db.with(|s| s.set_access_log(list))?;
+            }
+        }
+    }
     link.last_success = Some(db.with(|s| Ok(s.now()))?);
     link.problem = None;
     finish(db, &mut link, report, Outcome::Done)

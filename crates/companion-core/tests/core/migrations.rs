@@ -21,6 +21,7 @@ fn fixture(version: u32) -> &'static str {
         4 => include_str!("fixtures/schema-4.sql"),
         5 => include_str!("fixtures/schema-5.sql"),
         6 => include_str!("fixtures/schema-6.sql"),
+        7 => include_str!("fixtures/schema-7.sql"),
         v => panic!("schema {v} has no fixture: add tests/core/fixtures/schema-{v}.sql when adding migration {v}"),
     }
 }

@@ -1,0 +1,333 @@
+//! The care team's pages in English and Bokmål: the strings, the language a request gets, and
+//! what an alert reports, in words. Symptom names come from the app's own catalogue, so the
+//! nurse and the patient read the same name.
+
+use crate::db::triage::{Alert, Outcome, Report};
+use companion_core::domain::EntryData;
+use companion_core::instruments::AnswerValue;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Nb,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Nb => "nb",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "nb" | "no" | "nn" | "nb-no" | "no-no" => Some(Lang::Nb),
+            _ => None,
+        }
+    }
+    /// From an `Accept-Language` header: the first language we have.
+    pub fn from_header(header: &str) -> Lang {
+        header
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .find_map(|tag| {
+                let primary = tag.trim().split('-').next().unwrap_or("");
+                match primary.to_ascii_lowercase().as_str() {
+                    "nb" | "no" | "nn" => Some(Lang::Nb),
+                    "en" => Some(Lang::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// (key, English, Bokmål)
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("app", "Companion care team", "Companion omsorgsteam"),
+    ("skip", "Skip to the main content", "Gå til hovedinnholdet"),
+    ("nav", "Main menu", "Hovedmeny"),
+    ("worklist", "Worklist", "Arbeidsliste"),
+    ("workload", "Workload", "Arbeidsmengde"),
+    ("admin", "Administration", "Administrasjon"),
+    ("sign_in", "Sign in", "Logg inn"),
+    ("sign_out", "Sign out", "Logg ut"),
+    ("signed_in_as", "Signed in as", "Logget inn som"),
+    ("name", "Name", "Navn"),
+    ("password", "Password", "Passord"),
+    ("sign_in_failed", "The name or the password is wrong.", "Navnet eller passordet er feil."),
+    ("sign_in_throttled", "Too many attempts. Wait {secs} seconds and try again.", "For mange forsøk. Vent {secs} sekunder og prøv igjen."),
+    ("session_ended", "You were signed out. Sign in again to go on.", "Du ble logget ut. Logg inn igjen for å fortsette."),
+    ("language", "Language", "Språk"),
+    ("role.nurse", "Nurse", "Sykepleier"),
+    ("role.coordinator", "Coordinator", "Koordinator"),
+    ("role.admin", "Administrator", "Administrator"),
+    ("filters", "Show", "Vis"),
+    ("filter.open", "All open", "Alle åpne"),
+    ("filter.mine", "Mine", "Mine"),
+    ("filter.unassigned", "Not taken", "Ikke tatt"),
+    ("filter.stat", "Call now", "Ring nå"),
+    ("filter.asap", "Within 24 hours", "Innen 24 timer"),
+    ("filter.routine", "Tell the team", "Si fra til teamet"),
+    ("filter.closed", "Closed today", "Lukket i dag"),
+    ("alerts_count", "Alerts: {n}", "Varsler: {n}"),
+    ("no_alerts", "No alerts here.", "Ingen varsler her."),
+    ("col.patient", "Patient", "Pasient"),
+    ("col.level", "Level", "Nivå"),
+    ("col.what", "What was reported", "Hva som ble meldt"),
+    ("col.who", "Reported by", "Meldt av"),
+    ("col.when", "When", "Når"),
+    ("col.due", "Time left", "Tid igjen"),
+    ("col.state", "State", "Status"),
+    ("level.emergency", "Emergency", "Nødsituasjon"),
+    ("level.crisis", "Crisis (mental health)", "Krise (psykisk helse)"),
+    ("level.call_now", "Call now", "Ring nå"),
+    ("level.contact_24h", "Contact within 24 hours", "Kontakt innen 24 timer"),
+    ("level.contact_team", "Tell the team", "Si fra til teamet"),
+    ("priority.stat", "Urgent", "Haster"),
+    ("priority.asap", "Soon", "Snart"),
+    ("priority.routine", "Routine", "Rutine"),
+    ("state.requested", "New", "Ny"),
+    ("state.accepted", "Taken by {who}", "Tatt av {who}"),
+    ("state.completed", "Closed", "Lukket"),
+    ("state.no_answer", "Tried to call, no answer", "Prøvde å ringe, fikk ikke svar"),
+    ("patient", "the patient", "pasienten"),
+    ("carer", "{name} (carer)", "{name} (pårørende)"),
+    ("left", "{t} left", "{t} igjen"),
+    ("overdue", "Overdue by {t}", "Forsinket med {t}"),
+    ("minutes", "{n} min", "{n} min"),
+    ("hours", "{h} h {m} min", "{h} t {m} min"),
+    ("days", "{d} d {h} h", "{d} d {h} t"),
+    ("open_alert", "Open", "Åpne"),
+    ("new_alert", "The worklist was updated.", "Arbeidslisten ble oppdatert."),
+    ("alert", "Alert", "Varsel"),
+    ("reported", "Reported", "Meldt"),
+    ("received", "Received by the clinic", "Mottatt av klinikken"),
+    ("due", "Respond by", "Svar innen"),
+    ("taken", "Taken", "Tatt"),
+    ("closed", "Closed", "Lukket"),
+    ("outcome", "Outcome", "Utfall"),
+    ("take", "Take this alert", "Ta dette varselet"),
+    ("taken_by_other", "{who} has taken this alert.", "{who} har tatt dette varselet."),
+    ("note", "Note what was done", "Noter hva som ble gjort"),
+    ("save_note", "Save the note", "Lagre notatet"),
+    ("close", "Close the alert", "Lukk varselet"),
+    ("close_legend", "How was it handled?", "Hvordan ble det håndtert?"),
+    ("message", "Message to the patient (optional)", "Melding til pasienten (valgfritt)"),
+    ("message_hint", "The patient sees this in the app after the next sync.", "Pasienten ser dette i appen etter neste synkronisering."),
+    ("steps", "What has been done", "Hva som er gjort"),
+    ("step.received", "Received from the patient's device", "Mottatt fra pasientens enhet"),
+    ("step.taken", "Taken by {who}", "Tatt av {who}"),
+    ("step.note", "Note by {who}", "Notat av {who}"),
+    ("step.closed", "Closed by {who}: {outcome}", "Lukket av {who}: {outcome}"),
+    ("step.no_answer", "{who}: could not reach the patient", "{who}: fikk ikke tak i pasienten"),
+    ("step.message", "Message sent to the patient", "Melding sendt til pasienten"),
+    (
+        "conflict",
+        "Someone else changed this alert just now. Here it is as it stands; try again.",
+        "Noen andre endret dette varselet akkurat nå. Her er det slik det står; prøv igjen.",
+    ),
+    ("too_long", "The text is too long (at most {n} characters).", "Teksten er for lang (høyst {n} tegn)."),
+    ("choose_outcome", "Choose how it was handled.", "Velg hvordan det ble håndtert."),
+    ("not_found", "There is no such page.", "Siden finnes ikke."),
+    ("forbidden", "Your role does not give access to this page.", "Rollen din gir ikke tilgang til denne siden."),
+    ("refused", "The request was refused: it did not come from this page.", "Forespørselen ble avvist: den kom ikke fra denne siden."),
+    ("error", "Something went wrong on the server. Try again.", "Noe gikk galt på serveren. Prøv igjen."),
+    ("back", "Back to the worklist", "Tilbake til arbeidslisten"),
+    ("outcome.self_care", "Self-care advice given", "Råd om egenomsorg gitt"),
+    ("outcome.called", "Called the patient", "Ringte pasienten"),
+    ("outcome.referred", "Referred to the acute oncology service or the ward", "Henvist til akutt onkologi eller posten"),
+    ("outcome.emergency", "Emergency services", "Nødetatene"),
+    ("outcome.no_action", "No action needed", "Ingen tiltak nødvendig"),
+    ("outcome.no_answer", "Could not reach the patient, try again", "Fikk ikke tak i pasienten, prøv igjen"),
+    ("targets", "Response targets", "Svarfrister"),
+    ("target.call_now", "Call now and emergencies", "Ring nå og nødsituasjoner"),
+    ("target.contact_24h", "Contact within 24 hours", "Kontakt innen 24 timer"),
+    ("target.tell_team", "Tell the team", "Si fra til teamet"),
+    (
+        "target_hint",
+        "Minutes (60m), hours (24h), days (2d) or working days (3wd).",
+        "Minutter (60m), timer (24h), dager (2d) eller virkedager (3wd).",
+    ),
+    ("save", "Save", "Lagre"),
+    ("saved", "Saved.", "Lagret."),
+    ("accounts", "Accounts", "Kontoer"),
+    ("role", "Role", "Rolle"),
+    ("wl.open", "Open alerts by level", "Åpne varsler etter nivå"),
+    ("wl.period", "Last {n} days", "Siste {n} dager"),
+    ("wl.alerts", "Alerts", "Varsler"),
+    ("wl.take_median", "Time to take, median", "Tid til tatt, median"),
+    ("wl.take_p90", "Time to take, 90th percentile", "Tid til tatt, 90. persentil"),
+    ("wl.close_median", "Time to close, median", "Tid til lukket, median"),
+    ("wl.close_p90", "Time to close, 90th percentile", "Tid til lukket, 90. persentil"),
+    ("wl.within", "Closed within target", "Lukket innen fristen"),
+    ("wl.per_patient", "Alerts per patient per week", "Varsler per pasient per uke"),
+    ("wl.none", "none yet", "ingen ennå"),
+    ("all_levels", "All levels", "Alle nivåer"),
+    ("r.temperature", "Temperature {t} °C", "Temperatur {t} °C"),
+    ("r.unwell", "feels unwell", "føler seg uvel"),
+    ("r.severity", "{s} of 10", "{s} av 10"),
+    ("r.total", "total {n}", "sum {n}"),
+    ("r.item", "item {n}", "spørsmål {n}"),
+    ("r.rule", "Rule {rule}", "Regel {rule}"),
+    ("flag.cannot-keep-fluids", "cannot keep fluids down", "klarer ikke å holde på væske"),
+    ("flag.not-controlled", "not controlled by medicine", "medisiner hjelper ikke"),
+    ("flag.blood", "with blood", "med blod"),
+    ("flag.over-24-hours", "for over 24 hours", "i mer enn 24 timer"),
+    ("flag.at-rest", "at rest", "også i hvile"),
+    ("flag.severe", "severe", "alvorlig"),
+    ("flag.cannot-eat-or-drink", "cannot eat or drink", "klarer ikke å spise eller drikke"),
+    ("flag.heavy", "heavy, does not stop", "kraftig, stopper ikke"),
+];
+
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    STRINGS.iter().find(|(k, _, _)| *k == key).map(|(_, en, nb)| if lang == Lang::Nb { *nb } else { *en }).unwrap_or("")
+}
+
+/// A string with `{name}` placeholders filled in.
+pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let mut s = t(lang, key).to_owned();
+    for (name, value) in args {
+        s = s.replace(&format!("{{{name}}}"), value);
+    }
+    s
+}
+
+/// The app's catalogue for a language (symptom names).
+fn catalogue(lang: Lang) -> &'static Value {
+    static EN: OnceLock<Value> = OnceLock::new();
+    static NB: OnceLock<Value> = OnceLock::new();
+    let (cell, text) = match lang {
+        Lang::En => (&EN, include_str!("../../../../ui/src/i18n/en.json")),
+        Lang::Nb => (&NB, include_str!("../../../../ui/src/i18n/nb.json")),
+    };
+    cell.get_or_init(|| serde_json::from_str(text).unwrap_or(Value::Null))
+}
+
+fn number(lang: Lang, v: f64) -> String {
+    let s = format!("{v:.1}");
+    if lang == Lang::Nb {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+pub fn level(lang: Lang, level: &str) -> &'static str {
+    t(lang, &format!("level.{level}"))
+}
+
+pub fn outcome(lang: Lang, code: &str) -> &'static str {
+    Outcome::parse(code).map(|o| t(lang, &format!("outcome.{}", o.code()))).unwrap_or("")
+}
+
+/// What an alert reports, in a line: "Temperature 38.4 °C, feels unwell", "PHQ-9 item 9:
+/// Several days", "Diarrhoea 7 of 10, with blood".
+pub fn report(lang: Lang, r: &Report) -> String {
+    match &r.record {
+        Some(EntryData::Temperature { celsius, feels_unwell, .. }) => {
+            let mut s = tf(lang, "r.temperature", &[("t", &number(lang, *celsius))]);
+            if *feels_unwell {
+                s.push_str(", ");
+                s.push_str(t(lang, "r.unwell"));
+            }
+            s
+        }
+        Some(EntryData::Symptom { symptom, other_name, severity, flags, .. }) => {
+            let name = match other_name {
+                Some(n) if !n.trim().is_empty() => n.trim().to_owned(),
+                _ => catalogue(lang)
+                    .get(format!("symptom.{}", symptom.code()))
+                    .and_then(Value::as_str)
+                    .unwrap_or(symptom.display())
+                    .to_owned(),
+            };
+            let mut s = format!("{name} {}", tf(lang, "r.severity", &[("s", &severity.to_string())]));
+            for f in flags {
+                let word = t(lang, &format!("flag.{f}"));
+                if !word.is_empty() {
+                    s.push_str(", ");
+                    s.push_str(word);
+                }
+            }
+            s
+        }
+        Some(EntryData::Assessment { instrument, answers, score, .. }) => {
+            let form = companion_core::instruments::get(instrument).ok();
+            let title = form.map(|f| f.questionnaire.title.clone()).unwrap_or_else(|| instrument.clone());
+            // PHQ-9 item 9: the answer, as the patient read it.
+            if r.rule == "phq9-item9" {
+                if let Some(f) = form {
+                    let item = f.scored_items.get(8).cloned().unwrap_or_default();
+                    let answer = answers.iter().find(|a| a.link_id == item).and_then(|a| match &a.value {
+                        AnswerValue::Coding { code, display, .. } => display.clone().or_else(|| {
+                            f.questionnaire.find(&item)?.options.iter().find(|o| o.code == *code).and_then(|o| o.display.clone())
+                        }),
+                        AnswerValue::Integer { value } => Some(value.to_string()),
+                        _ => None,
+                    });
+                    return format!("{title} {}: {}", tf(lang, "r.item", &[("n", "9")]), answer.unwrap_or_default());
+                }
+            }
+            match score.total {
+                Some(n) => format!("{title}, {}", tf(lang, "r.total", &[("n", &n.to_string())])),
+                None => title,
+            }
+        }
+        Some(EntryData::Checkin { wellbeing, .. }) => tf(lang, "r.severity", &[("s", &wellbeing.to_string())]),
+        Some(EntryData::Question { .. }) | None => tf(lang, "r.rule", &[("rule", &r.rule)]),
+    }
+}
+
+/// Who reported it: "the patient", or "Ola (carer)".
+pub fn reporter(lang: Lang, a: &Alert) -> String {
+    match a.reporter.role.as_str() {
+        "carer" => tf(lang, "carer", &[("name", &a.reporter.name)]),
+        _ => t(lang, "patient").to_owned(),
+    }
+}
+
+/// A span of time in words: "45 min", "2 h 5 min", "3 d 4 h".
+pub fn span(lang: Lang, minutes: i64) -> String {
+    let m = minutes.abs();
+    if m < 60 {
+        tf(lang, "minutes", &[("n", &m.to_string())])
+    } else if m < 24 * 60 {
+        tf(lang, "hours", &[("h", &(m / 60).to_string()), ("m", &(m % 60).to_string())])
+    } else {
+        tf(lang, "days", &[("d", &(m / (24 * 60)).to_string()), ("h", &((m % (24 * 60)) / 60).to_string())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_has_both_languages_and_reports_read_well() {
+        for (k, en, nb) in STRINGS {
+            assert!(!en.is_empty() && !nb.is_empty(), "{k}");
+        }
+        let keys: std::collections::HashSet<&str> = STRINGS.iter().map(|(k, _, _)| *k).collect();
+        assert_eq!(keys.len(), STRINGS.len(), "a key is listed twice");
+        let r = |data: EntryData| Report { rule: "fever".into(), level: "call_now".into(), problems: vec![], record: Some(data) };
+        let fever = r(EntryData::Temperature { celsius: 38.4, note: None, feels_unwell: true });
+        assert_eq!(report(Lang::En, &fever), "Temperature 38.4 °C, feels unwell");
+        assert_eq!(report(Lang::Nb, &fever), "Temperatur 38,4 °C, føler seg uvel");
+        let d = r(EntryData::Symptom {
+            symptom: companion_core::symptom::SymptomCode::Diarrhoea,
+            other_name: None,
+            severity: 7,
+            note: None,
+            flags: vec!["blood".into()],
+        });
+        assert_eq!(report(Lang::En, &d), "Diarrhoea 7 of 10, with blood");
+        assert_eq!(report(Lang::Nb, &d), "Diaré 7 av 10, med blod");
+        assert_eq!(Lang::from_header("nb-NO,nb;q=0.9,en;q=0.8"), Lang::Nb);
+        assert_eq!(Lang::from_header("de, en-GB"), Lang::En);
+        assert_eq!(span(Lang::En, -65), "1 h 5 min");
+    }
+}
