@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/companion-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
-	libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool
+	libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool chromium
 NODE_MIN := 20.19
 APP := $(CARGO_TARGET_DIR)/debug/companion-app
 CLI := $(CARGO_TARGET_DIR)/debug/companion
@@ -13,7 +13,7 @@ CLINIC := $(CARGO_TARGET_DIR)/debug/companion-clinic
 # Node 20 has WebSocket only behind a flag; the FHIR validator's library expects it.
 NODE_FHIR := node --experimental-websocket
 
-.PHONY: all deps node-deps ui app cli tauri-driver run test check-layers test-rust test-ui test-fhir test-e2e bench clean
+.PHONY: all deps node-deps ui app cli tauri-driver run run-clinic test check-layers test-rust test-ui test-fhir test-care test-e2e bench clean
 all: app cli
 
 deps:
@@ -40,7 +40,11 @@ tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
 tests/fhir/node_modules/.installed: tests/fhir/package-lock.json
 	npm ci --prefix tests/fhir --no-audit --no-fund
 	@touch $@
-node-deps: deps ui/node_modules/.installed tests/e2e/node_modules/.installed tests/fhir/node_modules/.installed
+tests/care/node_modules/.installed: tests/care/package-lock.json
+	npm ci --prefix tests/care --no-audit --no-fund
+	@touch $@
+node-deps: deps ui/node_modules/.installed tests/e2e/node_modules/.installed tests/fhir/node_modules/.installed \
+	tests/care/node_modules/.installed
 
 # The app embeds ui/dist at compile time, so the UI is built first.
 ui: deps ui/node_modules/.installed
@@ -63,7 +67,12 @@ run: app
 		$(APP); \
 	fi
 
-test: test-rust test-ui test-fhir test-e2e
+# The clinic server with a demo nurse, coordinator and admin, and a demo patient whose diary has
+# raised an alert, so the care team's worklist can be opened in a browser at once.
+run-clinic: cli
+	CLINIC=$(CLINIC) CLI=$(CLI) scripts/run-clinic
+
+test: test-rust test-ui test-fhir test-care test-e2e
 
 # The core and the CLI never depend on Tauri or a web view, not even indirectly; and the Rust is
 # formatted as rustfmt.toml says.
@@ -89,13 +98,18 @@ test-ui: node-deps
 test-fhir: cli node-deps
 	cd tests/fhir && COMPANION_CLI=$(CLI) COMPANION_CLINIC=$(CLINIC) $(NODE_FHIR) --test
 
+# The care team's web app in Debian's Chromium (playwright-core drives it; no browser download).
+test-care: cli node-deps
+	cd tests/care && COMPANION_CLINIC=$(CLINIC) COMPANION_CLI=$(CLI) timeout -k 10s 10m node care.test.mjs
+
 test-e2e: app cli tauri-driver node-deps
 	# A hang (a window that never closes) fails the run here instead of using up CI's time.
 	cd tests/e2e && COMPANION_APP=$(APP) COMPANION_CLINIC=$(CLINIC) timeout -k 10s 20m xvfb-run -a node --test --test-reporter=spec app.test.mjs
 
 bench: deps
 	cargo bench -p companion-core --features bench-plain --bench store
-	COMPANION_BENCH_POSTGRES=$$(scripts/postgres) cargo bench -p companion-clinic --bench sync
+	COMPANION_BENCH_POSTGRES=$$(scripts/postgres) cargo bench -p companion-clinic --bench sync --bench worklist
 
 clean:
-	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/e2e/artifacts
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/fhir/node_modules tests/care/node_modules tests/e2e/artifacts \
+		tests/care/artifacts

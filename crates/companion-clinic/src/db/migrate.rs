@@ -80,13 +80,14 @@ fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
 /// made, so a lost reply can be asked for again (`pairing.rs`). Codes redeemed before keep
 /// neither, and stay used.
 fn to_3(tx: &mut dyn Sql) -> ApiResult<()> {
-    tx.batch(
-        "ALTER TABLE pairing_codes ADD COLUMN used_key TEXT;
-         ALTER TABLE pairing_codes ADD COLUMN used_device TEXT;
-         ALTER TABLE invitations ADD COLUMN used_key TEXT;
-         ALTER TABLE invitations ADD COLUMN used_device TEXT;",
-    )
+    tx.batch(V3_TABLES)
 }
+
+/// What version 3 added to the tables, for building that release's database from its fixture.
+pub const V3_TABLES: &str = "ALTER TABLE pairing_codes ADD COLUMN used_key TEXT;
+     ALTER TABLE pairing_codes ADD COLUMN used_device TEXT;
+     ALTER TABLE invitations ADD COLUMN used_key TEXT;
+     ALTER TABLE invitations ADD COLUMN used_device TEXT;";
 
 /// Version 2: staff tokens expire, can be revoked and are salted; audit rows have an outcome;
 /// every stored version carries the server's stamp of who wrote it.

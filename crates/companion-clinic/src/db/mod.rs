@@ -25,7 +25,7 @@ pub mod triage;
 
 use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
-pub use migrate::{LATEST as SCHEMA_VERSION, V2_TABLES};
+pub use migrate::{LATEST as SCHEMA_VERSION, V2_TABLES, V3_TABLES};
 pub use pairing::{valid_key as valid_retry_key, RETRY_MINUTES};
 use resources::{read_in, write_one};
 pub use resources::{Feed, Write, Written, HISTORY_PAGE};

@@ -137,6 +137,7 @@ fn released(version: u32) -> (tempfile::TempDir, crate::harness::TestDb) {
     let (rows, added) = match version {
         1 => (include_str!("fixtures/clinic-v1.sql"), &[][..]),
         2 => (include_str!("fixtures/clinic-v2.sql"), &[companion_clinic::db::V2_TABLES][..]),
+        3 => (include_str!("fixtures/clinic-v3.sql"), &[companion_clinic::db::V2_TABLES, companion_clinic::db::V3_TABLES][..]),
         _ => unreachable!("a fixture per released version"),
     };
     match &database.url {
@@ -204,4 +205,29 @@ fn a_database_from_the_second_release_is_migrated_and_its_codes_pair_safely() {
     drop(db);
     let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
     assert_eq!(db.staff_tokens().unwrap().len(), 2, "opening again changes nothing");
+}
+
+#[test]
+fn a_database_from_the_third_release_gets_a_triage_task_for_each_alert_it_holds() {
+    let (dir, database) = released(3);
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
+    // The fever's Flag stored before the worklist is on it, once, with the default target.
+    let (total, open) = db.worklist(&companion_clinic::db::triage::Filter::Open, 10, 0).unwrap();
+    assert_eq!(total, 1);
+    let alert = &open[0];
+    assert_eq!(
+        (alert.flag.as_str(), alert.priority.as_str(), alert.status.as_str()),
+        ("a442da69-52b5-4de3-9002-f98557ef9956", "stat", "requested")
+    );
+    assert_eq!((alert.patient_name.as_str(), alert.reporter.role.as_str()), ("Kari Nordmann", "patient"));
+    let actor = companion_clinic::db::Actor::Staff { id: "t".into() };
+    let task = db.read(&actor, "Task", &alert.task).unwrap().unwrap().body;
+    assert_eq!(task["focus"]["reference"], "Flag/a442da69-52b5-4de3-9002-f98557ef9956");
+    assert!(companion_core::fhir::written_by_clinic(&task));
+    // Nothing else changed: the code of that release still pairs; opening again adds nothing.
+    assert!(db.pair("ABCD-EFGH-JKMN", false, Some("a-retry-key-of-the-device-0123456789")).is_ok());
+    drop(db);
+    let db = companion_clinic::db::Db::open_with(dir.path(), database.url.as_deref()).unwrap();
+    assert_eq!(db.worklist(&companion_clinic::db::triage::Filter::Open, 10, 0).unwrap().0, 1);
+    assert_eq!(db.targets().unwrap()[0].1.text(), "1h");
 }
