@@ -121,6 +121,8 @@ step('signs in, and a fever synced by the patient appears on the open worklist w
   assert.match(await kari.textContent('[role="alert"]'), /The name or the password is wrong/);
   await signIn(kari, 'Kari Nurse');
   await kari.waitForSelector('text=No alerts here.');
+  diaryCli(patientDir, ['checkin', 'add', '--instrument', 'esas-r', '--answers', '2,5,1,0,3,0,4,2,3']);
+  diaryCli(patientDir, ['checkin', 'add', '--instrument', 'phq9', '--answers', '1,1,0,1,0,0,1,0,0,1']);
   diaryCli(patientDir, ['temperature', 'add', '--celsius', '38.4', '--unwell']);
   diaryCli(patientDir, ['sync']);
   const synced = Date.now();
@@ -130,16 +132,18 @@ step('signs in, and a fever synced by the patient appears on the open worklist w
   for (const part of ['Kari Nordmann', 'Call now', 'the patient', 'New', 'left']) assert.ok(row.includes(part), `${part} in ${row}`);
   await kari.screenshot({ path: join(artifacts, 'worklist.png'), fullPage: true });
   await axe(kari, 'the worklist');
+  // The fever (call now) first, then the ESAS-r's low mood (tell the team), as the worklist sorts them.
   const list = await fhir('/fhir/Task?code=triage&status=requested,accepted&_sort=priority,period');
-  assert.equal(list.total, 1);
+  assert.deepEqual(list.entry.map((e) => e.resource.priority), ['stat', 'routine']);
   taskId = list.entry[0].resource.id;
+  assert.match(await kari.textContent('tbody tr:first-child'), /feels unwell/);
 });
 
 step("a carer's alert is labelled with the carer", async () => {
   diaryCli(carerDir, ['temperature', 'add', '--celsius', '38.6'], { COMPANION_PASSPHRASE: 'ola keeps an eye on things' });
   diaryCli(carerDir, ['sync'], { COMPANION_PASSPHRASE: 'ola keeps an eye on things' });
   await kari.waitForSelector('td:has-text("Ola (carer)")', { timeout: 2000 });
-  assert.equal(await kari.locator('tbody tr').count(), 2);
+  assert.equal(await kari.locator('tbody tr').count(), 3);
 });
 
 step('takes the alert and closes it with a message, by keyboard only', async () => {
@@ -238,7 +242,9 @@ step('every page passes axe in English and Bokmål, at desktop size and at phone
       await page.fill('#password', PASSWORD);
       await page.click('button[type="submit"]');
       await page.waitForURL(`${base}/care`);
-      for (const path of ['/care', '/care?show=closed', `/care/alerts/${taskId}`, '/care/workload', '/care/admin', '/care/nowhere']) {
+      const pages = ['/care', '/care?show=closed', `/care/alerts/${taskId}`, '/care/patients?q=kari', `/care/patients/${patient.patient}`,
+        '/care/workload', '/care/admin', '/care/nowhere'];
+      for (const path of pages) {
         await page.goto(`${base}${path}`);
         assert.equal(await page.getAttribute('html', 'lang'), lang);
         await axe(page, `${path} (${lang}, ${size})`);
@@ -248,9 +254,29 @@ step('every page passes axe in English and Bokmål, at desktop size and at phone
         }
       }
       if (lang === 'nb') assert.match(await page.textContent('body'), /Siden finnes ikke/);
+      // Registering a patient: the code, large and as a QR code.
+      await page.goto(`${base}/care/patients`);
+      await page.fill('#name', `Ny Pasient ${lang} ${size}`);
+      await page.click('form[method="post"][action="/care/patients"] button');
+      await page.waitForSelector('.pairing-code');
+      assert.equal(await page.locator('figure.qr svg').count(), 1);
+      await axe(page, `a pairing code (${lang}, ${size})`);
+      if (size === 'phone') await fits(page, `a pairing code (${lang})`);
+      if (lang === 'en' && size === 'desktop') await page.screenshot({ path: join(artifacts, 'pairing-code.png'), fullPage: true });
       await ctx.close();
     }
   }
+});
+
+step("the patient page shows the trends apart per person, and the coordinator who has looked", async () => {
+  const page = await (await browser.newContext(desktop)).newPage();
+  await signIn(page, 'Cora Coordinator');
+  await page.goto(`${base}/care/patients/${patient.patient}`);
+  const text = await page.textContent('main');
+  for (const part of ['ESAS-r – Recorded by the patient', 'PHQ-9 – Recorded by the patient', 'Temperature – Recorded by Ola (carer)', '⚑ 38.4 °C', '● 5', 'Who has opened this record', 'Kari Nurse (Nurse)']) {
+    assert.ok(text.includes(part), `${part} on the patient page`);
+  }
+  await page.screenshot({ path: join(artifacts, 'patient.png'), fullPage: true });
 });
 
 step('the coordinator sees the workload', async () => {
@@ -279,6 +305,6 @@ try {
   server.kill();
 }
 if (failures.length === 0 && process.env.COMPANION_SCREENSHOTS) {
-  for (const f of ['worklist.png', 'alert.png']) copyFileSync(join(artifacts, f), join(process.env.COMPANION_SCREENSHOTS, `care-${f}`));
+  for (const f of ['worklist.png', 'alert.png', 'patient.png']) copyFileSync(join(artifacts, f), join(process.env.COMPANION_SCREENSHOTS, `care-${f}`));
 }
 process.exit(failures.length ? 1 : 0);

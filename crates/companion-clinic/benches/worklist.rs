@@ -15,6 +15,7 @@ const ALERTS: usize = 2_000;
 const PASS: &str = "correct horse battery";
 
 fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     run("SQLite", None);
     if let Ok(admin) = std::env::var("COMPANION_BENCH_POSTGRES") {
         let name = format!("clinic_worklist_{}", std::process::id());

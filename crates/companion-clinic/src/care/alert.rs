@@ -51,6 +51,7 @@ async fn show(state: &AppState, ctx: &Ctx, task: &str, status: StatusCode, notic
         h1 { (title) }
         @if let Some(n) = &notice { p.notice role="alert" { (n) } }
         dl.facts {
+            dt { (t(lang, "col.patient")) } dd { a href={ "/care/patients/" (alert.patient) } { (alert.patient_name) } }
             dt { (t(lang, "col.level")) } dd { (super::worklist::level_badge(lang, &alert)) }
             dt { (t(lang, "col.what")) } dd { (words::report(lang, &alert.report)) }
             dt { (t(lang, "col.who")) } dd { (words::reporter(lang, &alert)) }

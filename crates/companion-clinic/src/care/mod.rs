@@ -6,7 +6,10 @@
 //! - `signin`: sign-in (throttled like pairing), sign-out, the language switch.
 //! - `worklist`: the start page, its rows for live updates, the event stream.
 //! - `alert`: one alert; take it, note what was done, close it with an outcome and a message.
+//! - `patients`: finding and registering a patient (the pairing code, large and as a QR code).
+//! - `patient`, `patient_actions`, `trends`: the patient page and its forms.
 //! - `workload`: the coordinator's figures. `admin`: response targets and accounts.
+//! - `clock`: Norway's wall time, for what a nurse types and reads.
 
 use crate::db::{Role, Session};
 use crate::error::ApiError;
@@ -22,7 +25,12 @@ use maud::{html, Markup, DOCTYPE};
 
 mod admin;
 mod alert;
+mod clock;
+mod patient;
+mod patient_actions;
+mod patients;
 mod signin;
+mod trends;
 pub mod words;
 mod worklist;
 mod workload;
@@ -47,6 +55,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/care/alerts/{task}/take", post(alert::take))
         .route("/care/alerts/{task}/note", post(alert::note))
         .route("/care/alerts/{task}/close", post(alert::close))
+        .route("/care/patients", get(patients::list).post(patients::register))
+        .route("/care/patients/{id}", get(patient::page))
+        .route("/care/patients/{id}/code", post(patients::new_code))
+        .route("/care/patients/{id}/reason", post(patient_actions::reason))
+        .route("/care/patients/{id}/questions/{q}/answer", post(patient_actions::answer))
+        .route("/care/patients/{id}/appointments", post(patient_actions::book))
+        .route("/care/patients/{id}/appointments/{a}/move", post(patient_actions::move_visit))
+        .route("/care/patients/{id}/appointments/{a}/cancel", post(patient_actions::cancel_visit))
+        .route("/care/patients/{id}/carers/{c}/revoke", post(patient_actions::revoke_carer))
         .route("/care/workload", get(workload::page))
         .route("/care/admin", get(admin::page).post(admin::save))
         .route("/care/sign-in", get(signin::page).post(signin::submit))
@@ -216,6 +233,7 @@ pub(crate) fn layout(lang: Lang, ctx: Option<&Ctx>, title: &str, main: Markup) -
                         nav aria-label=(t(lang, "nav")) {
                             ul {
                                 li { a href="/care" { (t(lang, "worklist")) } }
+                                li { a href="/care/patients" { (t(lang, "patients")) } }
                                 @if matches!(c.role(), Role::Coordinator | Role::Admin) {
                                     li { a href="/care/workload" { (t(lang, "workload")) } }
                                 }
@@ -241,10 +259,12 @@ pub(crate) fn layout(lang: Lang, ctx: Option<&Ctx>, title: &str, main: Markup) -
     }
 }
 
-/// `<time>` with the instant in UTC, which the script shows in the browser's local time.
+/// `<time>`: the instant in Norway's time (the script shows it in the browser's own).
 pub(crate) fn time(at: &str) -> Markup {
-    let shown = at.get(..16).map(|s| s.replace('T', " ")).unwrap_or_default();
-    html! { time datetime=(at) data-local="" { (shown) " UTC" } }
+    let shown = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| clock::local(t.with_timezone(&chrono::Utc)).format("%d.%m.%Y %H:%M").to_string())
+        .unwrap_or_default();
+    html! { time datetime=(at) data-local="" { (shown) } }
 }
 
 /// How long until `due` (or since, when overdue), in words.

@@ -65,6 +65,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("role.nurse", "Nurse", "Sykepleier"),
     ("role.coordinator", "Coordinator", "Koordinator"),
     ("role.admin", "Administrator", "Administrator"),
+    ("role.integration", "A clinic system", "Et system på klinikken"),
     ("filters", "Show", "Vis"),
     ("filter.open", "All open", "Alle åpne"),
     ("filter.mine", "Mine", "Mine"),
@@ -173,6 +174,79 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("r.total", "total {n}", "sum {n}"),
     ("r.item", "item {n}", "spørsmål {n}"),
     ("r.rule", "Rule {rule}", "Regel {rule}"),
+    ("r.wellbeing", "Wellbeing", "Velvære"),
+    ("r.question", "Question", "Spørsmål"),
+    ("patients", "Patients", "Pasienter"),
+    ("find_patient", "Find a patient by name", "Finn en pasient etter navn"),
+    ("find", "Find", "Finn"),
+    ("no_patients", "No patient has that name.", "Ingen pasient har det navnet."),
+    ("open_alerts", "{n} open alerts", "{n} åpne varsler"),
+    ("register", "Register a patient", "Registrer en pasient"),
+    ("patient_name", "The patient's name", "Pasientens navn"),
+    ("patient_name_bad", "The name must be 1 to 100 characters.", "Navnet må være 1 til 100 tegn."),
+    ("register_button", "Register and show the pairing code", "Registrer og vis paringskoden"),
+    ("code_for", "Pairing code for {name}", "Paringskode for {name}"),
+    ("code_intro", "The patient types this code in Companion (Settings, Clinic) to connect their diary. It works once, for {hours} hours. Print this page or show it on screen; it is not shown again.", "Pasienten skriver inn denne koden i Companion (Innstillinger, Klinikk) for å koble til dagboken. Den virker én gang, i {hours} timer. Skriv ut siden eller vis den på skjermen; den vises ikke igjen."),
+    ("pairing_code", "Pairing code", "Paringskode"),
+    ("server_address", "The clinic's address", "Klinikkens adresse"),
+    ("qr_label", "QR code with the clinic's address and the code {code}", "QR-kode med klinikkens adresse og koden {code}"),
+    ("qr_caption", "The same, as a QR code: the clinic's address and the code.", "Det samme som QR-kode: klinikkens adresse og koden."),
+    ("to_patient", "Go to the patient's page", "Gå til pasientens side"),
+    ("new_code", "Make a new pairing code (another device)", "Lag en ny paringskode (en annen enhet)"),
+    ("registered", "Registered", "Registrert"),
+    ("alerts", "Alerts", "Varsler"),
+    ("questions", "Questions for the next visit", "Spørsmål til neste time"),
+    ("no_questions", "No open questions.", "Ingen åpne spørsmål."),
+    ("answer", "Answer", "Svar"),
+    ("send_answer", "Send the answer", "Send svaret"),
+    ("answered", "Answered by the clinic", "Besvart av klinikken"),
+    ("appointments", "Appointments", "Timer"),
+    ("no_appointments", "No appointments booked.", "Ingen timer bestilt."),
+    ("book", "Book an appointment", "Bestill en time"),
+    ("start", "Starts (Norwegian time)", "Starter (norsk tid)"),
+    ("minutes_long", "Length in minutes", "Varighet i minutter"),
+    ("what_for", "What it is for (the patient sees this)", "Hva timen gjelder (pasienten ser dette)"),
+    ("book_button", "Book", "Bestill"),
+    ("move", "Move to", "Flytt til"),
+    ("move_button", "Move", "Flytt"),
+    ("cancel", "Cancel the appointment", "Avlys timen"),
+    ("appointment_bad", "Give a start time (date and time) and a length of 5 to 480 minutes.", "Oppgi starttid (dato og klokkeslett) og en varighet på 5 til 480 minutter."),
+    ("records", "What the patient and carers recorded", "Hva pasienten og pårørende har registrert"),
+    ("no_records", "Nothing recorded yet.", "Ingenting registrert ennå."),
+    ("withdrawn", "withdrawn (entered in error)", "trukket tilbake (registrert ved en feil)"),
+    ("trends", "Trends, last 90 days", "Utvikling, siste 90 dager"),
+    ("by", "Recorded by {who}", "Registrert av {who}"),
+    ("temperatures", "Temperature", "Temperatur"),
+    ("fever_line", "At or above {t} °C (the fever line) is marked ⚑.", "Fra {t} °C (febergrensen) er merket ⚑."),
+    ("esas_mark", "Scores of 3 or more are marked ●.", "Verdier på 3 eller mer er merket ●."),
+    ("item9_mark", "Item 9 (thoughts of being better off dead or of hurting oneself) at 1 or more is marked ⚑.", "Spørsmål 9 (tanker om at det er bedre å være død, eller om å skade seg selv) på 1 eller mer er merket ⚑."),
+    ("bands", "Bands: {bands}.", "Grenser: {bands}."),
+    ("date", "Date", "Dato"),
+    ("value", "Value", "Verdi"),
+    ("total", "Total", "Sum"),
+    ("band", "Band", "Nivå"),
+    ("item9", "Item 9", "Spørsmål 9"),
+    ("no_trend", "Nothing in the last 90 days.", "Ingenting de siste 90 dagene."),
+    ("devices", "Devices and carers", "Enheter og pårørende"),
+    ("device_patient", "The patient's device, paired", "Pasientens enhet, koblet til"),
+    ("device_carer", "{name}'s own device, paired", "{name}s egen enhet, koblet til"),
+    ("revoked", "revoked", "tilbakekalt"),
+    ("may_see", "May see and do: {scopes}", "Kan se og gjøre: {scopes}"),
+    ("until", "until", "til"),
+    ("revoke_carer", "End {name}'s access", "Avslutt tilgangen til {name}"),
+    ("no_carers", "No carers invited.", "Ingen pårørende invitert."),
+    ("scope.observations", "log what they see", "registrere det de ser"),
+    ("scope.questions", "questions", "spørsmål"),
+    ("scope.symptoms", "symptoms and temperatures", "symptomer og temperaturer"),
+    ("scope.checkins", "check-ins", "egenvurderinger"),
+    ("looked", "Who has opened this record", "Hvem som har åpnet journalen"),
+    ("reasons", "Reasons given to open it", "Begrunnelser for å åpne den"),
+    ("nobody", "No one yet.", "Ingen ennå."),
+    ("reason_title", "Why do you need to open this record?", "Hvorfor trenger du å åpne denne journalen?"),
+    ("reason_intro", "{name} has no alert and no appointment with this clinic. Access to a patient's record needs a work-related reason (Normen). Your reason is logged and shown to the coordinator.", "{name} har ikke noe varsel og ingen time ved denne klinikken. Tilgang til en pasients journal krever et tjenstlig behov (Normen). Begrunnelsen din logges og vises for koordinatoren."),
+    ("reason", "Reason", "Begrunnelse"),
+    ("reason_button", "Open the record", "Åpne journalen"),
+    ("reason_bad", "Give a reason of 5 to 500 characters.", "Oppgi en begrunnelse på 5 til 500 tegn."),
     ("flag.cannot-keep-fluids", "cannot keep fluids down", "klarer ikke å holde på væske"),
     ("flag.not-controlled", "not controlled by medicine", "medisiner hjelper ikke"),
     ("flag.blood", "with blood", "med blod"),
@@ -228,7 +302,16 @@ pub fn outcome(lang: Lang, code: &str) -> &'static str {
 /// Several days", "Diarrhoea 7 of 10, with blood".
 pub fn report(lang: Lang, r: &Report) -> String {
     match &r.record {
-        Some(EntryData::Temperature { celsius, feels_unwell, .. }) => {
+        Some(data) => entry(lang, data, &r.rule),
+        None => tf(lang, "r.rule", &[("rule", &r.rule)]),
+    }
+}
+
+/// A diary record in a line, as the worklist and the patient page say it (`rule`: the rule an
+/// alert about it fired, which picks what to quote).
+pub fn entry(lang: Lang, data: &EntryData, rule: &str) -> String {
+    match data {
+        EntryData::Temperature { celsius, feels_unwell, .. } => {
             let mut s = tf(lang, "r.temperature", &[("t", &number(lang, *celsius))]);
             if *feels_unwell {
                 s.push_str(", ");
@@ -236,14 +319,10 @@ pub fn report(lang: Lang, r: &Report) -> String {
             }
             s
         }
-        Some(EntryData::Symptom { symptom, other_name, severity, flags, .. }) => {
+        EntryData::Symptom { symptom, other_name, severity, flags, .. } => {
             let name = match other_name {
                 Some(n) if !n.trim().is_empty() => n.trim().to_owned(),
-                _ => catalogue(lang)
-                    .get(format!("symptom.{}", symptom.code()))
-                    .and_then(Value::as_str)
-                    .unwrap_or(symptom.display())
-                    .to_owned(),
+                _ => app_text(lang, &format!("symptom.{}", symptom.code())).unwrap_or(symptom.display()).to_owned(),
             };
             let mut s = format!("{name} {}", tf(lang, "r.severity", &[("s", &severity.to_string())]));
             for f in flags {
@@ -255,11 +334,11 @@ pub fn report(lang: Lang, r: &Report) -> String {
             }
             s
         }
-        Some(EntryData::Assessment { instrument, answers, score, .. }) => {
+        EntryData::Assessment { instrument, answers, score, .. } => {
             let form = companion_core::instruments::get(instrument).ok();
             let title = form.map(|f| f.questionnaire.title.clone()).unwrap_or_else(|| instrument.clone());
             // PHQ-9 item 9: the answer, as the patient read it.
-            if r.rule == "phq9-item9" {
+            if rule == "phq9-item9" {
                 if let Some(f) = form {
                     let item = f.scored_items.get(8).cloned().unwrap_or_default();
                     let answer = answers.iter().find(|a| a.link_id == item).and_then(|a| match &a.value {
@@ -277,9 +356,16 @@ pub fn report(lang: Lang, r: &Report) -> String {
                 None => title,
             }
         }
-        Some(EntryData::Checkin { wellbeing, .. }) => tf(lang, "r.severity", &[("s", &wellbeing.to_string())]),
-        Some(EntryData::Question { .. }) | None => tf(lang, "r.rule", &[("rule", &r.rule)]),
+        EntryData::Checkin { wellbeing, .. } => {
+            format!("{} {}", t(lang, "r.wellbeing"), tf(lang, "r.severity", &[("s", &wellbeing.to_string())]))
+        }
+        EntryData::Question { text, .. } => format!("{}: {text}", t(lang, "r.question")),
     }
+}
+
+/// A text of the app's own catalogue (`symptom.pain`, `esas.pain`, `band.mild`).
+pub fn app_text(lang: Lang, key: &str) -> Option<&'static str> {
+    catalogue(lang).get(key).and_then(Value::as_str)
 }
 
 /// Who reported it: "the patient", or "Ola (carer)".

@@ -227,7 +227,13 @@ impl Db {
                     };
                     Ok(Access { at: r.text(0)?, who, role, what: r.text(1)? })
                 })
-                .collect()
+                .collect::<ApiResult<Vec<_>>>()
+                // The same person doing the same within one minute (a worklist refreshing, a
+                // page and its search) is one look.
+                .map(|mut all| {
+                    all.dedup_by(|b, a| a.who == b.who && a.role == b.role && a.what == b.what && a.at.get(..16) == b.at.get(..16));
+                    all
+                })
         })
     }
 

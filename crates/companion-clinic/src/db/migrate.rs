@@ -50,7 +50,8 @@ pub const V2_TABLES: &str = "ALTER TABLE staff ADD COLUMN salt TEXT;
      ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';";
 
 /// Version 4: the care team's web app. Staff accounts that sign in with a password (Argon2id)
-/// and a role, their sessions, and the triage index: one row per triage `Task` (the FHIR
+/// and a role, their sessions, the reasons given to open a patient with no alert or visit here
+/// (Normen's "break the glass"), and the triage index: one row per triage `Task` (the FHIR
 /// resource stays the record; the row is what the worklist sorts and counts, and is rewritten
 /// in the same transaction as every version of the Task). Alerts stored before get their
 /// triage Task when the server next opens (`triage::backfill`).
@@ -72,7 +73,10 @@ fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
          CREATE INDEX triage_worklist ON triage (status, rank, due_at);
          CREATE INDEX triage_patient ON triage (patient_id, received_at);
          CREATE INDEX triage_record ON triage (record_ref);
-         CREATE INDEX changes_type ON changes (type, seq);"
+         CREATE INDEX changes_type ON changes (type, seq);
+         CREATE TABLE access_reasons (
+            at TEXT NOT NULL, actor TEXT NOT NULL, patient_id TEXT NOT NULL REFERENCES patients (id), reason TEXT NOT NULL){strict};
+         CREATE INDEX access_reasons_patient ON access_reasons (patient_id, at);"
     ))
 }
 

@@ -18,6 +18,7 @@ mod accounts;
 mod carers;
 mod migrate;
 mod pairing;
+mod patients;
 mod resources;
 mod schema;
 mod staff;
@@ -42,6 +43,7 @@ pub fn first_release_schema(postgres: bool) -> &'static str {
     }
 }
 pub use accounts::{Access, Account, Role, Session, ABSOLUTE_HOURS, IDLE_MINUTES, MAX_PASSWORD, MIN_PASSWORD};
+pub use patients::{CarerRow, DeviceRow, Overview, PatientRow, Reason, REASON_HOURS};
 pub use staff::{StaffToken, STAFF_HOURS};
 
 /// PostgreSQL connections per server process.

@@ -381,3 +381,118 @@ fn roles_sessions_and_guessing() {
     // The right password is still refused while the name is throttled.
     assert_eq!(guesser.sign_in("Ada Admin", NURSE_PASSWORD).status, 429);
 }
+
+#[test]
+fn the_patient_page_asks_a_reason_without_an_alert_and_its_forms_reach_the_device() {
+    use companion_core::domain::NewQuestion;
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    let q = diary.open().add(&NewEntry::Question(NewQuestion { text: "Can I travel?".into() })).unwrap();
+    diary.sync();
+    server.db.add_account("Kari Nurse", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
+    server.db.add_account("Cora Coordinator", companion_clinic::db::Role::Coordinator, NURSE_PASSWORD).unwrap();
+    let kari = Browser::new(&server.url);
+    kari.sign_in("Kari Nurse", NURSE_PASSWORD);
+    // Found by name; no alert, no visit: a reason first, and nothing of the record before it.
+    let found = kari.get("/care/patients?q=nordm");
+    assert!(found.body.contains(&format!("/care/patients/{patient}")), "{}", found.body);
+    let gate = kari.get(&format!("/care/patients/{patient}"));
+    assert!(gate.body.contains("Why do you need to open this record?"));
+    assert!(!gate.body.contains("Can I travel?"));
+    let csrf = hidden(&gate.body, "csrf");
+    let short = kari.post(&format!("/care/patients/{patient}/reason"), &[("csrf", &csrf), ("reason", "x")]);
+    assert_eq!(short.status, 422);
+    let given = kari.post(&format!("/care/patients/{patient}/reason"), &[("csrf", &csrf), ("reason", "Called by the GP about her pain")]);
+    assert_eq!(given.status, 303);
+    let page = kari.get(&format!("/care/patients/{patient}"));
+    assert!(page.body.contains("Can I travel?") && page.body.contains("Recorded by the patient"), "{}", page.body);
+
+    // An answer to the question, and a visit booked, moved and cancelled, all reach the device.
+    let answered = kari
+        .post(&format!("/care/patients/{patient}/questions/{}/answer", q.id), &[("csrf", &csrf), ("text", "Yes, after the next cycle.")]);
+    assert_eq!(answered.status, 303);
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%dT10:00").to_string();
+    let bad = kari.post(&format!("/care/patients/{patient}/appointments"), &[("csrf", &csrf), ("start", "tomorrow"), ("minutes", "30")]);
+    assert_eq!(bad.status, 422);
+    let booked = kari.post(
+        &format!("/care/patients/{patient}/appointments"),
+        &[("csrf", &csrf), ("start", &soon), ("minutes", "45"), ("description", "Check-up with blood tests")],
+    );
+    assert_eq!(booked.status, 303);
+    diary.sync();
+    let store = diary.open();
+    assert_eq!(store.clinic_answers().unwrap()[0].text, "Yes, after the next cycle.");
+    let visits = store.appointments().unwrap();
+    assert_eq!((visits.len(), visits[0].description.as_deref()), (1, Some("Check-up with blood tests")));
+    assert_eq!(visits[0].end.unwrap() - visits[0].start, chrono::Duration::minutes(45));
+    let first_start = visits[0].start;
+    drop(store);
+    let page = kari.get(&format!("/care/patients/{patient}"));
+    let version = hidden(&page.body, "version");
+    let visit = visits[0].id.clone();
+    let later = (chrono::Utc::now() + chrono::Duration::days(11)).format("%Y-%m-%dT14:30").to_string();
+    let moved = kari
+        .post(&format!("/care/patients/{patient}/appointments/{visit}/move"), &[("csrf", &csrf), ("version", &version), ("start", &later)]);
+    assert_eq!(moved.status, 303);
+    let stale = kari.post(&format!("/care/patients/{patient}/appointments/{visit}/cancel"), &[("csrf", &csrf), ("version", &version)]);
+    assert_eq!(stale.status, 409, "a page showing the old time cannot cancel the moved visit");
+    diary.sync();
+    let moved_visit = diary.open().appointments().unwrap().remove(0);
+    assert!(moved_visit.start > first_start);
+    assert_eq!(moved_visit.end.unwrap() - moved_visit.start, chrono::Duration::minutes(45), "its length is kept");
+    let page = kari.get(&format!("/care/patients/{patient}"));
+    let version = hidden(&page.body, "version");
+    assert_eq!(
+        kari.post(&format!("/care/patients/{patient}/appointments/{visit}/cancel"), &[("csrf", &csrf), ("version", &version)]).status,
+        303
+    );
+    diary.sync();
+    assert!(diary.open().appointments().unwrap().is_empty());
+
+    // A nurse does not see who has looked; the coordinator does, with the reason given.
+    assert!(!page.body.contains("Who has opened this record"));
+    let cora = Browser::new(&server.url);
+    cora.sign_in("Cora Coordinator", NURSE_PASSWORD);
+    // The visit was cancelled, so she too gives a reason first.
+    let gate = cora.get(&format!("/care/patients/{patient}"));
+    assert!(gate.body.contains("Why do you need to open this record?"));
+    let cora_csrf = hidden(&gate.body, "csrf");
+    cora.post(&format!("/care/patients/{patient}/reason"), &[("csrf", &cora_csrf), ("reason", "Checking the access log, as Normen asks")]);
+    let seen = cora.get(&format!("/care/patients/{patient}"));
+    assert!(seen.body.contains("Who has opened this record") && seen.body.contains("Called by the GP about her pain"), "{}", seen.body);
+    assert!(seen.body.contains("Kari Nurse (Nurse)"));
+    diary.sync();
+    let log = diary.open().access_log().unwrap();
+    assert!(log.iter().any(|a| a.who == "Kari Nurse" && a.role == "nurse" && a.what == "read"), "{log:?}");
+
+    // Registering shows the code large and as a QR code; the code pairs a device.
+    let list = kari.get("/care/patients");
+    let registered = kari.post("/care/patients", &[("csrf", &hidden(&list.body, "csrf")), ("name", "Ola Hansen")]);
+    assert_eq!(registered.status, 200);
+    assert!(registered.body.contains("<svg") && registered.body.contains("Pairing code for Ola Hansen"));
+    let start = registered.body.find("class=\"pairing-code\"").unwrap();
+    let code: String = registered.body[start..].split('>').nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let other = crate::harness::Diary::new();
+    companion_core::sync::block_on(companion_core::sync::pair(&mut other.open(), &server.url, &code)).unwrap().unwrap();
+}
+
+#[test]
+fn a_carer_sees_receipts_only_for_what_they_reported_or_may_see() {
+    use companion_clinic::fhir::carer_may_see;
+    use companion_core::domain::Scope;
+    let triage = |reason: &str, requester: &str| {
+        json!({ "resourceType": "Task", "code": { "coding": [{ "system": companion_clinic::db::triage::task_system(), "code": "triage" }] },
+                "reasonReference": { "reference": reason }, "requester": { "reference": requester } })
+    };
+    let mine = triage("Observation/o1", "RelatedPerson/c1");
+    assert!(carer_may_see("Task", &mine, "c1", &[]), "what they reported");
+    let patients_fever = triage("Observation/o2", "Patient/p1");
+    assert!(!carer_may_see("Task", &patients_fever, "c1", &[Scope::Questions]));
+    assert!(carer_may_see("Task", &patients_fever, "c1", &[Scope::Symptoms]));
+    let phq = triage("QuestionnaireResponse/q1", "Patient/p1");
+    assert!(!carer_may_see("Task", &phq, "c1", &[Scope::Symptoms]), "a check-in's alert needs check-ins");
+    let message = json!({ "resourceType": "Communication", "about": [{ "reference": "Task/triage-x" }, { "reference": "QuestionnaireResponse/q1" }],
+                          "recipient": [{ "reference": "Patient/p1" }] });
+    assert!(!carer_may_see("Communication", &message, "c1", &[Scope::Questions]), "not a question: the alert's scope decides");
+    assert!(carer_may_see("Communication", &message, "c1", &[Scope::Checkins]));
+}
