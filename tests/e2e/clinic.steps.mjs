@@ -181,6 +181,54 @@ export const steps = [
       await s.find(heading('Hello, Kari Nordmann'));
       assert.equal((await s.findAll('[data-testid="new-answer"]')).length, 0, 'seen once the questions were opened');
 
+      // A fever: the card says the clinic has not been told; after a sync, that the clinic has
+      // it (its triage task came back); a nurse closes it with a message, and the next sync
+      // shows both, on the home screen and on the card.
+      await nav('Home');
+      await (await s.find(button('Log temperature'))).click();
+      await fill('Temperature (°C)', '38,9');
+      await (await s.find(button('Save'))).click();
+      const feverCard = await s.find('[data-testid="advice-card"][data-rule="fever"]');
+      assert.match(await feverCard.text(), /Companion has not told the clinic/);
+      assert.equal((await s.findAll('[data-testid="advice-card"] [data-testid="receipt"]')).length, 0, 'nothing claimed before the server said so');
+      await (await s.find(button('I understand'))).click();
+      await nav('Settings');
+      await (await s.find(button('Sync now'))).click();
+      await s.waitFor('return [...document.querySelectorAll("p[role=status]")].some((e) => /^Sent \\d+, received 1\\.$/.test(e.textContent.trim()))', [], { what: 'the receipt pulled', timeout: 20_000 });
+      await nav('Home');
+      const received = await s.find('[data-testid="recent-advice"] [data-testid="receipt"][data-state="received"]', { timeout: 20_000 });
+      assert.match(await received.text(), /Received by the clinic at/);
+      const triage = await (await fetch(`${base}/Task?patient=${patient}&code=triage&status=requested&_sort=-_lastUpdated`, { headers: staff })).json();
+      const task = triage.entry.map((e) => e.resource).find((t) => t.priority === 'stat');
+      assert.ok(task, 'the fever is on the clinic\'s worklist');
+      const now = new Date().toISOString();
+      const handled = { ...task, status: 'completed', owner: { reference: 'Practitioner/e2e-nurse', display: 'Nina Nurse' },
+        executionPeriod: { start: now, end: now },
+        statusReason: { coding: [{ system: 'https://fhir.companion-diary.no/CodeSystem/triage-outcome', code: 'called', display: 'Called the patient' }] } };
+      delete handled.meta;
+      const closed = await fetch(`${base}/Task/${task.id}`, { method: 'PUT', headers: { ...staff, 'if-match': `W/"${task.meta.versionId}"` }, body: JSON.stringify(handled) });
+      assert.equal(closed.status, 200);
+      assert.equal((await put('Communication/e2e-message', {
+        resourceType: 'Communication', id: 'e2e-message', status: 'completed', subject: { reference: `Patient/${patient}` },
+        about: [{ reference: `Task/${task.id}` }], sent: now, payload: [{ contentString: 'We spoke on the phone; come in tomorrow at nine.' }],
+      })).status, 201);
+      await nav('Settings');
+      await (await s.find(button('Sync now'))).click();
+      await s.find('//p[@role="status" and normalize-space()="Sent 0, received 2."]', { timeout: 20_000 });
+      await s.find('[data-testid="access-log"]');
+      await nav('Home');
+      const done = await (await s.find('[data-testid="recent-advice"] [data-testid="receipt"][data-state="closed"]', { timeout: 20_000 })).text();
+      assert.match(done, /Closed at .+: the nurse called you\./);
+      assert.match(done, /Message from the clinic: .?We spoke on the phone; come in tomorrow at nine\./);
+      await scan('home with the clinic\'s receipt');
+      await shot('advice-receipt');
+      await (await s.find('//ul[@data-testid="recent-advice"]/li[.//*[@data-state="closed"]]//button')).click();
+      const reopened = await (await s.find('[data-testid="advice-card"]')).text();
+      assert.match(reopened, /The clinic has received this/);
+      assert.doesNotMatch(reopened, /Companion has not told the clinic/);
+      await scan('the card with the clinic\'s receipt');
+      await (await s.find(button('Close'))).click();
+
       // The patient invites Ola to his own device; Ola joins from a second Companion.
       await nav('Settings');
       await (await s.find(button('Invite a carer to their own device'))).click();

@@ -202,7 +202,7 @@ pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) ->
     }
     // The receipts of an alert (its triage Task, the nurse's message about it): for the carer
     // who reported it, and otherwise within the scope of the record it is about.
-    if let Some(record) = triage_record(rtype, body) {
+    if let Some(scope) = triage_scope(rtype, body) {
         let me = format!("RelatedPerson/{carer}");
         let named = |key: &str| {
             let list: Vec<&Value> = match body.get(key) {
@@ -215,21 +215,23 @@ pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) ->
         if named("requester") || named("recipient") {
             return true;
         }
-        let scope = match record.as_deref().and_then(|r| r.split_once('/')).map(|(t, _)| t) {
-            Some("Observation") => Some(Scope::Symptoms),
-            Some("QuestionnaireResponse") => Some(Scope::Checkins),
-            _ => None,
-        };
         return scope.is_some_and(|s| allow.contains(&s));
     }
     carer_scope(rtype, body).is_some_and(|s| allow.contains(&s))
 }
 
-/// For a triage Task or a message about one: the record the alert is about (if named). `None`
-/// for anything else.
-fn triage_record(rtype: &str, body: &Value) -> Option<Option<String>> {
+/// The extension the server puts on a triage Task (and the web app on a message about one):
+/// the carer-access category of the record the alert is about, as `carer_scope` put it.
+pub fn carer_scope_url() -> String {
+    format!("{}/StructureDefinition/carer-scope", companion_core::fhir::CANONICAL_BASE)
+}
+
+/// For a triage Task or a message about one: the category a carer needs to see it (`None`
+/// inside when no carer is shown it). `None` for anything else. The server's own word (the
+/// extension) first, else the kind of record it names.
+pub fn triage_scope(rtype: &str, body: &Value) -> Option<Option<Scope>> {
     let reference = |v: &Value| v.get("reference").and_then(Value::as_str).map(str::to_owned);
-    match rtype {
+    let record = match rtype {
         "Task" => {
             let triage = body
                 .pointer("/code/coding")
@@ -237,17 +239,36 @@ fn triage_record(rtype: &str, body: &Value) -> Option<Option<String>> {
                 .into_iter()
                 .flatten()
                 .any(|c| c.get("code").and_then(Value::as_str) == Some(crate::db::triage::TRIAGE));
-            triage.then(|| body.get("reasonReference").and_then(reference))
+            if !triage {
+                return None;
+            }
+            body.get("reasonReference").and_then(reference)
         }
         "Communication" => {
             let about: Vec<String> = body.get("about").and_then(Value::as_array).into_iter().flatten().filter_map(reference).collect();
-            about
-                .iter()
-                .any(|r| r.starts_with("Task/triage-"))
-                .then(|| about.into_iter().find(|r| r.starts_with("Observation/") || r.starts_with("QuestionnaireResponse/")))
+            if !about.iter().any(|r| r.starts_with("Task/triage-")) {
+                return None;
+            }
+            about.into_iter().find(|r| r.starts_with("Observation/") || r.starts_with("QuestionnaireResponse/"))
         }
-        _ => None,
+        _ => return None,
+    };
+    let url = carer_scope_url();
+    let stated = body
+        .get("extension")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("url").and_then(Value::as_str) == Some(url.as_str()))
+        .and_then(|e| e.get("valueCode").and_then(Value::as_str));
+    if let Some(code) = stated {
+        return Some(Scope::parse(code));
     }
+    Some(match record.as_deref().and_then(|r| r.split_once('/')).map(|(t, _)| t) {
+        Some("Observation") => Some(Scope::Symptoms),
+        Some("QuestionnaireResponse") => Some(Scope::Checkins),
+        _ => None,
+    })
 }
 
 /// What a carer's device may write: observations and questions as themselves, as allowed, each

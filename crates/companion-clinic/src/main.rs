@@ -273,8 +273,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|t| t.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| anyhow::anyhow!("--target must be NAME=TIME, for example call_now=60m"))?;
-            let now =
-                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.set_targets(&given).map_err(|e| anyhow::anyhow!(e.message))?;
+            let now = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
+                .set_targets("admin", &given)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             print_targets(out, &now, json)?;
         }
         Command::Settings { action: SettingsAction::Show { json } } => {

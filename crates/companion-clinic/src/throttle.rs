@@ -18,9 +18,11 @@ pub const PAIR_PER_ADDRESS: usize = 5;
 pub const PAIR_PER_PREFIX: usize = 10;
 /// Failed credential checks (unknown bearer tokens) per source address in the window.
 pub const AUTH_PER_ADDRESS: usize = 20;
-/// Failed sign-ins to the web app per source address, and per name from anywhere, in the window.
+/// Failed sign-ins to the web app per source address, per name from one address, and per name
+/// from anywhere, in the window.
 pub const SIGN_IN_PER_ADDRESS: usize = 10;
 pub const SIGN_IN_PER_NAME: usize = 5;
+pub const SIGN_IN_PER_NAME_ANYWHERE: usize = 50;
 /// Keys remembered at most; the stalest are forgotten first.
 const MAX_KEYS: usize = 10_000;
 
@@ -54,6 +56,7 @@ impl Throttle {
             (Kind::Pair, false) => PAIR_PER_ADDRESS,
             (Kind::Auth, _) => AUTH_PER_ADDRESS,
             (Kind::SignIn, _) if key.starts_with("name:") => SIGN_IN_PER_NAME,
+            (Kind::SignIn, _) if key.starts_with("anyname:") => SIGN_IN_PER_NAME_ANYWHERE,
             (Kind::SignIn, _) => SIGN_IN_PER_ADDRESS,
         }
     }

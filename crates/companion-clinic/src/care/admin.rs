@@ -64,8 +64,8 @@ pub(super) async fn save(
     }
     let given: Vec<(String, String)> =
         crate::db::triage::TARGETS.iter().filter_map(|(k, _)| form.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
-    let db = state.db.clone();
-    match blocking(move || db.set_targets(&given)).await {
+    let (db, by) = (state.db.clone(), ctx.session.actor().label());
+    match blocking(move || db.set_targets(&by, &given)).await {
         Ok(_) => render(&state, &ctx, StatusCode::OK, Some(t(ctx.lang, "saved").into())).await,
         Err(e) if e.status == StatusCode::BAD_REQUEST => render(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(e.message)).await,
         Err(e) => api_error_page(ctx.lang, e),

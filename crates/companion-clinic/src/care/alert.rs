@@ -119,15 +119,22 @@ fn steps(lang: Lang, task: &Value, messages: &[Stored]) -> Vec<(String, String)>
     if let Some(at) = text("/executionPeriod/start") {
         out.push((at, tf(lang, "step.taken", &[("who", &owner)])));
     }
+    let closed_at = text("/executionPeriod/end");
+    let mut closer = owner.clone();
     for n in task.get("note").and_then(Value::as_array).into_iter().flatten() {
         let who = n.pointer("/authorReference/display").and_then(Value::as_str).unwrap_or_default();
         let at = n.get("time").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if closed_at.as_deref() == Some(at.as_str()) {
+            // The note made with the closing says who closed it.
+            closer = who.to_owned();
+            continue;
+        }
         let body = n.get("text").and_then(Value::as_str).unwrap_or_default();
         out.push((at, format!("{}: {body}", tf(lang, "step.note", &[("who", who)]))));
     }
-    if let Some(at) = text("/executionPeriod/end") {
+    if let Some(at) = closed_at {
         let code = task.pointer("/statusReason/coding/0/code").and_then(Value::as_str).unwrap_or_default();
-        out.push((at, tf(lang, "step.closed", &[("who", &owner), ("outcome", words::outcome(lang, code))])));
+        out.push((at, tf(lang, "step.closed", &[("who", &closer), ("outcome", words::outcome(lang, code))])));
     }
     for m in messages {
         let at = m.body.get("sent").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -234,6 +241,16 @@ async fn act(state: AppState, headers: HeaderMap, peer: Option<Extension<Peer>>,
             }
         };
         let mut writes = Vec::new();
+        // What the page offered must still be so: nobody takes a taken alert or closes a closed
+        // one (the version check catches the rest).
+        let stale = match action {
+            Action::Take => alert.owner.is_some() || alert.status != "requested",
+            Action::Close => alert.status == "completed",
+            Action::Note => false,
+        };
+        if stale {
+            return Err(ApiError::conflict(stored.version));
+        }
         match action {
             Action::Take => take_it(&mut body),
             Action::Note => {
@@ -257,12 +274,12 @@ async fn act(state: AppState, headers: HeaderMap, peer: Option<Extension<Peer>>,
                 if o.closes() {
                     body["status"] = json!("completed");
                     body["executionPeriod"]["end"] = json!(at);
-                } else {
-                    let note = json!({ "authorReference": me, "time": at, "text": o.display() });
-                    match body.get_mut("note").and_then(Value::as_array_mut) {
-                        Some(list) => list.push(note),
-                        None => body["note"] = json!([note]),
-                    }
+                }
+                // Who closed it (or tried to call), which may not be who took it.
+                let note = json!({ "authorReference": me, "time": at, "text": o.display() });
+                match body.get_mut("note").and_then(Value::as_array_mut) {
+                    Some(list) => list.push(note),
+                    None => body["note"] = json!([note]),
                 }
                 if let Some(text) = f.message.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
                     // A carer on the patient's own device is unknown to the server: the patient's
@@ -303,7 +320,7 @@ fn message(alert: &Alert, carer: Option<&str>, task: &Value, me: &Value, text: &
     if let Some(c) = carer {
         recipient.push(json!({ "reference": format!("RelatedPerson/{c}") }));
     }
-    let body = json!({
+    let mut body = json!({
         "resourceType": "Communication",
         "id": id,
         "status": "completed",
@@ -314,5 +331,9 @@ fn message(alert: &Alert, carer: Option<&str>, task: &Value, me: &Value, text: &
         "sent": at,
         "payload": [{ "contentString": text }],
     });
+    // Seen by the same carers as the alert's receipt.
+    if let Some(scope) = task.get("extension").cloned() {
+        body["extension"] = scope;
+    }
     Write::new("Communication", &id, body, Some(0), &alert.patient)
 }

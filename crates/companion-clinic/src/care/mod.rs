@@ -25,7 +25,7 @@ use maud::{html, Markup, DOCTYPE};
 
 mod admin;
 mod alert;
-mod clock;
+pub(crate) mod clock;
 mod patient;
 mod patient_actions;
 mod patients;
@@ -33,6 +33,7 @@ mod signin;
 mod trends;
 pub mod words;
 mod worklist;
+pub use worklist::Watch;
 mod workload;
 
 use words::{t, tf, Lang};
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/care/static/care.css", get(|| async { asset("text/css", include_str!("static/care.css")) }))
         .route("/care/static/care.js", get(|| async { asset("text/javascript", include_str!("static/care.js")) }))
         .layer(middleware::from_fn(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_FORM_BODY))
         .with_state(state)
 }
 
@@ -104,12 +106,14 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-fn tls(peer: Option<&Peer>) -> bool {
-    peer.is_some_and(|p| p.tls)
+/// Whether browsers reach this server over HTTPS: directly, or through a proxy that
+/// terminates TLS (`--public-url https://...`).
+fn secure(state: &AppState, peer: Option<&Peer>) -> bool {
+    peer.is_some_and(|p| p.tls) || state.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
 }
 
-fn session_cookie_name(peer: Option<&Peer>) -> &'static str {
-    if tls(peer) {
+fn session_cookie_name(state: &AppState, peer: Option<&Peer>) -> &'static str {
+    if secure(state, peer) {
         COOKIE_TLS
     } else {
         COOKIE_PLAIN
@@ -117,10 +121,10 @@ fn session_cookie_name(peer: Option<&Peer>) -> &'static str {
 }
 
 /// `Set-Cookie` for the session (empty value and `Max-Age=0` to clear it).
-fn session_cookie(peer: Option<&Peer>, value: &str) -> HeaderValue {
-    let secure = if tls(peer) { "; Secure" } else { "" };
+fn session_cookie(state: &AppState, peer: Option<&Peer>, value: &str) -> HeaderValue {
+    let flag = if secure(state, peer) { "; Secure" } else { "" };
     let clear = if value.is_empty() { "; Max-Age=0" } else { "" };
-    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{clear}", session_cookie_name(peer)))
+    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{flag}{clear}", session_cookie_name(state, peer)))
         .expect("cookie text is ASCII")
 }
 
@@ -146,7 +150,7 @@ impl Ctx {
 /// The session of a request, or the answer to give instead: to the sign-in page.
 pub(crate) async fn signed_in(state: &AppState, headers: &HeaderMap, peer: Option<&Peer>, touch: bool) -> Result<Ctx, Response> {
     let lang = lang_of(headers);
-    let Some(token) = cookie(headers, session_cookie_name(peer)).filter(|t| !t.is_empty() && t.len() <= 100) else {
+    let Some(token) = cookie(headers, session_cookie_name(state, peer)).filter(|t| !t.is_empty() && t.len() <= 100) else {
         return Err(Redirect::to("/care/sign-in").into_response());
     };
     let db = state.db.clone();

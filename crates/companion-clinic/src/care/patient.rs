@@ -13,8 +13,8 @@ use companion_core::domain::{EntryData, QuestionState, RecordStatus};
 use companion_core::replica::Replica;
 use serde_json::Value;
 
-/// Records shown on the page (newest first), and read for the trends.
-const RECORDS: i64 = 500;
+/// Records of each kind read for the page (newest first) and its trends.
+const RECORDS: i64 = 150;
 
 pub(super) async fn page(
     State(state): State<AppState>,

@@ -28,7 +28,14 @@ pub(super) async fn list(
         Vec::new()
     } else {
         let (db, query) = (state.db.clone(), q.clone());
-        match blocking(move || db.find_patients(&query, 50)).await {
+        let who = ctx.session.actor();
+        match blocking(move || {
+            let found = db.find_patients(&query, 50)?;
+            db.audit_shown(&who, "find", found.iter().map(|p| p.id.as_str()))?;
+            Ok(found)
+        })
+        .await
+        {
             Ok(f) => f,
             Err(e) => return api_error_page(lang, e),
         }
@@ -125,6 +132,11 @@ pub(super) async fn new_code(
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     match blocking(move || {
         let name = db.patient_overview(&pid)?.ok_or_else(ApiError::not_found)?.0.name;
+        // A code pairs a device that then reads the whole record: the same work-related need
+        // as opening it, and the patient sees it in their access log.
+        if !db.has_relation(&who, &pid)? {
+            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+        }
         let code = db.new_code(&pid)?;
         db.audit_event(&who.label(), "new-code", None, None, Some(&pid), "ok")?;
         Ok((name, code))

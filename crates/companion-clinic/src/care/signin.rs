@@ -15,12 +15,17 @@ pub(super) struct Ended {
     ended: Option<String>,
 }
 
-pub(super) async fn page(headers: HeaderMap, peer: Option<Extension<Peer>>, Query(q): Query<Ended>) -> Response {
+pub(super) async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Query(q): Query<Ended>,
+) -> Response {
     let lang = lang_of(&headers);
-    form_page(lang, peer.as_deref(), StatusCode::OK, q.ended.is_some().then_some("session_ended"), None)
+    form_page(&state, lang, peer.as_deref(), StatusCode::OK, q.ended.is_some().then_some("session_ended"), None)
 }
 
-fn form_page(lang: Lang, peer: Option<&Peer>, status: StatusCode, message: Option<&str>, wait: Option<u64>) -> Response {
+fn form_page(state: &AppState, lang: Lang, peer: Option<&Peer>, status: StatusCode, message: Option<&str>, wait: Option<u64>) -> Response {
     let token = crate::db::random_token("");
     let body = html! {
         h1 { (t(lang, "sign_in")) }
@@ -39,8 +44,8 @@ fn form_page(lang: Lang, peer: Option<&Peer>, status: StatusCode, message: Optio
         }
     };
     let mut res = html_response(status, layout(lang, None, t(lang, "sign_in"), body));
-    let secure = if tls(peer) { "; Secure" } else { "" };
-    if let Ok(v) = HeaderValue::from_str(&format!("{FORM_COOKIE}={token}; Path=/care/sign-in; HttpOnly; SameSite=Strict{secure}")) {
+    let flag = if secure(state, peer) { "; Secure" } else { "" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{FORM_COOKIE}={token}; Path=/care/sign-in; HttpOnly; SameSite=Strict{flag}")) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -66,11 +71,15 @@ pub(super) async fn submit(
         return error_page(lang, StatusCode::FORBIDDEN, "refused");
     }
     if f.name.chars().count() > 100 || f.password.chars().count() > crate::db::MAX_PASSWORD {
-        return form_page(lang, peer, StatusCode::UNAUTHORIZED, Some("sign_in_failed"), None);
+        return form_page(&state, lang, peer, StatusCode::UNAUTHORIZED, Some("sign_in_failed"), None);
     }
-    let keys = vec![throttle::address_key(peer.map(|p| p.addr.ip())), format!("name:{}", f.name.trim().to_lowercase())];
+    // Per address; per name from one address; and per name from anywhere, with a higher limit,
+    // so strangers cannot lock a nurse out by guessing her name while guessing stays slow.
+    let address = throttle::address_key(peer.map(|p| p.addr.ip()));
+    let name = f.name.trim().to_lowercase();
+    let keys = vec![address.clone(), format!("name:{address}:{name}"), format!("anyname:{name}")];
     if let Verdict::Wait(secs) = state.throttle.attempt(throttle::Kind::SignIn, &keys) {
-        return form_page(lang, peer, StatusCode::TOO_MANY_REQUESTS, Some("sign_in_throttled"), Some(secs));
+        return form_page(&state, lang, peer, StatusCode::TOO_MANY_REQUESTS, Some("sign_in_throttled"), Some(secs));
     }
     let db = state.db.clone();
     let (name, password) = (f.name, f.password);
@@ -78,12 +87,12 @@ pub(super) async fn submit(
         Ok(Some((token, _))) => {
             state.throttle.succeeded(throttle::Kind::SignIn, &keys);
             let mut res = Redirect::to("/care").into_response();
-            res.headers_mut().append(header::SET_COOKIE, session_cookie(peer, &token));
+            res.headers_mut().append(header::SET_COOKIE, session_cookie(&state, peer, &token));
             res
         }
         Ok(None) => {
             tokio::time::sleep(state.throttle.delay(throttle::Kind::SignIn, &keys)).await;
-            form_page(lang, peer, StatusCode::UNAUTHORIZED, Some("sign_in_failed"), None)
+            form_page(&state, lang, peer, StatusCode::UNAUTHORIZED, Some("sign_in_failed"), None)
         }
         Err(e) => api_error_page(lang, e),
     }
@@ -108,12 +117,12 @@ pub(super) async fn sign_out(
     if let Some(r) = check_form(&state, &ctx, &headers, peer, &f.csrf) {
         return r;
     }
-    if let Some(token) = cookie(&headers, session_cookie_name(peer)) {
+    if let Some(token) = cookie(&headers, session_cookie_name(&state, peer)) {
         let db = state.db.clone();
         let _ = blocking(move || db.sign_out(&token)).await;
     }
     let mut res = Redirect::to("/care/sign-in").into_response();
-    res.headers_mut().append(header::SET_COOKIE, session_cookie(peer, ""));
+    res.headers_mut().append(header::SET_COOKIE, session_cookie(&state, peer, ""));
     res
 }
 

@@ -35,7 +35,8 @@ fn filter_of(ctx: &Ctx, show: &str) -> Filter {
     }
 }
 
-async fn load(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<(String, i64, i64, Vec<Alert>), Response> {
+/// The alerts of a list; `audit`: the page itself (its live refreshes are not audited again).
+async fn load(state: &AppState, ctx: &Ctx, q: &ListQuery, audit: bool) -> Result<(String, i64, i64, Vec<Alert>), Response> {
     let show = q.show.clone().filter(|s| FILTERS.contains(&s.as_str())).unwrap_or_else(|| "open".into());
     let page = q.page.unwrap_or(0).clamp(0, 10_000);
     let filter = filter_of(ctx, &show);
@@ -43,7 +44,9 @@ async fn load(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<(String, i64
     match blocking(move || {
         let (total, rows) = db.worklist(&filter, PAGE, page * PAGE)?;
         // Every patient the page shows is audited as seen by this person.
-        db.audit_shown(&who, "worklist", rows.iter().map(|a| a.patient.as_str()))?;
+        if audit {
+            db.audit_shown(&who, "worklist", rows.iter().map(|a| a.patient.as_str()))?;
+        }
         Ok((total, rows))
     })
     .await
@@ -63,7 +66,7 @@ pub(super) async fn page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (show, page, total, rows) = match load(&state, &ctx, &q).await {
+    let (show, page, total, rows) = match load(&state, &ctx, &q, true).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -104,7 +107,7 @@ pub(super) async fn rows(
         Ok(c) => c,
         Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
     };
-    match load(&state, &ctx, &q).await {
+    match load(&state, &ctx, &q, false).await {
         Ok((show, page, total, rows)) => html_response(StatusCode::OK, table(ctx.lang, &show, page, total, &rows)),
         Err(r) => r,
     }
@@ -182,43 +185,80 @@ pub(super) struct Since {
     since: Option<i64>,
 }
 
-/// Server-sent events: `triage` whenever any triage Task changed since `since` (checked twice
-/// a second, one indexed query), `signed-out` when the session ends.
+/// One watcher per server for all open worklists: it looks at the change feed's Tasks (one
+/// indexed query, twice a second) and tells every stream when they moved, so a hundred open
+/// worklists cost the database no more than one.
+#[derive(Default)]
+pub struct Watch {
+    rx: std::sync::OnceLock<tokio::sync::watch::Receiver<i64>>,
+}
+
+impl Watch {
+    fn subscribe(&self, db: &crate::db::Db, now: i64) -> tokio::sync::watch::Receiver<i64> {
+        self.rx
+            .get_or_init(|| {
+                let (tx, rx) = tokio::sync::watch::channel(now);
+                let db = db.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(WATCH_EVERY).await;
+                        let d = db.clone();
+                        if let Ok(mark) = blocking(move || d.triage_mark()).await {
+                            tx.send_if_modified(|v| std::mem::replace(v, mark) != mark);
+                        }
+                    }
+                });
+                rx
+            })
+            .clone()
+    }
+}
+
+/// Server-sent events: `triage` whenever any triage Task changed since `since`, `signed-out`
+/// when the session ends (checked every 30 seconds, without keeping it open).
 pub(super) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     peer: Option<Extension<Peer>>,
     Query(q): Query<Since>,
 ) -> Response {
-    let ctx = match signed_in(&state, &headers, peer.as_deref(), false).await {
-        Ok(c) => c,
-        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    if signed_in(&state, &headers, peer.as_deref(), false).await.is_err() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let token = cookie(&headers, session_cookie_name(&state, peer.as_deref())).unwrap_or_default();
+    let now = {
+        let db = state.db.clone();
+        blocking(move || db.triage_mark()).await.unwrap_or(0)
     };
-    let token = cookie(&headers, session_cookie_name(peer.as_deref())).unwrap_or_default();
-    let _ = ctx;
-    let start = std::time::Instant::now();
-    let stream = futures_util::stream::unfold((state.db.clone(), q.since.unwrap_or(0), start, false), move |(db, mark, checked, done)| {
+    let rx = state.watch.subscribe(&state.db, now);
+    // What changed between the page and this stream is told at once.
+    let seen = match q.since {
+        Some(since) if since != now => -1,
+        _ => now,
+    };
+    let initial = (state.db.clone(), rx, seen, std::time::Instant::now(), false);
+    let stream = futures_util::stream::unfold(initial, move |(db, mut rx, mark, mut checked, done)| {
         let token = token.clone();
         async move {
             if done {
                 return None;
             }
-            let mut checked = checked;
             loop {
-                tokio::time::sleep(WATCH_EVERY).await;
-                if checked.elapsed() >= SESSION_EVERY {
-                    checked = std::time::Instant::now();
-                    let (d, tk) = (db.clone(), token.clone());
-                    if !matches!(blocking(move || d.session(&tk, false)).await, Ok(Some(_))) {
-                        let event = Event::default().event("signed-out").data("1");
-                        return Some((Ok::<_, std::convert::Infallible>(event), (db, mark, checked, true)));
-                    }
+                let current = *rx.borrow_and_update();
+                if current != mark {
+                    let event = Event::default().event("triage").data(current.to_string());
+                    return Some((Ok::<_, std::convert::Infallible>(event), (db, rx, current, checked, false)));
                 }
-                let d = db.clone();
-                if let Ok(now) = blocking(move || d.triage_mark()).await {
-                    if now != mark {
-                        let event = Event::default().event("triage").data(now.to_string());
-                        return Some((Ok(event), (db, now, checked, false)));
+                let wait = SESSION_EVERY.saturating_sub(checked.elapsed());
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { return None },
+                    _ = tokio::time::sleep(wait) => {
+                        checked = std::time::Instant::now();
+                        let (d, tk) = (db.clone(), token.clone());
+                        if !matches!(blocking(move || d.session(&tk, false)).await, Ok(Some(_))) {
+                            let event = Event::default().event("signed-out").data("1");
+                            return Some((Ok(event), (db, rx, mark, checked, true)));
+                        }
                     }
                 }
             }

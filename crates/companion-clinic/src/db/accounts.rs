@@ -57,7 +57,8 @@ pub struct Access {
     pub who: String,
     /// `nurse`, `coordinator`, `admin`, or `integration` (a system with a staff token).
     pub role: String,
-    /// `read` (opened a record or an alert), `history`, `search`, `worklist`.
+    /// `read` (opened a record or an alert), `history`, `search`, `worklist`, `find` (a search by
+    /// name), `new-code` (a pairing code made), `register`.
     pub what: String,
 }
 
@@ -214,8 +215,8 @@ impl Db {
                  LEFT JOIN accounts acc ON 'staff/' || acc.id = a.actor
                  LEFT JOIN staff st ON 'staff/' || st.id = a.actor
                  WHERE a.patient_id = ?1 AND a.actor LIKE 'staff/%' AND a.outcome = 'ok'
-                   AND a.action IN ('read', 'history', 'search', 'worklist')
-                 ORDER BY a.at DESC LIMIT 500",
+                   AND a.action IN ('read', 'history', 'search', 'worklist', 'find', 'new-code', 'register')
+                 ORDER BY a.at DESC LIMIT 5000",
                 params![patient],
             )?;
             rows.iter()
@@ -232,6 +233,7 @@ impl Db {
                 // page and its search) is one look.
                 .map(|mut all| {
                     all.dedup_by(|b, a| a.who == b.who && a.role == b.role && a.what == b.what && a.at.get(..16) == b.at.get(..16));
+                    all.truncate(500);
                     all
                 })
         })

@@ -79,8 +79,10 @@ impl Db {
         let all = patient == "*" && matches!(actor, Actor::Staff { .. });
         let rows = self.with(|c| {
             if all {
+                // Only triage Tasks (the index names them), most urgent first, bounded.
                 c.rows(
-                    "SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 ORDER BY last_updated DESC, id",
+                    "SELECT r.version, r.last_updated, r.body, r.patient_id FROM triage t JOIN resources r ON r.type = ?1 AND r.id = t.task_id
+                     ORDER BY t.rank, t.due_at, t.task_id LIMIT 5000",
                     params![rtype],
                 )
             } else {
@@ -331,6 +333,9 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
     if let Err(e) = check_references(tx, actor, &w)? {
         return Ok(Err(e));
     }
+    if let Err(e) = check_alert(tx, actor, &w, current.as_ref())? {
+        return Ok(Err(e));
+    }
     let version = current.as_ref().map_or(1, |c| c.version + 1);
     let last_updated = now_text();
     let mut body = w.body;
@@ -352,6 +357,38 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
         _ => {}
     }
     Ok(Ok(Written { created: current.is_none(), stored: Stored { version, last_updated, body, patient_id: w.patient } }))
+}
+
+/// What an alert may say about itself: a carer's Flag is about the carer's own record (else a
+/// carer could make the clinic see, and answer them about, a record they were not given); a
+/// triage Task stays a triage Task of the same Flag and patient, whoever writes it.
+fn check_alert(tx: &mut dyn Sql, actor: &Actor, w: &Write, current: Option<&Stored>) -> ApiResult<ApiResult<()>> {
+    if w.rtype == "Flag" {
+        let Some(carer) = actor.carer() else { return Ok(Ok(())) };
+        let url = companion_core::fhir::advice_record_extension_url();
+        let named = w
+            .body
+            .get("extension")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|e| e.get("url").and_then(Value::as_str) == Some(url.as_str()))
+            .and_then(|e| e.pointer("/valueReference/reference").and_then(Value::as_str));
+        let Some((rtype, id)) = named.and_then(|r| r.split_once('/')) else { return Ok(Ok(())) };
+        let theirs = read_in(tx, rtype, id)?.is_some_and(|s| s.patient_id == w.patient && fhir::written_by(&s.body, &carer.id));
+        if !theirs {
+            return Ok(Err(ApiError::forbidden("Flag.extension(advice-record): a carer's advice is about a record the carer entered")));
+        }
+    }
+    if w.rtype == "Task" {
+        if let Some(cur) = current.filter(|c| fhir::triage_scope("Task", &c.body).is_some()) {
+            let same = |p: &str| cur.body.pointer(p) == w.body.pointer(p);
+            if fhir::triage_scope("Task", &w.body).is_none() || !same("/focus") || !same("/for") {
+                return Ok(Err(ApiError::unprocessable("Task: a triage task keeps its code, focus and patient")));
+            }
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Stores one version: the current row, its history, the change feed and the audit row.

@@ -121,7 +121,8 @@ impl Target {
         match self {
             Target::Minutes(m) => from + Duration::minutes(m),
             Target::WorkingDays(n) => {
-                let mut t = from;
+                // Counted on the clinic's calendar (Norway), at the same wall time.
+                let mut t = crate::care::clock::local(from);
                 let mut left = n;
                 while left > 0 {
                     t += Duration::days(1);
@@ -129,7 +130,7 @@ impl Target {
                         left -= 1;
                     }
                 }
-                t
+                crate::care::clock::from_local(t)
             }
         }
     }
@@ -243,9 +244,15 @@ fn alert_row(r: &Row) -> ApiResult<Alert> {
     })
 }
 
-/// The id of the triage Task of a Flag.
+/// The id of the triage Task of a Flag: `triage-<flag id>` (a device's advice ids are UUIDs,
+/// which is how the device finds its receipt), or for a longer id one of fixed length.
 pub fn task_id(flag: &str) -> String {
-    format!("triage-{flag}")
+    let plain = format!("triage-{flag}");
+    if fhir::valid_id(&plain) {
+        plain
+    } else {
+        format!("triage-h{}", &sha256_hex(flag)[..40])
+    }
 }
 
 fn is_triage(body: &Value) -> bool {
@@ -264,8 +271,9 @@ impl Db {
         self.with(targets_in)
     }
 
-    /// Sets some of the response targets (`call_now=60m`); the others keep theirs.
-    pub fn set_targets(&self, given: &[(String, String)]) -> ApiResult<Vec<(&'static str, Target)>> {
+    /// Sets some of the response targets (`call_now=60m`); the others keep theirs. `by`: who, for
+    /// the audit (`admin` on the command line).
+    pub fn set_targets(&self, by: &str, given: &[(String, String)]) -> ApiResult<Vec<(&'static str, Target)>> {
         let mut parsed = Vec::new();
         for (name, value) in given {
             let Some((key, _)) = TARGETS.iter().find(|(k, _)| k == name) else {
@@ -287,7 +295,7 @@ impl Db {
                         params![&format!("target.{key}"), &t.text()],
                     )?;
                 }
-                audit(tx, "admin", "settings", None, None, None)?;
+                audit(tx, by, "settings", None, None, None)?;
                 targets_in(tx)
             })
         })
@@ -296,7 +304,9 @@ impl Db {
     /// A page of alerts (most urgent, then most overdue, first; closed ones newest closed
     /// first) and how many match.
     pub fn worklist(&self, filter: &Filter, limit: i64, offset: i64) -> ApiResult<(i64, Vec<Alert>)> {
-        let today = ts(Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+        // Today as the clinic's day: from midnight in Norway.
+        let midnight = crate::care::clock::local(Utc::now()).date().and_hms_opt(0, 0, 0).expect("midnight");
+        let today = ts(crate::care::clock::from_local(midnight));
         let (condition, order, arg): (&str, &str, String) = match filter {
             Filter::Open => ("t.status IN ('requested', 'accepted')", "t.rank, t.due_at, t.task_id", String::new()),
             Filter::Mine(me) => ("t.status IN ('requested', 'accepted') AND t.owner = ?1", "t.rank, t.due_at, t.task_id", me.clone()),
@@ -335,7 +345,7 @@ impl Db {
         let rows = self.with(|c| {
             c.rows(
                 "SELECT version, last_updated, body, patient_id FROM resources WHERE type = 'Communication' AND patient_id = ?1
-                 ORDER BY last_updated, id",
+                 ORDER BY last_updated DESC, id LIMIT 500",
                 params![patient],
             )
         })?;
@@ -344,6 +354,8 @@ impl Db {
             .map(resources::stored_row)
             .collect::<ApiResult<Vec<_>>>()?
             .into_iter()
+            // Only what the clinic wrote: a device may name the Task too, and is not a colleague.
+            .filter(|s| companion_core::fhir::written_by_clinic(&s.body))
             .filter(|s| {
                 s.body
                     .get("about")
@@ -368,7 +380,14 @@ impl Db {
         if shown.is_empty() {
             return Ok(());
         }
-        self.with(|c| sql::write_tx(c, |tx| shown.iter().try_for_each(|p| audit(tx, &actor.label(), what, None, None, Some(p)))))
+        // One statement for the page (on PostgreSQL a round trip per row would cost more than
+        // the page itself).
+        let (label, at) = (actor.label(), now_text());
+        let rows: Vec<String> = (0..shown.len()).map(|i| format!("(?1, ?2, ?3, NULL, NULL, ?{}, 'ok')", i + 4)).collect();
+        let mut args: Vec<sql::P> = vec![sql::P::T(&at), sql::P::T(&label), sql::P::T(what)];
+        args.extend(shown.iter().map(|p| sql::P::T(p)));
+        let statement = format!("INSERT INTO audit (at, actor, action, type, id, patient_id, outcome) VALUES {}", rows.join(", "));
+        self.with(|c| c.exec(&statement, &args).map(|_| ()))
     }
 
     /// The highest change sequence of any Task: what an open worklist watches.
@@ -506,6 +525,11 @@ pub(super) fn open_for_flag(tx: &mut dyn Sql, flag: &Value, patient: &str, carer
     if let Some(r) = &record_ref {
         body["reasonReference"] = json!({ "reference": r });
     }
+    // Which carers may see the receipt: those who may see the record it is about.
+    if let (Some(stored), Some((rtype, _))) = (&record, record_ref.as_deref().and_then(|r| r.split_once('/'))) {
+        let scope = fhir::carer_scope(rtype, &stored.body).map_or("none", |s| s.as_str());
+        body["extension"] = json!([{ "url": fhir::carer_scope_url(), "valueCode": scope }]);
+    }
     let version = 1;
     crate::origin::stamp_server(&mut body, version, &ts(now));
     resources::insert_version(tx, "Task", &task, patient, version, &body, "server", "create")?;
@@ -603,7 +627,8 @@ pub(super) fn index_task(tx: &mut dyn Sql, body: &Value) -> ApiResult<()> {
             owner.as_deref(),
             owner_name.as_deref(),
             text("/executionPeriod/start").as_deref(),
-            text("/executionPeriod/end").as_deref(),
+            // Closed by a client that gave no end: when it said so.
+            text("/executionPeriod/end").or_else(|| (status == "completed").then(|| text("/meta/lastUpdated")).flatten()).as_deref(),
             outcome.as_deref(),
             due.as_deref()
         ],

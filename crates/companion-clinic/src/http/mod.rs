@@ -28,6 +28,8 @@ const FHIR_JSON: &str = "application/fhir+json";
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 /// The largest body of a single resource's `PUT` or `POST` (its JSON, with room for spacing).
 pub const MAX_RESOURCE_BODY: usize = 512 * 1024;
+/// The largest form the care team's pages post.
+pub const MAX_FORM_BODY: usize = 64 * 1024;
 /// The largest body of an anonymous one (redeeming a code).
 pub const MAX_ANONYMOUS_BODY: usize = 16 * 1024;
 /// A body that stops arriving for this long ends the request, unless the server is told
@@ -45,11 +47,13 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// A request body that stops arriving for this long ends the request (`--idle-timeout`).
     pub body_idle: Duration,
+    /// What the care team's open worklists watch.
+    pub watch: Arc<crate::care::Watch>,
 }
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
-        AppState { db, throttle: Arc::default(), public_url: None, body_idle: BODY_IDLE }
+        AppState { db, throttle: Arc::default(), public_url: None, body_idle: BODY_IDLE, watch: Arc::default() }
     }
 }
 
@@ -104,7 +108,14 @@ async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
 
 /// Refuses a body whose declared length is over the limit before reading any of it.
 async fn declared_length(req: Request, next: Next) -> Response {
-    let limit = if req.headers().contains_key(header::AUTHORIZATION) { MAX_BODY } else { MAX_ANONYMOUS_BODY };
+    let limit = if req.headers().contains_key(header::AUTHORIZATION) {
+        MAX_BODY
+    } else if req.uri().path().starts_with("/care/") {
+        // The care team's forms: a message of 2,000 characters of any script fits.
+        MAX_FORM_BODY
+    } else {
+        MAX_ANONYMOUS_BODY
+    };
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).map(|v| v.trim().parse::<u64>());
     match declared {
         Some(Ok(n)) if n > limit as u64 => ApiError::too_large().into_response(),

@@ -279,9 +279,14 @@ fn an_integration_moves_the_task_over_fhir_and_the_device_sees_it_the_same() {
 #[test]
 fn targets_come_from_the_clinics_settings_and_levels_set_the_priority() {
     let server = Server::start();
-    server.db.set_targets(&[("call_now".into(), "30m".into())]).unwrap();
-    assert!(server.db.set_targets(&[("call_now".into(), "soon".into())]).unwrap_err().message.contains("call_now"));
-    assert!(server.db.set_targets(&[("lunch".into(), "1h".into())]).unwrap_err().message.contains("call_now, contact_24h, tell_team"));
+    server.db.set_targets("admin", &[("call_now".into(), "30m".into())]).unwrap();
+    assert!(server.db.set_targets("admin", &[("call_now".into(), "soon".into())]).unwrap_err().message.contains("call_now"));
+    assert!(server
+        .db
+        .set_targets("admin", &[("lunch".into(), "1h".into())])
+        .unwrap_err()
+        .message
+        .contains("call_now, contact_24h, tell_team"));
     let (_, diary) = server.paired_diary(&server.url);
     fever(&diary);
     diary.sync();
@@ -495,4 +500,56 @@ fn a_carer_sees_receipts_only_for_what_they_reported_or_may_see() {
                           "recipient": [{ "reference": "Patient/p1" }] });
     assert!(!carer_may_see("Communication", &message, "c1", &[Scope::Questions]), "not a question: the alert's scope decides");
     assert!(carer_may_see("Communication", &message, "c1", &[Scope::Checkins]));
+}
+
+#[test]
+fn a_device_cannot_pass_words_off_as_the_nurses_nor_a_client_unmake_a_triage_task() {
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    fever(&diary);
+    diary.sync();
+    let staff = server.staff();
+    let list = staff_get(&server, &staff, "/fhir/Task?code=triage&status=requested");
+    let task = list["entry"][0]["resource"].clone();
+    let id = task["id"].as_str().unwrap().to_owned();
+    let device = diary.open().sync_link().unwrap().unwrap().token;
+    let put = |token: &str, path: &str, body: &Value| {
+        let url = format!("{}{path}", server.url);
+        companion_core::sync::block_on(async {
+            reqwest::Client::new().put(url).bearer_auth(token).json(body).send().await.unwrap().status().as_u16()
+        })
+        .unwrap()
+    };
+    // The patient's device writes a "message" about the triage task: stored as the patient's,
+    // never shown as the clinic's, on the alert page or on the device.
+    let fake = json!({ "resourceType": "Communication", "id": "fake-1", "status": "completed",
+        "subject": { "reference": format!("Patient/{patient}") }, "about": [{ "reference": format!("Task/{id}") }],
+        "payload": [{ "contentString": "The nurse says: no need to call." }] });
+    assert_eq!(put(&device, "/fhir/Communication/fake-1", &fake), 201);
+    server.db.add_account("Kari Nurse", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
+    let kari = Browser::new(&server.url);
+    kari.sign_in("Kari Nurse", NURSE_PASSWORD);
+    let page = kari.get(&format!("/care/alerts/{id}"));
+    assert!(!page.body.contains("no need to call"), "{}", page.body);
+    diary.sync();
+    assert_eq!(diary.open().advice_shown(1).unwrap()[0].receipt.message, None);
+    // Taken twice: the second is refused, and so is closing twice.
+    let (csrf, version) = (hidden(&page.body, "csrf"), hidden(&page.body, "version"));
+    assert_eq!(kari.post(&format!("/care/alerts/{id}/take"), &[("csrf", &csrf), ("version", &version)]).status, 303);
+    let v2 = hidden(&kari.get(&format!("/care/alerts/{id}")).body, "version");
+    assert_eq!(kari.post(&format!("/care/alerts/{id}/take"), &[("csrf", &csrf), ("version", &v2)]).status, 409);
+    let close = [("csrf", csrf.as_str()), ("version", v2.as_str()), ("outcome", "self_care")];
+    assert_eq!(kari.post(&format!("/care/alerts/{id}/close"), &close).status, 303);
+    let v3 = hidden(&kari.get(&format!("/care/alerts/{id}")).body, "version");
+    let again = [("csrf", csrf.as_str()), ("version", v3.as_str()), ("outcome", "no_answer")];
+    assert_eq!(kari.post(&format!("/care/alerts/{id}/close"), &again).status, 409, "a closed alert is not closed again");
+    // A FHIR client may move a triage task, not turn it into something else.
+    let mut current = staff_get(&server, &staff, &format!("/fhir/Task/{id}"));
+    current.as_object_mut().unwrap().remove("meta");
+    let mut other = current.clone();
+    other["code"] = json!({ "text": "something else" });
+    assert_eq!(put(&staff, &format!("/fhir/Task/{id}"), &other), 422);
+    let mut moved = current.clone();
+    moved["focus"] = json!({ "reference": "Flag/another" });
+    assert_eq!(put(&staff, &format!("/fhir/Task/{id}"), &moved), 422);
 }
