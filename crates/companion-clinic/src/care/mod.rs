@@ -26,6 +26,7 @@ use maud::{html, Markup, DOCTYPE};
 mod admin;
 mod alert;
 pub(crate) mod clock;
+mod forms;
 mod patient;
 mod patient_actions;
 mod patients;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/care/patients/{id}/reason", post(patient_actions::reason))
         .route("/care/patients/{id}/questions/{q}/answer", post(patient_actions::answer))
         .route("/care/patients/{id}/appointments", post(patient_actions::book))
+        .route("/care/patients/{id}/forms", post(forms::ask))
         .route("/care/patients/{id}/appointments/{a}/move", post(patient_actions::move_visit))
         .route("/care/patients/{id}/appointments/{a}/cancel", post(patient_actions::cancel_visit))
         .route("/care/patients/{id}/carers/{c}/revoke", post(patient_actions::revoke_carer))

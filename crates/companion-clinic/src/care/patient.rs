@@ -35,6 +35,8 @@ struct Data {
     records: Vec<Stored>,
     answers: Vec<Stored>,
     visits: Vec<Stored>,
+    tasks: Vec<Stored>,
+    clinic_forms: Vec<Stored>,
     looked: Option<(Vec<crate::db::Access>, Vec<crate::db::Reason>)>,
 }
 
@@ -54,11 +56,13 @@ pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: Status
         let alerts = db.worklist(&Filter::Patient(pid.clone()), 100, 0)?.1;
         let records = db.patient_resources(&pid, &["Observation", "QuestionnaireResponse", "Communication"], RECORDS)?;
         let visits = db.patient_resources(&pid, &["Appointment"], 100)?;
+        let tasks = db.patient_resources(&pid, &["Task"], 100)?;
+        let clinic_forms = db.patient_resources("", &["Questionnaire"], 100)?;
         let (answers, records): (Vec<Stored>, Vec<Stored>) =
             records.into_iter().partition(|s| s.body.get("inResponseTo").is_some() && companion_core::fhir::written_by_clinic(&s.body));
         let looked = if coordinator { Some((db.access_log(&pid)?, db.reasons(&pid)?)) } else { None };
         db.audit_event(&who.label(), "read", Some("Patient"), Some(&pid), Some(&pid), "ok")?;
-        Ok(Ok(Data { overview, alerts, records, answers, visits, looked }))
+        Ok(Ok(Data { overview, alerts, records, answers, visits, tasks, clinic_forms, looked }))
     })
     .await;
     let data = match loaded {
@@ -95,6 +99,8 @@ pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: Status
         (questions(lang, &patient.id, &csrf, &replicas, &data.answers))
         h2 { (t(lang, "appointments")) }
         (appointments(lang, &patient.id, &csrf, &data.visits))
+        h2 { (t(lang, "forms")) }
+        (super::forms::section(lang, &patient.id, &csrf, &data.tasks, &data.clinic_forms))
         h2 { (t(lang, "trends")) }
         (super::trends::render(lang, &recent(&replicas)))
         h2 { (t(lang, "records")) }

@@ -553,3 +553,35 @@ fn a_device_cannot_pass_words_off_as_the_nurses_nor_a_client_unmake_a_triage_tas
     moved["focus"] = json!({ "reference": "Flag/another" });
     assert_eq!(put(&staff, &format!("/fhir/Task/{id}"), &moved), 422);
 }
+
+#[test]
+fn a_nurse_asks_for_a_form_and_the_device_shows_it_due() {
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    fever(&diary);
+    diary.sync();
+    server.db.add_account("Kari Nurse", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
+    let kari = Browser::new(&server.url);
+    kari.sign_in("Kari Nurse", NURSE_PASSWORD);
+    // The fever is a reason to open her record; the shipped PHQ-9 is one of the forms offered.
+    let page = kari.get(&format!("/care/patients/{patient}"));
+    assert!(page.body.contains("value=\"shipped:phq9\""), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let day = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    assert_eq!(kari.post(&format!("/care/patients/{patient}/forms"), &[("csrf", &csrf), ("form", "shipped:nothing")]).status, 422);
+    assert_eq!(
+        kari.post(&format!("/care/patients/{patient}/forms"), &[("csrf", &csrf), ("form", "shipped:phq9"), ("due", "soon")]).status,
+        422
+    );
+    let asked = kari.post(&format!("/care/patients/{patient}/forms"), &[("csrf", &csrf), ("form", "shipped:phq9"), ("due", &day)]);
+    assert_eq!(asked.status, 303);
+    // Asking again publishes the form once.
+    assert_eq!(kari.post(&format!("/care/patients/{patient}/forms"), &[("csrf", &csrf), ("form", "shipped:gad7")]).status, 303);
+    diary.sync();
+    let store = diary.open();
+    let due = store.assigned().unwrap();
+    let mut asked_for: Vec<(&str, bool)> = due.iter().map(|a| (a.instrument.as_str(), a.due.is_some())).collect();
+    asked_for.sort();
+    assert_eq!(asked_for, vec![("gad7", false), ("phq9", true)], "{due:?}");
+    assert!(kari.get(&format!("/care/patients/{patient}")).body.contains("asked for"));
+}
