@@ -273,7 +273,7 @@ step("the patient page shows the trends apart per person, and the coordinator wh
   await signIn(page, 'Cora Coordinator');
   await page.goto(`${base}/care/patients/${patient.patient}`);
   const text = await page.textContent('main');
-  for (const part of ['ESAS-r – Recorded by the patient', 'PHQ-9 – Recorded by the patient', 'Temperature – Recorded by Ola (carer)', '⚑ 38.4 °C', '● 5', 'Who has opened this record', 'Kari Nurse (Nurse)']) {
+  for (const part of ['Summary for the visit', 'Ola (carer)', 'Temperature: readings: 1; highest 38.6 °C', 'ESAS-r – Recorded by the patient', 'PHQ-9 – Recorded by the patient', 'Temperature – Recorded by Ola (carer)', '⚑ 38.4 °C', '● 5', 'Who has opened this record', 'Kari Nurse (Nurse)']) {
     assert.ok(text.includes(part), `${part} on the patient page`);
   }
   await page.screenshot({ path: join(artifacts, 'patient.png'), fullPage: true });

@@ -31,6 +31,7 @@ mod patient;
 mod patient_actions;
 mod patients;
 mod signin;
+mod summary;
 mod trends;
 pub mod words;
 mod worklist;

@@ -99,6 +99,8 @@ pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: Status
         (questions(lang, &patient.id, &csrf, &replicas, &data.answers))
         h2 { (t(lang, "appointments")) }
         (appointments(lang, &patient.id, &csrf, &data.visits))
+        h2 { (t(lang, "summary")) }
+        (super::summary::render(lang, &patient.name, &replicas))
         h2 { (t(lang, "forms")) }
         (super::forms::section(lang, &patient.id, &csrf, &data.tasks, &data.clinic_forms))
         h2 { (t(lang, "trends")) }

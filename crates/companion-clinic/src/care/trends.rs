@@ -58,6 +58,7 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
         @if temps.is_empty() { p { (t(lang, "no_trend")) } } @else {
             p.hint { (tf(lang, "fever_line", &[("t", &fever_text)])) }
             @for (_, list) in by_person(&temps) {
+                div.scroll role="region" tabindex="0" aria-label={ (t(lang, "temperatures")) " – " (who(lang, list[0])) } {
                 table.trend {
                     caption { (t(lang, "temperatures")) " – " (who(lang, list[0])) }
                     thead { tr { th scope="col" { (t(lang, "date")) } th scope="col" { (t(lang, "value")) } } }
@@ -74,6 +75,7 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
                             }
                         }
                     }
+                }
                 }
             }
         }
@@ -119,6 +121,7 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
                     p.hint { (tf(lang, "bands", &[("bands", &bands.join(", "))])) @if id == "phq9" { " " (t(lang, "item9_mark")) } }
                 }
                 @for (_, series) in by_person(&list) {
+                    div.scroll role="region" tabindex="0" aria-label={ (title) " – " (who(lang, series[0])) } {
                     table.trend {
                         caption { (title) " – " (who(lang, series[0])) }
                         thead { tr {
@@ -147,6 +150,7 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
                                 }
                             }
                         }
+                    }
                     }
                 }
             }

@@ -411,6 +411,7 @@ fn the_patient_page_asks_a_reason_without_an_alert_and_its_forms_reach_the_devic
     assert_eq!(given.status, 303);
     let page = kari.get(&format!("/care/patients/{patient}"));
     assert!(page.body.contains("Can I travel?") && page.body.contains("Recorded by the patient"), "{}", page.body);
+    assert!(page.body.contains("Summary for the visit, last 14 days"));
 
     // An answer to the question, and a visit booked, moved and cancelled, all reach the device.
     let answered = kari

@@ -554,7 +554,7 @@ BEGIN SELECT RAISE(ABORT, 'a recorded version is never rewritten'); END;",
 }
 
 /// [`Store::disagreements`] among `all`, a timeline (newest first) of any kinds.
-pub(super) fn disagreements_among(all: &[crate::domain::Entry]) -> Vec<Disagreement> {
+pub fn disagreements_among(all: &[crate::domain::Entry]) -> Vec<Disagreement> {
     let live: Vec<&crate::domain::Entry> = all
         .iter()
         .filter(|e| e.status != crate::domain::RecordStatus::EnteredInError && matches!(e.data, EntryData::Symptom { .. }))

@@ -34,6 +34,7 @@ use zeroize::Zeroizing;
 pub use advice::{Advice, Contact, Recheck, Saved};
 pub use backup::BackupInfo;
 pub use care::Schedule;
+pub use carers::disagreements_among;
 pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
 pub use entries::TimelineFilter;
 #[cfg(feature = "bench-plain")]
@@ -41,7 +42,7 @@ use file::durable;
 pub use file::open_encrypted;
 use file::{damage, file_problems, integrity_problems};
 pub use replica::Absorbed;
-pub use summary::{CheckinSummary, Item9Mark, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
+pub use summary::{people_of, CheckinSummary, Item9Mark, Reported, Series, SymptomSummary, VisitSummary, MAX_SUMMARY_DAYS};
 pub use sync::{Appointment, Assignment, ClinicAnswer, Quarantined, Queued, SyncLink};
 
 /// The recovery code shown once at set-up. Wiped from memory when dropped.

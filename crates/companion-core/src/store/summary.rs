@@ -142,50 +142,7 @@ impl Store {
         // same, and is listed marked withdrawn.
         let advice = self.all_advice_since(since)?.into_iter().filter(|a| shown.contains(&a.entry_id)).collect();
         let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
-        // Oldest first, so "latest" is simply the last one seen.
-        let entries: Vec<&Entry> = readable.iter().rev().filter(|e| !e.private && e.occurred_at >= since).collect();
-
-        let mut people: Vec<Reported> = Vec::new();
-        for e in entries {
-            let withdrawn = e.status == RecordStatus::EnteredInError;
-            let item9 = match &e.data {
-                EntryData::Assessment { score, scoring, answers, .. } => Item9::of(*scoring, score, answers).filter(Item9::needs_marking),
-                _ => None,
-            };
-            if matches!(e.data, EntryData::Question { .. }) || (withdrawn && item9.is_none()) {
-                continue;
-            }
-            // The patient is one person, whichever of their devices (each set up under its
-            // own identity) a record was entered on: one series, under this diary's patient.
-            let same = |p: &Reported| p.person.id == e.author.id || (p.person.role == Role::Patient && e.author.role == Role::Patient);
-            let at = match people.iter().position(same) {
-                Some(i) => i,
-                None => {
-                    people.push(Reported {
-                        person: if e.author.role == Role::Patient { self.patient()? } else { e.author.clone() },
-                        symptoms: Vec::new(),
-                        temperature: None,
-                        wellbeing: None,
-                        checkins: Vec::new(),
-                        item9: Vec::new(),
-                    });
-                    people.len() - 1
-                }
-            };
-            if let Some(item9) = item9 {
-                people[at].item9.push(Item9Mark { entry_id: e.id, at: e.occurred_at, item9, withdrawn });
-            }
-            if !withdrawn {
-                people[at].take(e);
-            }
-        }
-        for p in &mut people {
-            p.symptoms.sort_by(|a, b| b.series.reports.cmp(&a.series.reports).then(b.series.peak.cmp(&a.series.peak)));
-        }
-        people.sort_by(|a, b| {
-            (a.person.role != Role::Patient, a.person.name.to_lowercase())
-                .cmp(&(b.person.role != Role::Patient, b.person.name.to_lowercase()))
-        });
+        let people = people_of(&readable, &self.patient()?, since);
 
         Ok(VisitSummary {
             since,
@@ -201,6 +158,59 @@ impl Store {
             seen_differently,
         })
     }
+}
+
+/// What each person reported among `readable` (newest first, as the timeline gives it) since
+/// `since`: the patient first (as `patient`, whichever of their devices entered a record), then
+/// each carer by name; never merged. Questions, private check-ins and withdrawn records are left
+/// out, except a PHQ-9 whose item 9 must be seen. The clinic's server builds the same from the
+/// records it holds.
+pub fn people_of(readable: &[Entry], patient: &Author, since: DateTime<Utc>) -> Vec<Reported> {
+    // Oldest first, so "latest" is simply the last one seen.
+    let entries: Vec<&Entry> = readable.iter().rev().filter(|e| !e.private && e.occurred_at >= since).collect();
+
+    let mut people: Vec<Reported> = Vec::new();
+    for e in entries {
+        let withdrawn = e.status == RecordStatus::EnteredInError;
+        let item9 = match &e.data {
+            EntryData::Assessment { score, scoring, answers, .. } => Item9::of(*scoring, score, answers).filter(Item9::needs_marking),
+            _ => None,
+        };
+        if matches!(e.data, EntryData::Question { .. }) || (withdrawn && item9.is_none()) {
+            continue;
+        }
+        // The patient is one person, whichever of their devices (each set up under its
+        // own identity) a record was entered on: one series, under this diary's patient.
+        let same = |p: &Reported| p.person.id == e.author.id || (p.person.role == Role::Patient && e.author.role == Role::Patient);
+        let at = match people.iter().position(same) {
+            Some(i) => i,
+            None => {
+                people.push(Reported {
+                    person: if e.author.role == Role::Patient { patient.clone() } else { e.author.clone() },
+                    symptoms: Vec::new(),
+                    temperature: None,
+                    wellbeing: None,
+                    checkins: Vec::new(),
+                    item9: Vec::new(),
+                });
+                people.len() - 1
+            }
+        };
+        if let Some(item9) = item9 {
+            people[at].item9.push(Item9Mark { entry_id: e.id, at: e.occurred_at, item9, withdrawn });
+        }
+        if !withdrawn {
+            people[at].take(e);
+        }
+    }
+    for p in &mut people {
+        p.symptoms.sort_by(|a, b| b.series.reports.cmp(&a.series.reports).then(b.series.peak.cmp(&a.series.peak)));
+    }
+    people.sort_by(|a, b| {
+        (a.person.role != Role::Patient, a.person.name.to_lowercase()).cmp(&(b.person.role != Role::Patient, b.person.name.to_lowercase()))
+    });
+
+    people
 }
 
 impl Reported {
