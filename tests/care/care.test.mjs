@@ -276,7 +276,10 @@ step("the patient page shows the trends apart per person, and the coordinator wh
   for (const part of ['Summary for the visit', 'Ola (carer)', 'Temperature: readings: 1; highest 38.6 °C', 'ESAS-r – Recorded by the patient', 'PHQ-9 – Recorded by the patient', 'Temperature – Recorded by Ola (carer)', '⚑ 38.4 °C', '● 5', 'Who has opened this record', 'Kari Nurse (Nurse)']) {
     assert.ok(text.includes(part), `${part} on the patient page`);
   }
-  await page.screenshot({ path: join(artifacts, 'patient.png'), fullPage: true });
+  await page.screenshot({ path: join(artifacts, 'patient-full.png'), fullPage: true });
+  // For the README: the summary and the trends.
+  const top = await page.locator('h2', { hasText: 'Summary for the visit' }).boundingBox();
+  await page.screenshot({ path: join(artifacts, 'patient.png'), fullPage: true, clip: { x: 0, y: Math.max(0, top.y - 16), width: 1280, height: 1500 } });
 });
 
 step('the coordinator sees the workload', async () => {

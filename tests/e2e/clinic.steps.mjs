@@ -227,7 +227,7 @@ export const steps = [
       assert.match(reopened, /The clinic has received this/);
       assert.doesNotMatch(reopened, /Companion has not told the clinic/);
       await scan('the card with the clinic\'s receipt');
-      await (await s.find(button('Close'))).click();
+      await (await s.find('//div[@data-testid="advice-card"]//button[normalize-space()="Close"]')).click();
 
       // The patient invites Ola to his own device; Ola joins from a second Companion.
       await nav('Settings');

@@ -25,6 +25,7 @@ use maud::{html, Markup, DOCTYPE};
 
 mod admin;
 mod alert;
+mod chart;
 pub(crate) mod clock;
 mod forms;
 mod patient;

@@ -58,6 +58,8 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
         @if temps.is_empty() { p { (t(lang, "no_trend")) } } @else {
             p.hint { (tf(lang, "fever_line", &[("t", &fever_text)])) }
             @for (_, list) in by_person(&temps) {
+                @let points: Vec<(chrono::DateTime<chrono::Utc>, f64)> = list.iter().filter_map(|r| match &r.data { EntryData::Temperature { celsius, .. } => Some((r.occurred_at, *celsius)), _ => None }).collect();
+                (super::chart::line(&format!("{} – {}", t(lang, "temperatures"), who(lang, list[0])), &points, (35.0, 41.0), &[(fever, format!("{fever_text} °C"))], |v| v >= fever))
                 div.scroll role="region" tabindex="0" aria-label={ (t(lang, "temperatures")) " – " (who(lang, list[0])) } {
                 table.trend {
                     caption { (t(lang, "temperatures")) " – " (who(lang, list[0])) }
@@ -121,6 +123,10 @@ pub(super) fn render(lang: Lang, records: &[Replica]) -> Markup {
                     p.hint { (tf(lang, "bands", &[("bands", &bands.join(", "))])) @if id == "phq9" { " " (t(lang, "item9_mark")) } }
                 }
                 @for (_, series) in by_person(&list) {
+                    @let totals: Vec<(chrono::DateTime<chrono::Utc>, f64)> = series.iter().filter_map(|r| match &r.data { EntryData::Assessment { score, .. } => score.total.map(|n| (r.occurred_at, n as f64)), _ => None }).collect();
+                    @let edges: Vec<(f64, String)> = companion_core::instruments::get(id).map(|f| f.bands.iter().skip(1).map(|b| (b.min as f64 - 0.5, b.min.to_string())).collect()).unwrap_or_default();
+                    @let max = companion_core::instruments::get(id).map(|f| f.max_total as f64).unwrap_or(27.0);
+                    (super::chart::line(&format!("{title} – {}", who(lang, series[0])), &totals, (0.0, max), &edges, |v| v >= 10.0))
                     div.scroll role="region" tabindex="0" aria-label={ (title) " – " (who(lang, series[0])) } {
                     table.trend {
                         caption { (title) " – " (who(lang, series[0])) }
