@@ -227,7 +227,11 @@ export const steps = [
       assert.match(reopened, /The clinic has received this/);
       assert.doesNotMatch(reopened, /Companion has not told the clinic/);
       await scan('the card with the clinic\'s receipt');
-      await (await s.find('//div[@data-testid="advice-card"]//button[normalize-space()="Close"]')).click();
+      // The receipt makes the card taller than the screen: Close is further down, as a finger
+      // would scroll to it.
+      const closeCard = '//div[@data-testid="advice-card"]//button[normalize-space()="Close"]';
+      await s.execute(`document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.scrollIntoView({ block: 'center' })`, [closeCard]);
+      await (await s.find(closeCard)).click();
 
       // The patient invites Ola to his own device; Ola joins from a second Companion.
       await nav('Settings');

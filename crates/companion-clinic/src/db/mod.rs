@@ -22,6 +22,7 @@ mod patients;
 mod resources;
 mod schema;
 mod staff;
+mod targets;
 pub mod triage;
 
 use carers::parse_scopes;
