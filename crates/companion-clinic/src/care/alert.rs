@@ -199,13 +199,10 @@ fn now() -> String {
 
 async fn act(state: AppState, headers: HeaderMap, peer: Option<Extension<Peer>>, task: String, f: Step, action: Action) -> Response {
     let peer = peer.as_deref();
-    let ctx = match signed_in(&state, &headers, peer, true).await {
+    let ctx = match form_session(&state, &headers, peer, &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = check_form(&state, &ctx, &headers, peer, &f.csrf) {
-        return r;
-    }
     let lang = ctx.lang;
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.chars().count() > MAX_TEXT);
     if too_long(&f.note) || too_long(&f.message) {

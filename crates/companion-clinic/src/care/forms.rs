@@ -88,13 +88,10 @@ pub(super) async fn ask(
     axum::Form(f): axum::Form<Ask>,
 ) -> Response {
     let peer = peer.as_deref();
-    let ctx = match signed_in(&state, &headers, peer, true).await {
+    let ctx = match form_session(&state, &headers, peer, &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = check_form(&state, &ctx, &headers, peer, &f.csrf) {
-        return r;
-    }
     // Due at the end of the day chosen, in Norway.
     let due = match f.due.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,

@@ -177,6 +177,16 @@ pub(crate) fn check_form(state: &AppState, ctx: &Ctx, headers: &HeaderMap, peer:
     None
 }
 
+/// The signed-in person behind a form that changes something, after its CSRF check; or the
+/// answer to give instead.
+pub(crate) async fn form_session(state: &AppState, headers: &HeaderMap, peer: Option<&Peer>, csrf: &str) -> Result<Ctx, Response> {
+    let ctx = signed_in(state, headers, peer, true).await?;
+    match check_form(state, &ctx, headers, peer, csrf) {
+        Some(r) => Err(r),
+        None => Ok(ctx),
+    }
+}
+
 /// Two secrets are the same, compared by their digests (so the time taken says nothing about
 /// where they differ).
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {

@@ -27,15 +27,6 @@ pub(super) struct Form {
     version: Option<i64>,
 }
 
-/// The signed-in person, after the form's CSRF check.
-async fn form_ctx(state: &AppState, headers: &HeaderMap, peer: Option<&Peer>, csrf: &str) -> Result<Ctx, Response> {
-    let ctx = signed_in(state, headers, peer, true).await?;
-    match check_form(state, &ctx, headers, peer, csrf) {
-        Some(r) => Err(r),
-        None => Ok(ctx),
-    }
-}
-
 fn back(patient: &str) -> Response {
     Redirect::to(&format!("/care/patients/{patient}")).into_response()
 }
@@ -47,7 +38,7 @@ pub(super) async fn reason(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<Form>,
 ) -> Response {
-    let ctx = match form_ctx(&state, &headers, peer.as_deref(), &f.csrf).await {
+    let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -95,7 +86,7 @@ pub(super) async fn answer(
     Path((id, question)): Path<(String, String)>,
     axum::Form(f): axum::Form<Form>,
 ) -> Response {
-    let ctx = match form_ctx(&state, &headers, peer.as_deref(), &f.csrf).await {
+    let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -138,7 +129,7 @@ pub(super) async fn book(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<Form>,
 ) -> Response {
-    let ctx = match form_ctx(&state, &headers, peer.as_deref(), &f.csrf).await {
+    let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -173,7 +164,7 @@ async fn change(
     f: Form,
     cancel: bool,
 ) -> Response {
-    let ctx = match form_ctx(&state, &headers, peer.as_deref(), &f.csrf).await {
+    let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -244,7 +235,7 @@ pub(super) async fn revoke_carer(
     Path((id, carer)): Path<(String, String)>,
     axum::Form(f): axum::Form<Form>,
 ) -> Response {
-    let ctx = match form_ctx(&state, &headers, peer.as_deref(), &f.csrf).await {
+    let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };

@@ -84,13 +84,10 @@ pub(super) async fn register(
     axum::Form(f): axum::Form<Register>,
 ) -> Response {
     let peer = peer.as_deref();
-    let ctx = match signed_in(&state, &headers, peer, true).await {
+    let ctx = match form_session(&state, &headers, peer, &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = check_form(&state, &ctx, &headers, peer, &f.csrf) {
-        return r;
-    }
     let name = f.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return error_page(ctx.lang, StatusCode::UNPROCESSABLE_ENTITY, "patient_name_bad");
@@ -122,13 +119,10 @@ pub(super) async fn new_code(
     axum::Form(f): axum::Form<Csrf>,
 ) -> Response {
     let peer = peer.as_deref();
-    let ctx = match signed_in(&state, &headers, peer, true).await {
+    let ctx = match form_session(&state, &headers, peer, &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = check_form(&state, &ctx, &headers, peer, &f.csrf) {
-        return r;
-    }
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     match blocking(move || {
         let name = db.patient_overview(&pid)?.ok_or_else(ApiError::not_found)?.0.name;
