@@ -232,7 +232,7 @@ export const steps = [
       await nav('Home');
       await (await s.find('//ul[@data-testid="recent-advice"]/li[.//*[@data-state="closed"]]//button')).click();
       const reopened = await (await s.find('[data-testid="advice-card"]')).text();
-      assert.match(reopened, /The clinic has received this/);
+      assert.match(reopened, /The clinic has this on its list, but a nurse may not have seen it yet/);
       assert.doesNotMatch(reopened, /Companion has not told the clinic/);
       await scan('the card with the clinic\'s receipt');
       // The receipt makes the card taller than the screen: Close is further down, as a finger

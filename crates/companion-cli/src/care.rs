@@ -115,7 +115,8 @@ pub fn advice_line(a: &Advice) -> String {
         a.level.as_str(),
         a.rule,
         a.record_kind.as_str(),
-        receipt_words(&a.receipt)
+        // "Measure again" is the person's to do: not an alert for the care team.
+        if a.level == companion_core::rules::Level::Recheck { String::new() } else { receipt_words(&a.receipt) }
     )
 }
 
@@ -125,15 +126,15 @@ pub fn receipt_words(r: &companion_core::store::receipts::Receipt) -> String {
     let at = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let mut parts = Vec::new();
     match (&r.sent_at, &r.received_at) {
-        (_, Some(t)) => parts.push(format!("received by the clinic {}", at(t))),
-        (Some(t), None) => parts.push(format!("sent {}, the clinic has not confirmed it yet", at(t))),
-        (None, None) => parts.push("not sent to the clinic yet: call if you need help now".to_owned()),
+        (_, Some(t)) => parts.push(format!("received by the clinic {} (a nurse may not have seen it yet)", at(t))),
+        (Some(t), None) => parts.push(format!("sent {}, the clinic has not confirmed it yet: call if you need help now", at(t))),
+        (None, None) => parts.push("Companion has not told the clinic: call if you need help now".to_owned()),
     }
     if let (Some(t), None) = (&r.taken_at, &r.closed_at) {
         parts.push(format!("{} is looking at this ({})", r.taken_by.as_deref().unwrap_or("a nurse"), at(t)));
     }
     if r.closed_at.is_none() && r.outcome.as_deref() == Some("no_answer") {
-        parts.push("the clinic tried to call you".to_owned());
+        parts.push("the clinic tried to call you and could not reach you: call them back".to_owned());
     }
     if let Some(t) = &r.closed_at {
         parts.push(format!("closed {}: {}", at(t), r.outcome.as_deref().unwrap_or("done")));

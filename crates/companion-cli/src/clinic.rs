@@ -111,7 +111,7 @@ pub fn access_log(dir: &Path, clock: companion_core::clock::SharedClock, json: b
         return Ok(());
     }
     if list.is_empty() {
-        writeln!(out, "no one at the clinic has opened your record since the last sync")?;
+        writeln!(out, "no one at the clinic had opened your record as of the last sync")?;
     }
     for a in &list {
         writeln!(out, "{}  {} ({})  {}", a.at.format("%Y-%m-%d %H:%M"), a.who, a.role, a.what)?;

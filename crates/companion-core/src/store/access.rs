@@ -30,13 +30,13 @@ impl Store {
     /// Replaces the access log with what the server sent (bounded, with names and words
     /// trimmed to a sane length).
     pub fn set_access_log(&mut self, mut list: Vec<Access>) -> Result<()> {
+        list.sort_by_key(|a| std::cmp::Reverse(a.at));
         list.truncate(MAX_ACCESS);
         for a in &mut list {
             a.who = a.who.chars().take(100).collect();
             a.role = a.role.chars().take(20).collect();
             a.what = a.what.chars().take(20).collect();
         }
-        list.sort_by_key(|a| std::cmp::Reverse(a.at));
         let text = serde_json::to_string(&list).map_err(|_| Error::Internal("access log"))?;
         super::set_setting(&self.conn, ACCESS_LOG, &text)
     }

@@ -21,8 +21,8 @@ pub struct Saved {
 }
 
 /// One piece of safety advice shown to the person. It records what rule of which ruleset
-/// version fired and when, and whether someone pressed "I understand"; it never says the clinic
-/// was told.
+/// version fired and when, and whether someone pressed "I understand"; what the clinic did
+/// with it only from the clinic's own receipt (`receipt`), never before.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Advice {
     pub id: Uuid,

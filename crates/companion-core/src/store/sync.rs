@@ -111,15 +111,8 @@ impl Store {
 
     /// The server has these: they leave the outbox.
     pub fn outbox_sent(&mut self, seqs: &[i64]) -> Result<()> {
-        let now = ts(self.now());
         let tx = self.conn.transaction()?;
         for s in seqs {
-            // Advice the server took: "Sent", from the first time.
-            tx.execute(
-                "INSERT INTO advice_sent (advice_id, sent_at) SELECT ref_id, ?2 FROM outbox WHERE seq = ?1 AND item = 'advice'
-                 AND ref_id IN (SELECT id FROM advice) ON CONFLICT (advice_id) DO NOTHING",
-                params![s, &now],
-            )?;
             tx.execute("DELETE FROM outbox WHERE seq = ?1", [s])?;
         }
         tx.commit()?;
@@ -132,6 +125,20 @@ impl Store {
             "UPDATE outbox SET state = 'quarantined', attempts = attempts + 1, last_status = ?2, last_error = ?3 WHERE seq = ?1",
             params![seq, status, reason],
         )?;
+        Ok(())
+    }
+
+    /// The server took these pieces of advice (their `Flag`): "Sent", from the first time.
+    pub fn note_advice_sent(&mut self, ids: &[Uuid]) -> Result<()> {
+        let now = ts(self.now());
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "INSERT INTO advice_sent (advice_id, sent_at) SELECT id, ?2 FROM advice WHERE id = ?1 ON CONFLICT (advice_id) DO NOTHING",
+                params![id.to_string(), &now],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

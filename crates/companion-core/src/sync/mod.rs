@@ -240,9 +240,9 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
     // Who at the clinic has looked, for the patient (a server from before has no such list).
     if let Ok(r) = http.get(format!("{}/sync/access", link.server)).bearer_auth(&link.token).send().await {
         if r.status().as_u16() == 200 {
-            if let Ok(body) = r.json::<Value>().await {
-                let list: Vec<crate::store::access::Access> =
-                    body.get("access").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+            // A list that cannot be read leaves the one kept before.
+            let list = r.json::<Value>().await.ok().and_then(|b| b.get("access").cloned()).and_then(|v| serde_json::from_value(v).ok());
+            if let Some(list) = list {
                 db.with(|s| s.set_access_log(list))?;
             }
         }

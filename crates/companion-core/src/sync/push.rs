@@ -94,7 +94,19 @@ pub(super) async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &S
         }
     }
     report.sent += done.len();
-    db.with(|s| s.outbox_sent(&done))?;
+    // "Sent" only for advice whose Flag went in this request and was taken (advice about a
+    // record this device does not send, such as a carer's private check-in, goes nowhere).
+    let delivered: std::collections::HashSet<usize> = owner.iter().copied().collect();
+    let advice_sent: Vec<uuid::Uuid> = queued
+        .iter()
+        .enumerate()
+        .filter(|(i, q)| q.item == "advice" && delivered.contains(i) && done.contains(&q.seq))
+        .map(|(_, q)| q.ref_id)
+        .collect();
+    db.with(|s| {
+        s.outbox_sent(&done)?;
+        s.note_advice_sent(&advice_sent)
+    })?;
     if !later.is_empty() {
         db.with(|s| s.outbox_retry_later(&later, None))?;
         return Ok(Push::Stop(super::later()));
@@ -146,6 +158,9 @@ fn bundle_entries(
                 Err(e) => return Err(e),
             },
             _ => match store.advice_by_id(q.ref_id) {
+                // Advice about a carer's private check-in stays on their device, as the
+                // check-in does.
+                Ok(a) if store.entry(a.entry_id).is_ok_and(|e| e.private) => Vec::new(),
                 Ok(a) => vec![crate::fhir::outbound_advice(&a, &link.patient, device)],
                 Err(Error::NotFound) => Vec::new(),
                 Err(e) => return Err(e),

@@ -421,3 +421,22 @@ fn a_carer_given_days_is_refused_after_them_and_removed_at_the_patients_next_unl
     let err = open_encrypted(&dir.path().join("companion.db"), old.data_keys(&ring)[0].1, false).unwrap_err();
     assert!(matches!(err, Error::Damaged(_)), "{err:?}");
 }
+
+#[test]
+fn who_at_the_clinic_has_looked_is_the_patients_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut patient = diary_with_carer(dir.path(), &DEFAULT);
+    let at = chrono::Utc::now();
+    let seen = |who: &str, minutes: i64| companion_core::store::access::Access {
+        at: at - chrono::Duration::minutes(minutes),
+        who: who.into(),
+        role: "nurse".into(),
+        what: "read".into(),
+    };
+    // Kept newest first, whatever order the server sent.
+    patient.set_access_log(vec![seen("Per", 30), seen("Kari", 5)]).unwrap();
+    assert_eq!(patient.access_log().unwrap().iter().map(|a| a.who.as_str()).collect::<Vec<_>>(), ["Kari", "Per"]);
+    drop(patient);
+    let carer = Store::open(dir.path(), CARER, clock::system()).unwrap();
+    assert!(matches!(carer.access_log(), Err(Error::NotPermitted)), "a carer on the patient's device does not see it");
+}

@@ -110,6 +110,14 @@ fn every_earlier_schema_opens_migrated_with_all_its_records() {
             let advice = store.advice_for(temp.id).unwrap();
             assert_eq!(advice[0].acknowledged_by.as_ref().map(|p| p.name.as_str()), Some("Kari Nordmann"));
             assert_eq!(advice[0].acknowledgements.len(), 1);
+            // Schema 7: when it was sent, and the clinic's receipt it had pulled.
+            let r = &advice[0].receipt;
+            if version >= 7 {
+                assert!(r.sent_at.is_some() && r.received_at.is_some() && r.closed_at.is_some(), "{r:?}");
+                assert_eq!((r.taken_by.as_deref(), r.outcome.as_deref()), (Some("Kari Nurse"), Some("called")));
+            } else {
+                assert_eq!(r, &companion_core::store::receipts::Receipt::default(), "nothing claimed for advice from before");
+            }
         }
         if version >= 2 {
             // The PHQ-9 answered on the 1.0.0 form reads as the person chose: "Very difficult"
