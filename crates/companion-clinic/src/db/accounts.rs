@@ -97,6 +97,12 @@ fn decoy() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password for unknown names").unwrap_or_default())
 }
 
+/// How a name is looked up, whatever its case (Norwegian letters too; SQLite's `lower` folds
+/// only ASCII, so the key is made here, the same for both backends).
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 fn account_row(r: &Row) -> ApiResult<Account> {
     Ok(Account { id: r.text(0)?, name: r.text(1)?, role: Role::parse(&r.text(2)?).ok_or_else(|| ApiError::internal("role"))? })
 }
@@ -116,12 +122,12 @@ impl Db {
         let id = Uuid::new_v4().to_string();
         self.with(|c| {
             sql::write_tx(c, |tx| {
-                if tx.row("SELECT 1 FROM accounts WHERE lower(name) = lower(?1)", params![name])?.is_some() {
+                if tx.row("SELECT 1 FROM accounts WHERE name_key = ?1", params![&name_key(name)])?.is_some() {
                     return Err(ApiError::state_conflict("--name: an account with this name exists already"));
                 }
                 tx.exec(
-                    "INSERT INTO accounts (id, name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![&id, name, role.as_str(), &hash, &now_text()],
+                    "INSERT INTO accounts (id, name, name_key, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![&id, name, &name_key(name), role.as_str(), &hash, &now_text()],
                 )?;
                 audit(tx, "admin", "add-account", None, Some(&id), None)
             })
@@ -132,7 +138,7 @@ impl Db {
     /// The accounts that may sign in, by name.
     pub fn accounts(&self) -> ApiResult<Vec<Account>> {
         self.with(|c| {
-            c.rows("SELECT id, name, role FROM accounts WHERE disabled_at IS NULL ORDER BY lower(name)", &[])?
+            c.rows("SELECT id, name, role FROM accounts WHERE disabled_at IS NULL ORDER BY name_key", &[])?
                 .iter()
                 .map(account_row)
                 .collect()
@@ -144,8 +150,8 @@ impl Db {
     pub fn sign_in(&self, name: &str, password: &str) -> ApiResult<Option<(String, Session)>> {
         let found = self.with(|c| {
             c.row(
-                "SELECT id, name, role, password_hash FROM accounts WHERE lower(name) = lower(?1) AND disabled_at IS NULL",
-                params![name.trim()],
+                "SELECT id, name, role, password_hash FROM accounts WHERE name_key = ?1 AND disabled_at IS NULL",
+                params![&name_key(name)],
             )
         })?;
         let stored = found.as_ref().map(|r| r.text(3)).transpose()?;

@@ -59,9 +59,9 @@ fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
     let (strict, int) = if tx.kind() == Kind::Sqlite { (" STRICT", "INTEGER") } else { ("", "BIGINT") };
     tx.batch(&format!(
         "CREATE TABLE accounts (
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
             created_at TEXT NOT NULL, disabled_at TEXT){strict};
-         CREATE UNIQUE INDEX accounts_name ON accounts (lower(name));
+         CREATE UNIQUE INDEX accounts_name ON accounts (name_key);
          CREATE TABLE sessions (
             token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id), csrf TEXT NOT NULL,
             created_at TEXT NOT NULL, seen_at TEXT NOT NULL, ended_at TEXT){strict};

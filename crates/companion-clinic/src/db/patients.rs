@@ -50,17 +50,31 @@ pub struct Reason {
 impl Db {
     /// Patients whose name contains `query` (any case), by name; at most `limit`.
     pub fn find_patients(&self, query: &str, limit: i64) -> ApiResult<Vec<PatientRow>> {
-        let like = format!("%{}%", query.trim().to_lowercase().replace(['%', '_'], ""));
-        self.with(|c| {
-            c.rows(
-                "SELECT p.id, p.name, p.created_at,
-                        (SELECT count(*) FROM triage t WHERE t.patient_id = p.id AND t.status IN ('requested', 'accepted'))
-                 FROM patients p WHERE lower(p.name) LIKE ?1 ORDER BY lower(p.name), p.id LIMIT ?2",
-                params![&like, limit],
-            )?
+        // Matched here, not by SQL's `lower` (SQLite folds only ASCII: "Øyvind" would not be
+        // found by "øyvind"); the names are short and read once.
+        let want = query.trim().to_lowercase();
+        let names = self.with(|c| c.rows("SELECT id, name FROM patients", &[]))?;
+        let mut hits: Vec<(String, String)> = names
             .iter()
-            .map(|r| Ok(PatientRow { id: r.text(0)?, name: r.text(1)?, created_at: r.text(2)?, open_alerts: r.int(3)? }))
-            .collect()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect::<ApiResult<Vec<_>>>()?
+            .into_iter()
+            .filter(|(_, name)| name.to_lowercase().contains(&want))
+            .collect();
+        hits.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()).then(a.0.cmp(&b.0)));
+        hits.truncate(limit.max(0) as usize);
+        self.with(|c| {
+            hits.iter()
+                .map(|(id, _)| {
+                    let r = c.one(
+                        "SELECT p.id, p.name, p.created_at,
+                                (SELECT count(*) FROM triage t WHERE t.patient_id = p.id AND t.status IN ('requested', 'accepted'))
+                         FROM patients p WHERE p.id = ?1",
+                        params![id],
+                    )?;
+                    Ok(PatientRow { id: r.text(0)?, name: r.text(1)?, created_at: r.text(2)?, open_alerts: r.int(3)? })
+                })
+                .collect()
         })
     }
 

@@ -304,6 +304,12 @@ fn roles_sessions_and_guessing() {
     server.db.add_account("Cora Coordinator", companion_clinic::db::Role::Coordinator, NURSE_PASSWORD).unwrap();
     server.db.add_account("Ada Admin", companion_clinic::db::Role::Admin, NURSE_PASSWORD).unwrap();
     assert_eq!(server.db.add_account("kari nurse", companion_clinic::db::Role::Admin, NURSE_PASSWORD).unwrap_err().status, 409);
+    // Names with Norwegian letters sign in and are found whatever their case, on both backends.
+    server.db.add_account("Øyvind Ås", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
+    assert_eq!(server.db.add_account("øyvind ås", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap_err().status, 409);
+    assert!(server.db.sign_in("ØYVIND ÅS", NURSE_PASSWORD).unwrap().is_some());
+    server.db.add_patient("Åse Ørnes").unwrap();
+    assert_eq!(server.db.find_patients("åse ør", 10).unwrap().len(), 1);
     assert_eq!(server.db.add_account("Short", companion_clinic::db::Role::Nurse, "short").unwrap_err().status, 400);
     // Not signed in: to the sign-in page.
     let anon = Browser::new(&server.url);
