@@ -1,6 +1,6 @@
 // Bokmål throughout.
 import assert from 'node:assert/strict';
-import { button, fill, fitsAtDoubleText, heading, label, nav, scan, shot } from './helpers.mjs';
+import { button, fill, fitsAtDoubleText, heading, label, nav, phone, scan, shot } from './helpers.mjs';
 import { s } from './session.mjs';
 
 export const steps = [
@@ -19,6 +19,15 @@ export const steps = [
     await s.find(heading('Hei, Kari Nordmann'));
     await s.find(button('Registrer et symptom'));
     await scan('home (nb)');
+    // The clinic's receipt, in Bokmål, at phone sizes and 200 % text.
+    const closed = await s.find('[data-testid="recent-advice"] [data-testid="receipt"][data-state="closed"]');
+    assert.match(await closed.text(), /Avsluttet .+: sykepleieren ringte deg\./);
+    assert.match(await closed.text(), /Melding fra klinikken:/);
+    await phone('home-receipt-nb', '[data-testid="recent-advice"]');
+    await nav('Oppsett');
+    assert.match(await (await s.find('[data-testid="access-log"]')).text(), /Hvem på klinikken som har sett opplysningene dine/);
+    await phone('settings-access-log-nb', '[data-testid="access-log"]');
+    await nav('Hjem');
     await nav('Tidslinje');
     await s.find('//article[.//p[contains(normalize-space(), "Smerte: 7 av 10")]]');
     await s.find('//article[.//p[contains(normalize-space(), "38,5 °C")]]');

@@ -82,6 +82,10 @@ export const steps = [
     await s.find(heading('Hello, Ingrid'), { timeout: 20_000 });
     assert.match(await (await s.find('[data-testid="signed-in-as"]')).text(), /signed in as Ingrid \(daughter\), helping Kari Nordmann/);
     await scan('home as a carer');
+    // The clinic's receipts of the patient's alerts (Ingrid may see temperatures) at phone sizes;
+    // who at the clinic has looked is Kari's, and not offered to her.
+    assert.ok((await s.findAll('[data-testid="recent-advice"] [data-testid="receipt"]')).length > 0, 'a carer sees the receipts she may');
+    await phone('carer-home-receipt', '[data-testid="recent-advice"]');
     // Offered only what she may do: the patient's questions are Kari's to change, the recovery
     // code and the carers Kari's to manage.
     await nav('Questions');
@@ -104,6 +108,7 @@ export const steps = [
       assert.equal((await s.findAll(button(offered))).length, 0, `${offered} is not offered to a carer`);
     }
     assert.match(await (await s.find('main')).text(), /Signed in as Ingrid \(daughter\)/);
+    assert.equal((await s.findAll('[data-testid="access-log"]')).length, 0, 'who has looked is the patient\'s, not a carer\'s');
     await scan('settings as a carer');
     await nav('Timeline');
     assert.match(await (await s.find('//article[.//p[contains(normalize-space(), "37.2 °C")]][.//*[contains(normalize-space(), "I feel unwell")]]')).text(), /Kari Nordmann: I feel unwell/);

@@ -227,14 +227,17 @@ export const steps = [
       assert.match(done, /Message from the clinic: .?We spoke on the phone; come in tomorrow at nine\./);
       await scan('home with the clinic\'s receipt');
       await shot('advice-receipt');
+      await phone('home-receipt', '[data-testid="recent-advice"]');
       await nav('Settings');
       assert.match(await (await s.find('[data-testid="access-log"]')).text(), /Nurse \(a clinic system\)/);
+      await phone('settings-access-log', '[data-testid="access-log"]');
       await nav('Home');
       await (await s.find('//ul[@data-testid="recent-advice"]/li[.//*[@data-state="closed"]]//button')).click();
       const reopened = await (await s.find('[data-testid="advice-card"]')).text();
       assert.match(reopened, /The clinic has this on its list, but a nurse may not have seen it yet/);
       assert.doesNotMatch(reopened, /Companion has not told the clinic/);
       await scan('the card with the clinic\'s receipt');
+      await phone('card-receipt', '[data-testid="advice-card"]');
       // The receipt makes the card taller than the screen: Close is further down, as a finger
       // would scroll to it.
       const closeCard = '//div[@data-testid="advice-card"]//button[normalize-space()="Close"]';

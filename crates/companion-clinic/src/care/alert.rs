@@ -157,47 +157,26 @@ pub(super) struct Step {
     message: Option<String>,
 }
 
-enum Action {
+/// What a nurse does with an alert: `POST /care/alerts/{task}/{take|note|close}`.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Action {
     Take,
     Note,
     Close,
-}
-
-pub(super) async fn take(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    p: Option<Extension<Peer>>,
-    Path(task): Path<String>,
-    axum::Form(f): axum::Form<Step>,
-) -> Response {
-    act(s, h, p, task, f, Action::Take).await
-}
-
-pub(super) async fn note(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    p: Option<Extension<Peer>>,
-    Path(task): Path<String>,
-    axum::Form(f): axum::Form<Step>,
-) -> Response {
-    act(s, h, p, task, f, Action::Note).await
-}
-
-pub(super) async fn close(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    p: Option<Extension<Peer>>,
-    Path(task): Path<String>,
-    axum::Form(f): axum::Form<Step>,
-) -> Response {
-    act(s, h, p, task, f, Action::Close).await
 }
 
 fn now() -> String {
     crate::db::now_text()
 }
 
-async fn act(state: AppState, headers: HeaderMap, peer: Option<Extension<Peer>>, task: String, f: Step, action: Action) -> Response {
+pub(super) async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Path((task, action)): Path<(String, Action)>,
+    axum::Form(f): axum::Form<Step>,
+) -> Response {
     let peer = peer.as_deref();
     let ctx = match form_session(&state, &headers, peer, &f.csrf).await {
         Ok(c) => c,

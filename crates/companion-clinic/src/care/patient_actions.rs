@@ -154,16 +154,23 @@ pub(super) async fn book(
     }
 }
 
+/// What is done to a booked appointment: `POST .../appointments/{visit}/{move|cancel}`.
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Change {
+    Move,
+    Cancel,
+}
+
 /// Moves or cancels a booked appointment: a new version of it, from the version the page showed.
-async fn change(
-    state: AppState,
+pub(super) async fn change(
+    State(state): State<AppState>,
     headers: HeaderMap,
     peer: Option<Extension<Peer>>,
-    id: String,
-    visit: String,
-    f: Form,
-    cancel: bool,
+    Path((id, visit, what)): Path<(String, String, Change)>,
+    axum::Form(f): axum::Form<Form>,
 ) -> Response {
+    let cancel = what == Change::Cancel;
     let ctx = match form_session(&state, &headers, peer.as_deref(), &f.csrf).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -206,26 +213,6 @@ async fn change(
         }
         Err(e) => api_error_page(ctx.lang, e),
     }
-}
-
-pub(super) async fn move_visit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    peer: Option<Extension<Peer>>,
-    Path((id, visit)): Path<(String, String)>,
-    axum::Form(f): axum::Form<Form>,
-) -> Response {
-    change(state, headers, peer, id, visit, f, false).await
-}
-
-pub(super) async fn cancel_visit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    peer: Option<Extension<Peer>>,
-    Path((id, visit)): Path<(String, String)>,
-    axum::Form(f): axum::Form<Form>,
-) -> Response {
-    change(state, headers, peer, id, visit, f, true).await
 }
 
 pub(super) async fn revoke_carer(

@@ -54,7 +54,7 @@ pub const V2_TABLES: &str = "ALTER TABLE staff ADD COLUMN salt TEXT;
 /// (Normen's "break the glass"), and the triage index: one row per triage `Task` (the FHIR
 /// resource stays the record; the row is what the worklist sorts and counts, and is rewritten
 /// in the same transaction as every version of the Task). Alerts stored before get their
-/// triage Task when the server next opens (`triage::backfill`).
+/// triage Task here, received when their Flag was stored.
 fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
     let (strict, int) = if tx.kind() == Kind::Sqlite { (" STRICT", "INTEGER") } else { ("", "BIGINT") };
     tx.batch(&format!(
@@ -77,7 +77,10 @@ fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
          CREATE TABLE access_reasons (
             at TEXT NOT NULL, actor TEXT NOT NULL, patient_id TEXT NOT NULL REFERENCES patients (id), reason TEXT NOT NULL){strict};
          CREATE INDEX access_reasons_patient ON access_reasons (patient_id, at);"
-    ))
+    ))?;
+    let opened = super::triage::open_existing(tx)?;
+    tracing::info!(opened, "alerts stored before the worklist given their triage tasks");
+    Ok(())
 }
 
 /// Version 3: a redeemed code remembers the hash of the device's retry key and the device it

@@ -263,10 +263,6 @@ impl Db {
         };
         let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
         db.with(migrate::migrate).map_err(|e| anyhow::anyhow!(e.message))?;
-        let opened = db.backfill_triage().map_err(|e| anyhow::anyhow!(e.message))?;
-        if opened > 0 {
-            tracing::info!(opened, "alerts stored before the worklist given their triage tasks");
-        }
         let epoch = db.with(|c| {
             sql::write_tx(c, |c| {
                 // The data epoch: new for every fresh database, so a restore from backup (an

@@ -299,27 +299,18 @@ impl Db {
     pub fn triage_mark(&self) -> ApiResult<i64> {
         self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes WHERE type = 'Task'", &[])?.int(0))
     }
+}
 
-    /// Gives every stored alert that has none its triage Task (alerts stored before version 4
-    /// of the schema); how many.
-    pub fn backfill_triage(&self) -> ApiResult<usize> {
-        self.with(|c| {
-            sql::write_tx(c, |tx| {
-                let rows = tx.rows(
-                    "SELECT r.body, r.patient_id, r.last_updated FROM resources r WHERE r.type = 'Flag'
-                     AND NOT EXISTS (SELECT 1 FROM resources t WHERE t.type = 'Task' AND t.id = 'triage-' || r.id)",
-                    &[],
-                )?;
-                let mut n = 0;
-                for r in rows {
-                    let body: Value = serde_json::from_str(&r.text(0)?).map_err(|_| ApiError::internal("stored flag"))?;
-                    let received = DateTime::parse_from_rfc3339(&r.text(2)?).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now());
-                    n += usize::from(open_for_flag(tx, &body, &r.text(1)?, None, received)?);
-                }
-                Ok(n)
-            })
-        })
+/// Gives every alert stored before the worklist its triage Task, received when its Flag was
+/// stored; in the migration to schema 4, once. How many.
+pub(super) fn open_existing(tx: &mut dyn Sql) -> ApiResult<usize> {
+    let mut n = 0;
+    for r in tx.rows("SELECT body, patient_id, last_updated FROM resources WHERE type = 'Flag'", &[])? {
+        let body: Value = serde_json::from_str(&r.text(0)?).map_err(|_| ApiError::internal("stored flag"))?;
+        let received = DateTime::parse_from_rfc3339(&r.text(2)?).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now());
+        n += usize::from(open_for_flag(tx, &body, &r.text(1)?, None, received)?);
     }
+    Ok(n)
 }
 
 /// One alert's times, for the workload figures.

@@ -326,7 +326,7 @@ fn roles_sessions_and_guessing() {
     assert_eq!(nurse.get("/care/workload").status, 403);
     let page = nurse.get("/care");
     assert!(!page.body.contains("/care/admin"), "a nurse is not offered the admin page");
-    assert!(page.body.contains("'self'") || !page.body.contains("<script>"), "no inline script");
+    assert!(!page.body.contains("<script>") && !page.body.contains(" style="), "no inline script or style (the CSP allows none)");
 
     let coordinator = Browser::new(&server.url);
     coordinator.sign_in("Cora Coordinator", NURSE_PASSWORD);
@@ -538,6 +538,12 @@ fn a_device_cannot_pass_words_off_as_the_nurses_nor_a_client_unmake_a_triage_tas
     kari.sign_in("Kari Nurse", NURSE_PASSWORD);
     let page = kari.get(&format!("/care/alerts/{id}"));
     assert!(!page.body.contains("no need to call"), "{}", page.body);
+    // What cannot be read is refused, naming nothing: an id that is not one, a note too long.
+    assert_eq!(kari.get("/care/alerts/not%20an%20id").status, 404);
+    let long = "x".repeat(companion_clinic::care::MAX_TEXT + 1);
+    let (c0, v0) = (hidden(&page.body, "csrf"), hidden(&page.body, "version"));
+    assert_eq!(kari.post(&format!("/care/alerts/{id}/note"), &[("csrf", &c0), ("version", &v0), ("note", &long)]).status, 422);
+    assert_eq!(server.db.read(&companion_clinic::db::Actor::Staff { id: "t".into() }, "Task", &id).unwrap().unwrap().version, 1);
     diary.sync();
     assert_eq!(diary.open().advice_shown(1).unwrap()[0].receipt.message, None);
     // Taken twice: the second is refused, and so is closing twice.
