@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "access_log",
     "acknowledge_advice",
     "emergency_numbers",
+    "mark_plan_seen",
+    "save_summary_pdf",
     "sync_status",
     "pair_clinic",
     "sync_now",

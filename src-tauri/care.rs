@@ -2,7 +2,7 @@
 //! number, schedules, treatments, the advice list and "I understand". Adapters of a few lines.
 
 use crate::{entry_id, AppState, Reply};
-use companion_core::store::{Advice, Recheck, Schedule};
+use companion_core::store::{Advice, CareTeamNow, PlanInForce, Recheck, RulesetStatus, Schedule};
 use companion_core::treatment::Treatment;
 use serde::Serialize;
 use tauri::State;
@@ -22,6 +22,14 @@ pub struct CareSettings {
     pub may_set_treatments: bool,
     /// "Measure your temperature again" reminders not yet done.
     pub rechecks: Vec<Recheck>,
+    /// Whether the treatments come from the clinic's going-home plan.
+    pub treatments_from_clinic: bool,
+    /// Which ruleset is in force, since when, and the last one refused.
+    pub ruleset_status: RulesetStatus,
+    /// The clinic's contacts, staffed now or not, and who to call now.
+    pub care_team: CareTeamNow,
+    /// The clinic's going-home plan, once it has come.
+    pub plan: Option<PlanInForce>,
 }
 
 fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSettings> {
@@ -35,8 +43,12 @@ fn care_settings_of(st: &companion_core::Store) -> companion_core::Result<CareSe
         schedules: st.schedules()?,
         assigned: st.assigned()?,
         treatments: st.treatments()?,
-        may_set_treatments: st.is_owner(),
+        may_set_treatments: st.is_owner() && !st.treatments_from_clinic()?,
         rechecks: st.rechecks()?,
+        treatments_from_clinic: st.treatments_from_clinic()?,
+        ruleset_status: st.ruleset_status()?,
+        care_team: st.care_team()?,
+        plan: st.plan()?,
     })
 }
 
@@ -115,4 +127,33 @@ pub async fn acknowledge_advice(state: State<'_, AppState>, ids: Vec<String>) ->
 #[tracing::instrument(skip_all)]
 pub async fn emergency_numbers() -> Reply<companion_core::rules::Contacts> {
     Ok(companion_core::rules::Ruleset::default_rules().contacts)
+}
+
+/// The going-home screen was walked through for this version of the plan.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn mark_plan_seen(state: State<'_, AppState>, version: String) -> Reply<CareSettings> {
+    state.with(|s| {
+        s.with_store(|st| {
+            st.mark_plan_seen(&version)?;
+            care_settings_of(st)
+        })
+    })
+}
+
+/// The summary for the visit as a PDF, saved as a new file in the backups folder (Documents):
+/// its file name, to show.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn save_summary_pdf(state: State<'_, AppState>, days: i64, language: companion_core::prefs::Language) -> Reply<String> {
+    state.with(|s| {
+        let bytes = s.with_store(|st| st.summary_pdf(days, language))?;
+        let folder = companion_core::paths::backup_dir();
+        std::fs::create_dir_all(&folder).map_err(companion_core::Error::from)?;
+        let name = format!("companion-summary-{}.pdf", chrono::Local::now().format("%Y-%m-%d-%H%M%S"));
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create_new(true).open(folder.join(&name)).map_err(companion_core::Error::from)?;
+        std::io::Write::write_all(&mut f, &bytes).and_then(|()| f.sync_all()).map_err(companion_core::Error::from)?;
+        Ok(name)
+    })
 }

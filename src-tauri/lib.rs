@@ -513,6 +513,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, dir: &Path) -> tau
         care::access_log,
         care::acknowledge_advice,
         care::emergency_numbers,
+        care::mark_plan_seen,
+        care::save_summary_pdf,
         sync_status,
         pair_clinic,
         sync_now,

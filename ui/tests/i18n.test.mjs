@@ -1,4 +1,4 @@
-// The message catalogues: English and Bokmål must have the same keys, every key the UI uses must
+// The message catalogues: English, Bokmål and Nynorsk must have the same keys, every key the UI uses must
 // exist, and every error code, problem and field the core can send must have a translation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ const ui = join(dirname(fileURLToPath(import.meta.url)), '..');
 const core = join(ui, '..', 'crates', 'companion-core', 'src');
 const en = JSON.parse(readFileSync(join(ui, 'src/i18n/en.json'), 'utf8'));
 const nb = JSON.parse(readFileSync(join(ui, 'src/i18n/nb.json'), 'utf8'));
-const catalogues = { en, nb };
+const nn = JSON.parse(readFileSync(join(ui, 'src/i18n/nn.json'), 'utf8'));
+const catalogues = { en, nb, nn };
 
 function files(dir, exts) {
   return readdirSync(dir).flatMap((name) => {
@@ -24,7 +25,7 @@ const rust = files(core, ['.rs']).map((f) => readFileSync(f, 'utf8')).join('\n')
 const snake = (s) => s.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
-test('both languages have exactly the same keys, none empty', () => {
+test('every language has exactly the same keys, none empty', () => {
   for (const [lang, cat] of Object.entries(catalogues)) {
     const other = lang === 'en' ? nb : en;
     const missing = Object.keys(other).filter((k) => !(k in cat));
@@ -34,7 +35,10 @@ test('both languages have exactly the same keys, none empty', () => {
 });
 
 test('placeholders agree between the languages', () => {
-  for (const k of Object.keys(en)) assert.deepEqual(placeholders(nb[k] ?? ''), placeholders(en[k]), k);
+  for (const k of Object.keys(en)) {
+    assert.deepEqual(placeholders(nb[k] ?? ''), placeholders(en[k]), k);
+    assert.deepEqual(placeholders(nn[k] ?? ''), placeholders(en[k]), `nn: ${k}`);
+  }
 });
 
 test('every key the UI names exists', () => {
@@ -90,7 +94,7 @@ test('the symptom details the UI offers are the ones the core accepts', () => {
 
 test('no text is written into the markup outside the catalogue', () => {
   // Language names are shown in their own language on purpose.
-  const allowed = new Set(['English', 'Norsk bokmål', '↑', '↓', '(', ')', ':', '0–10']);
+  const allowed = new Set(['English', 'Norsk bokmål', 'Norsk nynorsk', '↑', '↓', '(', ')', ':', '0–10']);
   for (const [file, text] of sources.filter(([f]) => f.endsWith('.svelte'))) {
     let markup = text
       .replace(/<script[\s\S]*?<\/script>/g, '')

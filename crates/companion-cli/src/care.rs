@@ -49,24 +49,30 @@ pub enum AdviceAction {
 }
 
 pub fn treatment(dir: &Path, clock: SharedClock, action: TreatmentAction, out: &mut impl Write) -> anyhow::Result<()> {
-    let (list, json) = match action {
+    let (list, json, by_clinic) = match action {
         TreatmentAction::Set { on, none } => {
             let wanted =
                 if none { Vec::new() } else { Treatment::parse_list("on", on.as_deref().unwrap_or_default()).map_err(Error::from)? };
             if !none && wanted.is_empty() {
                 return Err(Error::invalid("on", Problem::Required).into());
             }
-            (open(dir, clock)?.set_treatments(&wanted)?, false)
+            let mut store = open(dir, clock)?;
+            (store.set_treatments(&wanted)?, false, store.treatments_from_clinic()?)
         }
-        TreatmentAction::Show { json } => (open(dir, clock)?.treatments()?, json),
+        TreatmentAction::Show { json } => {
+            let store = open(dir, clock)?;
+            (store.treatments()?, json, store.treatments_from_clinic()?)
+        }
     };
     if json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "treatments": list }))?;
+        let set_by = if by_clinic { "clinic" } else { "patient" };
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "treatments": list, "set_by": set_by }))?;
         writeln!(out)?;
     } else if list.is_empty() {
         writeln!(out, "no treatment set")?;
     } else {
-        writeln!(out, "{}", list.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))?;
+        let from = if by_clinic { " (from the clinic's plan; if it is wrong, tell the clinic)" } else { "" };
+        writeln!(out, "{}{from}", list.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))?;
     }
     Ok(())
 }
@@ -157,8 +163,18 @@ fn advice_text(a: &Advice) -> String {
         Level::Crisis => "You said you have had thoughts of being better off dead or of hurting yourself. Get help now: \
                           you do not have to deal with this alone."
             .into(),
-        Level::CallNow => "Call the cancer ward now.".into(),
-        Level::Contact24h => "Contact the cancer ward within 24 hours.".into(),
+        Level::CallNow => match &a.ward_staffed {
+            Some(s) if s.open => format!("Call the cancer ward now.{}", open_until(s)),
+            Some(_) => {
+                format!("The ward is closed now: call {} now.", a.contacts.first().and_then(|c| c.number.as_deref()).unwrap_or("116 117"))
+            }
+            None => "Call the cancer ward now.".into(),
+        },
+        Level::Contact24h => match &a.ward_staffed {
+            Some(s) if !s.open => format!("Contact the cancer ward within 24 hours.{}", opens(s)),
+            Some(s) => format!("Contact the cancer ward within 24 hours.{}", open_until(s)),
+            None => "Contact the cancer ward within 24 hours.".into(),
+        },
         Level::ContactTeam => "Tell your care team about this at your next contact, or sooner if you are worried.".into(),
         Level::Recheck => {
             let when = a.follow_up_at.map(|t| format!(" (a reminder is set for {})", t.format("%H:%M UTC"))).unwrap_or_default();
@@ -168,18 +184,32 @@ fn advice_text(a: &Advice) -> String {
     }
 }
 
+fn open_until(s: &companion_core::care_team::Staffed) -> String {
+    s.until.as_deref().map(|u| format!(" The ward is open until {u}.")).unwrap_or_default()
+}
+
+fn opens(s: &companion_core::care_team::Staffed) -> String {
+    match (&s.opens_day, &s.opens_at) {
+        (Some(d), Some(t)) => format!(" The ward is closed now; it opens {} at {t}.", crate::going_home::day_name(d)),
+        _ => " The ward is closed now.".into(),
+    }
+}
+
 pub fn print_advice(advice: &[Advice], out: &mut impl Write) -> anyhow::Result<()> {
     for a in advice {
         let calls: Vec<String> = a
             .contacts
             .iter()
             .map(|c| {
-                let who = match c.role {
+                let role = match c.role.as_str() {
                     "emergency" => "emergency",
                     "out_of_hours" => "out-of-hours doctor",
                     "helpline" => "Mental Helse helpline",
+                    "contact_nurse" => "contact nurse",
+                    _ if c.source == "patient" => "cancer ward (the number you gave)",
                     _ => "cancer ward",
                 };
+                let who = c.name.clone().unwrap_or_else(|| role.to_owned());
                 format!("{who} {}", c.number.as_deref().unwrap_or("(number not set: companion ward-phone NUMBER)"))
             })
             .collect();

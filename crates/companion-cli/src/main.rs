@@ -9,6 +9,7 @@ mod care;
 mod carers;
 mod clinic;
 mod forms;
+mod going_home;
 mod print;
 mod questions;
 
@@ -86,8 +87,11 @@ enum Command {
         /// How many days back (1-365).
         #[arg(long, default_value = "14")]
         days: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pdf")]
         json: bool,
+        /// Write it as a PDF to print or share, instead of text (a new file; never over one).
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
     },
     /// Every version of one entry, oldest first, as JSON.
     History { id: String },
@@ -164,6 +168,21 @@ enum Command {
     AccessLog {
         #[arg(long)]
         json: bool,
+    },
+    /// The clinic's contacts, whether each is staffed now, and the one to call now.
+    CareTeam {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The safety ruleset in force.
+    Ruleset {
+        #[command(subcommand)]
+        action: going_home::RulesetAction,
+    },
+    /// The clinic's going-home plan.
+    Plan {
+        #[command(subcommand)]
+        action: going_home::PlanAction,
     },
     /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
     WardPhone {
@@ -444,6 +463,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Question { action } => questions::question(&dir, clock, action, out)?,
         Command::Treatment { action } => care::treatment(&dir, clock, action, out)?,
+        Command::CareTeam { json } => going_home::care_team(&dir, clock, json, out)?,
+        Command::Ruleset { action } => going_home::ruleset(&dir, clock, action, out)?,
+        Command::Plan { action } => going_home::plan(&dir, clock, action, out)?,
         Command::Advice { action } => care::advice(&dir, clock, action, out)?,
         Command::Carer { action } => carers::carer(&dir, clock, action, out)?,
         Command::Backup { action } => backup::backup(&dir, clock, action, out)?,
@@ -453,9 +475,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let entries = store.timeline(TimelineFilter { kind })?;
             print_entries(&entries, json, out)?;
         }
-        Command::Summary { days, json } => {
+        Command::Summary { days, json, pdf } => {
             let days = whole_number("days", &days)?;
             let store = open(&dir, clock)?;
+            if let Some(file) = pdf {
+                let bytes = store.summary_pdf(days, companion_core::prefs::Language::En)?;
+                let mut f =
+                    std::fs::OpenOptions::new().write(true).create_new(true).open(&file).with_context(|| format!("{}", file.display()))?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+                writeln!(out, "summary for the last {days} days written to {}", file.display())?;
+                return Ok(());
+            }
             let summary = store.visit_summary(days)?;
             if json {
                 serde_json::to_writer_pretty(&mut *out, &summary)?;

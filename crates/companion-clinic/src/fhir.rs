@@ -20,6 +20,9 @@ pub const TYPES: &[(&str, &str)] = &[
     ("Questionnaire", ""),
     ("RelatedPerson", "patient"),
     ("Consent", "patient"),
+    ("CarePlan", "subject"),
+    ("CareTeam", ""),
+    ("Library", ""),
 ];
 
 /// Types only the server writes (from an invitation): what the patient let a carer see, as
@@ -30,7 +33,11 @@ pub const SERVER_WRITTEN: &[&str] = &["Consent"];
 /// Resources that belong to no patient: the clinic's own forms (a licensed translation of an
 /// instrument), written by staff and readable by every paired device. Stored with an empty
 /// patient id.
-pub const SHARED: &[&str] = &["Questionnaire"];
+pub const SHARED: &[&str] = &["Questionnaire", "CareTeam", "Library"];
+
+/// Types written only by the server's own commands, never through the API: the clinic's signed
+/// ruleset (`companion-clinic ruleset publish`, which checks the floors and signs it).
+pub const PUBLISHED: &[&str] = &["Library"];
 
 pub fn is_shared(rtype: &str) -> bool {
     SHARED.contains(&rtype)
@@ -48,6 +55,9 @@ fn required(rtype: &str) -> &'static [&'static str] {
         "Questionnaire" => &["status", "url", "item"],
         "RelatedPerson" => &["patient"],
         "Consent" => &["status", "scope", "category", "patient"],
+        "CarePlan" => &["status", "intent", "subject"],
+        "Library" => &["status", "type", "content"],
+        "CareTeam" => &["participant"],
         _ => &[],
     }
 }
@@ -115,7 +125,7 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
     }
     if is_shared(rtype) {
         if scope.is_some() {
-            return Err(ApiError::forbidden("only the clinic's staff may write a Questionnaire"));
+            return Err(ApiError::forbidden(format!("only the clinic's staff may write a {rtype}")));
         }
         return Ok(String::new());
     }
@@ -194,7 +204,8 @@ pub fn written_by(body: &Value, carer: &str) -> bool {
 /// What a carer's device may read: what they wrote, the clinic's shared forms, their own
 /// `RelatedPerson`, and resources in a category the patient allowed.
 pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> bool {
-    if is_shared(rtype) || written_by(body, carer) {
+    // The going-home plan is the carer's to follow too (who to call, what to watch for).
+    if is_shared(rtype) || written_by(body, carer) || rtype == "CarePlan" {
         return true;
     }
     if rtype == "RelatedPerson" {

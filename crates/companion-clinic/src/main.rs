@@ -6,6 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod going_home_cli;
+use going_home_cli::{ContactsAction, PlanAction, RulesetAction};
+
 #[derive(Parser)]
 #[command(name = "companion-clinic", version, about = "Companion's clinic server")]
 struct Cli {
@@ -71,6 +74,21 @@ enum Command {
     Settings {
         #[command(subcommand)]
         action: SettingsAction,
+    },
+    /// The clinic's safety ruleset, signed, which devices take at their next sync.
+    Ruleset {
+        #[command(subcommand)]
+        action: RulesetAction,
+    },
+    /// The care team's contacts and staffed hours, on every patient's device.
+    Contacts {
+        #[command(subcommand)]
+        action: ContactsAction,
+    },
+    /// A patient's going-home plan.
+    Plan {
+        #[command(subcommand)]
+        action: PlanAction,
     },
 }
 
@@ -203,6 +221,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::ensure!(url.starts_with("https://") || url.starts_with("http://"), "--public-url must start with https://");
             }
             let db = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?;
+            // The ruleset key exists before the first device pairs, so every device pins it.
+            if db.clinic_key()?.is_none() {
+                db.signing_key(&cli.data_dir)?;
+            }
             companion_clinic::structure::warm_up();
             let mut state = companion_clinic::AppState::new(db);
             state.public_url = public_url.map(|u| u.trim_end_matches('/').into());
@@ -328,6 +350,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;
             writeln!(out, "backup written to {}", to.display())?;
         }
+        Command::Ruleset { action } => {
+            going_home_cli::ruleset(&Db::open_with(&cli.data_dir, cli.database_url.as_deref())?, &cli.data_dir, action, out)?
+        }
+        Command::Contacts { action } => going_home_cli::contacts(&Db::open_with(&cli.data_dir, cli.database_url.as_deref())?, action, out)?,
+        Command::Plan { action } => going_home_cli::plan(&Db::open_with(&cli.data_dir, cli.database_url.as_deref())?, action, out)?,
         Command::Device { action: DeviceAction::Revoke { patient } } => {
             let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
                 .revoke_devices(&patient)

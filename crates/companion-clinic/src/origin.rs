@@ -78,7 +78,7 @@ pub fn stamp_server(body: &mut Value, version: i64, last_updated: &str) {
 }
 
 /// Types only the clinic's staff write.
-pub const CLINIC_OWNED: &[&str] = &["Appointment", "Task", "Questionnaire"];
+pub const CLINIC_OWNED: &[&str] = &["Appointment", "Task", "Questionnaire", "CarePlan", "CareTeam", "Library"];
 
 /// Whether a resource is of a kind the clinic owns: the types above, and a `Communication` that
 /// answers a question (`inResponseTo`).

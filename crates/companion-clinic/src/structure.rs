@@ -87,8 +87,15 @@ pub fn check(rtype: &str, body: &Value) -> ApiResult<()> {
     if depth(body) > MAX_DEPTH {
         return Err(ApiError::invalid(format!("the JSON is nested deeper than {MAX_DEPTH} levels")));
     }
-    if body.get("contained").is_some() {
-        return Err(ApiError::unprocessable(format!("{rtype}.contained: contained resources are not accepted here")));
+    // Contained resources only as a CareTeam's members' roles (their numbers and hours).
+    if let Some(contained) = body.get("contained") {
+        let roles = rtype == "CareTeam"
+            && contained
+                .as_array()
+                .is_some_and(|a| a.iter().all(|r| r.get("resourceType").and_then(Value::as_str) == Some("PractitionerRole")));
+        if !roles {
+            return Err(ApiError::unprocessable(format!("{rtype}.contained: contained resources are not accepted here")));
+        }
     }
     let s = schemas();
     let Some(validator) = s.validators.get(rtype) else {

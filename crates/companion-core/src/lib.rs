@@ -7,6 +7,7 @@
 //! name fields and rules, never the values a person typed.
 
 pub mod alarms;
+pub mod care_team;
 pub mod clock;
 pub mod crypto;
 pub mod domain;
@@ -16,12 +17,16 @@ pub mod fhir;
 pub mod instruments;
 pub mod keyfile;
 pub mod logging;
+pub mod norway;
 pub mod paths;
+pub mod pdf;
+pub mod plan;
 pub mod prefs;
 pub mod replica;
 pub mod rules;
 pub mod session;
 pub mod store;
+pub mod summary_pdf;
 pub mod symptom;
 pub mod sync;
 pub mod treatment;

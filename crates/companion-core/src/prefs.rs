@@ -16,6 +16,8 @@ pub const MAX_IDLE_LOCK_MINUTES: u32 = 60;
 pub enum Language {
     En,
     Nb,
+    /// Nynorsk, for the app's own text (instrument texts come only from official sources).
+    Nn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,14 +1,21 @@
 // The message catalogues and the current language. Every string the UI shows comes from here.
 import en from './en.json';
 import nb from './nb.json';
+import nn from './nn.json';
 import type { ErrorPayload, Language } from '../lib/ipc';
 
 export type Key = keyof typeof en;
-const catalogues: Record<Language, Record<Key, string>> = { en, nb };
+const catalogues: Record<Language, Record<Key, string>> = { en, nb, nn };
 
 export function systemLanguage(): Language {
   const langs = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language];
-  return langs.some((l) => /^(nb|no|nn)\b/i.test(l)) ? 'nb' : 'en';
+  if (langs.some((l) => /^nn\b/i.test(l))) return 'nn';
+  return langs.some((l) => /^(nb|no)\b/i.test(l)) ? 'nb' : 'en';
+}
+
+/** The locale for dates and numbers in the current language. */
+export function locale(): string {
+  return current.lang === 'nb' ? 'nb-NO' : current.lang === 'nn' ? 'nn-NO' : 'en-GB';
 }
 
 const current = $state({ lang: 'en' as Language });
@@ -71,14 +78,14 @@ export function describe(err: unknown, context?: string): string {
 }
 
 export function formatNumber(n: number, digits = 0): string {
-  return new Intl.NumberFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', {
+  return new Intl.NumberFormat(locale(), {
     minimumFractionDigits: digits,
     maximumFractionDigits: Math.max(digits, 1),
   }).format(n);
 }
 
 export function formatDateTime(iso: string): string {
-  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', {
+  return new Intl.DateTimeFormat(locale(), {
     dateStyle: 'medium',
     timeStyle: 'short',
   }).format(new Date(iso));
@@ -86,21 +93,21 @@ export function formatDateTime(iso: string): string {
 
 /** The day of an instant, in the local time zone ("20 Nov 2026"). */
 export function formatDay(iso: string): string {
-  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'medium' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso));
 }
 
 /** The time of day of an instant, in the local time zone ("14:02"). */
 export function formatTime(iso: string): string {
-  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { timeStyle: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(), { timeStyle: 'short' }).format(new Date(iso));
 }
 
 export function formatDate(ymd: string): string {
-  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'full' }).format(
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'full' }).format(
     new Date(`${ymd}T12:00:00`),
   );
 }
 
 /** A day on a chart's time axis ("8 Dec", "8. des."), in the app's language. */
 export function formatAxisDay(ms: number): string {
-  return new Intl.DateTimeFormat(current.lang === 'nb' ? 'nb-NO' : 'en-GB', { day: 'numeric', month: 'short' }).format(new Date(ms));
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short' }).format(new Date(ms));
 }

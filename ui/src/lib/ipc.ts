@@ -33,7 +33,7 @@ export interface Author {
   role: Role;
   relationship?: string;
 }
-export type Language = 'en' | 'nb';
+export type Language = 'en' | 'nb' | 'nn';
 export interface Preferences {
   language: Language | null;
   idle_lock_minutes: number;
@@ -138,8 +138,49 @@ export function pickForms(all: Instrument[], lang: string): Instrument[] {
 }
 export type Level = 'emergency' | 'crisis' | 'call_now' | 'contact_24h' | 'contact_team' | 'recheck';
 export interface Contact {
-  role: 'emergency' | 'out_of_hours' | 'helpline' | 'ward';
+  role: 'emergency' | 'out_of_hours' | 'helpline' | 'ward' | 'contact_nurse';
   number: string | null;
+  /** The clinic's name for the line, when the clinic gave it. */
+  name: string | null;
+  /** `clinic` (the care team the clinic sent), `patient` (typed by the patient), `ruleset`. */
+  source: 'clinic' | 'patient' | 'ruleset';
+}
+/** Whether a line is staffed now (Norway's time): until when, or when it opens next. */
+export interface Staffed {
+  open: boolean;
+  until: string | null;
+  opens_day: string | null;
+  opens_at: string | null;
+}
+export type CareRole = 'ward' | 'contact_nurse' | 'coordinator' | 'gp' | 'out_of_hours' | 'emergency';
+export interface CareContact {
+  role: CareRole;
+  name: string;
+  phone: string;
+  hours?: { days: string[]; from: string; to: string }[];
+  staffed: Staffed;
+}
+export interface CareTeamNow {
+  contacts: CareContact[];
+  call_now: { role: string; name: string | null; phone: string; source: 'clinic' | 'patient' | 'ruleset'; ward: Staffed | null };
+  own_ward_phone: string | null;
+}
+export interface PlanInForce {
+  treatment: Treatment[];
+  schedules: { instrument: string; every_days: number; for_days?: number }[];
+  watch_for: string[];
+  advice: string[];
+  since: string;
+  version: string;
+  seen: boolean;
+}
+export interface RulesetStatus {
+  id: string;
+  version: string;
+  source: 'clinic' | 'shipped';
+  since: string | null;
+  key_fingerprint: string | null;
+  refused: { at: string; id: string | null; version: string | null; reason: 'bad_signature' | 'invalid' | 'not_newer'; field: string | null } | null;
 }
 export interface Advice {
   id: string;
@@ -157,6 +198,8 @@ export interface Advice {
   contacts: Contact[];
   /** For advice about a temperature: the ruleset's fever threshold. */
   fever_from?: number;
+  /** Whether the clinic's ward is staffed now, for advice that calls it. */
+  ward_staffed?: Staffed;
   /** For "measure again": when the reminder falls due. */
   follow_up_at?: string;
   /** The first "I understand", and every one (the patient's and each carer's own). */
@@ -201,6 +244,8 @@ export interface Schedule {
   last_done: string | null;
   due_at: string;
   state: 'upcoming' | 'due' | 'overdue';
+  /** The clinic's going-home plan's (not the patient's to change), or the patient's own. */
+  source: 'clinic' | 'patient';
 }
 export interface SyncStatus {
   paired: boolean;
@@ -230,6 +275,10 @@ export interface CareSettings {
   treatments: Treatment[];
   may_set_treatments: boolean;
   rechecks: Recheck[];
+  treatments_from_clinic: boolean;
+  ruleset_status: RulesetStatus;
+  care_team: CareTeamNow;
+  plan: PlanInForce | null;
 }
 
 /** A form the clinic asked for, not yet done. */
@@ -383,6 +432,8 @@ export const api = {
       questionnaire: `${instrument.questionnaire.url}|${instrument.questionnaire.version}`,
     }),
   careSettings: () => call<CareSettings>('care_settings'),
+  markPlanSeen: (version: string) => call<CareSettings>('mark_plan_seen', { version }),
+  saveSummaryPdf: (days: number, language: Language) => call<string>('save_summary_pdf', { days, language }),
   setWardPhone: (number: string | null) => call<CareSettings>('set_ward_phone', { number }),
   setSchedule: (instrument: string, everyDays: number | null) =>
     call<CareSettings>('set_schedule', { instrument, everyDays }),

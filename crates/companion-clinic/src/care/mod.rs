@@ -28,6 +28,7 @@ mod alert;
 mod chart;
 pub(crate) mod clock;
 mod forms;
+mod going_home;
 mod patient;
 mod patient_actions;
 mod patients;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/care/patients/{id}/questions/{q}/answer", post(patient_actions::answer))
         .route("/care/patients/{id}/appointments", post(patient_actions::book))
         .route("/care/patients/{id}/forms", post(forms::ask))
+        .route("/care/patients/{id}/plan", post(going_home::set))
+        .route("/care/patients/{id}/summary.pdf", get(going_home::pdf))
         .route("/care/patients/{id}/appointments/{a}/{change}", post(patient_actions::change))
         .route("/care/patients/{id}/carers/{c}/revoke", post(patient_actions::revoke_carer))
         .route("/care/workload", get(workload::page))

@@ -38,6 +38,7 @@ struct Data {
     tasks: Vec<Stored>,
     clinic_forms: Vec<Stored>,
     looked: Option<(Vec<crate::db::Access>, Vec<crate::db::Reason>)>,
+    plan: Option<(companion_core::plan::Plan, chrono::DateTime<chrono::Utc>, Stored)>,
 }
 
 pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: StatusCode, notice: Option<String>) -> Response {
@@ -61,8 +62,9 @@ pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: Status
         let (answers, records): (Vec<Stored>, Vec<Stored>) =
             records.into_iter().partition(|s| s.body.get("inResponseTo").is_some() && companion_core::fhir::written_by_clinic(&s.body));
         let looked = if coordinator { Some((db.access_log(&pid)?, db.reasons(&pid)?)) } else { None };
+        let plan = db.plan(&pid)?;
         db.audit_event(&who.label(), "read", Some("Patient"), Some(&pid), Some(&pid), "ok")?;
-        Ok(Ok(Data { overview, alerts, records, answers, visits, tasks, clinic_forms, looked }))
+        Ok(Ok(Data { overview, alerts, records, answers, visits, tasks, clinic_forms, looked, plan }))
     })
     .await;
     let data = match loaded {
@@ -103,6 +105,8 @@ pub(super) async fn render(state: &AppState, ctx: &Ctx, id: &str, status: Status
         (super::summary::render(lang, &patient.name, &replicas))
         h2 { (t(lang, "forms")) }
         (super::forms::section(lang, &patient.id, &csrf, &data.tasks, &data.clinic_forms))
+        h2 { (t(lang, "plan_title")) }
+        (super::going_home::section(lang, &patient.id, &csrf, data.plan.as_ref()))
         h2 { (t(lang, "trends")) }
         (super::trends::render(lang, &recent(&replicas)))
         h2 { (t(lang, "records")) }

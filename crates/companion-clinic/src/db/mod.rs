@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 mod accounts;
 mod carers;
+mod going_home;
 mod migrate;
 mod pairing;
 mod patients;
@@ -27,6 +28,7 @@ pub mod triage;
 
 use carers::parse_scopes;
 pub use carers::CARER_ACCESS_SYSTEM;
+pub use going_home::{Published, KEY_FILE};
 pub use migrate::{LATEST as SCHEMA_VERSION, V2_TABLES, V3_TABLES};
 pub use pairing::{valid_key as valid_retry_key, RETRY_MINUTES};
 use resources::{read_in, write_one};

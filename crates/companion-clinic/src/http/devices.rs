@@ -71,8 +71,11 @@ pub(super) async fn pair(
         }
     };
     tracing::info!(carer = p.carer.is_some(), "device paired");
-    let mut body =
-        json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name, "epoch": state.db.epoch() });
+    let db = state.db.clone();
+    // The key the clinic signs its rulesets with: the device pins it now, over this connection.
+    let clinic_key = blocking(move || db.clinic_key()).await?;
+    let mut body = json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name,
+        "epoch": state.db.epoch(), "clinic_key": clinic_key });
     if let Some((person, allow, until)) = p.carer {
         body["carer"] = json!({ "person": person, "allow": allow, "expires_at": until });
     }
@@ -177,4 +180,15 @@ pub(super) async fn access(State(state): State<AppState>, actor: Option<Extensio
     let db = state.db.clone();
     let access = blocking(move || db.access_log(&patient)).await?;
     Ok(Json(json!({ "access": access })).into_response())
+}
+
+/// The clinic's ruleset key, for a device paired before the clinic had one (it pins it then,
+/// over its own authenticated connection). 404 until the clinic has a key.
+pub(super) async fn clinic_key(State(state): State<AppState>, actor: Option<Extension<Actor>>) -> ApiResult<Response> {
+    caller(actor)?;
+    let db = state.db.clone();
+    match blocking(move || db.clinic_key()).await? {
+        Some(key) => Ok(Json(json!({ "clinic_key": key })).into_response()),
+        None => Err(ApiError::not_found()),
+    }
 }

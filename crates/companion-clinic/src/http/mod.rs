@@ -63,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .route("/carers/{id}/revoke", post(devices::revoke_carer))
         .route("/sync/changes", get(devices::changes))
         .route("/sync/access", get(devices::access))
+        .route("/sync/clinic-key", get(devices::clinic_key))
         .route("/fhir", post(bundle::bundle))
         // One resource is at most 256 KB of JSON (`fhir::MAX_RESOURCE_BYTES`); only bundles
         // get the larger limit.

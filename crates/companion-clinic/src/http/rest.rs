@@ -46,6 +46,11 @@ pub(super) fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &
 /// Checks a resource about to be written, in the order a writer can fix it: the type, id and
 /// patient; R4's structure; who it says wrote it; what a carer may write.
 pub(super) fn prepare(who: &Actor, rtype: &str, id: &str, resource: Value, if_match: Option<i64>) -> ApiResult<Write> {
+    if fhir::PUBLISHED.contains(&rtype) {
+        return Err(ApiError::forbidden(
+            "the clinic's ruleset is published with companion-clinic ruleset publish, which checks and signs it",
+        ));
+    }
     let patient = fhir::check(rtype, id, &resource, who.patient())?;
     structure::check(rtype, &resource)?;
     origin::check_claims(rtype, &resource, who, &patient)?;

@@ -56,6 +56,8 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let database = TestDb::new();
         let db = Db::open_with(dir.path(), database.url.as_deref()).unwrap();
+        // As `serve` does: the ruleset key exists before any device pairs.
+        db.signing_key(dir.path()).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -71,6 +73,15 @@ impl Server {
         let mut store = diary.open();
         companion_core::sync::block_on(companion_core::sync::pair(&mut store, via, &code)).unwrap().unwrap();
         (patient, diary)
+    }
+
+    /// The server's data directory and database, for its admin commands.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    pub fn database_url(&self) -> Option<&str> {
+        self._database.url.as_deref()
     }
 
     pub fn staff(&self) -> String {

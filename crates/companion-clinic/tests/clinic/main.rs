@@ -6,6 +6,7 @@ mod attacks;
 mod care;
 mod carers;
 mod conformance;
+mod going_home;
 mod harness;
 mod limits;
 mod pairing;

@@ -14,6 +14,7 @@
 //! and a ruleset that moves the threshold is refused when it is loaded.
 
 pub mod engine;
+pub mod signed;
 
 use crate::domain::SymptomCode;
 use crate::treatment::Treatment;
@@ -159,7 +160,10 @@ impl fmt::Display for RulesetError {
     }
 }
 
-fn refused(field: impl Into<String>, reason: impl Into<String>) -> RulesetError {
+/// The highest fever threshold a clinic may set: a fever rule must exist and mean a fever.
+pub const FEVER_FLOOR: f64 = 38.5;
+
+pub(crate) fn refused(field: impl Into<String>, reason: impl Into<String>) -> RulesetError {
     RulesetError { field: field.into(), reason: reason.into() }
 }
 
@@ -220,6 +224,7 @@ impl Ruleset {
         if !(1..=168).contains(&a.window_hours) || a.contact_24h_for_call_now < 2 {
             return Err(refused("aggregation", "needs a window of 1 to 168 hours and at least 2 problems"));
         }
+        self.check_floors()?;
         let i = &self.instruments;
         if i.phq9_item9_crisis_from != PHQ9_ITEM9_CRISIS_FROM {
             return Err(refused(
@@ -236,6 +241,40 @@ impl Ruleset {
         for (name, v, max) in checks {
             if !(1..=max).contains(&v) {
                 return Err(refused(format!("instruments.{name}"), format!("must be between 1 and {max}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The floors a clinic's ruleset may not go below: a fever rule that means a fever (at
+    /// most [`FEVER_FLOOR`]), a version made of numbers (so a newer one can be told), and every
+    /// emergency rule of the shipped defaults kept at emergency (the same symptom and detail).
+    /// PHQ-9 item 9's threshold is checked with the instruments.
+    fn check_floors(&self) -> Result<(), RulesetError> {
+        if self.temperature.call_at_or_above > FEVER_FLOOR {
+            return Err(refused("temperature.call_at_or_above", format!("must be at most {FEVER_FLOOR}: a fever rule must exist")));
+        }
+        if signed::compare_versions(&self.version, &self.version).is_none() {
+            return Err(refused("version", "must be numbers separated by dots (3.1.0)"));
+        }
+        let shipped: Ruleset = serde_json::from_str(DEFAULT_RULESET).map_err(|_| refused("", "the shipped rules cannot be read"))?;
+        for rule in shipped.symptoms.iter().filter(|r| r.level == Level::Emergency) {
+            let kept = self.symptoms.iter().any(|r| {
+                r.symptom == rule.symptom
+                    && r.flag == rule.flag
+                    && r.level == Level::Emergency
+                    && r.treatment.is_none()
+                    && r.min_severity.is_none_or(|m| m <= 1)
+            });
+            if !kept {
+                return Err(refused(
+                    "symptoms",
+                    format!(
+                        "must keep the emergency rule for {}{} at emergency: emergency rules cannot be turned off",
+                        rule.symptom,
+                        rule.flag.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+                    ),
+                ));
             }
         }
         Ok(())
@@ -293,5 +332,25 @@ mod tests {
         assert_eq!(field(with(|v| v["instruments"]["esas_item_contact_24h_from"] = 11.into())), "instruments.esas_item_contact_24h_from");
         assert_eq!(field(with(|v| v["symptoms"][0]["treatment"] = "surgery".into())), "");
         assert!(with(|v| v["temperature"]["colour"] = "red".into()).is_err(), "unknown elements are refused");
+    }
+
+    #[test]
+    fn a_clinic_cannot_go_below_the_floors() {
+        let e = with(|v| v["temperature"]["call_at_or_above"] = 39.0.into()).unwrap_err();
+        assert_eq!(e.field, "temperature.call_at_or_above");
+        let e = with(|v| v["symptoms"].as_array_mut().unwrap().retain(|r| r["id"] != "collapse")).unwrap_err();
+        assert!(e.to_string().contains("collapse"), "{e}");
+        let e = with(|v| v["symptoms"][0]["level"] = "call_now".into()).unwrap_err();
+        assert!(e.to_string().contains("chest-pain"), "{e}");
+        let e = with(|v| v["symptoms"][0]["treatment"] = "immunotherapy".into()).unwrap_err();
+        assert_eq!(e.field, "symptoms");
+        assert_eq!(with(|v| v["version"] = "3.0-beta".into()).unwrap_err().field, "version");
+        // Stricter is allowed: a lower fever threshold, a renamed emergency rule.
+        assert!(with(|v| {
+            v["temperature"]["call_at_or_above"] = 37.8.into();
+            v["temperature"]["recheck_from"] = 37.5.into();
+            v["symptoms"][0]["id"] = "brystsmerter".into();
+        })
+        .is_ok());
     }
 }

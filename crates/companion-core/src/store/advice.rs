@@ -49,6 +49,10 @@ pub struct Advice {
     pub fever_from: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub low_below: Option<f64>,
+    /// Whether the clinic's ward is staffed now (the card says "open until 15:30" or "closed
+    /// now: call 116 117"); none when the clinic gave no ward, or for advice that calls no one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_staffed: Option<crate::care_team::Staffed>,
     /// For "measure again": when the reminder falls due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up_at: Option<DateTime<Utc>>,
@@ -70,10 +74,15 @@ pub struct Acknowledgement {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
-    /// `emergency`, `out_of_hours`, `helpline` or `ward`.
-    pub role: &'static str,
+    /// `emergency`, `out_of_hours`, `helpline`, `ward` or `contact_nurse`.
+    pub role: String,
     /// None when the ward's number has not been set yet.
     pub number: Option<String>,
+    /// The clinic's name for the line (`Cancer ward 3`), when the clinic gave it.
+    pub name: Option<String>,
+    /// `clinic` (the care team the clinic sent), `patient` (a number the patient typed, never
+    /// shown as the clinic's) or `ruleset` (the national numbers).
+    pub source: &'static str,
 }
 
 /// A reminder to measure the temperature again, set by "measure again in one hour" advice; it
@@ -237,6 +246,7 @@ impl Store {
             entry_id,
             record_kind,
             withdrawn,
+            ward_staffed: self.ward_staffed(level),
             contacts: self.contacts_for(level),
             rule,
             ruleset,
@@ -438,26 +448,63 @@ impl Store {
         }
     }
 
+    /// The ward's staffed state, for advice whose card calls the ward.
+    fn ward_staffed(&self, level: Level) -> Option<crate::care_team::Staffed> {
+        if !matches!(level, Level::CallNow | Level::Contact24h | Level::ContactTeam) {
+            return None;
+        }
+        let team = self.care_contacts().ok()?;
+        team.iter().find(|c| c.role == "ward").map(|w| w.staffed(self.now()))
+    }
+
+    /// Who to call for advice of a level, now: the clinic's ward while it is staffed, else the
+    /// out-of-hours line; the number the patient typed only while the clinic gave no ward.
     pub(super) fn contacts_for(&self, level: Level) -> Vec<Contact> {
         let c = &self.rules.contacts;
-        let ward = || Contact { role: "ward", number: self.ward_phone().ok().flatten() };
-        let fixed = |role, n: &String| Contact { role, number: Some(n.clone()) };
+        let fixed = |role: &str, n: &String| Contact { role: role.to_owned(), number: Some(n.clone()), name: None, source: "ruleset" };
+        let team = self.care_contacts().unwrap_or_default();
+        let now = self.now();
+        let clinic = |role: &str| {
+            team.iter().find(|t| t.role == role).map(|t| {
+                (
+                    Contact { role: role.to_owned(), number: Some(t.phone.clone()), name: Some(t.name.clone()), source: "clinic" },
+                    t.staffed(now),
+                )
+            })
+        };
+        // The out-of-hours line: the clinic's while staffed, else the national number.
+        let ooh =
+            || clinic("out_of_hours").filter(|(_, s)| s.open).map(|(c, _)| c).unwrap_or_else(|| fixed("out_of_hours", &c.out_of_hours));
+        let ward = clinic("ward");
+        let own = || Contact { role: "ward".to_owned(), number: self.ward_phone().ok().flatten(), name: None, source: "patient" };
         match level {
             Level::Emergency => vec![fixed("emergency", &c.emergency)],
             Level::Crisis => {
                 vec![fixed("emergency", &c.emergency), fixed("out_of_hours", &c.out_of_hours), fixed("helpline", &c.helpline)]
             }
-            // Without the ward's number, the card still offers numbers that answer at once.
-            Level::CallNow => match ward() {
-                w if w.number.is_some() => vec![w, fixed("out_of_hours", &c.out_of_hours)],
-                w => vec![w, fixed("out_of_hours", &c.out_of_hours), fixed("emergency", &c.emergency)],
+            Level::CallNow => match ward {
+                Some((w, s)) if s.open => vec![w, ooh()],
+                // The ward is closed: the out-of-hours doctor now, 113 if it cannot wait.
+                Some(_) => vec![ooh(), fixed("emergency", &c.emergency)],
+                // Without the ward's number, the card still offers numbers that answer at once.
+                None => match own() {
+                    w if w.number.is_some() => vec![w, ooh()],
+                    w => vec![w, ooh(), fixed("emergency", &c.emergency)],
+                },
             },
-            // Within 24 hours, and no ward's number yet: the out-of-hours doctor answers too.
-            Level::Contact24h => match ward() {
-                w if w.number.is_some() => vec![w],
-                w => vec![w, fixed("out_of_hours", &c.out_of_hours)],
+            Level::Contact24h => match ward {
+                Some((w, s)) if s.open => vec![w],
+                // Closed: the ward when it opens, the out-of-hours doctor if it cannot wait.
+                Some((w, _)) => vec![w, ooh()],
+                None => match own() {
+                    w if w.number.is_some() => vec![w],
+                    w => vec![w, ooh()],
+                },
             },
-            Level::ContactTeam => vec![ward()],
+            Level::ContactTeam => match clinic("contact_nurse").or(ward) {
+                Some((w, _)) => vec![w],
+                None => vec![own()],
+            },
             Level::Recheck => Vec::new(),
         }
     }

@@ -1,5 +1,6 @@
 //! The care the diary is set up for: check-in schedules, the cancer ward's phone number, and
-//! the treatments the patient is on (which safety rules may depend on).
+//! the treatments the patient is on (which safety rules may depend on). While the clinic's
+//! going-home plan is in force, its treatment and its check-ins are the diary's.
 
 use super::{parse_ts, ts, Store};
 use crate::domain::{Entry, EntryData, EntryKind};
@@ -19,9 +20,22 @@ pub struct Schedule {
     pub due_at: DateTime<Utc>,
     /// `upcoming`, `due`, or `overdue` (more than two days past due).
     pub state: &'static str,
+    /// `clinic` (the going-home plan's, which replaces the patient's own for that check-in) or
+    /// `patient`.
+    pub source: &'static str,
 }
 
 const OVERDUE_AFTER_DAYS: i64 = 2;
+
+fn state_at(now: DateTime<Utc>, due_at: DateTime<Utc>) -> &'static str {
+    if now < due_at {
+        "upcoming"
+    } else if now < due_at + Duration::days(OVERDUE_AFTER_DAYS) {
+        "due"
+    } else {
+        "overdue"
+    }
+}
 const WARD_PHONE: &str = "ward_phone";
 const TREATMENTS: &str = "treatments";
 
@@ -29,6 +43,20 @@ impl Store {
     /// The treatments the patient is on, as they set them (none until they do). One this build
     /// does not know (set by a newer one) is passed over; the others still count.
     pub fn treatments(&self) -> Result<Vec<Treatment>> {
+        if let Some(p) = self.plan()?.filter(|p| !p.plan.treatment.is_empty()) {
+            return Ok(p.plan.treatment);
+        }
+        self.own_treatments()
+    }
+
+    /// Whether the treatments come from the clinic's going-home plan (then the patient does not
+    /// set them; they may tell the clinic if the plan is wrong).
+    pub fn treatments_from_clinic(&self) -> Result<bool> {
+        Ok(self.plan()?.is_some_and(|p| !p.plan.treatment.is_empty()))
+    }
+
+    /// The treatments as the patient set them, whatever a plan says.
+    pub fn own_treatments(&self) -> Result<Vec<Treatment>> {
         let names: Vec<String> = super::setting(&self.conn, TREATMENTS)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
         Ok(Treatment::normalise(names.iter().filter_map(|n| Treatment::parse(n)).collect()))
     }
@@ -39,6 +67,10 @@ impl Store {
     pub fn set_treatments(&mut self, treatments: &[Treatment]) -> Result<Vec<Treatment>> {
         if !self.is_owner() {
             return Err(Error::NotPermitted);
+        }
+        if self.treatments_from_clinic()? {
+            // The clinic's plan sets them; a change here would override it silently.
+            return Err(Invalid::new("treatment", Problem::NotAllowed).into());
         }
         let list = Treatment::normalise(treatments.to_vec());
         let text = serde_json::to_string(&list).map_err(|_| Error::Internal("treatments"))?;
@@ -89,22 +121,47 @@ impl Store {
             let since = parse_ts(&r.get::<_, String>(2)?)?;
             let last = r.get::<_, Option<String>>(3)?.map(|s| parse_ts(&s)).transpose()?;
             let due_at = last.map_or(since, |l| l + Duration::days(every as i64));
-            let state = if now < due_at {
-                "upcoming"
-            } else if now < due_at + Duration::days(OVERDUE_AFTER_DAYS) {
-                "due"
-            } else {
-                "overdue"
-            };
-            Ok(Schedule { instrument: r.get(0)?, every_days: every, last_done: last, due_at, state })
+            Ok(Schedule {
+                instrument: r.get(0)?,
+                every_days: every,
+                last_done: last,
+                due_at,
+                state: state_at(now, due_at),
+                source: "patient",
+            })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let own = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some(plan) = self.plan()? else { return Ok(own) };
+        // The plan's check-ins replace the patient's own for the same instrument.
+        let mut out: Vec<Schedule> =
+            own.into_iter().filter(|s| !plan.plan.schedules.iter().any(|p| p.instrument == s.instrument)).collect();
+        for p in &plan.plan.schedules {
+            if p.for_days.is_some_and(|d| now >= plan.since + Duration::days(d as i64)) {
+                continue;
+            }
+            let last = self.last_done(&p.instrument)?.filter(|l| *l >= plan.since);
+            let due_at = last.map_or(plan.since, |l| l + Duration::days(p.every_days as i64));
+            out.push(Schedule {
+                instrument: p.instrument.clone(),
+                every_days: p.every_days,
+                last_done: last,
+                due_at,
+                state: state_at(now, due_at),
+                source: "clinic",
+            });
+        }
+        out.sort_by(|a, b| a.instrument.cmp(&b.instrument));
+        Ok(out)
     }
 
     /// Sets how often a check-in is due (1–365 days), or stops it (`None`). A new schedule is due
     /// at once unless the check-in was done recently.
     pub fn set_schedule(&mut self, instrument: &str, every_days: Option<i64>) -> Result<Vec<Schedule>> {
         let instrument = instruments::get(instrument)?.id;
+        if self.plan()?.is_some_and(|p| p.plan.schedules.iter().any(|s| s.instrument == instrument)) {
+            // The clinic's plan asks for this one; the patient's own would be replaced anyway.
+            return Err(Invalid::new("instrument", Problem::NotAllowed).into());
+        }
         match every_days {
             Some(days) if (1..=365).contains(&days) => {
                 self.conn.execute(

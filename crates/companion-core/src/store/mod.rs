@@ -10,6 +10,7 @@ mod advice;
 pub mod backup;
 mod care;
 mod carers;
+mod clinic_care;
 mod entries;
 mod file;
 pub mod receipts;
@@ -36,6 +37,7 @@ pub use backup::BackupInfo;
 pub use care::Schedule;
 pub use carers::disagreements_among;
 pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
+pub use clinic_care::{CareTeamNow, ContactNow, PlanInForce, RulesetRefused, RulesetStatus};
 pub use entries::TimelineFilter;
 #[cfg(feature = "bench-plain")]
 use file::durable;
@@ -371,7 +373,7 @@ impl Store {
             .map_err(|e| damage(&conn, e))?
             .ok_or(Error::Damaged("the person of this key slot is missing"))?;
         let slot_id = keys.slots[slot].id;
-        let rules = crate::rules::Ruleset::default_rules();
+        let rules = clinic_care::rules_in_force(&conn);
         let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
         let settled = store.finish_rotation().and_then(|()| store.seal_plain_records()).and_then(|()| store.end_expired_carers());
         settled.map_err(|e| store.explain(e))?;

@@ -30,6 +30,9 @@ pub struct SyncLink {
     /// The clinic's own certificate authority (PEM), trusted besides the system's roots.
     #[serde(default)]
     pub ca: Option<String>,
+    /// The clinic's public key for its rulesets (Ed25519, base64), pinned at pairing.
+    #[serde(default)]
+    pub clinic_key: Option<String>,
 }
 
 /// One queued item.

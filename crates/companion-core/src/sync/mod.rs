@@ -247,9 +247,62 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             }
         }
     }
+    if let Err(outcome) = fetch_care(db, &http, &mut link).await? {
+        return finish(db, &mut link, report, outcome);
+    }
     link.last_success = Some(db.with(|s| Ok(s.now()))?);
     link.problem = None;
     finish(db, &mut link, report, Outcome::Done)
+}
+
+/// The clinic's care team and signed ruleset (shared by every patient of the clinic, so read by
+/// id each round rather than from the patient's feed). A device paired before the clinic had a
+/// key pins the one its server names now, over the same authenticated TLS connection. A server
+/// from before has neither (404), which changes nothing here.
+async fn fetch_care(db: &impl Diary, http: &reqwest::Client, link: &mut SyncLink) -> Result<std::result::Result<(), Outcome>> {
+    let get = |path: String| http.get(format!("{}{path}", link.server)).bearer_auth(&link.token).send();
+    let read = |res: reqwest::Response| async move {
+        match status_of(&res) {
+            200 => res.json::<Value>().await.map(Some).map_err(|_| later()),
+            404 => Ok(None),
+            status => Err(stop_for(status, retry_after(&res))),
+        }
+    };
+    macro_rules! fetch {
+        ($path:expr) => {
+            match get($path).await {
+                Ok(res) => match read(res).await {
+                    Ok(v) => v,
+                    Err(outcome) => return Ok(Err(outcome)),
+                },
+                Err(_) => return Ok(Err(later())),
+            }
+        };
+    }
+    if let Some(team) = fetch!(format!("/fhir/CareTeam/{}", crate::care_team::CARE_TEAM_ID)) {
+        if crate::fhir::written_by_clinic(&team) {
+            db.with(|s| s.keep_remote(&team))?;
+        }
+    }
+    if link.clinic_key.is_none() {
+        let key = fetch!("/sync/clinic-key".to_owned());
+        link.clinic_key =
+            key.and_then(|k| k.get("clinic_key").and_then(Value::as_str).map(str::to_owned)).filter(|k| crate::rules::signed::key_ok(k));
+    }
+    let library = fetch!(format!("/fhir/Library/{}", crate::rules::signed::LIBRARY_ID));
+    if let (Some(library), Some(key)) = (library, link.clinic_key.clone()) {
+        match crate::rules::signed::Signed::from_library(&library) {
+            Some(signed) => {
+                db.with(|s| s.offer_ruleset(&signed, &key))?.ok();
+            }
+            // Unsigned: refused like a bad signature, the one in force stays.
+            None => {
+                let unsigned = crate::rules::signed::Signed { text: String::new(), signature: String::new() };
+                db.with(|s| s.offer_ruleset(&unsigned, &key))?.ok();
+            }
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn finish(db: &impl Diary, link: &mut SyncLink, mut report: Report, outcome: Outcome) -> Result<Report> {

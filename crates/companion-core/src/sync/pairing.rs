@@ -105,6 +105,8 @@ pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str
         last_success: None,
         problem: None,
         ca: ca.map(str::to_owned),
+        // Pinned here, from the reply over TLS; a server from before sends none.
+        clinic_key: body.get("clinic_key").and_then(Value::as_str).filter(|k| crate::rules::signed::key_ok(k)).map(str::to_owned),
     };
     Ok((link, body))
 }

@@ -49,7 +49,7 @@ fn a_fever_raises_call_now_with_the_wards_number_and_is_recorded() {
     assert_eq!(a.contacts[0].number, None, "not set yet");
     assert_eq!(a.contacts[1].number.as_deref(), Some("116 117"));
     // Without the ward's number, the emergency number is offered as well.
-    assert_eq!((a.contacts[2].role, a.contacts[2].number.as_deref()), ("emergency", Some("113")));
+    assert_eq!((a.contacts[2].role.as_str(), a.contacts[2].number.as_deref()), ("emergency", Some("113")));
     assert_eq!(store.advice_for(saved.entry.id).unwrap(), saved.advice);
 
     assert!(matches!(store.set_ward_phone(Some("call me")), Err(Error::Invalid(i)) if i.field == "ward_phone"));
@@ -68,7 +68,7 @@ fn several_symptoms_saved_together_are_one_write_and_count_together() {
     assert_eq!(saved.len(), 3);
     assert_eq!(saved[0].advice[0].level, Level::Contact24h);
     // No ward's number yet: the out-of-hours doctor is offered beside it.
-    let roles: Vec<_> = saved[0].advice[0].contacts.iter().map(|c| (c.role, c.number.clone())).collect();
+    let roles: Vec<_> = saved[0].advice[0].contacts.iter().map(|c| (c.role.as_str(), c.number.clone())).collect();
     assert_eq!(roles, [("ward", None), ("out_of_hours", Some("116 117".to_string()))]);
     assert!(saved[1].advice.is_empty());
     assert!(saved[2].advice.iter().any(|a| a.rule == "two-or-more-contact-24h" && a.level == Level::CallNow));

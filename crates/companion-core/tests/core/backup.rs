@@ -44,6 +44,7 @@ fn diary(dir: &Path) -> (serde_json::Value, String) {
             last_success: None,
             problem: None,
             ca: None,
+            clinic_key: None,
         })
         .unwrap();
     let first = store.add(&symptom(3)).unwrap();

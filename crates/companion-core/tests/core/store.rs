@@ -151,6 +151,7 @@ fn a_pulled_record_that_cannot_be_taken_in_never_stops_the_sync() {
             last_success: None,
             problem: None,
             ca: None,
+            clinic_key: None,
         })
         .unwrap();
     let symptom = store.add(&NewEntry::Symptom(NewSymptom { symptom: "pain".into(), severity: 3, ..Default::default() })).unwrap();
