@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/companion-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
-	libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool chromium
+	libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool chromium poppler-utils
 NODE_MIN := 20.19
 APP := $(CARGO_TARGET_DIR)/debug/companion-app
 CLI := $(CARGO_TARGET_DIR)/debug/companion

@@ -1,11 +1,11 @@
 // With a real clinic server: pairing and what goes wrong, what the clinic sends, a carer on their own device, the clinic gone.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { app as current, button, fill, heading, nav, phone, scan, shot, tile } from './helpers.mjs';
+import { app as current, artifacts, button, fill, heading, nav, phone, scan, shot, tile } from './helpers.mjs';
 import { s } from './session.mjs';
 import { appBinary as app, clinic, port, startDriver, stopDriver } from './context.mjs';
 
@@ -253,6 +253,91 @@ export const steps = [
       const invitation = await (await s.find('[data-testid="invitation-code"]', { timeout: 20_000 })).text();
       await scan('invitation');
       await joinAsCarer(`http://${address}`, invitation.trim());
+
+      // Going home: the clinic publishes its ruleset, its contacts and Kari's plan with its admin
+      // commands; the next sync brings them, and the home screen walks through the plan once.
+      const files = mkdtempSync(join(tmpdir(), 'companion-e2e-plan-'));
+      const put = (name, body) => {
+        writeFileSync(join(files, name), typeof body === 'string' ? body : JSON.stringify(body));
+        return join(files, name);
+      };
+      const admin = (...args) => execFileSync(clinic, ['--data-dir', serverDir, ...args], { encoding: 'utf8' });
+      const shipped = JSON.parse(readFileSync(new URL('../../assets/rules/default.json', import.meta.url), 'utf8'));
+      admin('ruleset', 'publish', '--file', put('rules.json', JSON.stringify({ ...shipped, id: 'oslo-cancer-ward', version: '3.0.0' }, null, 2)));
+      admin('contacts', 'set', '--file', put('contacts.json', { contacts: [
+        { role: 'ward', name: 'Cancer ward 3', phone: '22 11 80 80', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '15:30' }] },
+        { role: 'contact_nurse', name: 'Anne, contact nurse', phone: '22 11 80 81', hours: [{ days: ['tue', 'thu'], from: '09:00', to: '14:00' }] },
+        { role: 'coordinator', name: 'Cancer coordinator, Bærum', phone: '67 50 00 00' },
+      ] }));
+      admin('plan', 'set', '--patient', patient, '--file', put('plan.json', {
+        treatment: ['chemotherapy'],
+        schedules: [{ instrument: 'esas-r', every_days: 7 }, { instrument: 'temperature', every_days: 1, for_days: 10 }],
+        watch_for: ['A temperature of 38.0 °C or more, shivering, or feeling unwell: call the ward now, day or night.'],
+        advice: ['Drink at least 2 litres a day.'],
+      }));
+      await nav('Settings');
+      await (await s.find(button('Sync now'))).click();
+      await s.find('//p[@role="status" and starts-with(normalize-space(), "Sent ")]', { timeout: 20_000 });
+      await nav('Home');
+      await s.find(heading('Going home'), { timeout: 20_000 });
+      const call = await (await s.find('[data-testid="plan-call"]')).text();
+      for (const want of ['Cancer ward 3', '22 11 80 80', 'Anne, contact nurse', 'Cancer coordinator, Bærum']) assert.ok(call.includes(want), call);
+      assert.match(call, /Open now, until 15:30|Closed now/);
+      await scan('going home: who to call');
+      await phone('going-home-call');
+      await (await s.find(button('Next'))).click();
+      assert.match(await (await s.find('[data-testid="plan-watch"]')).text(), /38\.0 °C or more, shivering, or feeling unwell/);
+      await (await s.find(button('Next'))).click();
+      assert.match(await (await s.find('[data-testid="plan-visits"]')).text(), /Your first appointments/);
+      await (await s.find(button('Next'))).click();
+      const checkins = await (await s.find('[data-testid="plan-checkins"]')).text();
+      assert.match(checkins, /ESAS-r[^\n]*every 7 days/);
+      assert.match(checkins, /Temperature: every 1 days, for the first 10 days/);
+      assert.match(await (await s.find('[data-testid="plan-treatment"]')).text(), /Chemotherapy/);
+      await scan('going home: check-ins');
+      await (await s.find(button('Next'))).click();
+      assert.match(await (await s.find('[data-testid="plan-selfcare"]')).text(), /Drink at least 2 litres a day\./);
+      await shot('going-home');
+      await (await s.find(button('Done'))).click();
+      // Walked through once: home is home again, with the plan and the care team a tap away and
+      // the plan's check-ins due.
+      await s.find(heading('Hello, Kari'));
+      await s.find('[data-testid="due-temperature"][data-source="clinic"]');
+      await (await s.find('[data-testid="open-care-team"]')).click();
+      await s.find(heading('My care team'));
+      const team = await (await s.find('main')).text();
+      assert.match(team, /Call Cancer ward 3: 22 11 80 80/);
+      assert.match(team, /If you need to call now/);
+      await scan('my care team');
+      await phone('care-team');
+      await (await s.find(button('Back'))).click();
+      await s.find(heading('Hello, Kari'));
+      await (await s.find('[data-testid="open-plan"]')).click();
+      await s.find(heading('Going home'));
+      for (let i = 0; i < 4; i++) await (await s.find(button('Next'))).click();
+      await (await s.find(button('Done'))).click();
+      // Settings: the clinic's rules in force, and the treatment from the plan, not changed here.
+      await nav('Settings');
+      const rules = await s.find('[data-testid="rules-in-force"][data-source="clinic"]');
+      assert.match(await rules.text(), /The clinic's rules, oslo-cancer-ward version 3\.0\.0, in use since/);
+      assert.match(await (await s.find('[data-testid="clinic-treatment"]')).text(), /Chemotherapy/);
+      assert.equal((await s.findAll('[data-testid="treatments"]')).length, 0, 'the clinic\'s treatment is not ticked off here');
+      await scan('settings, the clinic\'s plan and rules');
+      // The summary for the visit as a PDF: the same words the screen shows.
+      await nav('Questions');
+      await fill('New question', 'Who do I call at night?');
+      await (await s.find(button('Add question'))).click();
+      await s.find('//li[@class="question"]//p[normalize-space()="Who do I call at night?"]');
+      await (await s.find(button('Summary for the visit'))).click();
+      await s.find(heading('Summary for the visit'));
+      await (await s.find('[data-testid="save-pdf"]')).click();
+      const saved = await s.waitFor('return document.querySelector("[data-testid=pdf-saved]")?.textContent.trim() || null', [], { what: 'the PDF saved' });
+      const file = /(companion-summary-[\d-]+\.pdf)/.exec(saved)[1];
+      const pdf = join(process.env.COMPANION_BACKUP_DIR, file);
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+      for (const want of ['Summary for the visit', 'Kari Nordmann', 'Pain', 'Who do I call at night?', 'Call the cancer ward now']) assert.ok(text.includes(want), `${want} is not in the PDF:\n${text}`);
+      execFileSync('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', pdf, join(artifacts, 'summary-pdf')]);
+      await nav('Home');
 
       // The clinic goes away: what waits is said plainly, in a neutral style, never as success.
       server.kill();

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,6 +123,45 @@ test('the server refuses what is not valid, with an OperationOutcome', async () 
 test('the CapabilityStatement is valid R4', async () => {
   const statement = await get('/fhir/metadata');
   assert.doesNotThrow(() => validateResource(statement));
+});
+
+test("the clinic's going-home resources (CareTeam, CarePlan, signed Library) are valid R4 and reach the device", async () => {
+  const files = mkdtempSync(join(tmpdir(), 'companion-going-home-'));
+  const write = (name, body) => {
+    const path = join(files, name);
+    writeFileSync(path, typeof body === 'string' ? body : JSON.stringify(body));
+    return path;
+  };
+  const clinicCmd = (...args) => execFileSync(clinic, ['--data-dir', serverDir, ...args], { encoding: 'utf8' });
+  const rules = JSON.parse(readFileSync(new URL('../../assets/rules/default.json', import.meta.url), 'utf8'));
+  clinicCmd('ruleset', 'publish', '--file', write('rules.json', JSON.stringify({ ...rules, id: 'oslo-ward', version: '3.0.0' }, null, 2)));
+  clinicCmd('contacts', 'set', '--file', write('contacts.json', { contacts: [
+    { role: 'ward', name: 'Cancer ward 3', phone: '22 11 80 80', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '15:30' }] },
+    { role: 'gp', name: 'Dr Berg', phone: '22 33 44 55' },
+  ] }));
+  clinicCmd('plan', 'set', '--patient', patient, '--file', write('plan.json', {
+    treatment: ['chemotherapy'], schedules: [{ instrument: 'esas-r', every_days: 7 }, { instrument: 'temperature', every_days: 1, for_days: 10 }],
+    watch_for: ['A temperature of 38.0 °C or more: call the ward now.'], advice: ['Drink at least 2 litres a day.'],
+  }));
+  const team = await get('/fhir/CareTeam/companion-care-team');
+  const library = await get('/fhir/Library/companion-ruleset');
+  const plans = await everything('CarePlan');
+  assert.equal(plans.length, 1);
+  for (const r of [team, library, ...plans]) assert.doesNotThrow(() => validateResource(r), `${r.resourceType}/${r.id}`);
+  for (const contained of team.contained) assert.doesNotThrow(() => validateResource(contained), `contained ${contained.id}`);
+  assert.equal(team.contained[0].availableTime[0].availableEndTime, '15:30:00');
+  assert.equal(library.version, '3.0.0');
+  assert.equal(plans[0].subject.reference, `Patient/${patient}`);
+  // An integration may not publish a ruleset around the signing command.
+  const res = await fetch(`${url}/fhir/Library/companion-ruleset`, {
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(library),
+  });
+  assert.equal(res.status, 403);
+  run('sync');
+  const onDevice = JSON.parse(run('care-team', '--json'));
+  assert.deepEqual(onDevice.contacts.map((c) => c.role), ['ward', 'gp']);
+  assert.equal(JSON.parse(run('ruleset', 'show', '--json')).version, '3.0.0');
+  assert.deepEqual(JSON.parse(run('plan', 'show', '--json')).plan.treatment, ['chemotherapy']);
 });
 
 test("the clinic's answer and a booked visit come back to the CLI", async () => {

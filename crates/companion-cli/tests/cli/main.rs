@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 mod backup;
 mod faults;
+mod going_home;
 mod safety;
 
 const PASS: &str = "correct horse battery";
