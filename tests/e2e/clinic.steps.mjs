@@ -257,19 +257,19 @@ export const steps = [
       // Going home: the clinic publishes its ruleset, its contacts and Kari's plan with its admin
       // commands; the next sync brings them, and the home screen walks through the plan once.
       const files = mkdtempSync(join(tmpdir(), 'companion-e2e-plan-'));
-      const put = (name, body) => {
+      const planFile = (name, body) => {
         writeFileSync(join(files, name), typeof body === 'string' ? body : JSON.stringify(body));
         return join(files, name);
       };
       const admin = (...args) => execFileSync(clinic, ['--data-dir', serverDir, ...args], { encoding: 'utf8' });
       const shipped = JSON.parse(readFileSync(new URL('../../assets/rules/default.json', import.meta.url), 'utf8'));
-      admin('ruleset', 'publish', '--file', put('rules.json', JSON.stringify({ ...shipped, id: 'oslo-cancer-ward', version: '3.0.0' }, null, 2)));
-      admin('contacts', 'set', '--file', put('contacts.json', { contacts: [
+      admin('ruleset', 'publish', '--file', planFile('rules.json', JSON.stringify({ ...shipped, id: 'oslo-cancer-ward', version: '3.0.0' }, null, 2)));
+      admin('contacts', 'set', '--file', planFile('contacts.json', { contacts: [
         { role: 'ward', name: 'Cancer ward 3', phone: '22 11 80 80', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '15:30' }] },
         { role: 'contact_nurse', name: 'Anne, contact nurse', phone: '22 11 80 81', hours: [{ days: ['tue', 'thu'], from: '09:00', to: '14:00' }] },
         { role: 'coordinator', name: 'Cancer coordinator, Bærum', phone: '67 50 00 00' },
       ] }));
-      admin('plan', 'set', '--patient', patient, '--file', put('plan.json', {
+      admin('plan', 'set', '--patient', patient, '--file', planFile('plan.json', {
         treatment: ['chemotherapy'],
         schedules: [{ instrument: 'esas-r', every_days: 7 }, { instrument: 'temperature', every_days: 1, for_days: 10 }],
         watch_for: ['A temperature of 38.0 °C or more, shivering, or feeling unwell: call the ward now, day or night.'],

@@ -124,6 +124,15 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
         return Err(ApiError::forbidden("carers and what they may see are recorded by the server, from an invitation"));
     }
     if is_shared(rtype) {
+        // One CareTeam and one ruleset for the clinic: a patient's own would be shown to all.
+        let one = match rtype {
+            "CareTeam" => Some(companion_core::care_team::CARE_TEAM_ID),
+            "Library" => Some(companion_core::rules::signed::LIBRARY_ID),
+            _ => None,
+        };
+        if one.is_some_and(|only| id != only) {
+            return Err(ApiError::unprocessable(format!("the clinic has one {rtype}, {}", one.unwrap_or_default())));
+        }
         if scope.is_some() {
             return Err(ApiError::forbidden(format!("only the clinic's staff may write a {rtype}")));
         }
@@ -205,7 +214,8 @@ pub fn written_by(body: &Value, carer: &str) -> bool {
 /// `RelatedPerson`, and resources in a category the patient allowed.
 pub fn carer_may_see(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> bool {
     // The going-home plan is the carer's to follow too (who to call, what to watch for).
-    if is_shared(rtype) || written_by(body, carer) || rtype == "CarePlan" {
+    let going_home = rtype == "CarePlan" && body.get("id").and_then(Value::as_str).is_some_and(|i| i.starts_with("going-home-"));
+    if is_shared(rtype) || written_by(body, carer) || going_home {
         return true;
     }
     if rtype == "RelatedPerson" {

@@ -296,19 +296,26 @@ pub fn from_fhir(team: &Value) -> Vec<CareContact> {
         let (Some(code), Some(phone), Some(name)) = (code, phone, name) else { continue };
         let mut hours = Vec::new();
         let mut always = false;
+        // An entry this cannot read drops the contact: never "always staffed" by mistake.
+        let mut unreadable = false;
         for a in role.get("availableTime").and_then(Value::as_array).into_iter().flatten() {
             let days: Vec<String> =
                 a.get("daysOfWeek").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
             if a.get("allDay").and_then(Value::as_bool) == Some(true) {
-                always |= days.len() == DAYS.len();
+                if days.len() == DAYS.len() {
+                    always = true;
+                } else {
+                    hours.push(Hours { days, from: "00:00".into(), to: "23:59".into() });
+                }
                 continue;
             }
-            let (Some(from), Some(to)) =
-                (a.get("availableStartTime").and_then(Value::as_str), a.get("availableEndTime").and_then(Value::as_str))
-            else {
-                continue;
-            };
-            hours.push(Hours { days, from: from.to_owned(), to: to.to_owned() });
+            match (a.get("availableStartTime").and_then(Value::as_str), a.get("availableEndTime").and_then(Value::as_str)) {
+                (Some(from), Some(to)) => hours.push(Hours { days, from: from.to_owned(), to: to.to_owned() }),
+                _ => unreadable = true,
+            }
+        }
+        if unreadable || (!always && hours.is_empty() && role.get("availableTime").is_some()) {
+            continue;
         }
         if always {
             hours.clear();
@@ -395,5 +402,14 @@ mod tests {
         assert_eq!(fhir["contained"][0]["availableTime"][0]["availableEndTime"], "15:30:00");
         assert_eq!(fhir["contained"][2]["availableTime"][0]["allDay"], true);
         assert_eq!(from_fhir(&fhir), team);
+        // An integration's weekday-only allDay is weekdays, not always; an unreadable span drops
+        // the contact rather than making it always open.
+        let mut weekdays = fhir.clone();
+        weekdays["contained"][0]["availableTime"] = json!([{ "daysOfWeek": ["mon", "tue", "wed", "thu", "fri"], "allDay": true }]);
+        let ward = from_fhir(&weekdays).into_iter().find(|c| c.role == "ward").unwrap();
+        assert!(!ward.staffed(at(2026, 12, 5, 12, 0)).open, "closed on Saturday");
+        let mut broken = fhir.clone();
+        broken["contained"][0]["availableTime"] = json!([{ "daysOfWeek": ["mon"], "availableStartTime": "08:00:00" }]);
+        assert!(from_fhir(&broken).iter().all(|c| c.role != "ward"));
     }
 }

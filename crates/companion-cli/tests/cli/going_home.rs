@@ -24,7 +24,14 @@ fn the_summary_prints_as_a_pdf_with_what_was_reported_the_advice_and_the_questio
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let text = pdftotext(&pdf);
-    for want in ["Summary for the visit", "Kari Nordmann", "Pain", "Can I take paracetamol with my chemotherapy?", "Call the cancer ward now", "38.6"] {
+    for want in [
+        "Summary for the visit",
+        "Kari Nordmann",
+        "Pain",
+        "Can I take paracetamol with my chemotherapy?",
+        "Call the cancer ward now",
+        "38.6",
+    ] {
         assert!(text.contains(want), "{want:?} is not in the PDF:\n{text}");
     }
     // Rendered for a look, as the e2e suite keeps its screenshots.

@@ -162,7 +162,10 @@ pub(super) async fn pdf(
         let records = db.patient_resources(&pid, &["Observation", "QuestionnaireResponse", "Communication"], 500)?;
         db.audit_event(&who.label(), "read", Some("Patient"), Some(&pid), Some(&pid), "ok")?;
         let replicas: Vec<_> = records.iter().filter_map(|s| companion_core::replica::from_resource(&s.body)).collect();
-        Ok(super::summary::pdf(lang, &patient.name, &replicas))
+        // The fever line of the rules the clinic published (the shipped ones before it has).
+        let fever =
+            db.ruleset()?.map(|p| p.rules).unwrap_or_else(companion_core::rules::Ruleset::default_rules).temperature.call_at_or_above;
+        Ok(super::summary::pdf(lang, &patient.name, &replicas, fever))
     })
     .await;
     match made {

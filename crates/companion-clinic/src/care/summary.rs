@@ -103,7 +103,7 @@ pub(super) fn render(lang: Lang, patient_name: &str, records: &[Replica]) -> Mar
 /// The summary for the visit as the PDF the app and the CLI make (`companion_core::summary_pdf`),
 /// from the records the server holds: what each person reported, where they see things
 /// differently, the questions still open. The clinic's alerts are on the patient page.
-pub(super) fn pdf(lang: Lang, patient_name: &str, records: &[Replica]) -> Vec<u8> {
+pub(super) fn pdf(lang: Lang, patient_name: &str, records: &[Replica], fever: f64) -> Vec<u8> {
     let mut entries: Vec<Entry> = records.iter().map(entry_of).collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));
     let until = chrono::Utc::now();
@@ -123,6 +123,5 @@ pub(super) fn pdf(lang: Lang, patient_name: &str, records: &[Replica]) -> Vec<u8
         companion_core::store::disagreements_among(&entries).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
     let summary = companion_core::store::VisitSummary { since, until, people, advice: Vec::new(), questions, seen_differently };
     let language = if lang == Lang::Nb { companion_core::prefs::Language::Nb } else { companion_core::prefs::Language::En };
-    let fever = companion_core::rules::Ruleset::default_rules().temperature.call_at_or_above;
     companion_core::pdf::render(&companion_core::summary_pdf::document(&summary, &entries, patient_name, fever, language))
 }

@@ -162,6 +162,8 @@ impl fmt::Display for RulesetError {
 
 /// The highest fever threshold a clinic may set: a fever rule must exist and mean a fever.
 pub const FEVER_FLOOR: f64 = 38.5;
+/// Norway's medical emergency number: no ruleset changes it.
+pub const EMERGENCY: &str = "113";
 
 pub(crate) fn refused(field: impl Into<String>, reason: impl Into<String>) -> RulesetError {
     RulesetError { field: field.into(), reason: reason.into() }
@@ -254,6 +256,9 @@ impl Ruleset {
         if self.temperature.call_at_or_above > FEVER_FLOOR {
             return Err(refused("temperature.call_at_or_above", format!("must be at most {FEVER_FLOOR}: a fever rule must exist")));
         }
+        if self.contacts.emergency.replace(' ', "") != EMERGENCY {
+            return Err(refused("contacts.emergency", format!("must be {EMERGENCY}, Norway's emergency number")));
+        }
         if signed::compare_versions(&self.version, &self.version).is_none() {
             return Err(refused("version", "must be numbers separated by dots (3.1.0)"));
         }
@@ -327,7 +332,7 @@ mod tests {
         assert_eq!(field(with(|v| v["symptoms"][1]["id"] = "chest-pain".into())), "symptoms[1].id");
         assert_eq!(field(with(|v| v["symptoms"][0]["id"] = "two-or-more-contact-24h".into())), "symptoms[0].id");
         assert_eq!(field(with(|v| v["symptoms"][0]["min_severity"] = 11.into())), "symptoms[0].min_severity");
-        assert_eq!(field(with(|v| v["contacts"]["emergency"] = "call us".into())), "contacts.emergency");
+        assert_eq!(field(with(|v| v["contacts"]["helpline"] = "call us".into())), "contacts.helpline");
         assert_eq!(field(with(|v| v["aggregation"]["contact_24h_for_call_now"] = 1.into())), "aggregation");
         assert_eq!(field(with(|v| v["instruments"]["esas_item_contact_24h_from"] = 11.into())), "instruments.esas_item_contact_24h_from");
         assert_eq!(field(with(|v| v["symptoms"][0]["treatment"] = "surgery".into())), "");
@@ -345,6 +350,7 @@ mod tests {
         let e = with(|v| v["symptoms"][0]["treatment"] = "immunotherapy".into()).unwrap_err();
         assert_eq!(e.field, "symptoms");
         assert_eq!(with(|v| v["version"] = "3.0-beta".into()).unwrap_err().field, "version");
+        assert_eq!(with(|v| v["contacts"]["emergency"] = "22 11 80 80".into()).unwrap_err().field, "contacts.emergency");
         // Stricter is allowed: a lower fever threshold, a renamed emergency rule.
         assert!(with(|v| {
             v["temperature"]["call_at_or_above"] = 37.8.into();

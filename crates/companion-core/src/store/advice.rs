@@ -450,7 +450,8 @@ impl Store {
 
     /// The ward's staffed state, for advice whose card calls the ward.
     fn ward_staffed(&self, level: Level) -> Option<crate::care_team::Staffed> {
-        if !matches!(level, Level::CallNow | Level::Contact24h | Level::ContactTeam) {
+        // Not for "tell the team": its card may call the contact nurse, whose hours differ.
+        if !matches!(level, Level::CallNow | Level::Contact24h) {
             return None;
         }
         let team = self.care_contacts().ok()?;

@@ -43,10 +43,13 @@ impl Store {
     /// The treatments the patient is on, as they set them (none until they do). One this build
     /// does not know (set by a newer one) is passed over; the others still count.
     pub fn treatments(&self) -> Result<Vec<Treatment>> {
-        if let Some(p) = self.plan()?.filter(|p| !p.plan.treatment.is_empty()) {
-            return Ok(p.plan.treatment);
+        // The plan's, and any the patient set before it: a plan that leaves one out never turns
+        // its rules off.
+        let mut all = self.own_treatments()?;
+        if let Some(p) = self.plan()? {
+            all.extend(p.plan.treatment);
         }
-        self.own_treatments()
+        Ok(Treatment::normalise(all))
     }
 
     /// Whether the treatments come from the clinic's going-home plan (then the patient does not
@@ -132,13 +135,11 @@ impl Store {
         })?;
         let own = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         let Some(plan) = self.plan()? else { return Ok(own) };
-        // The plan's check-ins replace the patient's own for the same instrument.
-        let mut out: Vec<Schedule> =
-            own.into_iter().filter(|s| !plan.plan.schedules.iter().any(|p| p.instrument == s.instrument)).collect();
-        for p in &plan.plan.schedules {
-            if p.for_days.is_some_and(|d| now >= plan.since + Duration::days(d as i64)) {
-                continue;
-            }
+        // The plan's check-ins replace the patient's own for the same instrument while they run.
+        let active: Vec<&crate::plan::PlanSchedule> =
+            plan.plan.schedules.iter().filter(|p| p.for_days.is_none_or(|d| now < plan.since + Duration::days(d as i64))).collect();
+        let mut out: Vec<Schedule> = own.into_iter().filter(|s| !active.iter().any(|p| p.instrument == s.instrument)).collect();
+        for p in active {
             let last = self.last_done(&p.instrument)?.filter(|l| *l >= plan.since);
             let due_at = last.map_or(plan.since, |l| l + Duration::days(p.every_days as i64));
             out.push(Schedule {
@@ -158,7 +159,7 @@ impl Store {
     /// at once unless the check-in was done recently.
     pub fn set_schedule(&mut self, instrument: &str, every_days: Option<i64>) -> Result<Vec<Schedule>> {
         let instrument = instruments::get(instrument)?.id;
-        if self.plan()?.is_some_and(|p| p.plan.schedules.iter().any(|s| s.instrument == instrument)) {
+        if self.schedules()?.iter().any(|s| s.instrument == instrument && s.source == "clinic") {
             // The clinic's plan asks for this one; the patient's own would be replaced anyway.
             return Err(Invalid::new("instrument", Problem::NotAllowed).into());
         }

@@ -126,9 +126,15 @@ impl Store {
         }
         let now = self.now();
         let verdict = offered.verify(pinned).and_then(|rules| match &kept {
-            Some(k) => match Ruleset::load(&k.signed.text).ok().and_then(|old| signed::compare_versions(&rules.version, &old.version)) {
-                Some(std::cmp::Ordering::Greater) | None => Ok(rules),
-                Some(_) => Err((Refusal::NotNewer, crate::rules::refused("version", "is not newer than the ruleset in force"))),
+            // The kept one's version, read even if it no longer loads (a newer build's floor): an
+            // older ruleset is never taken back.
+            Some(k) => match serde_json::from_str::<Value>(&k.signed.text)
+                .ok()
+                .and_then(|v| v.get("version").and_then(Value::as_str).map(str::to_owned))
+                .and_then(|old| signed::compare_versions(&rules.version, &old))
+            {
+                Some(std::cmp::Ordering::Greater) => Ok(rules),
+                _ => Err((Refusal::NotNewer, crate::rules::refused("version", "is not newer than the ruleset in force"))),
             },
             None => Ok(rules),
         });
@@ -217,5 +223,19 @@ impl Store {
         };
         let last: Option<String> = self.conn.query_row(sql, [instrument], |r| r.get(0))?;
         Ok(last.map(|t| parse_ts(&t)).transpose()?)
+    }
+
+    /// Forgets what one clinic sent for the patient's care (its ruleset, care team and plan), when
+    /// the diary pairs with another clinic or the clinic's key changes: none of it is that
+    /// clinic's. Records and advice stay.
+    pub fn forget_clinic_care(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for key in [CLINIC_RULESET, RULESET_REFUSED, PLAN_SEEN] {
+            tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        }
+        tx.execute("DELETE FROM remote WHERE type IN ('CareTeam', 'CarePlan', 'Library')", [])?;
+        tx.commit()?;
+        self.rules = Ruleset::default_rules();
+        Ok(())
     }
 }

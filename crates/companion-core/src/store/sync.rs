@@ -375,6 +375,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Keeps the clinic's current copy of a resource read by id (its care team), whatever its
+    /// version: a server restored from a backup may number it lower than the copy here.
+    pub fn replace_remote(&mut self, resource: &Value) -> Result<()> {
+        let (Some(rtype), Some(id)) = (resource.get("resourceType").and_then(Value::as_str), resource.get("id").and_then(Value::as_str))
+        else {
+            return Err(Error::Internal("a resource without type or id"));
+        };
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM remote WHERE type = ?1 AND id = ?2", params![rtype, id])?;
+        tx.commit()?;
+        self.keep_remote(resource)
+    }
+
     /// Keeps a resource the clinic provides (a Questionnaire fetched by id).
     pub fn keep_remote(&mut self, resource: &Value) -> Result<()> {
         let (Some(rtype), Some(id)) = (resource.get("resourceType").and_then(Value::as_str), resource.get("id").and_then(Value::as_str))

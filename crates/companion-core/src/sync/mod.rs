@@ -281,7 +281,7 @@ async fn fetch_care(db: &impl Diary, http: &reqwest::Client, link: &mut SyncLink
     }
     if let Some(team) = fetch!(format!("/fhir/CareTeam/{}", crate::care_team::CARE_TEAM_ID)) {
         if crate::fhir::written_by_clinic(&team) {
-            db.with(|s| s.keep_remote(&team))?;
+            db.with(|s| s.replace_remote(&team))?;
         }
     }
     if link.clinic_key.is_none() {

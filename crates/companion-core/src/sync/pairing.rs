@@ -34,6 +34,12 @@ pub async fn pair_with(store: &mut Store, server: &str, code: &str, ca: Option<&
     let code = checked_code(code, ca)?;
     let dir = store.dir().to_owned();
     let (link, _) = redeem(&dir, &server, code, ca, false).await?;
+    // Another clinic, or another key: what the last one sent for the patient's care is not this
+    // one's (its ward number, its rules).
+    let before = store.sync_link()?;
+    if before.is_some_and(|b| b.server != link.server || b.clinic_key != link.clinic_key) {
+        store.forget_clinic_care()?;
+    }
     store.set_sync_link(&link)?;
     forget(&dir);
     tracing::info!("paired with the clinic");
