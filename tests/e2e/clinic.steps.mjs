@@ -48,7 +48,8 @@ async function joinAsCarer(server, code) {
     await fill('Temperature (°C)', '38,6');
     await (await s.find(button('Save'))).click();
     const card = await (await s.find('[data-testid="advice-card"][data-rule="fever"]')).text();
-    for (const n of ['Cancer ward: 22 11 80 80', 'Out-of-hours doctor: 116 117']) assert.ok(card.includes(`Call ${n}`), card);
+    // The number Ola typed is his own, and said so: not the clinic's.
+    for (const n of ['Cancer ward (your number): 22 11 80 80', 'Out-of-hours doctor: 116 117']) assert.ok(card.includes(`Call ${n}`), card);
     assert.match(card, /You logged 38\.6 °C at \d\d:\d\d\./);
     await (await s.find(button('I understand'))).click();
     // On his own device he manages neither the patient's carers nor anyone else's.
