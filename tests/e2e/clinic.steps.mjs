@@ -281,7 +281,7 @@ export const steps = [
       await s.find('//p[@role="status" and starts-with(normalize-space(), "Sent ")]', { timeout: 20_000 });
       await nav('Home');
       await s.find(heading('Going home'), { timeout: 20_000 });
-      const call = await (await s.find('[data-testid="plan-call"]')).text();
+      const call = await (await s.find('[data-testid="plan-call"]').catch(async (e) => assert.fail(`${e.message}: ${await (await s.find('main')).text()}`))).text();
       for (const want of ['Cancer ward 3', '22 11 80 80', 'Anne, contact nurse', 'Cancer coordinator, Bærum']) assert.ok(call.includes(want), call);
       assert.match(call, /Open now, until 15:30|Closed now/);
       await scan('going home: who to call');

@@ -85,6 +85,46 @@ fn measure(store: &mut Store) -> Figures {
     }
 }
 
+/// The advice of the year listed (every card says who to call now), before and with the clinic's
+/// care team kept; and the summary of the year as a PDF.
+struct GoingHome {
+    advice: usize,
+    advice_p50: Duration,
+    advice_team_p50: Duration,
+    pdf_p50: Duration,
+    pdf_bytes: usize,
+}
+
+fn going_home(store: &mut Store) -> GoingHome {
+    let time = |store: &Store, f: &dyn Fn(&Store) -> usize| {
+        let mut runs: Vec<Duration> = (0..LOADS)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f(store));
+                t.elapsed()
+            })
+            .collect();
+        runs.sort();
+        percentile(&runs, 0.5)
+    };
+    let list = |s: &Store| s.advice_shown(365).unwrap().len();
+    let advice = list(store);
+    let advice_p50 = time(store, &list);
+    let team = companion_core::care_team::parse(
+        r#"{"contacts": [{"role": "ward", "name": "Cancer ward 3", "phone": "22 11 80 80",
+            "hours": [{"days": ["mon","tue","wed","thu","fri"], "from": "08:00", "to": "15:30"}]},
+            {"role": "out_of_hours", "name": "Legevakt", "phone": "116 117"}]}"#,
+    )
+    .unwrap();
+    let mut fhir = companion_core::care_team::to_fhir(&team, "Care team");
+    fhir["meta"] = serde_json::json!({ "versionId": "1", "tag": [{ "system": companion_core::fhir::origin_system(), "code": "clinic" }] });
+    store.keep_remote(&fhir).unwrap();
+    let advice_team_p50 = time(store, &list);
+    let pdf_bytes = store.summary_pdf(365, companion_core::prefs::Language::En).unwrap().len();
+    let pdf_p50 = time(store, &|s: &Store| s.summary_pdf(365, companion_core::prefs::Language::En).unwrap().len());
+    GoingHome { advice, advice_p50, advice_team_p50, pdf_p50, pdf_bytes }
+}
+
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
     let dir = tempfile::tempdir().unwrap();
@@ -117,6 +157,7 @@ fn main() {
     }
     makes.sort();
     restores.sort();
+    let going_home = going_home(&mut encrypted);
     encrypted.lock();
 
     let plain_dir = tempfile::tempdir().unwrap();
@@ -150,6 +191,13 @@ fn main() {
         ms(pla.summary_p50),
         enc.summary_p50.as_secs_f64() / pla.summary_p50.as_secs_f64()
     );
+    println!(
+        "advice list ({} cards)  p50 {} without the clinic's care team, {} with it",
+        going_home.advice,
+        ms(going_home.advice_p50),
+        ms(going_home.advice_team_p50)
+    );
+    println!("summary for the visit (365 d) as a PDF  p50 {}  ({} KB)", ms(going_home.pdf_p50), going_home.pdf_bytes / 1024);
     println!(
         "backup of {} entries ({} KB): make median {}, restore median {} (with unlock)",
         enc.entries,
