@@ -302,7 +302,7 @@ export const steps = [
       await (await s.find(button('Done'))).click();
       // Walked through once: home is home again, with the plan and the care team a tap away and
       // the plan's check-ins due.
-      await s.find(heading('Hello, Kari'));
+      await s.find(heading('Hello, Kari Nordmann'));
       await s.find('[data-testid="due-temperature"][data-source="clinic"]');
       await (await s.find('[data-testid="open-care-team"]')).click();
       await s.find(heading('My care team'));
@@ -312,7 +312,7 @@ export const steps = [
       await scan('my care team');
       await phone('care-team');
       await (await s.find(button('Back'))).click();
-      await s.find(heading('Hello, Kari'));
+      await s.find(heading('Hello, Kari Nordmann'));
       await (await s.find('[data-testid="open-plan"]')).click();
       await s.find(heading('Going home'));
       for (let i = 0; i < 4; i++) await (await s.find(button('Next'))).click();

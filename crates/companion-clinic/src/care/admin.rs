@@ -1,5 +1,7 @@
 //! Administration, for administrators only: the response targets (the same settings as
-//! `companion-clinic settings set`) and the accounts that sign in.
+//! `companion-clinic settings set`), the safety ruleset published and the care team's contacts
+//! (shown; set with `companion-clinic ruleset publish` and `contacts set`, which sign and check
+//! them), and the accounts that sign in.
 
 use super::*;
 use crate::db::Role;
@@ -9,7 +11,8 @@ use std::collections::HashMap;
 async fn render(state: &AppState, ctx: &Ctx, status: StatusCode, notice: Option<String>) -> Response {
     let lang = ctx.lang;
     let db = state.db.clone();
-    let (targets, accounts) = match blocking(move || Ok((db.targets()?, db.accounts()?))).await {
+    let loaded = blocking(move || Ok((db.targets()?, db.accounts()?, db.ruleset()?, db.care_team()?, db.clinic_key()?))).await;
+    let (targets, accounts, ruleset, team, key) = match loaded {
         Ok(x) => x,
         Err(e) => return api_error_page(lang, e),
     };
@@ -26,6 +29,26 @@ async fn render(state: &AppState, ctx: &Ctx, status: StatusCode, notice: Option<
             }
             button type="submit" { (t(lang, "save")) }
         }
+        h2 { (t(lang, "rules_title")) }
+        @match &ruleset {
+            Some(p) => p { (tf(lang, "rules_published", &[("id", &p.rules.id), ("version", &p.rules.version)])) " " (time(&p.stored.last_updated)) }
+            None => p { (t(lang, "rules_none")) }
+        }
+        @if let Some(k) = &key { p.hint { (t(lang, "key_fingerprint")) " " code { (companion_core::rules::signed::fingerprint(k).replace(':', " ")) } } }
+        h2 { (t(lang, "contacts_title")) }
+        @if team.is_empty() { p { (t(lang, "contacts_none")) } } @else {
+            ul.contacts {
+                @for c in &team {
+                    li {
+                        strong { (c.name) } " – " (c.phone) " – "
+                        @if c.hours.is_empty() { (t(lang, "always_staffed")) } @else {
+                            (c.hours.iter().map(|h| format!("{} {}–{}", h.days.join(", "), h.from, h.to)).collect::<Vec<_>>().join("; "))
+                        }
+                    }
+                }
+            }
+        }
+        p.hint { (t(lang, "going_home_cli")) }
         h2 { (t(lang, "accounts")) }
         ul.accounts {
             @for a in &accounts { li { strong { (a.name) } " – " (t(lang, &format!("role.{}", a.role.as_str()))) } }

@@ -178,3 +178,52 @@ fn the_clinics_plan_numbers_and_rules_reach_the_device_and_a_bad_ruleset_does_no
     let store = diary.open();
     assert_eq!(store.ruleset().version, "3.2.0", "the kept ruleset is in force when the diary opens");
 }
+
+#[test]
+fn a_nurse_makes_the_plan_from_the_template_on_the_patient_page_and_prints_the_summary() {
+    use super::care::{hidden, Browser};
+    let server = Server::start();
+    let (patient, diary) = server.paired_diary(&server.url);
+    // A fever: a reason to open her record.
+    let mut store = diary.open();
+    store.save(&NewEntry::Temperature(NewTemperature { celsius: 38.4, ..Default::default() })).unwrap();
+    drop(store);
+    diary.sync();
+    server.db.add_account("Kari Nurse", companion_clinic::db::Role::Nurse, "a long nurse passphrase").unwrap();
+    let kari = Browser::new(&server.url);
+    kari.sign_in("Kari Nurse", "a long nurse passphrase");
+    let page = kari.get(&format!("/care/patients/{patient}"));
+    // No plan yet: the form starts from the clinic's template.
+    assert!(page.body.contains("Going-home plan") && page.body.contains("No plan yet"), "{}", page.body);
+    assert!(page.body.contains(r#"name="every-esas-r" type="number" min="1" max="365" value="7""#), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let path = format!("/care/patients/{patient}/plan");
+    let bad = kari.post(&path, &[("csrf", &csrf), ("every-phq9", "0")]);
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("The plan was not saved"), "{}", bad.body);
+    assert_eq!(kari.post_from(&path, &[("csrf", &csrf), ("every-esas-r", "7")], Some("https://elsewhere.example")).status, 403);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("treatment", "immunotherapy"),
+        ("every-esas-r", "7"),
+        ("every-temperature", "1"),
+        ("for-temperature", "10"),
+        ("watch_for", "New cough: call the ward now.\n\nShivering: call the ward now."),
+        ("advice", "Drink at least 2 litres a day."),
+    ];
+    assert_eq!(kari.post(&path, &form).status, 303);
+    let (plan, _, stored) = server.db.plan(&patient).unwrap().unwrap();
+    assert_eq!(plan.treatment, vec![companion_core::treatment::Treatment::Immunotherapy]);
+    assert_eq!(plan.watch_for.len(), 2, "empty lines are dropped");
+    assert!(stored.body["meta"]["source"].as_str().unwrap().starts_with("companion-staff:"), "written as the nurse");
+    assert!(companion_core::fhir::written_by_clinic(&stored.body));
+    diary.sync();
+    let store = diary.open();
+    assert!(store.treatments().unwrap().contains(&companion_core::treatment::Treatment::Immunotherapy));
+    let temperature = store.schedules().unwrap().into_iter().find(|s| s.instrument == "temperature").unwrap();
+    assert_eq!((temperature.source, temperature.every_days), ("clinic", 1));
+    // The summary for the visit, as the PDF the app makes.
+    let pdf = kari.get(&format!("/care/patients/{patient}/summary.pdf"));
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.body.starts_with("%PDF-"));
+}
