@@ -7,7 +7,7 @@
 // phone size with 200 % text.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,18 @@ const invite = diaryCli(patientDir, ['carer', 'invite', '--name', 'Ola', '--rela
 const carerCode = /([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/.exec(invite)[1];
 const carerDir = join(mkdtempSync(join(tmpdir(), 'companion-care-carer-')), 'diary');
 diaryCli(carerDir, ['pair', '--server', base, '--code', carerCode], { COMPANION_PASSPHRASE: 'ola keeps an eye on things' });
+
+// What goes home with Kari: the clinic's contacts and her plan (set with the admin commands), so
+// the admin page lists them and her page shows the plan in force; both are scanned below.
+const going = mkdtempSync(join(tmpdir(), 'companion-care-going-home-'));
+writeFileSync(join(going, 'contacts.json'), JSON.stringify({ contacts: [
+  { role: 'ward', name: 'Kreftavdeling 3', phone: '22 11 80 80', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '15:30' }] },
+  { role: 'out_of_hours', name: 'Legevakt', phone: '116 117' },
+] }));
+admin(['contacts', 'set', '--file', join(going, 'contacts.json')]);
+writeFileSync(join(going, 'plan.json'), JSON.stringify({ treatment: ['immunotherapy'], schedules: [{ instrument: 'esas-r', every_days: 7 }],
+  watch_for: ['New cough or breathlessness: call the ward now.'], advice: ['Drink at least 2 litres a day.'] }));
+admin(['plan', 'set', '--patient', patient.patient, '--file', join(going, 'plan.json')]);
 
 const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
 const failures = [];

@@ -338,6 +338,10 @@ export const steps = [
       const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
       for (const want of ['Summary for the visit', 'Kari Nordmann', 'Pain', 'Who do I call at night?', 'Call the cancer ward now']) assert.ok(text.includes(want), `${want} is not in the PDF:\n${text}`);
       execFileSync('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', pdf, join(artifacts, 'summary-pdf')]);
+      // The new question goes to the clinic before it goes away.
+      await nav('Settings');
+      await (await s.find(button('Sync now'))).click();
+      await s.find('//p[normalize-space()="Waiting to be sent: 0"]', { timeout: 20_000 });
       await nav('Home');
 
       // The clinic goes away: what waits is said plainly, in a neutral style, never as success.
