@@ -65,6 +65,18 @@ fn symptom_name(lang: Language, e: &EntryData) -> String {
     }
 }
 
+/// An instrument by its published short name (PHQ-9, ESAS-r), else its title.
+fn instrument_name(id: &str) -> String {
+    match id {
+        "phq9" => "PHQ-9".into(),
+        "phq2" => "PHQ-2".into(),
+        "gad7" => "GAD-7".into(),
+        "gad2" => "GAD-2".into(),
+        "esas-r" => "ESAS-r".into(),
+        other => crate::instruments::get(other).map(|i| i.questionnaire.title.clone()).unwrap_or_else(|_| other.to_owned()),
+    }
+}
+
 /// What the clinic did with a piece of advice, from its receipt; nothing before the server's word.
 fn receipt_line(lang: Language, a: &Advice) -> Option<String> {
     let r = &a.receipt;
@@ -169,12 +181,12 @@ pub fn document(summary: &VisitSummary, entries: &[Entry], patient: &str, fever_
             }
         }
         for c in &person.checkins {
-            let name = c.instrument.to_uppercase();
+            let name = instrument_name(&c.instrument);
             let args = [
                 ("name", name),
                 ("total", c.latest.total.map(|v| v.to_string()).unwrap_or_default()),
                 ("max", c.latest.max.to_string()),
-                ("band", c.latest.band.clone().unwrap_or_default()),
+                ("band", c.latest.band.as_deref().map(|b| t(lang, &format!("band.{b}"), &[])).unwrap_or_default()),
                 ("date", date(lang, c.latest_at)),
                 ("count", c.completed.to_string()),
             ];
