@@ -1,4 +1,4 @@
-// Every screen at a phone's size, in Bokmål and in English: no sideways scroll at 360 and 390 px,
+// Every screen at a phone's size, in Bokmål, Nynorsk and English: no sideways scroll at 360 and 390 px,
 // at 100 % and 200 % text, no word broken inside, axe-clean at every impact level, focus rings
 // that can be seen; a screenshot of each in the artifacts.
 import assert from 'node:assert/strict';
@@ -10,11 +10,19 @@ const words = {
     home: 'Hjem', timeline: 'Tidslinje', trends: 'Utvikling', questions: 'Spørsmål', settings: 'Oppsett',
     symptom: 'Registrer et symptom', temperature: 'Registrer temperatur', checkin: 'Hvordan har du det i dag?',
     forms: 'Fyll ut et skjema', summary: 'Oppsummering til timen', again: 'Vis rådet igjen', close: 'Lukk', cancel: 'Avbryt', back: 'Tilbake',
+    next: 'Neste', done: 'Ferdig',
+  },
+  nn: {
+    home: 'Heim', timeline: 'Tidslinje', trends: 'Utvikling', questions: 'Spørsmål', settings: 'Oppsett',
+    symptom: 'Registrer eit symptom', temperature: 'Registrer temperatur', checkin: 'Korleis har du det i dag?',
+    forms: 'Fyll ut eit skjema', summary: 'Samandrag til timen', again: 'Vis rådet igjen', close: 'Lukk', cancel: 'Avbryt', back: 'Tilbake',
+    next: 'Neste', done: 'Ferdig',
   },
   en: {
     home: 'Home', timeline: 'Timeline', trends: 'Trends', questions: 'Questions', settings: 'Settings',
     symptom: 'Log a symptom', temperature: 'Log temperature', checkin: 'How do you feel today?',
     forms: 'Fill in a questionnaire', summary: 'Summary for the visit', again: 'Show the advice again', close: 'Close', cancel: 'Cancel', back: 'Back',
+    next: 'Next', done: 'Done',
   },
 };
 
@@ -36,6 +44,18 @@ async function everyScreen(lang) {
   await (await s.find(button(w.summary))).click();
   await s.find(heading(w.summary));
   await check('summary');
+  // The clinic's care team and the going-home plan, every step of it.
+  await nav(w.home);
+  await (await s.find('[data-testid="open-care-team"]')).click();
+  await s.find('[data-testid="call-now"]');
+  await check('care-team');
+  await (await s.find(button(w.back))).click();
+  await (await s.find('[data-testid="open-plan"]')).click();
+  for (const part of ['call', 'watch', 'visits', 'checkins', 'selfcare']) {
+    await s.find(`[data-testid="plan-${part}"]`);
+    await check(`going-home-${part}`);
+    await (await s.find(button(part === 'selfcare' ? w.done : w.next))).click();
+  }
   for (const [form, name] of [['symptom', 'symptom-form'], ['temperature', 'temperature-form'], ['checkin', 'checkin-form']]) {
     await nav(w.home);
     await (await s.find(button(w[form]))).click();
@@ -60,15 +80,21 @@ async function everyScreen(lang) {
 }
 
 export const steps = [
-  ['every screen at phone size, in Bokmål and English, at 100 % and 200 % text, axe-clean', async () => {
+  ['every screen at phone size, in Bokmål, Nynorsk and English, at 100 % and 200 % text, axe-clean', async () => {
+    const language = async (code, settings) => {
+      const id = await (await s.find(label('Språk'))).attribute('for');
+      await s.execute(
+        `const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+        [id, code],
+      );
+      await s.find(heading(settings));
+    };
     await everyScreen('nb');
     await nav('Oppsett');
-    const id = await (await s.find(label('Språk'))).attribute('for');
-    await s.execute(
-      `const el = document.getElementById(arguments[0]); el.value = 'en'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
-      [id],
-    );
-    await s.find(heading('Settings'));
+    await language('nn', 'Innstillingar');
+    await everyScreen('nn');
+    await nav('Oppsett');
+    await language('en', 'Settings');
     await everyScreen('en');
   }],
 

@@ -172,8 +172,22 @@ impl Store {
 
     /// The clinic's contacts (from the pulled `CareTeam`), none before one arrives.
     pub fn care_contacts(&self) -> Result<Vec<CareContact>> {
+        if let Some(kept) = self.care.lock().ok().and_then(|c| c.clone()) {
+            return Ok(kept);
+        }
         let team = self.remote("CareTeam")?.into_iter().find(|t| t.get("id").and_then(Value::as_str) == Some(care_team::CARE_TEAM_ID));
-        Ok(team.map(|t| care_team::from_fhir(&t)).unwrap_or_default())
+        let team = team.map(|t| care_team::from_fhir(&t)).unwrap_or_default();
+        if let Ok(mut c) = self.care.lock() {
+            *c = Some(team.clone());
+        }
+        Ok(team)
+    }
+
+    /// What the clinic sent has changed: the contacts are read again when next needed.
+    pub(super) fn care_changed(&self) {
+        if let Ok(mut c) = self.care.lock() {
+            *c = None;
+        }
     }
 
     /// The line to call now: the ward while staffed, else out of hours.
@@ -235,6 +249,7 @@ impl Store {
         }
         tx.execute("DELETE FROM remote WHERE type IN ('CareTeam', 'CarePlan', 'Library')", [])?;
         tx.commit()?;
+        self.care_changed();
         self.rules = Ruleset::default_rules();
         Ok(())
     }

@@ -65,6 +65,9 @@ pub struct Store {
     device_id: Uuid,
     me: Author,
     rules: crate::rules::Ruleset,
+    /// The clinic's contacts as last read from the pulled `CareTeam` (every advice card lists
+    /// them), cleared whenever what the clinic sent changes.
+    care: std::sync::Mutex<Option<Vec<crate::care_team::CareContact>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -153,6 +156,7 @@ pub fn plain_for_benchmark(dir: &Path, clock: SharedClock) -> Result<Store> {
         device_id,
         me,
         rules: crate::rules::Ruleset::default_rules(),
+        care: Default::default(),
     })
 }
 
@@ -374,7 +378,8 @@ impl Store {
             .ok_or(Error::Damaged("the person of this key slot is missing"))?;
         let slot_id = keys.slots[slot].id;
         let rules = clinic_care::rules_in_force(&conn);
-        let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules };
+        let care = Default::default();
+        let mut store = Store { conn, dir: dir.to_owned(), clock, ring, data_name, keys, slot_id, device_id, me, rules, care };
         let settled = store.finish_rotation().and_then(|()| store.seal_plain_records()).and_then(|()| store.end_expired_carers());
         settled.map_err(|e| store.explain(e))?;
         Ok(store)

@@ -238,6 +238,7 @@ impl Store {
         let text = serde_json::to_string(&link).map_err(|_| Error::Internal("sync link"))?;
         tx.execute("UPDATE settings SET value = ?2 WHERE key = ?1", params![LINK, text])?;
         tx.commit()?;
+        self.care_changed();
         Ok(kept)
     }
 
@@ -404,6 +405,7 @@ impl Store {
              WHERE excluded.version >= remote.version",
             params![rtype, id, version, resource.to_string(), ts(self.now())],
         )?;
+        self.care_changed();
         Ok(())
     }
 }
