@@ -17,6 +17,10 @@ pub enum RulesetAction {
     Publish {
         #[arg(long)]
         file: PathBuf,
+        /// The signing key (default DATA_DIR/ruleset-signing.key); `serve` needs only its public
+        /// half, so the file can live on the machine that publishes.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
     /// The ruleset published, and the key's fingerprint devices pin.
     Show {
@@ -70,9 +74,12 @@ fn read(file: &Path) -> anyhow::Result<String> {
 
 pub fn ruleset(db: &Db, dir: &Path, action: RulesetAction, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
-        RulesetAction::Publish { file } => {
+        RulesetAction::Publish { file, signing_key } => {
             let text = read(&file)?;
-            let key = db.signing_key(dir)?;
+            let key = match signing_key {
+                Some(path) => db.signing_key_at(&path)?,
+                None => db.signing_key(dir)?,
+            };
             let p = db.publish_ruleset(&admin(), &key, &text)?;
             writeln!(
                 out,

@@ -6,8 +6,9 @@
 //! rules}`), so the server refuses exactly what a device would.
 //!
 //! The signing key is Ed25519 (PKCS#8, `ring`), made on first use in the data directory as
-//! `ruleset-signing.key` (0600) and never sent; its public half is kept in `meta` so every server
-//! process (several on one PostgreSQL) gives the same key at pairing.
+//! `ruleset-signing.key` (0600), or wherever `ruleset publish --signing-key` names, and never
+//! sent; its public half is kept in `meta` so every server process (several on one PostgreSQL)
+//! gives the same key at pairing, and `serve` needs nothing else of it.
 
 use super::{read_in, write_private, Actor, Db, Stored};
 use crate::error::{ApiError, ApiResult};
@@ -41,10 +42,16 @@ impl Db {
     }
 
     /// The signing key in the data directory, made (and its public half recorded) the first time.
-    /// A key file that is not the one whose public half devices pinned is refused: devices would
-    /// refuse everything it signs.
     pub fn signing_key(&self, dir: &Path) -> anyhow::Result<Vec<u8>> {
-        let path = dir.join(KEY_FILE);
+        self.signing_key_at(&dir.join(KEY_FILE))
+    }
+
+    /// The signing key in a file of its own (kept off the server: `serve` needs only the public
+    /// half, which is in the database), made there the first time. A key file that is not the one
+    /// whose public half devices pinned is refused: devices would refuse everything it signs.
+    pub fn signing_key_at(&self, path: &Path) -> anyhow::Result<Vec<u8>> {
+        let path = path.to_owned();
+        let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         let pinned = self.clinic_key()?;
         let key = match std::fs::read(&path) {
             Ok(k) => k,
@@ -56,7 +63,7 @@ impl Db {
                     );
                 }
                 let k = signed::new_key().ok_or_else(|| anyhow::anyhow!("could not make a signing key"))?;
-                let tmp = dir.join(format!("{KEY_FILE}.tmp"));
+                let tmp = dir.join(format!("{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
                 write_private(&tmp, &k)?;
                 std::fs::rename(&tmp, &path)?;
                 k

@@ -177,6 +177,22 @@ fn the_clinics_plan_numbers_and_rules_reach_the_device_and_a_bad_ruleset_does_no
     assert_eq!((status.version.as_str(), status.refused), ("3.2.0", None));
     let store = diary.open();
     assert_eq!(store.ruleset().version, "3.2.0", "the kept ruleset is in force when the diary opens");
+    drop(store);
+
+    // The key can live off the server (serve needs only its public half); another key is refused.
+    let elsewhere = files.path().join("signing.key");
+    std::fs::rename(server.data_dir().join(companion_clinic::db::KEY_FILE), &elsewhere).unwrap();
+    let next = file(files.path(), "r4.json", &rules("4.0.0", |_| {}));
+    let (ok, _, err) = admin(&server, &["ruleset", "publish", "--file", &next]);
+    assert!(!ok && err.contains("not here"), "{err}");
+    let other = files.path().join("other.key");
+    std::fs::write(&other, signed::new_key().unwrap()).unwrap();
+    let (ok, _, err) = admin(&server, &["ruleset", "publish", "--file", &next, "--signing-key", other.to_str().unwrap()]);
+    assert!(!ok && err.contains("not the key devices pinned"), "{err}");
+    let (ok, out, err) = admin(&server, &["ruleset", "publish", "--file", &next, "--signing-key", elsewhere.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    diary.sync();
+    assert_eq!(diary.open().ruleset_status().unwrap().version, "4.0.0");
 }
 
 #[test]
