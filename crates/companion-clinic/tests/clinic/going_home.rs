@@ -125,6 +125,10 @@ fn the_clinics_plan_numbers_and_rules_reach_the_device_and_a_bad_ruleset_does_no
     assert_eq!(store.treatments().unwrap(), vec![companion_core::treatment::Treatment::Immunotherapy]);
     assert!(store.treatments_from_clinic().unwrap());
     assert!(store.set_treatments(&[]).is_err(), "the patient does not override the clinic's plan silently");
+    let plan = store.plan().unwrap().expect("the plan is on the device");
+    assert!(!plan.seen, "not yet walked through");
+    store.mark_plan_seen(&plan.version).unwrap();
+    assert!(store.plan().unwrap().unwrap().seen);
     let esas = store.schedules().unwrap().into_iter().find(|s| s.instrument == "esas-r").expect("the plan's check-in");
     assert_eq!(esas.source, "clinic");
     assert!(matches!(esas.state, "due" | "overdue"), "{esas:?}");

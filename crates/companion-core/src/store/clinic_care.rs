@@ -205,7 +205,7 @@ impl Store {
 
     /// The going-home plan in force: the newest active going-home `CarePlan` the clinic sent.
     pub fn plan(&self) -> Result<Option<PlanInForce>> {
-        let seen = super::setting(&self.conn, PLAN_SEEN)?;
+        let seen = super::setting(&self.conn, &self.plan_seen_key())?;
         let mut best: Option<PlanInForce> = None;
         for cp in self.remote("CarePlan")? {
             let Some((plan, since)) = plan::from_fhir(&cp) else { continue };
@@ -221,9 +221,16 @@ impl Store {
         Ok(best)
     }
 
-    /// The going-home screen was walked through for this version of the plan.
+    /// Who has walked through the plan is kept per person: a carer on the patient's device
+    /// pressing "Done" does not stand for the patient.
+    fn plan_seen_key(&self) -> String {
+        format!("{PLAN_SEEN}:{}", self.me.id)
+    }
+
+    /// The going-home screen was walked through for this version of the plan, by whoever is
+    /// signed in.
     pub fn mark_plan_seen(&mut self, version: &str) -> Result<()> {
-        super::set_setting(&self.conn, PLAN_SEEN, version)
+        super::set_setting(&self.conn, &self.plan_seen_key(), version)
     }
 
     /// When each of the plan's check-ins was last done (a temperature for `temperature`).
@@ -244,9 +251,10 @@ impl Store {
     /// clinic's. Records and advice stay.
     pub fn forget_clinic_care(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for key in [CLINIC_RULESET, RULESET_REFUSED, PLAN_SEEN] {
+        for key in [CLINIC_RULESET, RULESET_REFUSED] {
             tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
         }
+        tx.execute("DELETE FROM settings WHERE key LIKE ?1", [format!("{PLAN_SEEN}:%")])?;
         tx.execute("DELETE FROM remote WHERE type IN ('CareTeam', 'CarePlan', 'Library')", [])?;
         tx.commit()?;
         self.care_changed();
