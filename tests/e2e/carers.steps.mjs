@@ -86,6 +86,20 @@ export const steps = [
     // who at the clinic has looked is Kari's, and not offered to her.
     assert.ok((await s.findAll('[data-testid="recent-advice"] [data-testid="receipt"]')).length > 0, 'a carer sees the receipts she may');
     await phone('carer-home-receipt', '[data-testid="recent-advice"]');
+    // The clinic's care team and going-home plan, as a carer on the patient's device: not opened
+    // by itself for her (the plan is Kari's to walk through), a tap away, at phone sizes.
+    await (await s.find('[data-testid="open-care-team"]')).click();
+    await s.find(heading('My care team'));
+    await scan('my care team as a carer');
+    await phone('carer-care-team');
+    await (await s.find(button('Back'))).click();
+    await (await s.find('[data-testid="open-plan"]')).click();
+    await s.find('[data-testid="plan-call"]');
+    await scan('going home as a carer');
+    await phone('carer-going-home');
+    for (let i = 0; i < 4; i++) await (await s.find(button('Next'))).click();
+    await (await s.find(button('Done'))).click();
+    await s.find(heading('Hello, Ingrid'));
     // Offered only what she may do: the patient's questions are Kari's to change, the recovery
     // code and the carers Kari's to manage.
     await nav('Questions');

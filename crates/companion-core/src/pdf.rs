@@ -488,7 +488,8 @@ mod tests {
         assert_eq!(render(&d), render(&d));
     }
 
-    /// Runs only where poppler's `pdftotext` is installed.
+    /// Needs poppler's `pdftotext` (`make` installs `poppler-utils`); without it the test fails
+    /// rather than passing unchecked.
     #[test]
     fn pdftotext_extracts_the_text() {
         let bullet = "Kvalme – verst på dag to; føler seg «slapp».";
@@ -496,9 +497,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.pdf");
         std::fs::write(&path, render(&doc(blocks))).unwrap();
-        let Ok(out) = std::process::Command::new("pdftotext").arg(&path).arg("-").output() else {
-            return eprintln!("pdftotext not found: skipped");
-        };
+        let out = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext (poppler-utils) is installed");
+        assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let tagged = format!("• {bullet}");

@@ -94,9 +94,8 @@ impl Store {
         let number = number.map(str::trim).filter(|n| !n.is_empty());
         match number {
             Some(n) => {
-                let digits = n.chars().filter(char::is_ascii_digit).count();
-                let allowed = n.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-                if !allowed || digits < 3 || n.chars().count() > 20 {
+                // The same rule as for the clinic's numbers.
+                if !crate::care_team::phone_ok(n) {
                     return Err(Invalid::new("ward_phone", Problem::BadFormat).into());
                 }
                 super::set_setting(&self.conn, WARD_PHONE, n)?;
