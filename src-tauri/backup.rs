@@ -2,15 +2,17 @@
 //! `companion_core::paths::backup_dir`), list the ones there, restore one into a device with no
 //! diary. The window names a backup by its file name only, never by a path.
 
-use crate::{AppState, Reply};
+use crate::args::{Args, Reply};
+use crate::AppState;
+use companion_core::api::{args::*, Backups};
 use companion_core::paths;
 use companion_core::store::{backup, BackupInfo};
-use companion_core::{Author, Error, Problem};
+use companion_core::{Error, Problem};
 use tauri::State;
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn create_backup(state: State<'_, AppState>) -> Reply<BackupInfo> {
+pub async fn create_backup(state: State<'_, AppState>, _a: Args<CreateBackup>) -> Reply<CreateBackup> {
     state.with(|s| {
         let folder = paths::backup_dir();
         std::fs::create_dir_all(&folder).map_err(Error::from)?;
@@ -21,16 +23,9 @@ pub async fn create_backup(state: State<'_, AppState>) -> Reply<BackupInfo> {
 
 /// The backups folder, the backups in it that can be read (newest first), and the names of
 /// files there that end like a backup but fail its checks, so the person hears of them.
-#[derive(serde::Serialize)]
-pub struct Backups {
-    pub folder: String,
-    pub backups: Vec<BackupInfo>,
-    pub damaged: Vec<String>,
-}
-
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn backups() -> Reply<Backups> {
+pub async fn backups(_a: Args<BackupsArgs>) -> Reply<BackupsArgs> {
     let folder = paths::backup_dir();
     let shown = folder.to_string_lossy().into_owned();
     let mut listed = Backups { folder: shown, backups: Vec::new(), damaged: Vec::new() };
@@ -50,7 +45,8 @@ pub async fn backups() -> Reply<Backups> {
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn restore_backup(state: State<'_, AppState>, file: String, passphrase: String) -> Reply<Author> {
+pub async fn restore_backup(state: State<'_, AppState>, a: Args<RestoreBackup>) -> Reply<RestoreBackup> {
+    let Args(RestoreBackup { file, passphrase }) = a;
     state.with(|s| {
         let bare = std::path::Path::new(&file);
         if bare.components().count() != 1 || bare.file_name().is_none() || !file.ends_with(backup::EXTENSION) {
@@ -64,6 +60,6 @@ pub async fn restore_backup(state: State<'_, AppState>, file: String, passphrase
 /// its place; the reply is the folder it went to, to tell the person.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn set_aside_diary(state: State<'_, AppState>) -> Reply<String> {
+pub async fn set_aside_diary(state: State<'_, AppState>, _a: Args<SetAsideDiary>) -> Reply<SetAsideDiary> {
     state.with(|s| Ok(s.set_aside()?.to_string_lossy().into_owned()))
 }

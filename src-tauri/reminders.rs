@@ -20,7 +20,7 @@ fn background_sync(app: &AppHandle) {
         return;
     }
     let state = app.state::<AppState>();
-    let diary = crate::SessionDiary(&state);
+    let diary = crate::clinic::SessionDiary(&state);
     let paired = companion_core::sync::Diary::with(&diary, |st| Ok(st.sync_link()?.is_some()));
     if !matches!(paired, Ok(true)) {
         return;

@@ -250,7 +250,7 @@ pub fn print_assessment(
             "missing": score.missing,
             "items": score.items,
             "subscores": score.subscores,
-            "alerts": saved.advice,
+            "advice": saved.advice,
         });
         if let Some(i) = &item9 {
             v["item9"] = serde_json::json!(i.value);

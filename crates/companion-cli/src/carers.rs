@@ -78,10 +78,7 @@ pub fn carer(
             companion_core::domain::person_name(&name).map_err(Error::from)?;
             let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
             let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
-            if days.is_some_and(|d| !(1..=companion_core::store::MAX_CARER_DAYS).contains(&d)) {
-                let max = companion_core::store::MAX_CARER_DAYS as f64;
-                return Err(Error::invalid("days", companion_core::Problem::OutOfRange { min: 1.0, max }).into());
-            }
+            companion_core::store::check_carer_days(days).map_err(Error::from)?;
             let mine = secret(PASSPHRASE_ENV, "Your passphrase")?;
             let mut store = Store::open(dir, &mine, clock)?;
             let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;
@@ -103,12 +100,15 @@ pub fn carer(
         }
         CarerAction::List { json } => {
             let store = open(dir, clock)?;
+            if json {
+                // What the app's Carers screen reads, under the same names.
+                serde_json::to_writer_pretty(&mut *out, &companion_core::api::CarersReply::of(&store)?)?;
+                writeln!(out)?;
+                return Ok(());
+            }
             let carers = store.carers()?;
             let invited = store.invited_carers()?;
-            if json {
-                serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "on_this_device": carers, "invited": invited }))?;
-                writeln!(out)?;
-            } else if carers.is_empty() && invited.is_empty() {
+            if carers.is_empty() && invited.is_empty() {
                 writeln!(out, "No carers.")?;
             } else {
                 for c in carers {

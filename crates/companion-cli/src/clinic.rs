@@ -46,20 +46,17 @@ pub fn sync(dir: &Path, clock: companion_core::clock::SharedClock, status: bool,
     let mut store = open(dir, clock)?;
     let link = store.sync_link()?.ok_or(Error::NotPaired)?;
     if status {
-        let (pending, quarantined) = store.outbox_counts()?;
-        let v = serde_json::json!({
-            "server": link.server, "patient": link.patient,
-            "last_success": link.last_success, "pending": pending, "quarantined": quarantined,
-            "problem": link.problem, "refused": store.quarantined()?,
-        });
+        // What the app's settings show, under the same names.
+        let s = companion_core::api::SyncStatus::of(&store, None)?;
         if json {
-            serde_json::to_writer_pretty(&mut *out, &v)?;
+            serde_json::to_writer_pretty(&mut *out, &s)?;
             writeln!(out)?;
         } else {
             writeln!(out, "connected to {}", link.server)?;
-            let last = link.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
+            let last = s.last_success.unwrap_or_else(|| "never".into());
+            let (pending, quarantined) = (s.pending, s.quarantined);
             writeln!(out, "last successful sync: {last}\nwaiting to be sent: {pending}\nrefused by the server: {quarantined}")?;
-            if let Some(p) = link.problem {
+            if let Some(p) = s.problem {
                 writeln!(out, "needs you: {p}")?;
             }
         }

@@ -550,7 +550,7 @@ fn add(
     let mut store = open(dir, clock)?;
     let saved = store.save(input)?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "entry": saved.entry, "alerts": saved.advice }))?;
+        serde_json::to_writer_pretty(&mut *out, &saved)?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}", saved.entry.id)?;

@@ -106,7 +106,7 @@ impl From<postgres::Error> for ApiError {
 }
 
 /// Tells a device that its credential was revoked (not merely unknown), so it can say so.
-pub const ACCESS_HEADER: &str = "x-companion-access";
+pub use companion_protocol::wire::{ACCESS_HEADER, ACCESS_REVOKED};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -115,7 +115,7 @@ impl IntoResponse for ApiError {
             res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         if self.code == "suppressed" {
-            res.headers_mut().insert(ACCESS_HEADER, axum::http::HeaderValue::from_static("revoked"));
+            res.headers_mut().insert(ACCESS_HEADER, axum::http::HeaderValue::from_static(ACCESS_REVOKED));
         }
         res
     }

@@ -21,9 +21,10 @@ const MAX_HOURS: usize = 14;
 const MAX_NAME: usize = 100;
 
 /// One line to call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct CareContact {
+    #[ts(type = "'ward' | 'contact_nurse' | 'coordinator' | 'gp' | 'out_of_hours' | 'emergency'")]
     pub role: String,
     pub name: String,
     pub phone: String,
@@ -33,7 +34,7 @@ pub struct CareContact {
 }
 
 /// Days and a span of the day (Norway's time), `from` before `to`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Hours {
     pub days: Vec<String>,
@@ -133,7 +134,7 @@ pub fn check(contacts: Vec<CareContact>) -> Result<Vec<CareContact>, Refused> {
 }
 
 /// Whether a line is staffed at an instant, and until when, or when it opens next.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Staffed {
     pub open: bool,
     /// Open now: when it closes today (Norway's time, `HH:MM`); none when always staffed.
@@ -179,12 +180,13 @@ impl CareContact {
 
 /// Who to call now when the card says "call now": the ward while it is staffed, otherwise the
 /// clinic's out-of-hours line, otherwise the ruleset's out-of-hours number (116 117).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct CallNow {
     pub role: String,
     pub name: Option<String>,
     pub phone: String,
     /// `clinic` (the care team), `patient` (a number the patient typed) or `ruleset`.
+    #[ts(type = "'clinic' | 'patient' | 'ruleset'")]
     pub source: &'static str,
     /// The ward, and whether it is staffed now (the card says "open until 15:30" or "closed
     /// now"); none when the clinic gave no ward.

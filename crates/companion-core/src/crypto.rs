@@ -264,33 +264,26 @@ pub fn check_passphrase(field: &'static str, passphrase: &str) -> std::result::R
     Ok(())
 }
 
-/// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or written by hand survives.
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// A recovery code holds 120 random bits: 24 characters, shown in six groups of four.
+/// A recovery code holds 120 random bits: 24 characters of Crockford's base32, shown in six
+/// groups of four.
 const RECOVERY_BYTES: usize = 15;
 const RECOVERY_CHARS: usize = 24;
 
 /// Makes a new recovery code, formatted for people: `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`.
 pub fn new_recovery_code() -> Result<Zeroizing<String>> {
+    use companion_protocol::codes::CROCKFORD;
     let mut bytes = Zeroizing::new([0u8; RECOVERY_BYTES]);
     fill_random(bytes.as_mut())?;
+    let mut chars = Zeroizing::new([0u8; RECOVERY_CHARS]);
+    debug_assert_eq!(CROCKFORD.encode_len(RECOVERY_BYTES), RECOVERY_CHARS);
+    CROCKFORD.encode_mut(bytes.as_ref(), chars.as_mut());
     let mut out = Zeroizing::new(String::with_capacity(RECOVERY_CHARS + 5));
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    let mut n = 0;
-    for &b in bytes.iter() {
-        acc = (acc << 8) | b as u32;
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            if n > 0 && n % 4 == 0 {
-                out.push('-');
-            }
-            out.push(CROCKFORD[((acc >> bits) & 31) as usize] as char);
-            n += 1;
+    for (n, c) in chars.iter().enumerate() {
+        if n > 0 && n % 4 == 0 {
+            out.push('-');
         }
+        out.push(*c as char);
     }
-    acc.zeroize();
     Ok(out)
 }
 
@@ -305,7 +298,7 @@ pub fn normalise_recovery_code(raw: &str) -> Option<Zeroizing<String>> {
             'I' | 'L' => '1',
             c => c,
         };
-        if !CROCKFORD.contains(&(c as u8)) || !c.is_ascii() {
+        if !c.is_ascii() || !companion_protocol::codes::CROCKFORD_SYMBOLS.contains(c) {
             return None;
         }
         out.push(c);

@@ -11,25 +11,13 @@ use uuid::Uuid;
 
 pub use crate::symptom::SymptomCode;
 
-/// Longest free-text note on an entry, in characters.
-pub const MAX_NOTE: usize = 2000;
-/// Longest question for the visit, in characters.
-pub const MAX_QUESTION: usize = 1000;
-/// Longest answer to a question, in characters.
-pub const MAX_ANSWER: usize = 4000;
-/// Longest name (a person, or an "other" symptom), in characters.
-pub const MAX_NAME: usize = 100;
-/// Entries may be dated this far ahead of the clock, to allow for clocks that drift.
-pub const FUTURE_TOLERANCE_MINUTES: i64 = 5;
-/// The lowest and highest temperatures accepted, in °C.
-pub const MIN_CELSIUS: f64 = 30.0;
-pub const MAX_CELSIUS: f64 = 45.0;
-/// Ratings (severity, wellbeing) are 0–10.
-pub const MAX_RATING: i64 = 10;
+pub use crate::limits::{FUTURE_TOLERANCE_MINUTES, MAX_ANSWER, MAX_CELSIUS, MAX_NAME, MAX_NOTE, MAX_QUESTION, MAX_RATING, MIN_CELSIUS};
+pub use crate::role::Role;
 
 /// The kinds of record in the diary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum EntryKind {
     Symptom,
     Temperature,
@@ -44,23 +32,20 @@ impl EntryKind {
         [EntryKind::Symptom, EntryKind::Temperature, EntryKind::Checkin, EntryKind::Question, EntryKind::Assessment];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Symptom => "symptom",
-            EntryKind::Temperature => "temperature",
-            EntryKind::Checkin => "checkin",
-            EntryKind::Question => "question",
-            EntryKind::Assessment => "assessment",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        EntryKind::ALL.into_iter().find(|k| k.as_str() == raw.trim().to_ascii_lowercase()).ok_or(Invalid::new("kind", Problem::Unknown))
+        raw.trim().parse().map_err(|_| Invalid::new("kind", Problem::Unknown))
     }
 }
 
 /// Where a question for the visit stands. Ordered: a later state is "further".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum QuestionState {
     Open,
     Asked,
@@ -70,29 +55,19 @@ pub enum QuestionState {
 
 impl QuestionState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            QuestionState::Open => "open",
-            QuestionState::Asked => "asked",
-            QuestionState::Answered => "answered",
-            QuestionState::Archived => "archived",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "open" => Ok(QuestionState::Open),
-            "asked" => Ok(QuestionState::Asked),
-            "answered" => Ok(QuestionState::Answered),
-            "archived" => Ok(QuestionState::Archived),
-            _ => Err(Invalid::new("state", Problem::Unknown)),
-        }
+        raw.trim().parse().map_err(|_| Invalid::new("state", Problem::Unknown))
     }
 }
 
 /// A record's own status, as in FHIR: the first version is `final`, a correction `amended`, a
 /// withdrawal `entered-in-error`. Records are never erased.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum RecordStatus {
     Final,
     Amended,
@@ -101,44 +76,21 @@ pub enum RecordStatus {
 
 impl RecordStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RecordStatus::Final => "final",
-            RecordStatus::Amended => "amended",
-            RecordStatus::EnteredInError => "entered-in-error",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "final" => Some(RecordStatus::Final),
-            "amended" => Some(RecordStatus::Amended),
-            "entered-in-error" => Some(RecordStatus::EnteredInError),
-            _ => None,
-        }
-    }
-}
-
-/// Who a person is to the diary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Patient,
-    Carer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Patient => "patient",
-            Role::Carer => "carer",
-        }
+        raw.parse().ok()
     }
 }
 
 /// What the patient lets a carer do: log their own observations, see and add questions, see
 /// the patient's symptoms and temperatures, see the patient's check-ins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Scope {
     Observations,
     Questions,
@@ -150,16 +102,11 @@ impl Scope {
     pub const ALL: [Scope; 4] = [Scope::Observations, Scope::Questions, Scope::Symptoms, Scope::Checkins];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Observations => "observations",
-            Scope::Questions => "questions",
-            Scope::Symptoms => "symptoms",
-            Scope::Checkins => "checkins",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|x| x.as_str() == s.trim())
+        s.trim().parse().ok()
     }
 
     /// Reads a comma-separated list (`observations,questions`), sorted and without repeats.
@@ -183,17 +130,18 @@ impl Scope {
 }
 
 /// Who entered a record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Author {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub relationship: Option<String>,
 }
 
 /// The content of a record, by kind. Stored as JSON in the record's version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum EntryData {
     Symptom {
@@ -252,7 +200,7 @@ impl EntryData {
 }
 
 /// One record as the timeline shows it: its latest version, with who and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Entry {
     pub id: Uuid,
     /// 1 for the original, +1 for every correction, state change or withdrawal.
@@ -284,7 +232,7 @@ impl Entry {
 }
 
 /// A new symptom as typed: strings and wide integers, so that every mistake can be named.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct NewSymptom {
     pub symptom: String,
     #[serde(default)]
@@ -300,7 +248,7 @@ pub struct NewSymptom {
     pub flags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct NewTemperature {
     pub celsius: f64,
     #[serde(default)]
@@ -311,7 +259,7 @@ pub struct NewTemperature {
     pub feels_unwell: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct NewCheckin {
     pub wellbeing: i64,
     #[serde(default)]
@@ -320,13 +268,13 @@ pub struct NewCheckin {
     pub occurred_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct NewQuestion {
     pub text: String,
 }
 
 /// Raw input for a new record, or for a correction of one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum NewEntry {
     Symptom(NewSymptom),

@@ -9,7 +9,7 @@ use std::fmt;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What was wrong with one field of the input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// Nothing was given where something is needed.
@@ -79,6 +79,11 @@ impl fmt::Display for Invalid {
 }
 
 /// Everything that can go wrong in the core.
+/// Why a Questionnaire cannot be used. The text names the element and the item, never answers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unsupported questionnaire: {0}")]
+pub struct Unsupported(pub String);
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -152,7 +157,7 @@ pub enum Error {
     NotPaired,
     /// A Questionnaire outside the subset Companion renders; the text names the element.
     #[error("{0}")]
-    Unsupported(#[from] crate::instruments::Unsupported),
+    Unsupported(#[from] Unsupported),
 }
 
 /// Why the device would not store something.
@@ -242,7 +247,7 @@ impl Error {
 }
 
 /// Stable codes the UI translates. Add one only when the UI acts on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Invalid,
@@ -276,15 +281,18 @@ pub enum ErrorCode {
 
 /// The one error type that crosses the IPC boundary: `{code, message, field?, problem?, retry_after_secs?}`.
 /// `message` is English for logs and the CLI; the UI shows its own translation chosen by `code`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ErrorPayload {
     pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub problem: Option<Problem>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub retry_after_secs: Option<u64>,
 }
 

@@ -27,8 +27,7 @@ use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -466,34 +465,12 @@ pub fn delay_after(failures: u32) -> u64 {
 
 /// Writes `bytes` to `path` so that a crash leaves the old content or the new, never a mix.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().ok_or(Error::Internal("file without a folder"))?;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut o = OpenOptions::new();
-        o.write(true).create(true).truncate(true);
-        // The user's alone, whatever the umask.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-        let mut f = o.open(&tmp)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
+    Ok(crate::files::write_atomically(path, bytes)?)
 }
 
 /// Makes a rename durable on platforms where that takes an fsync of the folder.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    Ok(crate::files::sync_dir(dir)?)
 }
 
 #[cfg(test)]

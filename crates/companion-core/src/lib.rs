@@ -7,6 +7,7 @@
 //! name fields and rules, never the values a person typed.
 
 pub mod alarms;
+pub mod api;
 pub mod care_team;
 pub mod clock;
 pub mod crypto;
@@ -14,8 +15,10 @@ pub mod domain;
 pub mod error;
 pub mod fault;
 pub mod fhir;
+pub mod files;
 pub mod instruments;
 pub mod keyfile;
+pub mod limits;
 pub mod logging;
 pub mod norway;
 pub mod paths;
@@ -23,6 +26,7 @@ pub mod pdf;
 pub mod plan;
 pub mod prefs;
 pub mod replica;
+pub mod role;
 pub mod rules;
 pub mod session;
 pub mod store;

@@ -17,7 +17,7 @@ pub const TEMPERATURE: &str = "temperature";
 const LOINC_TEMPERATURE: &str = "8310-5";
 
 /// A plan as the clinic writes it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     #[serde(default)]
@@ -32,12 +32,13 @@ pub struct Plan {
 
 /// A check-in the plan asks for: an instrument (`esas-r`, `phq-9`, ...) or `temperature`, every
 /// so many days, for the first `for_days` days of the plan or for as long as it is in force.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct PlanSchedule {
     pub instrument: String,
     pub every_days: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub for_days: Option<u32>,
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 5;
 pub const MAX_IDLE_LOCK_MINUTES: u32 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     En,
@@ -20,7 +20,7 @@ pub enum Language {
     Nn,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Preferences {
     /// None until the person chooses; the UI then follows the system language.
     #[serde(default)]

@@ -22,9 +22,10 @@ pub struct Session {
 }
 
 /// What the UI needs to know to choose its first screen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Status {
     /// `new` (no diary yet), `locked` or `unlocked`.
+    #[ts(type = "'new' | 'locked' | 'unlocked'")]
     pub state: &'static str,
     /// Seconds before another unlock attempt is allowed.
     pub wait_secs: u64,

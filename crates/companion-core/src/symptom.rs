@@ -5,8 +5,9 @@ use crate::error::{Invalid, Problem};
 use serde::{Deserialize, Serialize};
 
 /// The symptoms a person can pick from. `Other` carries its own name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum SymptomCode {
     Pain,
     Tiredness,
@@ -54,26 +55,7 @@ impl SymptomCode {
 
     /// The stable code, used in storage, the CLI, the UI's message keys and FHIR.
     pub fn code(self) -> &'static str {
-        match self {
-            SymptomCode::Pain => "pain",
-            SymptomCode::Tiredness => "tiredness",
-            SymptomCode::Nausea => "nausea",
-            SymptomCode::Vomiting => "vomiting",
-            SymptomCode::Diarrhoea => "diarrhoea",
-            SymptomCode::Constipation => "constipation",
-            SymptomCode::PoorAppetite => "poor-appetite",
-            SymptomCode::SoreMouth => "sore-mouth",
-            SymptomCode::ShortnessOfBreath => "shortness-of-breath",
-            SymptomCode::Cough => "cough",
-            SymptomCode::Shivering => "shivering",
-            SymptomCode::SleepProblems => "sleep-problems",
-            SymptomCode::NumbnessTingling => "numbness-tingling",
-            SymptomCode::SkinChanges => "skin-changes",
-            SymptomCode::ChestPain => "chest-pain",
-            SymptomCode::Collapse => "collapse",
-            SymptomCode::Bleeding => "bleeding",
-            SymptomCode::Other => "other",
-        }
+        self.into()
     }
 
     /// English display name (FHIR `display`, CLI output). The UI uses its own catalogue.
@@ -130,7 +112,7 @@ impl SymptomCode {
             "fainting" | "collapse-or-fainting" => "collapse",
             other => other,
         };
-        SymptomCode::ALL.into_iter().find(|s| s.code() == norm).ok_or(Invalid::new("symptom", Problem::Unknown))
+        norm.parse().map_err(|_| Invalid::new("symptom", Problem::Unknown))
     }
 }
 

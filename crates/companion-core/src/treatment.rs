@@ -5,8 +5,11 @@
 use crate::error::{Invalid, Problem};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Treatment {
     Chemotherapy,
     Immunotherapy,
@@ -20,13 +23,7 @@ impl Treatment {
         [Treatment::Chemotherapy, Treatment::Immunotherapy, Treatment::Radiotherapy, Treatment::TargetedTherapy, Treatment::HormoneTherapy];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Treatment::Chemotherapy => "chemotherapy",
-            Treatment::Immunotherapy => "immunotherapy",
-            Treatment::Radiotherapy => "radiotherapy",
-            Treatment::TargetedTherapy => "targeted-therapy",
-            Treatment::HormoneTherapy => "hormone-therapy",
-        }
+        self.into()
     }
 
     /// Reads a code leniently ("Targeted therapy", "targeted_therapy", "targeted").
@@ -39,7 +36,7 @@ impl Treatment {
             "radiation" | "radiation-therapy" => "radiotherapy",
             other => other,
         };
-        Treatment::ALL.into_iter().find(|t| t.as_str() == norm)
+        norm.parse().ok()
     }
 
     /// Reads a comma-separated list (`immunotherapy,chemotherapy`): sorted, without repeats. An

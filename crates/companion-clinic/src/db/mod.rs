@@ -219,11 +219,11 @@ pub fn random_token(prefix: &str) -> String {
 
 /// A pairing code a person can type: 12 characters of Crockford base32 in groups of four.
 pub fn pairing_code() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut bytes = [0u8; 12];
+    use companion_protocol::codes::{grouped, CROCKFORD};
+    // 64 random bits make 13 characters; the first 12 (60 bits) are the code.
+    let mut bytes = [0u8; 8];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
-    let chars: String = bytes.iter().map(|b| ALPHABET[(*b as usize) % 32] as char).collect();
-    format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
+    grouped(&CROCKFORD.encode(&bytes)[..12])
 }
 
 /// A code as typed, as every part of Companion reads it (the device hashes it the same way).

@@ -1,14 +1,14 @@
 //! `batch` (each entry on its own) and `transaction` (all or nothing) bundles of `PUT`s.
 
 use super::rest::prepare;
-use super::{blocking, caller, fhir_body, fhir_json, AppState};
+use super::{blocking, fhir_body, fhir_json, AppState, Caller};
 use crate::db::{Actor, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::fhir;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::Extension;
+use companion_protocol::wire;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,19 +27,17 @@ fn entry(who: &Actor, e: &Value) -> ApiResult<Write> {
     let if_match = req
         .get("ifMatch")
         .and_then(Value::as_str)
-        .map(|m| m.trim_start_matches("W/").trim_matches('"').parse::<i64>())
-        .transpose()
-        .map_err(|_| ApiError::invalid("ifMatch must be W/\"<version>\""))?;
+        .map(|m| wire::etag_version(m).ok_or_else(|| ApiError::invalid("ifMatch must be W/\"<version>\"")))
+        .transpose()?;
     prepare(who, rtype, id, resource, if_match)
 }
 
 pub(super) async fn bundle(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     let bundle = fhir_body(&headers, &body)?;
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return Err(ApiError::invalid("expected a Bundle"));
@@ -122,7 +120,7 @@ pub(super) async fn bundle(
                 "response": {
                     "status": if w.created { "201 Created" } else { "200 OK" },
                     "location": format!("{url}/_history/{}", w.stored.version),
-                    "etag": format!("W/\"{}\"", w.stored.version),
+                    "etag": wire::etag(w.stored.version),
                     "lastModified": w.stored.last_updated,
                 }
             }),

@@ -1,8 +1,8 @@
 //! What devices do besides FHIR REST: redeem a pairing code or a carer's invitation, invite
 //! and remove carers, and read the change feed.
 
-use super::{blocking, caller, AppState};
-use crate::db::{Actor, Invite};
+use super::{blocking, AppState, Caller};
+use crate::db::Invite;
 use crate::error::{ApiError, ApiResult};
 use crate::serve::Peer;
 use crate::throttle::{self, Verdict};
@@ -11,20 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use companion_core::domain::Scope;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use companion_protocol::limits;
+use companion_protocol::wire::{self, ClinicKeyReply, InviteReply, InviteRequest, PairReply, PairRequest};
+use serde_json::Value;
 use std::collections::HashMap;
-
-#[derive(Deserialize)]
-pub(super) struct PairRequest {
-    code: String,
-    /// `carer` when a carer's new diary redeems an invitation.
-    #[serde(default, rename = "as")]
-    as_role: Option<String>,
-    /// The device's retry key: the same key within a few minutes gets the same credential.
-    #[serde(default)]
-    key: Option<String>,
-}
 
 /// Redeems a code. Failures are throttled per source address and per code prefix (a growing
 /// delay, then 429), and audited.
@@ -33,8 +23,8 @@ pub(super) async fn pair(
     peer: Option<Extension<Peer>>,
     Json(req): Json<PairRequest>,
 ) -> ApiResult<Response> {
-    if req.code.len() > 64 {
-        return Err(ApiError::invalid("code: at most 64 characters"));
+    if req.code.len() > limits::MAX_CODE {
+        return Err(ApiError::invalid(format!("code: at most {} characters", limits::MAX_CODE)));
     }
     if req.key.as_deref().is_some_and(|k| !crate::db::valid_retry_key(k)) {
         return Err(ApiError::invalid("key: 22 to 128 characters of base64url"));
@@ -46,7 +36,7 @@ pub(super) async fn pair(
         return Err(ApiError::throttled(secs));
     }
     let db = state.db.clone();
-    let as_carer = req.as_role.as_deref() == Some("carer");
+    let as_carer = req.as_carer();
     let who = keys[0].replacen("ip:", "address/", 1);
     let p = match blocking(move || db.pair(&req.code, as_carer, req.key.as_deref())).await {
         Ok(p) => {
@@ -74,41 +64,32 @@ pub(super) async fn pair(
     let db = state.db.clone();
     // The key the clinic signs its rulesets with: the device pins it now, over this connection.
     let clinic_key = blocking(move || db.clinic_key()).await?;
-    let mut body = json!({ "device": p.device, "token": p.token, "patient": p.patient, "patient_name": p.patient_name,
-        "epoch": state.db.epoch(), "clinic_key": clinic_key });
-    if let Some((person, allow, until)) = p.carer {
-        body["carer"] = json!({ "person": person, "allow": allow, "expires_at": until });
-    }
+    let body = PairReply {
+        device: p.device,
+        token: p.token,
+        patient: p.patient,
+        patient_name: p.patient_name,
+        epoch: state.db.epoch(),
+        clinic_key,
+        carer: p.carer.map(|(person, allow, expires_at)| wire::CarerGrant {
+            person,
+            allow: allow.iter().map(|s| s.as_str().to_owned()).collect(),
+            expires_at,
+        }),
+    };
     Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
-pub(super) struct InviteRequest {
-    #[serde(default)]
-    id: Option<String>,
-    name: String,
-    #[serde(default)]
-    relationship: Option<String>,
-    allow: Vec<String>,
-    #[serde(default)]
-    days: Option<i64>,
-}
-
 /// The patient's device invites a carer: `{code, carer, expires_at}`.
-pub(super) async fn invite(
-    State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
-    Json(req): Json<InviteRequest>,
-) -> ApiResult<Response> {
-    let who = caller(actor)?;
+pub(super) async fn invite(State(state): State<AppState>, Caller(who): Caller, Json(req): Json<InviteRequest>) -> ApiResult<Response> {
     let name = req.name.trim().to_owned();
     // The relationship is optional (RelatedPerson.relationship is 0..*); blank means not given.
     let relationship = req.relationship.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable("name is required (at most 100 characters)"));
+    if name.is_empty() || name.chars().count() > limits::MAX_NAME {
+        return Err(ApiError::unprocessable(format!("name is required (at most {} characters)", limits::MAX_NAME)));
     }
-    if relationship.as_ref().is_some_and(|r| r.chars().count() > 50) {
-        return Err(ApiError::unprocessable("relationship: at most 50 characters"));
+    if relationship.as_ref().is_some_and(|r| r.chars().count() > limits::MAX_RELATIONSHIP) {
+        return Err(ApiError::unprocessable(format!("relationship: at most {} characters", limits::MAX_RELATIONSHIP)));
     }
     let allow = req
         .allow
@@ -116,22 +97,18 @@ pub(super) async fn invite(
         .map(|s| Scope::parse(s).ok_or_else(|| ApiError::invalid("allow: observations, questions, symptoms, checkins")))
         .collect::<ApiResult<Vec<_>>>()?;
     let allow = Scope::normalise("allow", allow).map_err(|_| ApiError::unprocessable("allow needs at least one scope"))?;
-    if req.days.is_some_and(|d| !(1..=3650).contains(&d)) {
-        return Err(ApiError::invalid("days must be between 1 and 3650"));
+    if req.days.is_some_and(|d| !limits::CARER_DAYS.contains(&d)) {
+        let (min, max) = (limits::CARER_DAYS.start(), limits::CARER_DAYS.end());
+        return Err(ApiError::invalid(format!("days must be between {min} and {max}")));
     }
     let invite = Invite { carer: req.id, name, relationship, allow, days: req.days };
     let db = state.db.clone();
     let (code, carer, until) = blocking(move || db.invite(&who, invite)).await?;
     tracing::info!("carer invited");
-    Ok(Json(json!({ "code": code, "carer": carer, "expires_at": until })).into_response())
+    Ok(Json(InviteReply { code, carer, expires_at: until }).into_response())
 }
 
-pub(super) async fn revoke_carer(
-    State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let who = caller(actor)?;
+pub(super) async fn revoke_carer(State(state): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let db = state.db.clone();
     blocking(move || db.revoke_carer(&who, &id)).await?;
     tracing::info!("carer access ended");
@@ -140,10 +117,9 @@ pub(super) async fn revoke_carer(
 
 pub(super) async fn changes(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     let Some(patient) = who.patient().map(str::to_owned) else {
         return Err(ApiError::forbidden("the change feed is for paired devices"));
     };
@@ -163,32 +139,33 @@ pub(super) async fn changes(
     let db = state.db.clone();
     let crate::db::Feed { rows, last: next, more } = blocking(move || db.changes(&who, &patient, since, count)).await?;
     let resources: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
-    let mut body = json!({ "epoch": state.db.epoch(), "next": next, "more": more, "resources": resources });
-    if let Some(allow) = allow {
-        body["allow"] = json!(allow);
-    }
-    Ok(Json(body).into_response())
+    let page = wire::ChangesPage {
+        epoch: state.db.epoch(),
+        next,
+        more,
+        resources,
+        allow: allow.map(|a| a.iter().map(|s| s.as_str().to_owned()).collect()),
+    };
+    Ok(Json(page).into_response())
 }
 
 /// Who at the clinic has looked at the patient's data: for the patient's own devices, never a
 /// carer's (Norway's patient record law gives the patient the right to know).
-pub(super) async fn access(State(state): State<AppState>, actor: Option<Extension<Actor>>) -> ApiResult<Response> {
-    let who = caller(actor)?;
+pub(super) async fn access(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Response> {
     let (Some(patient), None) = (who.patient().map(str::to_owned), who.carer()) else {
         return Err(ApiError::forbidden("who has looked is shown to the patient's own devices"));
     };
     let db = state.db.clone();
     let access = blocking(move || db.access_log(&patient)).await?;
-    Ok(Json(json!({ "access": access })).into_response())
+    Ok(Json(wire::AccessReply { access }).into_response())
 }
 
 /// The clinic's ruleset key, for a device paired before the clinic had one (it pins it then,
 /// over its own authenticated connection). 404 until the clinic has a key.
-pub(super) async fn clinic_key(State(state): State<AppState>, actor: Option<Extension<Actor>>) -> ApiResult<Response> {
-    caller(actor)?;
+pub(super) async fn clinic_key(State(state): State<AppState>, _: Caller) -> ApiResult<Response> {
     let db = state.db.clone();
     match blocking(move || db.clinic_key()).await? {
-        Some(key) => Ok(Json(json!({ "clinic_key": key })).into_response()),
+        Some(clinic_key) => Ok(Json(ClinicKeyReply { clinic_key }).into_response()),
         None => Err(ApiError::not_found()),
     }
 }

@@ -22,7 +22,8 @@ mod bundle;
 mod devices;
 mod rest;
 
-pub const EPOCH_HEADER: &str = "x-companion-epoch";
+use companion_protocol::wire;
+pub use wire::EPOCH_HEADER;
 const FHIR_JSON: &str = "application/fhir+json";
 /// The largest body of an authenticated request.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -59,11 +60,11 @@ impl AppState {
 
 pub fn app(state: AppState) -> Router {
     let authenticated = Router::new()
-        .route("/carers", post(devices::invite))
+        .route(wire::CARERS, post(devices::invite))
         .route("/carers/{id}/revoke", post(devices::revoke_carer))
-        .route("/sync/changes", get(devices::changes))
-        .route("/sync/access", get(devices::access))
-        .route("/sync/clinic-key", get(devices::clinic_key))
+        .route(wire::CHANGES, get(devices::changes))
+        .route(wire::ACCESS, get(devices::access))
+        .route(wire::CLINIC_KEY, get(devices::clinic_key))
         .route("/fhir", post(bundle::bundle))
         // One resource is at most 256 KB of JSON (`fhir::MAX_RESOURCE_BYTES`); only bundles
         // get the larger limit.
@@ -74,7 +75,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     let anonymous = Router::new()
-        .route("/pair", post(devices::pair))
+        .route(wire::PAIR, post(devices::pair))
         .route("/fhir/metadata", get(rest::metadata))
         .layer(DefaultBodyLimit::max(MAX_ANONYMOUS_BODY));
     Router::new()
@@ -211,9 +212,16 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     }
 }
 
-/// The caller, as `authenticate` found them.
-pub(crate) fn caller(req_actor: Option<axum::Extension<Actor>>) -> ApiResult<Actor> {
-    req_actor.map(|a| a.0).ok_or_else(|| ApiError::unauthorized("a bearer token is required"))
+/// The caller, as `authenticate` found them: an extractor, so a route says in its signature
+/// that it serves an authenticated caller, and who.
+pub(crate) struct Caller(pub Actor);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> ApiResult<Caller> {
+        parts.extensions.get::<Actor>().cloned().map(Caller).ok_or_else(|| ApiError::unauthorized("a bearer token is required"))
+    }
 }
 
 /// Runs blocking database work off the async workers.

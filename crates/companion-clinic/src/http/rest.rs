@@ -1,7 +1,7 @@
 //! FHIR REST on one resource type: read, vread, history, update (PUT with the client's id),
 //! create (POST, staff only, the server picks the id), search, and the CapabilityStatement.
 
-use super::{base_url, blocking, caller, fhir_body, fhir_json, AppState};
+use super::{base_url, blocking, fhir_body, fhir_json, AppState, Caller};
 use crate::db::{Actor, Stored, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::serve::Peer;
@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
+use companion_protocol::wire;
 use serde_json::{json, Value};
 
 fn known_type(rtype: &str) -> ApiResult<()> {
@@ -21,14 +22,13 @@ fn known_type(rtype: &str) -> ApiResult<()> {
 }
 
 fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("W/\"{version}\"")).expect("ascii")
+    HeaderValue::from_str(&wire::etag(version)).expect("ascii")
 }
 
 fn parse_if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let text = v.to_str().map_err(|_| ApiError::invalid("If-Match is not readable"))?;
-    let inner = text.trim().trim_start_matches("W/").trim_matches('"');
-    inner.parse().map(Some).map_err(|_| ApiError::invalid("If-Match must be W/\"<version>\""))
+    wire::etag_version(text).map(Some).ok_or_else(|| ApiError::invalid("If-Match must be W/\"<version>\""))
 }
 
 pub(super) fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &str) -> Response {
@@ -66,10 +66,9 @@ pub(super) async fn metadata() -> Response {
 
 pub(super) async fn read(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     Path((rtype, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     let db = state.db.clone();
     if rtype == "Patient" {
         let found = blocking(move || db.patient_resource(&who, &id)).await?;
@@ -85,10 +84,9 @@ pub(super) async fn read(
 
 pub(super) async fn vread(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     Path((rtype, id, vid)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     known_type(&rtype)?;
     let version: i64 = vid.parse().map_err(|_| ApiError::invalid("the version must be a number"))?;
     let db = state.db.clone();
@@ -100,13 +98,12 @@ pub(super) async fn vread(
 
 pub(super) async fn history(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     peer: Option<Extension<Peer>>,
     headers: HeaderMap,
     Path((rtype, id)): Path<(String, String)>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     known_type(&rtype)?;
     // Paged like a search: `_count` (at most 100) and `_offset`, newest first.
     let number = |name: &str, default: i64, max: i64| -> ApiResult<i64> {
@@ -137,7 +134,7 @@ pub(super) async fn history(
                 "fullUrl": format!("{base}/fhir/{rtype}/{id}"),
                 "resource": s.body,
                 "request": { "method": if s.version == 1 { "POST" } else { "PUT" }, "url": format!("{rtype}/{id}") },
-                "response": { "status": if s.version == 1 { "201" } else { "200" }, "etag": format!("W/\"{}\"", s.version), "lastModified": s.last_updated },
+                "response": { "status": if s.version == 1 { "201" } else { "200" }, "etag": wire::etag(s.version), "lastModified": s.last_updated },
             })
         })
         .collect();
@@ -184,12 +181,11 @@ async fn audited<T>(state: &AppState, who: &Actor, rtype: &str, id: &str, r: Api
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     headers: HeaderMap,
     Path((rtype, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     let result = async {
         let resource = fhir_body(&headers, &body)?;
         let w = prepare(&who, &rtype, &id, resource, parse_if_match(&headers)?)?;
@@ -203,12 +199,11 @@ pub(super) async fn update(
 /// ids and PUT, so a retry lands on the same record).
 pub(super) async fn create(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     headers: HeaderMap,
     Path(rtype): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     let id = uuid::Uuid::new_v4().to_string();
     let result = async {
         if !matches!(who, Actor::Staff { .. }) {
@@ -231,13 +226,12 @@ pub(super) async fn create(
 
 pub(super) async fn search(
     State(state): State<AppState>,
-    actor: Option<Extension<Actor>>,
+    Caller(who): Caller,
     peer: Option<Extension<Peer>>,
     headers: HeaderMap,
     Path(rtype): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let who = caller(actor)?;
     known_type(&rtype)?;
     let strict = headers
         .get_all("prefer")

@@ -12,8 +12,8 @@ pub mod legacy;
 pub mod questionnaire;
 mod response;
 
-use crate::domain::Role;
 use crate::error::{Error, Invalid, Problem, Result};
+use crate::role::Role;
 pub use questionnaire::{AnswerValue, ItemAnswer, ItemType, Questionnaire, Unsupported};
 pub use response::{CompletedBy, Item9, COMPLETED_BY};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// How an instrument is scored. The Questionnaire says what is asked; this says what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scoring {
     Phq9,
@@ -32,7 +32,7 @@ pub enum Scoring {
 }
 
 /// A band of a total or an item: inclusive bounds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Band {
     pub code: String,
     pub min: u32,
@@ -44,7 +44,7 @@ fn bands(spec: &[(&str, u32, u32)]) -> Vec<Band> {
 }
 
 /// One shipped instrument.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Instrument {
     /// Stable id used by the CLI, the UI and schedules: `phq9`, `phq2`, `gad7`, `gad2`, `esas-r`.
     pub id: &'static str,
@@ -220,8 +220,8 @@ impl Instrument {
                 }
                 (ItemType::Boolean, AnswerValue::Boolean { .. }) => true,
                 (ItemType::String | ItemType::Text, AnswerValue::String { value }) => {
-                    if value.chars().count() > crate::domain::MAX_NOTE {
-                        return Err(bad(Problem::TooLong { max: crate::domain::MAX_NOTE }));
+                    if value.chars().count() > crate::limits::MAX_NOTE {
+                        return Err(bad(Problem::TooLong { max: crate::limits::MAX_NOTE }));
                     }
                     !value.trim().is_empty()
                 }
@@ -302,7 +302,7 @@ impl Instrument {
 }
 
 /// What a completed check-in scored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Score {
     /// None when a scored item was left unanswered.
     pub total: Option<u32>,
@@ -310,9 +310,11 @@ pub struct Score {
     pub band: Option<String>,
     /// For PHQ-2 and GAD-2: whether the screen is positive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub positive: Option<bool>,
     /// The full form to go on to after a positive screen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub next: Option<String>,
     /// Scored items left unanswered.
     pub missing: Vec<String>,
@@ -321,15 +323,16 @@ pub struct Score {
     pub subscores: Vec<SubScore>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ItemScore {
     pub link_id: String,
     pub value: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub band: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SubScore {
     pub code: String,
     pub total: Option<u32>,

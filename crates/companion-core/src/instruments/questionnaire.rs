@@ -17,12 +17,9 @@ const MAX_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
 /// own name for an ESAS-r item.
 const SHORT_TEXT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-shortText";
 
-/// Why a Questionnaire cannot be used. The text names the element and the item, never answers.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unsupported questionnaire: {0}")]
-pub struct Unsupported(pub String);
+pub use crate::error::Unsupported;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Questionnaire {
     pub url: String,
     pub version: String,
@@ -36,7 +33,7 @@ pub struct Questionnaire {
     pub resource: Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemType {
     Group,
@@ -48,7 +45,7 @@ pub enum ItemType {
     Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Item {
     pub link_id: String,
     pub text: Option<String>,
@@ -65,7 +62,7 @@ pub struct Item {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct AnswerOption {
     pub system: Option<String>,
     pub code: String,
@@ -73,7 +70,7 @@ pub struct AnswerOption {
     pub ordinal: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct EnableWhen {
     pub question: String,
     pub operator: String,
@@ -81,7 +78,7 @@ pub struct EnableWhen {
 }
 
 /// One answer as stored and exported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum AnswerValue {
     Coding {
@@ -103,7 +100,7 @@ pub enum AnswerValue {
 }
 
 /// The answer to one item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ItemAnswer {
     pub link_id: String,
     pub value: AnswerValue,

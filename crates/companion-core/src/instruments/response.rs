@@ -2,7 +2,7 @@
 //! item 9, which is never to be hidden behind the total.
 
 use super::{AnswerValue, ItemAnswer, Score, Scoring};
-use crate::domain::Role;
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
 /// The ESAS-r form's "Completed by (check one)" item, answered for every response from who is
@@ -53,7 +53,7 @@ impl CompletedBy {
 
 /// PHQ-9's item 9 ("thoughts that you would be better off dead or of hurting yourself in some
 /// way") as answered in one response: never to be hidden behind the total.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Item9 {
     /// 0 to 3; None when it was left unanswered (so the risk was not asked about).
     pub value: Option<u32>,

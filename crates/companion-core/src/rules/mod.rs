@@ -30,13 +30,17 @@ pub const DEFAULT_RULESET: &str = include_str!("../../../../assets/rules/default
 /// answer or more shows the crisis card, whatever the total. Fixed: not a clinic setting.
 pub const PHQ9_ITEM9_CRISIS_FROM: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Level {
     // Declared least urgent first so that `Ord` puts the most urgent last (`max`).
     Recheck,
     ContactTeam,
     #[serde(rename = "contact_24h")]
+    #[strum(serialize = "contact_24h")]
     Contact24h,
     CallNow,
     Crisis,
@@ -45,26 +49,17 @@ pub enum Level {
 
 impl Level {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Recheck => "recheck",
-            Level::ContactTeam => "contact_team",
-            Level::Contact24h => "contact_24h",
-            Level::CallNow => "call_now",
-            Level::Crisis => "crisis",
-            Level::Emergency => "emergency",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Level> {
-        [Level::Recheck, Level::ContactTeam, Level::Contact24h, Level::CallNow, Level::Crisis, Level::Emergency]
-            .into_iter()
-            .find(|l| l.as_str() == raw)
+        raw.parse().ok()
     }
 }
 
 /// The numbers on the cards. The cancer ward's own number is the patient's setting (later the
 /// clinic's plan); these are the national ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Contacts {
     pub emergency: String,
@@ -72,7 +67,7 @@ pub struct Contacts {
     pub helpline: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct TemperatureRules {
     /// Fever: call now at this temperature or more, however the person feels.

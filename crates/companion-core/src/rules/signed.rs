@@ -70,7 +70,7 @@ pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
 }
 
 /// Why a signed ruleset was not taken, as Settings says it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
     /// No signature, or one that does not verify under the pinned key (changed on the way, or

@@ -10,7 +10,7 @@ const ACCESS_LOG: &str = "access_log";
 /// The most entries kept.
 pub const MAX_ACCESS: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Access {
     pub at: chrono::DateTime<chrono::Utc>,
     pub who: String,

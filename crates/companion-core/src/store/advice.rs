@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// A record as saved, with the advice it raised (most urgent first).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Saved {
     pub entry: Entry,
     pub advice: Vec<Advice>,
@@ -23,7 +23,7 @@ pub struct Saved {
 /// One piece of safety advice shown to the person. It records what rule of which ruleset
 /// version fired and when, and whether someone pressed "I understand"; what the clinic did
 /// with it only from the clinic's own receipt (`receipt`), never before.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Advice {
     pub id: Uuid,
     /// The record it is about.
@@ -46,15 +46,19 @@ pub struct Advice {
     /// For advice about a temperature: the ruleset's fever threshold and low threshold, which
     /// the card names.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub fever_from: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub low_below: Option<f64>,
     /// Whether the clinic's ward is staffed now (the card says "open until 15:30" or "closed
     /// now: call 116 117"); none when the clinic gave no ward, or for advice that calls no one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ward_staffed: Option<crate::care_team::Staffed>,
     /// For "measure again": when the reminder falls due.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub follow_up_at: Option<DateTime<Utc>>,
     /// When "I understand" was first pressed, and by whom.
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -66,15 +70,16 @@ pub struct Advice {
     pub receipt: super::receipts::Receipt,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Acknowledgement {
     pub at: DateTime<Utc>,
     pub by: Author,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Contact {
     /// `emergency`, `out_of_hours`, `helpline`, `ward` or `contact_nurse`.
+    #[ts(type = "'emergency' | 'out_of_hours' | 'helpline' | 'ward' | 'contact_nurse'")]
     pub role: String,
     /// None when the ward's number has not been set yet.
     pub number: Option<String>,
@@ -82,17 +87,19 @@ pub struct Contact {
     pub name: Option<String>,
     /// `clinic` (the care team the clinic sent), `patient` (a number the patient typed, never
     /// shown as the clinic's) or `ruleset` (the national numbers).
+    #[ts(type = "'clinic' | 'patient' | 'ruleset'")]
     pub source: &'static str,
 }
 
 /// A reminder to measure the temperature again, set by "measure again in one hour" advice; it
 /// is done when any temperature is recorded after it was raised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Recheck {
     pub advice_id: Uuid,
     pub entry_id: Uuid,
     pub due_at: DateTime<Utc>,
     /// `upcoming` or `due`.
+    #[ts(type = "'upcoming' | 'due'")]
     pub state: &'static str,
 }
 

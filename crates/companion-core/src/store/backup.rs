@@ -42,7 +42,7 @@ struct Header {
 }
 
 /// What a backup holds, as the person is told.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct BackupInfo {
     pub file: String,
     pub created_at: DateTime<Utc>,
@@ -188,21 +188,10 @@ fn new_device(conn: &rusqlite::Connection) -> Result<()> {
 /// Writes a new file, never replacing one: a backup that is cut short (a full stick, a crash)
 /// stays as it is, and is refused whole at restore.
 fn write_new(to: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut o = fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    let mut f = match o.open(to) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(Error::invalid("to", Problem::NotAllowed)),
-        other => other?,
-    };
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    if let Some(folder) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
-        keyfile::sync_dir(folder)?;
+    match crate::files::write_new(to, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::invalid("to", Problem::NotAllowed)),
+        other => Ok(other?),
     }
-    Ok(())
 }
 
 fn read(from: &Path) -> Result<Vec<u8>> {

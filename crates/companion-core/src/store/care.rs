@@ -12,16 +12,18 @@ use rusqlite::params;
 use serde::Serialize;
 
 /// How often a check-in is due, and where it stands now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Schedule {
     pub instrument: String,
     pub every_days: u32,
     pub last_done: Option<DateTime<Utc>>,
     pub due_at: DateTime<Utc>,
     /// `upcoming`, `due`, or `overdue` (more than two days past due).
+    #[ts(type = "'upcoming' | 'due' | 'overdue'")]
     pub state: &'static str,
     /// `clinic` (the going-home plan's, which replaces the patient's own for that check-in) or
     /// `patient`.
+    #[ts(type = "'clinic' | 'patient'")]
     pub source: &'static str,
 }
 

@@ -22,10 +22,10 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 /// The longest relationship accepted ("daughter", "neighbour", ...), in characters.
-pub const MAX_RELATIONSHIP: usize = 50;
+pub use companion_protocol::limits::MAX_RELATIONSHIP;
 
 /// A carer on this device, and what the patient allowed them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Carer {
     #[serde(flatten)]
     pub person: Author,
@@ -35,15 +35,24 @@ pub struct Carer {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// The longest a carer on this device can be given access for at once, in days.
-pub const MAX_CARER_DAYS: i64 = 3650;
+/// The longest a carer can be given access for at once, in days.
+pub const MAX_CARER_DAYS: i64 = *companion_protocol::limits::CARER_DAYS.end();
+
+/// Days of access, if any, within what the clinic also accepts.
+pub fn check_carer_days(days: Option<i64>) -> Result<()> {
+    let range = companion_protocol::limits::CARER_DAYS;
+    if days.is_some_and(|d| !range.contains(&d)) {
+        return Err(Error::invalid("days", Problem::OutOfRange { min: *range.start() as f64, max: *range.end() as f64 }));
+    }
+    Ok(())
+}
 
 /// Points apart (on 0-10) from which a carer's and the patient's ratings are shown as seen
 /// differently.
 pub const DISAGREEMENT: i32 = 3;
 
 /// The same symptom, rated by the patient and by a carer about the same time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Disagreement {
     pub patient: crate::domain::Entry,
     pub carer: crate::domain::Entry,
@@ -52,7 +61,7 @@ pub struct Disagreement {
 }
 
 /// A carer the patient invited to their own device: the id the clinic knows them by.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct Invited {
     pub id: String,
     pub name: String,
@@ -157,9 +166,7 @@ impl Store {
         days: Option<i64>,
     ) -> Result<CarerAdded> {
         self.require_patient_owner()?;
-        if days.is_some_and(|d| !(1..=MAX_CARER_DAYS).contains(&d)) {
-            return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: MAX_CARER_DAYS as f64 }));
-        }
+        check_carer_days(days)?;
         let name = domain::person_name(name)?;
         let relationship = relationship.trim();
         if relationship.is_empty() {

@@ -28,12 +28,13 @@ struct Kept {
 }
 
 /// A ruleset the device would not take, as Settings says it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RulesetRefused {
     pub at: DateTime<Utc>,
     pub id: Option<String>,
     pub version: Option<String>,
     /// `bad_signature`, `invalid` or `not_newer`.
+    #[ts(type = "'bad_signature' | 'invalid' | 'not_newer'")]
     pub reason: String,
     /// For `invalid`: the element at fault (`temperature.call_at_or_above`).
     pub field: Option<String>,
@@ -42,11 +43,12 @@ pub struct RulesetRefused {
 }
 
 /// Which ruleset is in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct RulesetStatus {
     pub id: String,
     pub version: String,
     /// `clinic` (signed by the clinic, verified) or `shipped` (the app's defaults).
+    #[ts(type = "'clinic' | 'shipped'")]
     pub source: &'static str,
     /// When the clinic's came into force on this device.
     pub since: Option<DateTime<Utc>>,
@@ -57,7 +59,7 @@ pub struct RulesetStatus {
 }
 
 /// The going-home plan in force, as the device shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PlanInForce {
     #[serde(flatten)]
     pub plan: Plan,
@@ -70,14 +72,14 @@ pub struct PlanInForce {
 
 /// The care team as the device shows it: the clinic's contacts, each with whether it is
 /// staffed now, the line to call now, and the ward's number the patient typed (their own).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct CareTeamNow {
     pub contacts: Vec<ContactNow>,
     pub call_now: CallNow,
     pub own_ward_phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ContactNow {
     #[serde(flatten)]
     pub contact: CareContact,

@@ -36,7 +36,7 @@ pub use advice::{Advice, Contact, Recheck, Saved};
 pub use backup::BackupInfo;
 pub use care::Schedule;
 pub use carers::disagreements_among;
-pub use carers::{Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
+pub use carers::{check_carer_days, Carer, CarerAdded, Disagreement, Invited, DISAGREEMENT, MAX_CARER_DAYS, MAX_RELATIONSHIP};
 pub use clinic_care::{CareTeamNow, ContactNow, PlanInForce, RulesetRefused, RulesetStatus};
 pub use entries::TimelineFilter;
 #[cfg(feature = "bench-plain")]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// The code system of the outcome of a triage (`Task.statusReason`).
 pub const OUTCOME_SYSTEM: &str = "https://fhir.companion-diary.no/CodeSystem/triage-outcome";
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct Receipt {
     /// When the clinic's server took the advice from this device.
     pub sent_at: Option<DateTime<Utc>>,
@@ -25,6 +25,7 @@ pub struct Receipt {
     /// When it was closed, and how (`self_care`, `called`, `referred`, `emergency`,
     /// `no_action`); `no_answer` while open: the nurse tried to call and could not reach you.
     pub closed_at: Option<DateTime<Utc>>,
+    #[ts(type = "'self_care' | 'called' | 'referred' | 'emergency' | 'no_action' | 'no_answer' | null")]
     pub outcome: Option<String>,
     /// The nurse's message, and when it was sent.
     pub message: Option<String>,

@@ -14,7 +14,7 @@ use crate::instruments::Item9;
 pub const MAX_SUMMARY_DAYS: i64 = 365;
 
 /// What was reported between `since` and `until`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VisitSummary {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub struct VisitSummary {
 }
 
 /// What one person reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Reported {
     pub person: Author,
     /// Most reports first.
@@ -51,7 +51,7 @@ pub struct Reported {
 
 /// A PHQ-9 whose item 9 must be seen: when, and what was answered. One withdrawn since
 /// ("entered in error") is still listed, marked: a disclosure taken back is still one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Item9Mark {
     pub entry_id: uuid::Uuid,
     pub at: DateTime<Utc>,
@@ -61,7 +61,7 @@ pub struct Item9Mark {
 }
 
 /// One kind of reading over the period: how many, the one that matters most, and the latest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Series<T> {
     pub reports: u32,
     /// The reading that matters most (the highest severity or temperature, the lowest
@@ -107,16 +107,17 @@ impl<T: Copy + PartialOrd> Series<T> {
 }
 
 /// A symptom's severities (0–10); the peak is the highest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SymptomSummary {
     pub symptom: SymptomCode,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub other_name: Option<String>,
     #[serde(flatten)]
     pub series: Series<u8>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CheckinSummary {
     pub instrument: String,
     pub completed: u32,

@@ -45,7 +45,7 @@ pub struct Queued {
 }
 
 /// A record the server refused, kept aside with why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Quarantined {
     pub item: String,
     pub ref_id: Uuid,
@@ -256,7 +256,7 @@ impl Store {
 }
 
 /// A visit the clinic booked (a pulled `Appointment`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Appointment {
     pub id: String,
     pub start: DateTime<Utc>,
@@ -268,7 +268,7 @@ pub struct Appointment {
 
 /// The clinic's answer to one of the patient's questions (a pulled `Communication` with
 /// `inResponseTo` the question).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ClinicAnswer {
     pub id: String,
     pub question: Uuid,
@@ -411,7 +411,7 @@ impl Store {
 }
 
 /// A form the clinic asked the patient to fill in (a pulled `Task`), not yet done.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Assignment {
     pub task: String,
     /// The instrument it is a form of (`esas-r`, ...).

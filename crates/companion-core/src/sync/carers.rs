@@ -5,11 +5,11 @@
 use super::*;
 
 /// How long an invitation code can be redeemed (the server's rule, said to the patient).
-pub const INVITATION_HOURS: i64 = 72;
+pub use companion_protocol::limits::INVITATION_HOURS;
 
 /// An invitation for a carer's own device: the one-time code to give them, and when their
 /// access ends by itself (if it does).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Invitation {
     pub code: String,
     pub carer: String,
@@ -30,9 +30,7 @@ pub async fn invite_carer(
         return Err(Error::NotPermitted);
     }
     let allow = Scope::normalise("allow", allow.to_vec())?;
-    if days.is_some_and(|d| !(1..=3650).contains(&d)) {
-        return Err(Error::invalid("days", Problem::OutOfRange { min: 1.0, max: 3650.0 }));
-    }
+    crate::store::check_carer_days(days)?;
     let link = store.sync_link()?.ok_or(Error::NotPaired)?;
     // One identity per carer: a carer on this device, or one invited before, keeps theirs.
     let (id, name, relationship) = match store.carer_named(name) {
@@ -47,9 +45,15 @@ pub async fn invite_carer(
     if relationship.as_ref().is_some_and(|r| r.chars().count() > crate::store::MAX_RELATIONSHIP) {
         return Err(Error::invalid("relationship", Problem::TooLong { max: crate::store::MAX_RELATIONSHIP }));
     }
-    let body = json!({ "id": id, "name": name, "relationship": relationship, "allow": allow, "days": days });
+    let body = wire::InviteRequest {
+        id,
+        name: name.clone(),
+        relationship: relationship.clone(),
+        allow: allow.iter().map(|s| s.as_str().to_owned()).collect(),
+        days,
+    };
     let res = client(link.ca.as_deref())?
-        .post(format!("{}/carers", link.server))
+        .post(format!("{}{}", link.server, wire::CARERS))
         .bearer_auth(&link.token)
         .json(&body)
         .send()
@@ -64,12 +68,8 @@ pub async fn invite_carer(
         400 | 422 => return Err(Error::Internal("the clinic server refused the invitation")),
         status => return Err(pairing::unavailable(status, retry_after(&res))),
     }
-    let reply: Value = res.json().await.map_err(network)?;
-    let invitation = Invitation {
-        code: reply.get("code").and_then(Value::as_str).ok_or(Error::Internal("invitation reply"))?.to_owned(),
-        carer: reply.get("carer").and_then(Value::as_str).ok_or(Error::Internal("invitation reply"))?.to_owned(),
-        expires_at: reply.get("expires_at").and_then(Value::as_str).map(str::to_owned),
-    };
+    let reply: wire::InviteReply = res.json().await.map_err(|_| Error::Internal("invitation reply"))?;
+    let invitation = Invitation { code: reply.code, carer: reply.carer, expires_at: reply.expires_at };
     store.note_carer_at_clinic(crate::store::Invited {
         id: invitation.carer.clone(),
         name,
@@ -100,21 +100,16 @@ pub async fn join_as_carer(
     }
     let (link, body) = redeem(dir, &server, code, ca, true).await?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
-    let person = body.pointer("/carer/person").ok_or(Error::Internal("pairing reply"))?;
+    let grant = body.carer.as_ref().ok_or(Error::Internal("pairing reply"))?;
+    let person = &grant.person;
     let carer = crate::domain::Author {
         id: uuid::Uuid::parse_str(&text(person.get("id"))?).map_err(|_| Error::Internal("pairing reply"))?,
         name: text(person.pointer("/name/0/text"))?,
         role: crate::domain::Role::Carer,
         relationship: person.pointer("/relationship/0/text").and_then(Value::as_str).map(str::to_owned),
     };
-    let allow: Vec<Scope> = body
-        .pointer("/carer/allow")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().and_then(Scope::parse))
-        .collect();
-    let (mut store, recovery) = Store::create_for_carer(dir, &carer, &text(body.get("patient_name"))?, &allow, passphrase, clock)?;
+    let allow: Vec<Scope> = grant.allow.iter().filter_map(|s| Scope::parse(s)).collect();
+    let (mut store, recovery) = Store::create_for_carer(dir, &carer, &body.patient_name, &allow, passphrase, clock)?;
     store.set_sync_link(&link)?;
     pairing::forget(dir);
     tracing::info!("joined as a carer");

@@ -8,6 +8,7 @@
 use crate::domain::Scope;
 use crate::error::{Error, Problem, Result};
 use crate::store::{Store, SyncLink};
+use companion_protocol::wire;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -24,10 +25,10 @@ use push::push_batch;
 
 const BATCH: usize = 50;
 const PAGE: i64 = 100;
-pub const EPOCH_HEADER: &str = "x-companion-epoch";
+pub use wire::EPOCH_HEADER;
 
 /// How a sync round ended, for the person and the CLI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Everything that could be sent was sent, and the feed is read to the end.
@@ -42,7 +43,7 @@ pub enum Outcome {
 }
 
 /// Why a round must wait, as the person hears it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Wait {
     /// No answer: no network, the server down, a reply cut off.
@@ -58,7 +59,7 @@ fn later() -> Outcome {
     Outcome::Later { retry_after_secs: backoff(), because: Wait::Unreachable }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Report {
     pub outcome: Outcome,
     /// Records (and advice) the server now holds.
@@ -185,10 +186,10 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
 
     // The epoch first: if the server lost data, queue everything before pushing.
     match get_changes(&http, &link, link.cursor, 1).await {
-        Ok((epoch, _, _, _, allow)) if epoch != link.epoch => {
-            follow_grant(db, allow)?;
+        Ok(page) if page.epoch != link.epoch => {
+            follow_grant(db, scopes(page.allow))?;
             tracing::info!("server epoch changed; queueing everything again");
-            link.epoch = epoch;
+            link.epoch = page.epoch;
             link.cursor = 0;
             db.with(|s| {
                 s.requeue_everything()?;
@@ -196,7 +197,7 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
             })?;
             report.epoch_changed = true;
         }
-        Ok((_, _, _, _, allow)) => follow_grant(db, allow)?,
+        Ok(page) => follow_grant(db, scopes(page.allow))?,
         Err(outcome) => return finish(db, &mut link, report, outcome),
     }
     if let Err(outcome) = revoke_removed_carers(db, &http, &link).await {
@@ -213,10 +214,10 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
 
     loop {
         match get_changes(&http, &link, link.cursor, PAGE).await {
-            Ok((_, next, more, resources, _)) => {
-                report.received += db.with(|s| s.apply_pulled(&resources, next))?;
-                link.cursor = next;
-                if !more {
+            Ok(page) => {
+                report.received += db.with(|s| s.apply_pulled(&page.resources, page.next))?;
+                link.cursor = page.next;
+                if !page.more {
                     break;
                 }
             }
@@ -238,10 +239,10 @@ pub async fn sync_with(db: &impl Diary) -> Result<Report> {
         }
     }
     // Who at the clinic has looked, for the patient (a server from before has no such list).
-    if let Ok(r) = http.get(format!("{}/sync/access", link.server)).bearer_auth(&link.token).send().await {
+    if let Ok(r) = http.get(format!("{}{}", link.server, wire::ACCESS)).bearer_auth(&link.token).send().await {
         if r.status().as_u16() == 200 {
             // A list that cannot be read leaves the one kept before.
-            let list = r.json::<Value>().await.ok().and_then(|b| b.get("access").cloned()).and_then(|v| serde_json::from_value(v).ok());
+            let list = r.json::<wire::AccessReply<crate::store::access::Access>>().await.ok().map(|b| b.access);
             if let Some(list) = list {
                 db.with(|s| s.set_access_log(list))?;
             }
@@ -285,9 +286,9 @@ async fn fetch_care(db: &impl Diary, http: &reqwest::Client, link: &mut SyncLink
         }
     }
     if link.clinic_key.is_none() {
-        let key = fetch!("/sync/clinic-key".to_owned());
-        link.clinic_key =
-            key.and_then(|k| k.get("clinic_key").and_then(Value::as_str).map(str::to_owned)).filter(|k| crate::rules::signed::key_ok(k));
+        let key = fetch!(wire::CLINIC_KEY.to_owned());
+        let key = key.and_then(|k| serde_json::from_value::<wire::ClinicKeyReply>(k).ok());
+        link.clinic_key = key.map(|k| k.clinic_key).filter(|k| crate::rules::signed::key_ok(k));
     }
     let library = fetch!(format!("/fhir/Library/{}", crate::rules::signed::LIBRARY_ID));
     if let (Some(library), Some(key)) = (library, link.clinic_key.clone()) {
@@ -354,7 +355,7 @@ fn backoff() -> u64 {
 const REVOKED: u16 = 4011;
 
 fn status_of(res: &reqwest::Response) -> u16 {
-    let revoked = res.headers().get("x-companion-access").and_then(|v| v.to_str().ok()) == Some("revoked");
+    let revoked = res.headers().get(wire::ACCESS_HEADER).and_then(|v| v.to_str().ok()) == Some(wire::ACCESS_REVOKED);
     match res.status().as_u16() {
         401 if revoked => REVOKED,
         s => s,
@@ -365,13 +366,14 @@ fn retry_after(res: &reqwest::Response) -> Option<u64> {
     res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
-/// A page of the change feed: the epoch, the next cursor, whether more follows, the resources,
-/// and for a carer's device what the patient allows it now.
-type Page = (String, i64, bool, Vec<Value>, Option<Vec<Scope>>);
+/// The scopes a carer's device is allowed now, as the feed names them (unknown ones ignored).
+fn scopes(allow: Option<Vec<String>>) -> Option<Vec<Scope>> {
+    allow.map(|a| a.iter().filter_map(|s| Scope::parse(s)).collect())
+}
 
-async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count: i64) -> std::result::Result<Page, Outcome> {
+async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count: i64) -> std::result::Result<wire::ChangesPage, Outcome> {
     let res = http
-        .get(format!("{}/sync/changes?since={since}&_count={count}", link.server))
+        .get(format!("{}{}?since={since}&_count={count}", link.server, wire::CHANGES))
         .bearer_auth(&link.token)
         .send()
         .await
@@ -380,14 +382,8 @@ async fn get_changes(http: &reqwest::Client, link: &SyncLink, since: i64, count:
     if status != 200 {
         return Err(stop_for(status, retry_after(&res)));
     }
-    let body: Value = res.json().await.map_err(|_| later())?;
-    let epoch = body.get("epoch").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let next = body.get("next").and_then(Value::as_i64).unwrap_or(since);
-    let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
-    let resources = body.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
-    let allow =
-        body.get("allow").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().and_then(Scope::parse)).collect::<Vec<_>>());
-    Ok((epoch, next, more, resources, allow))
+    // A page that does not read as one was cut off or is not the feed: the round stops here.
+    res.json().await.map_err(|_| later())
 }
 
 /// Runs an async sync step on a small runtime of its own (the CLI, the app's worker thread).

@@ -61,23 +61,21 @@ pub(super) fn checked_code<'a>(code: &'a str, ca: Option<&str>) -> Result<&'a st
 /// Redeems a pairing code (the patient's own device) or an invitation (`as_carer`): the link to
 /// keep, and the server's whole reply. The caller removes the kept key ([`forget`]) once the
 /// credential is stored.
-pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str>, as_carer: bool) -> Result<(SyncLink, Value)> {
+pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str>, as_carer: bool) -> Result<(SyncLink, wire::PairReply)> {
     let key = retry_key(dir, code)?;
-    let mut request = json!({ "code": code, "key": key });
-    if as_carer {
-        request["as"] = json!("carer");
-    }
+    let request = wire::PairRequest { code: code.to_owned(), key: Some(key), as_role: as_carer.then_some(wire::PairAs::Carer) };
     let http = client(ca)?;
     let started = std::time::Instant::now();
     let mut attempt = 0;
-    let body: Value = loop {
+    let body: wire::PairReply = loop {
         attempt += 1;
         let mut wait = Duration::from_millis(400 << attempt);
-        let failed = match http.post(format!("{server}/pair")).json(&request).send().await {
+        let failed = match http.post(format!("{server}{}", wire::PAIR)).json(&request).send().await {
             Ok(res) => match res.status().as_u16() {
                 200 => match res.json().await {
                     Ok(body) => break body,
-                    // The code was redeemed, the reply cut: the same key gets it again.
+                    // The code was redeemed, the reply cut (or unreadable): the same key gets
+                    // it again.
                     Err(e) => network(e),
                 },
                 // Refused for good: no retry will change that, so the key goes too.
@@ -100,19 +98,18 @@ pub(super) async fn redeem(dir: &Path, server: &str, code: &str, ca: Option<&str
         }
         tokio::time::sleep(wait).await;
     };
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let link = SyncLink {
         server: server.to_owned(),
-        token: text("token")?,
-        patient: text("patient")?,
-        device: text("device")?,
-        epoch: text("epoch")?,
+        token: body.token.clone(),
+        patient: body.patient.clone(),
+        device: body.device.clone(),
+        epoch: body.epoch.clone(),
         cursor: 0,
         last_success: None,
         problem: None,
         ca: ca.map(str::to_owned),
         // Pinned here, from the reply over TLS; a server from before sends none.
-        clinic_key: body.get("clinic_key").and_then(Value::as_str).filter(|k| crate::rules::signed::key_ok(k)).map(str::to_owned),
+        clinic_key: body.clinic_key.clone().filter(|k| crate::rules::signed::key_ok(k)),
     };
     Ok((link, body))
 }

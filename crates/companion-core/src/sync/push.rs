@@ -56,7 +56,7 @@ pub(super) async fn push_batch(db: &impl Diary, http: &reqwest::Client, link: &S
         .filter_map(|(slot, (code, _))| {
             let (at, id) = slot.as_ref().filter(|_| (200..300).contains(code))?;
             let etag = results[*at].pointer("/response/etag").and_then(Value::as_str)?;
-            Some((*id, etag.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok()?))
+            Some((*id, wire::etag_version(etag)?))
         })
         .collect();
     db.with(|s| s.note_server_versions(&versions))?;
@@ -172,7 +172,7 @@ fn bundle_entries(
             // device changed the record since.
             if n == 0 && q.item == "entry" {
                 if let Some(v) = store.server_version(q.ref_id)? {
-                    request["ifMatch"] = json!(format!("W/\"{v}\""));
+                    request["ifMatch"] = json!(wire::etag(v));
                 }
             }
             entries.push(json!({ "resource": resource, "request": request }));
@@ -200,11 +200,7 @@ async fn merge_from_server(db: &impl Diary, http: &reqwest::Client, link: &SyncL
     if res.status().as_u16() != 200 {
         return Ok(None);
     }
-    let version = res
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
+    let version = res.headers().get("etag").and_then(|v| v.to_str().ok()).and_then(wire::etag_version);
     let Ok(body) = res.json::<Value>().await else { return Ok(None) };
     let Some(copy) = crate::replica::from_resource(&body).filter(|c| c.id == id) else {
         // Not a record a Companion device wrote: leave ours as it is, and try later.
