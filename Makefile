@@ -13,7 +13,7 @@ CLINIC := $(CARGO_TARGET_DIR)/debug/companion-clinic
 # Node 20 has WebSocket only behind a flag; the FHIR validator's library expects it.
 NODE_FHIR := node --experimental-websocket
 
-.PHONY: all deps node-deps ui app cli tauri-driver run run-clinic test check-layers test-rust test-ui test-fhir test-care test-e2e bench clean
+.PHONY: all deps node-deps ui app cli tauri-driver run run-clinic test check-layers lint bindings test-rust test-ui test-fhir test-care test-e2e bench clean
 all: app cli
 
 deps:
@@ -74,16 +74,25 @@ run-clinic: cli
 
 test: test-rust test-ui test-fhir test-care test-e2e
 
-# The core and the CLI never depend on Tauri or a web view, not even indirectly; and the Rust is
-# formatted as rustfmt.toml says.
+# The core and the CLI never depend on Tauri or a web view, not even indirectly.
 check-layers: deps
 	@if cargo tree -p companion-core -p companion-cli -e normal --prefix none | grep -E '^(tauri|wry|webkit2gtk)[ -]'; then \
 		echo "companion-core or companion-cli depends on Tauri"; exit 1; fi
-	@if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; \
-	else echo "rustfmt is not installed here: the formatting is not checked"; fi
+
+# rustfmt and clippy come with rustup's default profile; a minimal one gets them added.
+lint: deps
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# The TypeScript of the app's commands, written again from companion_core::api (the test of the
+# same name fails while the committed file is stale).
+bindings: deps
+	UPDATE_BINDINGS=1 cargo test -p companion-core --lib api::bindings
 
 # The clinic server's suite runs twice: on SQLite (above) and on a local PostgreSQL.
-test-rust: ui check-layers
+test-rust: ui check-layers lint
 	cargo test --workspace
 	# (--workspace keeps the features of the build above, so nothing is compiled again)
 	COMPANION_TEST_POSTGRES=$$(scripts/postgres) cargo test --workspace --test clinic

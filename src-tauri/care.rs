@@ -100,9 +100,8 @@ pub async fn save_summary_pdf(state: State<'_, AppState>, a: Args<SaveSummaryPdf
         let folder = companion_core::paths::backup_dir();
         std::fs::create_dir_all(&folder).map_err(companion_core::Error::from)?;
         let name = format!("companion-summary-{}.pdf", chrono::Local::now().format("%Y-%m-%d-%H%M%S"));
-        let mut f =
-            std::fs::OpenOptions::new().write(true).create_new(true).open(folder.join(&name)).map_err(companion_core::Error::from)?;
-        std::io::Write::write_all(&mut f, &bytes).and_then(|()| f.sync_all()).map_err(companion_core::Error::from)?;
+        // Whole or not at all, and never over a file that is there.
+        companion_core::files::write_new(&folder.join(&name), &bytes).map_err(companion_core::Error::from)?;
         Ok(name)
     })
 }

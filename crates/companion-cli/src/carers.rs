@@ -78,7 +78,7 @@ pub fn carer(
             companion_core::domain::person_name(&name).map_err(Error::from)?;
             let allow = Scope::parse_list("allow", &allow).map_err(Error::from)?;
             let days = days.as_deref().map(|d| whole_number("days", d)).transpose()?;
-            companion_core::store::check_carer_days(days).map_err(Error::from)?;
+            companion_core::store::check_carer_days(days)?;
             let mine = secret(PASSPHRASE_ENV, "Your passphrase")?;
             let mut store = Store::open(dir, &mine, clock)?;
             let theirs = new_secret(CARER_PASSPHRASE_ENV, "The carer chooses a passphrase")?;

@@ -483,10 +483,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&dir, clock)?;
             if let Some(file) = pdf {
                 let bytes = store.summary_pdf(days, companion_core::prefs::Language::En)?;
-                let mut f =
-                    std::fs::OpenOptions::new().write(true).create_new(true).open(&file).with_context(|| format!("{}", file.display()))?;
-                f.write_all(&bytes)?;
-                f.sync_all()?;
+                // Whole or not at all, and never over a file that is there.
+                companion_core::files::write_new(&file, &bytes).with_context(|| format!("{}", file.display()))?;
                 writeln!(out, "summary for the last {days} days written to {}", file.display())?;
                 return Ok(());
             }

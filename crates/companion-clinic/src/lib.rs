@@ -3,6 +3,7 @@
 //! health data.
 
 pub mod care;
+pub mod carer_access;
 pub mod db;
 pub mod error;
 pub mod fhir;

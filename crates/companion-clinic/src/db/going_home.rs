@@ -10,7 +10,7 @@
 //! sent; its public half is kept in `meta` so every server process (several on one PostgreSQL)
 //! gives the same key at pairing, and `serve` needs nothing else of it.
 
-use super::{read_in, write_private, Actor, Db, Stored};
+use super::{read_in, Actor, Db, Stored};
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::sql::Sql;
@@ -51,7 +51,6 @@ impl Db {
     /// whose public half devices pinned is refused: devices would refuse everything it signs.
     pub fn signing_key_at(&self, path: &Path) -> anyhow::Result<Vec<u8>> {
         let path = path.to_owned();
-        let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         let pinned = self.clinic_key()?;
         let key = match std::fs::read(&path) {
             Ok(k) => k,
@@ -63,9 +62,8 @@ impl Db {
                     );
                 }
                 let k = signed::new_key().ok_or_else(|| anyhow::anyhow!("could not make a signing key"))?;
-                let tmp = dir.join(format!("{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
-                write_private(&tmp, &k)?;
-                std::fs::rename(&tmp, &path)?;
+                // Private, whole, and never over a key made meanwhile.
+                companion_core::files::write_new(&path, &k)?;
                 k
             }
             Err(e) => return Err(e.into()),

@@ -183,18 +183,6 @@ fn private_file(path: &Path) -> std::io::Result<()> {
     restrict(path, 0o600)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    let mut f = o.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    restrict(path, 0o600)
-}
-
 fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -323,9 +311,8 @@ impl Db {
 
     fn note_high_water(&self) -> ApiResult<()> {
         let seq = self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0))?;
-        let tmp = self.dir.join(format!("{HIGH_WATER}.tmp"));
-        write_private(&tmp, format!("{} {seq}\n", self.epoch).as_bytes()).map_err(|_| ApiError::internal("high-water file"))?;
-        std::fs::rename(&tmp, self.dir.join(HIGH_WATER)).map_err(|_| ApiError::internal("high-water file"))?;
+        companion_core::files::write_atomically(&self.dir.join(HIGH_WATER), format!("{} {seq}\n", self.epoch).as_bytes())
+            .map_err(|_| ApiError::internal("high-water file"))?;
         Ok(())
     }
 
