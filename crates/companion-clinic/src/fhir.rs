@@ -2,7 +2,6 @@
 //! resource is about the patient the caller may write for. A refused resource stores nothing.
 
 use crate::error::{ApiError, ApiResult};
-use companion_core::domain::Scope;
 use serde_json::Value;
 
 /// Largest resource accepted, in bytes of JSON.
