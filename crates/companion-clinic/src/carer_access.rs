@@ -4,7 +4,7 @@
 //! is about. Search, read and the change feed all ask [`carer_may_see`]; every write from a
 //! carer's device passes [`check_carer_write`].
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use crate::fhir::is_shared;
 use companion_core::domain::Scope;
 use serde_json::Value;
@@ -151,34 +151,34 @@ pub fn triage_scope(rtype: &str, body: &Value) -> Option<Option<Scope>> {
 /// What a carer's device may write: observations and questions as themselves, as allowed, each
 /// with a Provenance naming them as the author on behalf of the patient. Never as the patient,
 /// never a check-in instrument, never anything the clinic writes.
-pub fn check_carer_write(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> ApiResult<()> {
+pub fn check_carer_write(rtype: &str, body: &Value, carer: &str, allow: &[Scope]) -> StoreResult<()> {
     let names_patient = authors(body).iter().any(|r| r.starts_with("Patient/"));
     if names_patient {
-        return Err(ApiError::forbidden("a carer writes as themselves, never as the patient"));
+        return Err(StoreError::forbidden("a carer writes as themselves, never as the patient"));
     }
     let needed = match rtype {
         "Observation" => match carer_scope(rtype, body) {
             Some(Scope::Symptoms) => Scope::Observations,
             // The carer's own wellbeing check-in, shared by them.
             Some(Scope::Checkins) if body.get("derivedFrom").is_none() => Scope::Observations,
-            _ => return Err(ApiError::forbidden("a carer may record symptoms, temperatures and their own check-in")),
+            _ => return Err(StoreError::forbidden("a carer may record symptoms, temperatures and their own check-in")),
         },
         "Communication" => Scope::Questions,
         // Safety advice the carer's device showed for what they logged, for the care team.
         "Flag" if allow.contains(&Scope::Observations) => return Ok(()),
         "Provenance" => {
             if !written_by(body, carer) {
-                return Err(ApiError::forbidden("a carer's provenance names the carer"));
+                return Err(StoreError::forbidden("a carer's provenance names the carer"));
             }
             return Ok(());
         }
-        _ => return Err(ApiError::forbidden(format!("a carer may not write {rtype}"))),
+        _ => return Err(StoreError::forbidden(format!("a carer may not write {rtype}"))),
     };
     if !allow.contains(&needed) {
-        return Err(ApiError::forbidden("the patient has not allowed this"));
+        return Err(StoreError::forbidden("the patient has not allowed this"));
     }
     if !written_by(body, carer) {
-        return Err(ApiError::forbidden("a carer's records name the carer as their author"));
+        return Err(StoreError::forbidden("a carer's records name the carer as their author"));
     }
     Ok(())
 }
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn a_carer_writes_as_themselves_within_scope_and_never_as_the_patient() {
         let me = "RelatedPerson/c1";
-        let forbidden = |r: ApiResult<()>| r.is_err_and(|e| e.status == axum::http::StatusCode::FORBIDDEN);
+        let forbidden = |r: StoreResult<()>| r.is_err_and(|e| e.http().status == axum::http::StatusCode::FORBIDDEN);
         // Their own observations with Observations; a symptom they may also see is not enough.
         assert!(check_carer_write("Observation", &symptom(me), CARER, &[Scope::Observations]).is_ok());
         assert!(check_carer_write("Observation", &temperature(me), CARER, &[Scope::Observations]).is_ok());

@@ -1,7 +1,7 @@
 //! What the server accepts: which resource types, which elements must be there, and that every
 //! resource is about the patient the caller may write for. A refused resource stores nothing.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use serde_json::Value;
 
 /// Largest resource accepted, in bytes of JSON.
@@ -93,34 +93,34 @@ fn patients_referenced(rtype: &str, body: &Value) -> Vec<String> {
 
 /// Checks a resource about to be written and returns the patient it belongs to.
 /// `scope` is the patient a device may write for (None for staff, who may write for any).
-pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiResult<String> {
+pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> StoreResult<String> {
     if !TYPES.iter().any(|(t, _)| *t == rtype) {
-        return Err(ApiError::invalid(format!("resource type {rtype} is not accepted here")));
+        return Err(StoreError::invalid(format!("resource type {rtype} is not accepted here")));
     }
     if !valid_id(id) {
-        return Err(ApiError::invalid("the id is not a valid FHIR id"));
+        return Err(StoreError::invalid("the id is not a valid FHIR id"));
     }
-    let Some(obj) = body.as_object() else { return Err(ApiError::invalid("the body is not a JSON object")) };
+    let Some(obj) = body.as_object() else { return Err(StoreError::invalid("the body is not a JSON object")) };
     if obj.get("resourceType").and_then(Value::as_str) != Some(rtype) {
-        return Err(ApiError::invalid("resourceType does not match the URL"));
+        return Err(StoreError::invalid("resourceType does not match the URL"));
     }
     if obj.get("id").and_then(Value::as_str) != Some(id) {
-        return Err(ApiError::invalid("id does not match the URL"));
+        return Err(StoreError::invalid("id does not match the URL"));
     }
     if body.to_string().len() > MAX_RESOURCE_BYTES {
-        return Err(ApiError::too_large());
+        return Err(StoreError::too_large());
     }
     for element in required(rtype) {
         if obj.get(*element).is_none_or(|v| v.is_null()) {
-            return Err(ApiError::unprocessable(format!("{rtype}.{element} is required")));
+            return Err(StoreError::unprocessable(format!("{rtype}.{element} is required")));
         }
     }
     // app-2: an Appointment has both a start and an end, or neither.
     if rtype == "Appointment" && obj.get("start").is_some() != obj.get("end").is_some() {
-        return Err(ApiError::unprocessable("Appointment.start and Appointment.end go together"));
+        return Err(StoreError::unprocessable("Appointment.start and Appointment.end go together"));
     }
     if SERVER_WRITTEN.contains(&rtype) && scope.is_some() {
-        return Err(ApiError::forbidden("carers and what they may see are recorded by the server, from an invitation"));
+        return Err(StoreError::forbidden("carers and what they may see are recorded by the server, from an invitation"));
     }
     if is_shared(rtype) {
         // One CareTeam and one ruleset for the clinic: a patient's own would be shown to all.
@@ -130,23 +130,23 @@ pub fn check(rtype: &str, id: &str, body: &Value, scope: Option<&str>) -> ApiRes
             _ => None,
         };
         if one.is_some_and(|only| id != only) {
-            return Err(ApiError::unprocessable(format!("the clinic has one {rtype}, {}", one.unwrap_or_default())));
+            return Err(StoreError::unprocessable(format!("the clinic has one {rtype}, {}", one.unwrap_or_default())));
         }
         if scope.is_some() {
-            return Err(ApiError::forbidden(format!("only the clinic's staff may write a {rtype}")));
+            return Err(StoreError::forbidden(format!("only the clinic's staff may write a {rtype}")));
         }
         return Ok(String::new());
     }
     let patients = patients_referenced(rtype, body);
     let Some(patient) = patients.first().cloned() else {
-        return Err(ApiError::unprocessable(format!("{rtype} must reference its patient as Patient/<id>")));
+        return Err(StoreError::unprocessable(format!("{rtype} must reference its patient as Patient/<id>")));
     };
     if patients.iter().any(|p| p != &patient) {
-        return Err(ApiError::unprocessable("a resource may reference only one patient"));
+        return Err(StoreError::unprocessable("a resource may reference only one patient"));
     }
     if let Some(scope) = scope {
         if patient != scope {
-            return Err(ApiError::forbidden("a device may write only for its own patient"));
+            return Err(StoreError::forbidden("a device may write only for its own patient"));
         }
     }
     Ok(patient)
@@ -164,7 +164,7 @@ fn acknowledged_url() -> String {
 /// who pressed it, and a device may only name its own: a carer's device the carer, the
 /// patient's device the patient or a carer on that device. Staff are not held to this (the
 /// care team's own handling of Flags comes with its own rules).
-pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, carer: Option<&str>) -> ApiResult<()> {
+pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, carer: Option<&str>) -> StoreResult<()> {
     let url = acknowledged_url();
     let acks = |v: &Value| -> Vec<Value> {
         v.get("extension")
@@ -187,7 +187,7 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
     };
     if let Some(old) = stored.and_then(record) {
         if record(new).as_ref() != Some(&old) {
-            return Err(ApiError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
+            return Err(StoreError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
         }
     }
     let without_acks = |v: &Value| -> Value {
@@ -216,11 +216,11 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
     let new_acks = acks(new);
     if let Some(old) = stored {
         if without_acks(old) != without_acks(new) {
-            return Err(ApiError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
+            return Err(StoreError::forbidden("a Flag records advice shown and is not changed; only an acknowledgement may be added"));
         }
         let old_acks = acks(old);
         if old_acks.iter().any(|a| !new_acks.contains(a)) {
-            return Err(ApiError::forbidden("an acknowledgement on a Flag is never changed or taken away"));
+            return Err(StoreError::forbidden("an acknowledgement on a Flag is never changed or taken away"));
         }
     }
     let fresh = new_acks.iter().filter(|a| stored.is_none_or(|old| !acks(old).contains(a)));
@@ -235,7 +235,7 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
         };
         let at = part("at").and_then(|e| e.get("valueDateTime").and_then(Value::as_str).map(str::to_owned));
         if at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none() {
-            return Err(ApiError::unprocessable("Flag.extension(advice-acknowledged).at must be a dateTime"));
+            return Err(StoreError::unprocessable("Flag.extension(advice-acknowledged).at must be a dateTime"));
         }
         let by =
             part("by").and_then(|e| e.pointer("/valueReference/reference").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
@@ -244,7 +244,7 @@ pub fn check_flag_write(stored: Option<&Value>, new: &Value, patient: &str, care
             None => by == format!("Patient/{patient}") || by.strip_prefix("RelatedPerson/").is_some_and(valid_id),
         };
         if !allowed {
-            return Err(ApiError::forbidden("Flag.extension(advice-acknowledged).by must name who is signed in on this device"));
+            return Err(StoreError::forbidden("Flag.extension(advice-acknowledged).by must name who is signed in on this device"));
         }
     }
     Ok(())
@@ -346,16 +346,16 @@ mod tests {
         assert!(check_flag_write(None, &none, "p1", None).is_ok());
         assert!(check_flag_write(Some(&none), &mine, "p1", None).is_ok(), "the patient's device adds the patient's");
         assert!(check_flag_write(Some(&none), &flag(&[(at, "RelatedPerson/c-1")]), "p1", None).is_ok(), "or a carer on it");
-        assert_eq!(check_flag_write(Some(&none), &flag(&[(at, "Patient/p2")]), "p1", None).unwrap_err().status, 403);
-        assert_eq!(check_flag_write(Some(&mine), &none, "p1", None).unwrap_err().status, 403, "never taken away");
+        assert_eq!(check_flag_write(Some(&none), &flag(&[(at, "Patient/p2")]), "p1", None).unwrap_err().http().status, 403);
+        assert_eq!(check_flag_write(Some(&mine), &none, "p1", None).unwrap_err().http().status, 403, "never taken away");
         let mut changed = mine.clone();
         changed["code"]["text"] = "contact_team".into();
-        assert_eq!(check_flag_write(Some(&mine), &changed, "p1", None).unwrap_err().status, 403, "never changed");
+        assert_eq!(check_flag_write(Some(&mine), &changed, "p1", None).unwrap_err().http().status, 403, "never changed");
         // A carer's device names the carer, never the patient.
         assert!(check_flag_write(Some(&none), &flag(&[(at, "RelatedPerson/c-1")]), "p1", Some("c-1")).is_ok());
-        assert_eq!(check_flag_write(Some(&none), &mine, "p1", Some("c-1")).unwrap_err().status, 403);
-        assert_eq!(check_flag_write(None, &mine, "p1", Some("c-1")).unwrap_err().status, 403, "not at creation either");
-        assert_eq!(check_flag_write(Some(&none), &flag(&[("soon", "Patient/p1")]), "p1", None).unwrap_err().status, 422);
+        assert_eq!(check_flag_write(Some(&none), &mine, "p1", Some("c-1")).unwrap_err().http().status, 403);
+        assert_eq!(check_flag_write(None, &mine, "p1", Some("c-1")).unwrap_err().http().status, 403, "not at creation either");
+        assert_eq!(check_flag_write(Some(&none), &flag(&[("soon", "Patient/p1")]), "p1", None).unwrap_err().http().status, 422);
         let both = flag(&[(at, "Patient/p1"), (at, "RelatedPerson/c-1")]);
         assert!(check_flag_write(Some(&mine), &both, "p1", Some("c-1")).is_ok(), "each adds their own");
     }
@@ -363,16 +363,16 @@ mod tests {
     #[test]
     fn resources_are_checked_before_anything_is_stored() {
         assert_eq!(check("Observation", "a-1", &obs("p1"), Some("p1")).unwrap(), "p1");
-        assert_eq!(check("Observation", "a-1", &obs("p2"), Some("p1")).unwrap_err().status, 403);
-        assert_eq!(check("Observation", "a-2", &obs("p1"), None).unwrap_err().status, 400);
-        assert_eq!(check("Patient", "a-1", &obs("p1"), None).unwrap_err().status, 400);
+        assert_eq!(check("Observation", "a-1", &obs("p2"), Some("p1")).unwrap_err().http().status, 403);
+        assert_eq!(check("Observation", "a-2", &obs("p1"), None).unwrap_err().http().status, 400);
+        assert_eq!(check("Patient", "a-1", &obs("p1"), None).unwrap_err().http().status, 400);
         let mut missing = obs("p1");
         missing.as_object_mut().unwrap().remove("status");
         let e = check("Observation", "a-1", &missing, None).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.message.as_str()), (422, "Observation.status is required"));
+        assert_eq!((e.http().status.as_u16(), e.http().message.as_str()), (422, "Observation.status is required"));
         let mut big = obs("p1");
         big["note"] = json!([{ "text": "x".repeat(MAX_RESOURCE_BYTES) }]);
-        assert_eq!(check("Observation", "a-1", &big, None).unwrap_err().status, 413);
+        assert_eq!(check("Observation", "a-1", &big, None).unwrap_err().http().status, 413);
         assert!(!valid_id("has space"));
     }
 }

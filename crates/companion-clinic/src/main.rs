@@ -256,9 +256,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Patient { action: PatientAction::Add { name, json } } => {
             let name = name.trim();
-            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "--name must be 1 to 100 characters");
-            let (id, code) =
-                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_patient(name).map_err(|e| anyhow::anyhow!(e.message))?;
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= companion_protocol::limits::MAX_NAME,
+                "--name must be 1 to {} characters",
+                companion_protocol::limits::MAX_NAME
+            );
+            let (id, code) = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_patient(name).map_err(anyhow::Error::new)?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": id, "code": code }))?;
             } else {
@@ -266,8 +269,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Patient { action: PatientAction::Code { patient, json } } => {
-            let code =
-                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.new_code(&patient).map_err(|e| anyhow::anyhow!(e.message))?;
+            let code = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.new_code(&patient).map_err(anyhow::Error::new)?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "patient": patient, "code": code }))?;
             } else {
@@ -282,7 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\n', '\r']);
             let account = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
                 .add_account(&name, role, password)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+                .map_err(anyhow::Error::new)?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&account)?)?;
             } else {
@@ -295,19 +297,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|t| t.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| anyhow::anyhow!("--target must be NAME=TIME, for example call_now=60m"))?;
-            let now = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
-                .set_targets("admin", &given)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let now =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.set_targets("admin", &given).map_err(anyhow::Error::new)?;
             print_targets(out, &now, json)?;
         }
         Command::Settings { action: SettingsAction::Show { json } } => {
-            let now = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.targets().map_err(|e| anyhow::anyhow!(e.message))?;
+            let now = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.targets().map_err(anyhow::Error::new)?;
             print_targets(out, &now, json)?;
         }
         Command::Staff { action: StaffAction::Add { name, hours, json, .. } } => {
-            let token = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
-                .add_staff(name.trim(), hours)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let token =
+                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.add_staff(name.trim(), hours).map_err(anyhow::Error::new)?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "token": token }))?;
             } else {
@@ -315,8 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Staff { action: StaffAction::List { json } } => {
-            let tokens =
-                Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.staff_tokens().map_err(|e| anyhow::anyhow!(e.message))?;
+            let tokens = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.staff_tokens().map_err(anyhow::Error::new)?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&tokens)?)?;
             } else {
@@ -342,12 +341,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Staff { action: StaffAction::Revoke { name, id } } => {
             let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
                 .revoke_staff(id.as_deref(), name.as_deref())
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+                .map_err(anyhow::Error::new)?;
             anyhow::ensure!(n > 0, "no valid staff token matches");
             writeln!(out, "{n} staff token(s) revoked")?;
         }
         Command::Backup { action: BackupAction::Create { to } } => {
-            Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.backup_to(&to).map_err(|e| anyhow::anyhow!(e.message))?;
+            Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.backup_to(&to).map_err(anyhow::Error::new)?;
             writeln!(out, "backup written to {}", to.display())?;
         }
         Command::Ruleset { action } => {
@@ -356,9 +355,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contacts { action } => going_home_cli::contacts(&Db::open_with(&cli.data_dir, cli.database_url.as_deref())?, action, out)?,
         Command::Plan { action } => going_home_cli::plan(&Db::open_with(&cli.data_dir, cli.database_url.as_deref())?, action, out)?,
         Command::Device { action: DeviceAction::Revoke { patient } } => {
-            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?
-                .revoke_devices(&patient)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let n = Db::open_with(&cli.data_dir, cli.database_url.as_deref())?.revoke_devices(&patient).map_err(anyhow::Error::new)?;
             writeln!(out, "{n} device(s) revoked")?;
         }
     }

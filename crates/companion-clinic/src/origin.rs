@@ -11,7 +11,7 @@
 //!   their carers, a carer's device as that carer.
 
 use crate::db::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use companion_core::fhir::{origin_system, ORIGIN_CARER, ORIGIN_CLINIC, ORIGIN_PATIENT};
 use serde_json::{json, Value};
 
@@ -128,15 +128,15 @@ pub fn author_claims<'a>(rtype: &str, body: &'a Value) -> Vec<(String, &'a str)>
 
 /// Checks what a body claims about who wrote it against the credential. Staff may name anyone
 /// (a nurse records for a colleague); devices only as the sections above say.
-pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> ApiResult<()> {
+pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> StoreResult<()> {
     let Actor::Device { carer, .. } = actor else { return Ok(()) };
     if let Some(source) = body.pointer("/meta/source") {
         if !source.as_str().is_some_and(|s| s.starts_with("companion-device:")) {
-            return Err(ApiError::forbidden("meta.source: where a record came from is set by the server"));
+            return Err(StoreError::forbidden("meta.source: where a record came from is set by the server"));
         }
     }
     if body.pointer("/meta/security").is_some() {
-        return Err(ApiError::forbidden("meta.security: security labels are set by the clinic"));
+        return Err(StoreError::forbidden("meta.security: security labels are set by the clinic"));
     }
     let system = origin_system();
     let claimed = body
@@ -147,31 +147,31 @@ pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> 
         .filter(|t| t.get("system").and_then(Value::as_str) == Some(system.as_str()))
         .any(|t| t.get("code").and_then(Value::as_str) != Some(code(actor)));
     if claimed {
-        return Err(ApiError::forbidden("meta.tag: who wrote a record is stamped by the server"));
+        return Err(StoreError::forbidden("meta.tag: who wrote a record is stamped by the server"));
     }
     if let Some(why) = clinic_owned(rtype, body) {
-        return Err(ApiError::forbidden(why));
+        return Err(StoreError::forbidden(why));
     }
     // An author named only by display or identifier says nothing the server can check.
     for key in AUTHOR_ELEMENTS {
         if items(body, key).iter().any(|i| i.get("reference").and_then(Value::as_str).is_none()) {
-            return Err(ApiError::forbidden(format!("{rtype}.{key}: a device names who wrote it by reference")));
+            return Err(StoreError::forbidden(format!("{rtype}.{key}: a device names who wrote it by reference")));
         }
     }
     if body.get("note").and_then(Value::as_array).into_iter().flatten().any(|n| n.get("authorString").is_some()) {
-        return Err(ApiError::forbidden(format!("{rtype}.note.authorString: a device names who wrote it by reference")));
+        return Err(StoreError::forbidden(format!("{rtype}.note.authorString: a device names who wrote it by reference")));
     }
     // A diary record carried for the patient's other devices travels on its own type and id,
     // and from a carer's device is the carer's own.
     if let Some(copy) = companion_core::replica::from_resource(body) {
         let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
         if copy.id.to_string() != id || companion_core::replica::resource_type(&copy.data) != rtype {
-            return Err(ApiError::forbidden(format!("{rtype}.extension: the diary record does not belong to this resource")));
+            return Err(StoreError::forbidden(format!("{rtype}.extension: the diary record does not belong to this resource")));
         }
         if let Some(c) = carer {
             let theirs = |a: &companion_core::domain::Author| a.role == companion_core::domain::Role::Carer && a.id.to_string() == c.id;
             if !theirs(&copy.author) || !theirs(&copy.updated_by) {
-                return Err(ApiError::forbidden(format!("{rtype}.extension: a carer's device carries only the carer's own records")));
+                return Err(StoreError::forbidden(format!("{rtype}.extension: a carer's device carries only the carer's own records")));
             }
         }
     }
@@ -186,7 +186,7 @@ pub fn check_claims(rtype: &str, body: &Value, actor: &Actor, patient: &str) -> 
         };
         if !allowed {
             let who = if carer.is_some() { "the carer signed in on it" } else { "the patient or one of their carers" };
-            return Err(ApiError::forbidden(format!("{path}: a device writes only as {who}")));
+            return Err(StoreError::forbidden(format!("{path}: a device writes only as {who}")));
         }
     }
     Ok(())
@@ -246,20 +246,20 @@ mod tests {
     #[test]
     fn devices_write_only_as_themselves_and_never_what_the_clinic_owns() {
         let answer = json!({"resourceType": "Communication", "inResponseTo": [{"reference": "Communication/q"}]});
-        assert_eq!(check_claims("Communication", &answer, &carer(), "p1").unwrap_err().status, 403);
-        assert_eq!(check_claims("Appointment", &json!({}), &device(), "p1").unwrap_err().status, 403);
+        assert_eq!(check_claims("Communication", &answer, &carer(), "p1").unwrap_err().http().status, 403);
+        assert_eq!(check_claims("Appointment", &json!({}), &device(), "p1").unwrap_err().http().status, 403);
         assert!(check_claims("Appointment", &json!({}), &Actor::Staff { id: "s".into() }, "p1").is_ok());
         let by = |r: &str| json!({"performer": [{"reference": r}]});
         assert!(check_claims("Observation", &by("Patient/p1"), &device(), "p1").is_ok());
         assert!(check_claims("Observation", &by("RelatedPerson/c9"), &device(), "p1").is_ok());
         let e = check_claims("Observation", &by("Practitioner/dr"), &device(), "p1").unwrap_err();
-        assert_eq!((e.status.as_u16(), e.message.starts_with("Observation.performer[0]:")), (403, true));
-        assert_eq!(check_claims("Observation", &by("Patient/p1"), &carer(), "p1").unwrap_err().status, 403);
+        assert_eq!((e.http().status.as_u16(), e.http().message.starts_with("Observation.performer[0]:")), (403, true));
+        assert_eq!(check_claims("Observation", &by("Patient/p1"), &carer(), "p1").unwrap_err().http().status, 403);
         assert!(check_claims("Observation", &by("RelatedPerson/c1"), &carer(), "p1").is_ok());
         let forged = json!({"meta": {"tag": [{"system": origin_system(), "code": "clinic"}]}});
-        assert!(check_claims("Observation", &forged, &device(), "p1").unwrap_err().message.starts_with("meta.tag"));
+        assert!(check_claims("Observation", &forged, &device(), "p1").unwrap_err().http().message.starts_with("meta.tag"));
         let source = json!({"meta": {"source": "companion-staff:s1"}});
-        assert!(check_claims("Observation", &source, &device(), "p1").unwrap_err().message.starts_with("meta.source"));
+        assert!(check_claims("Observation", &source, &device(), "p1").unwrap_err().http().message.starts_with("meta.source"));
         let prov = json!({"agent": [{"who": {"reference": "RelatedPerson/c1"}, "onBehalfOf": {"reference": "Patient/p1"}}]});
         assert!(check_claims("Provenance", &prov, &carer(), "p1").is_ok());
     }

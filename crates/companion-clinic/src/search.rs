@@ -9,7 +9,7 @@
 //! thousands, not millions (see `make bench`).
 
 use crate::db::Stored;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 
@@ -81,17 +81,17 @@ pub fn params_of(rtype: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-fn bad(name: &str, why: &str) -> ApiError {
-    ApiError::invalid(format!("search parameter {name}: {why}"))
+fn bad(name: &str, why: &str) -> StoreError {
+    StoreError::invalid(format!("search parameter {name}: {why}"))
 }
 
 /// Reads a search's parameters. `strict` is `Prefer: handling=strict`.
-pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult<Search> {
+pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> StoreResult<Search> {
     let mut s = Search::default();
     let supported = params_of(rtype);
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
-        let once = |seen: &mut Vec<&str>, n: &'static str| -> ApiResult<()> {
+        let once = |seen: &mut Vec<&str>, n: &'static str| -> StoreResult<()> {
             if seen.contains(&n) {
                 return Err(bad(n, "may be given only once"));
             }
@@ -189,7 +189,7 @@ pub fn parse(rtype: &str, pairs: &[(String, String)], strict: bool) -> ApiResult
     Ok(s)
 }
 
-fn date_param(name: &str, value: &str) -> ApiResult<DateParam> {
+fn date_param(name: &str, value: &str) -> StoreResult<DateParam> {
     let (prefix, rest) = match value.get(..2) {
         Some("eq") => (Prefix::Eq, &value[2..]),
         Some("ne") => (Prefix::Ne, &value[2..]),
@@ -437,15 +437,15 @@ mod tests {
 
     #[test]
     fn repeated_unknown_and_unreadable_parameters() {
-        assert_eq!(parse("Observation", &pairs("_count=1&_count=2"), false).unwrap_err().status, 400);
-        assert_eq!(parse("Observation", &pairs("_offset=99999999999999999999"), false).unwrap_err().status, 400);
-        assert_eq!(parse("Observation", &pairs("_count=-1"), false).unwrap_err().status, 400);
-        assert_eq!(parse("Observation", &pairs("date=soon"), false).unwrap_err().status, 400);
-        assert_eq!(parse("Observation", &pairs("_sort=status"), false).unwrap_err().status, 400);
+        assert_eq!(parse("Observation", &pairs("_count=1&_count=2"), false).unwrap_err().http().status, 400);
+        assert_eq!(parse("Observation", &pairs("_offset=99999999999999999999"), false).unwrap_err().http().status, 400);
+        assert_eq!(parse("Observation", &pairs("_count=-1"), false).unwrap_err().http().status, 400);
+        assert_eq!(parse("Observation", &pairs("date=soon"), false).unwrap_err().http().status, 400);
+        assert_eq!(parse("Observation", &pairs("_sort=status"), false).unwrap_err().http().status, 400);
         let lenient = parse("Observation", &pairs("status=final&_count=5"), false).unwrap();
         assert_eq!(lenient.used, vec![("_count".to_owned(), "5".to_owned())], "an unknown parameter is left out of the self link");
-        assert_eq!(parse("Observation", &pairs("status=final"), true).unwrap_err().status, 400);
-        assert_eq!(parse("Communication", &pairs("date=2026"), true).unwrap_err().status, 400, "Communication has no date here");
+        assert_eq!(parse("Observation", &pairs("status=final"), true).unwrap_err().http().status, 400);
+        assert_eq!(parse("Communication", &pairs("date=2026"), true).unwrap_err().http().status, 400, "Communication has no date here");
         assert_eq!(parse("Observation", &pairs("_count=100000"), false).unwrap().count, Some(MAX_PAGE));
     }
 }

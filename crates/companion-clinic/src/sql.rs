@@ -7,7 +7,7 @@
 //! device reading the change feed after a cursor never skips a change that commits late, also
 //! with several server processes sharing one PostgreSQL.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
@@ -59,40 +59,40 @@ pub enum Val {
 pub struct Row(Vec<Val>);
 
 impl Row {
-    pub fn text(&self, i: usize) -> ApiResult<String> {
+    pub fn text(&self, i: usize) -> StoreResult<String> {
         match self.0.get(i) {
             Some(Val::T(s)) => Ok(s.clone()),
-            _ => Err(ApiError::internal("column type")),
+            _ => Err(StoreError::internal("column type")),
         }
     }
-    pub fn opt_text(&self, i: usize) -> ApiResult<Option<String>> {
+    pub fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
         match self.0.get(i) {
             Some(Val::T(s)) => Ok(Some(s.clone())),
             Some(Val::Null) => Ok(None),
-            _ => Err(ApiError::internal("column type")),
+            _ => Err(StoreError::internal("column type")),
         }
     }
-    pub fn int(&self, i: usize) -> ApiResult<i64> {
+    pub fn int(&self, i: usize) -> StoreResult<i64> {
         match self.0.get(i) {
             Some(Val::I(n)) => Ok(*n),
-            _ => Err(ApiError::internal("column type")),
+            _ => Err(StoreError::internal("column type")),
         }
     }
 }
 
 /// A connection (or a transaction on one): run a statement, or fetch rows.
 pub trait Sql {
-    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64>;
-    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>>;
+    fn exec(&mut self, sql: &str, params: &[P]) -> StoreResult<u64>;
+    fn rows(&mut self, sql: &str, params: &[P]) -> StoreResult<Vec<Row>>;
     /// Statements without parameters, separated by `;`.
-    fn batch(&mut self, sql: &str) -> ApiResult<()>;
+    fn batch(&mut self, sql: &str) -> StoreResult<()>;
     fn kind(&self) -> Kind;
 
-    fn row(&mut self, sql: &str, params: &[P]) -> ApiResult<Option<Row>> {
+    fn row(&mut self, sql: &str, params: &[P]) -> StoreResult<Option<Row>> {
         Ok(self.rows(sql, params)?.into_iter().next())
     }
-    fn one(&mut self, sql: &str, params: &[P]) -> ApiResult<Row> {
-        self.row(sql, params)?.ok_or_else(|| ApiError::internal("no row"))
+    fn one(&mut self, sql: &str, params: &[P]) -> StoreResult<Row> {
+        self.row(sql, params)?.ok_or_else(|| StoreError::internal("no row"))
     }
 }
 
@@ -103,11 +103,11 @@ pub enum Kind {
 }
 
 impl Sql for rusqlite::Connection {
-    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64> {
+    fn exec(&mut self, sql: &str, params: &[P]) -> StoreResult<u64> {
         let mut stmt = self.prepare_cached(sql)?;
         Ok(stmt.execute(rusqlite::params_from_iter(params.iter().map(lite)))? as u64)
     }
-    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>> {
+    fn rows(&mut self, sql: &str, params: &[P]) -> StoreResult<Vec<Row>> {
         let mut stmt = self.prepare_cached(sql)?;
         let n = stmt.column_count();
         let rows = stmt
@@ -126,7 +126,7 @@ impl Sql for rusqlite::Connection {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
-    fn batch(&mut self, sql: &str) -> ApiResult<()> {
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
         Ok(self.execute_batch(sql)?)
     }
     fn kind(&self) -> Kind {
@@ -159,7 +159,7 @@ impl Pg {
         self.client.as_mut().expect("connected until dropped")
     }
 
-    fn statement(&mut self, sql: &str) -> ApiResult<postgres::Statement> {
+    fn statement(&mut self, sql: &str) -> StoreResult<postgres::Statement> {
         if let Some(s) = self.prepared.get(sql) {
             return Ok(s.clone());
         }
@@ -209,13 +209,13 @@ fn pg_params<'a>(params: &'a [P<'a>]) -> Vec<Box<dyn postgres::types::ToSql + Sy
 }
 
 impl Sql for Pg {
-    fn exec(&mut self, sql: &str, params: &[P]) -> ApiResult<u64> {
+    fn exec(&mut self, sql: &str, params: &[P]) -> StoreResult<u64> {
         let stmt = self.statement(sql)?;
         let boxed = pg_params(params);
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
         Ok(self.client().execute(&stmt, &refs)?)
     }
-    fn rows(&mut self, sql: &str, params: &[P]) -> ApiResult<Vec<Row>> {
+    fn rows(&mut self, sql: &str, params: &[P]) -> StoreResult<Vec<Row>> {
         use postgres::types::Type;
         let stmt = self.statement(sql)?;
         let boxed = pg_params(params);
@@ -234,12 +234,12 @@ impl Sql for Pg {
                             r.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::T)
                         })
                     })
-                    .collect::<ApiResult<Vec<_>>>()
+                    .collect::<StoreResult<Vec<_>>>()
                     .map(Row)
             })
             .collect()
     }
-    fn batch(&mut self, sql: &str) -> ApiResult<()> {
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
         Ok(self.client().batch_execute(sql)?)
     }
     fn kind(&self) -> Kind {
@@ -258,13 +258,13 @@ impl<C> Pool<C> {
         Pool { free: Mutex::new(conns), ready: Condvar::new() }
     }
 
-    pub fn get(&self) -> ApiResult<Lease<'_, C>> {
-        let mut free = self.free.lock().map_err(|_| ApiError::internal("database pool"))?;
+    pub fn get(&self) -> StoreResult<Lease<'_, C>> {
+        let mut free = self.free.lock().map_err(|_| StoreError::internal("database pool"))?;
         loop {
             if let Some(conn) = free.pop() {
                 return Ok(Lease { pool: self, conn: Some(conn) });
             }
-            free = self.ready.wait(free).map_err(|_| ApiError::internal("database pool"))?;
+            free = self.ready.wait(free).map_err(|_| StoreError::internal("database pool"))?;
         }
     }
 }
@@ -296,7 +296,7 @@ impl<C> Drop for Lease<'_, C> {
 }
 
 /// Runs `f` in one write transaction: committed if it returns Ok, rolled back otherwise.
-pub fn write_tx<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+pub fn write_tx<T>(conn: &mut dyn Sql, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
     match conn.kind() {
         Kind::Sqlite => conn.batch("BEGIN IMMEDIATE")?,
         // One writer at a time across every server process on this database.
@@ -331,9 +331,9 @@ mod tests {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
         write_tx(&mut conn, |c| c.exec("INSERT INTO t (v) VALUES (?1)", params![1i64])).unwrap();
-        let failed: ApiResult<()> = write_tx(&mut conn, |c| {
+        let failed: StoreResult<()> = write_tx(&mut conn, |c| {
             c.exec("INSERT INTO t (v) VALUES (?1)", params![2i64])?;
-            Err(ApiError::invalid("no"))
+            Err(StoreError::invalid("no"))
         });
         assert!(failed.is_err());
         let rows = conn.rows("SELECT v FROM t", &[]).unwrap();

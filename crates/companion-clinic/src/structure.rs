@@ -7,7 +7,7 @@
 //! Errors name the element (`Observation.status`) and the rule, never the value sent: a value
 //! can be health data.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -83,9 +83,9 @@ fn element_path(rtype: &str, pointer: &str) -> String {
 }
 
 /// Checks a resource's structure against R4. 400 with the element named.
-pub fn check(rtype: &str, body: &Value) -> ApiResult<()> {
+pub fn check(rtype: &str, body: &Value) -> StoreResult<()> {
     if depth(body) > MAX_DEPTH {
-        return Err(ApiError::invalid(format!("the JSON is nested deeper than {MAX_DEPTH} levels")));
+        return Err(StoreError::invalid(format!("the JSON is nested deeper than {MAX_DEPTH} levels")));
     }
     // Contained resources only as a CareTeam's members' roles (their numbers and hours).
     if let Some(contained) = body.get("contained") {
@@ -94,19 +94,19 @@ pub fn check(rtype: &str, body: &Value) -> ApiResult<()> {
                 .as_array()
                 .is_some_and(|a| a.iter().all(|r| r.get("resourceType").and_then(Value::as_str) == Some("PractitionerRole")));
         if !roles {
-            return Err(ApiError::unprocessable(format!("{rtype}.contained: contained resources are not accepted here")));
+            return Err(StoreError::unprocessable(format!("{rtype}.contained: contained resources are not accepted here")));
         }
     }
     let s = schemas();
     let Some(validator) = s.validators.get(rtype) else {
-        return Err(ApiError::invalid(format!("resource type {rtype} is not accepted here")));
+        return Err(StoreError::invalid(format!("resource type {rtype} is not accepted here")));
     };
     if let Some(e) = validator.iter_errors(body).next() {
         let path = element_path(rtype, e.instance_path().as_str());
         let why = match e.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let names: Vec<String> = unexpected.iter().map(|u| format!("{path}.{u}")).collect();
-                return Err(ApiError::structure(format!("{}: not an element of {rtype} in FHIR R4", names.join(", "))));
+                return Err(StoreError::structure(format!("{}: not an element of {rtype} in FHIR R4", names.join(", "))));
             }
             ValidationErrorKind::Enum { .. } => "not one of the codes its value set allows".to_owned(),
             ValidationErrorKind::Pattern { pattern } => match s.patterns.get(pattern) {
@@ -115,17 +115,17 @@ pub fn check(rtype: &str, body: &Value) -> ApiResult<()> {
             },
             ValidationErrorKind::Type { kind } => format!("must be {}", type_words(&format!("{kind:?}"))),
             ValidationErrorKind::Required { property } => {
-                return Err(ApiError::unprocessable(format!("{path}.{} is required", property.as_str().unwrap_or("?"))));
+                return Err(StoreError::unprocessable(format!("{path}.{} is required", property.as_str().unwrap_or("?"))));
             }
             ValidationErrorKind::Constant { .. } => "does not match the resource type".to_owned(),
             ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => "is not a valid value here".to_owned(),
             ValidationErrorKind::MinItems { .. } => "must not be an empty array".to_owned(),
             _ => "does not follow FHIR R4's structure".to_owned(),
         };
-        return Err(ApiError::structure(format!("{path}: {why}")));
+        return Err(StoreError::structure(format!("{path}: {why}")));
     }
     if let Some(div) = body.pointer("/text/div").and_then(Value::as_str) {
-        narrative(div).map_err(|why| ApiError::structure(format!("{rtype}.text.div: {why}")))?;
+        narrative(div).map_err(|why| StoreError::structure(format!("{rtype}.text.div: {why}")))?;
     }
     Ok(())
 }
@@ -347,7 +347,7 @@ mod tests {
         let mut o = obs();
         f(&mut o);
         let e = check("Observation", &o).unwrap_err();
-        (e.status.as_u16(), e.message)
+        (e.http().status.as_u16(), e.http().message)
     }
 
     #[test]

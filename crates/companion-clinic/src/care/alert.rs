@@ -198,7 +198,7 @@ pub(super) async fn act(
     let (db, who, id) = (state.db.clone(), ctx.session.actor(), task.clone());
     let account = ctx.session.account.clone();
     let written = blocking(move || {
-        let Some((alert, stored)) = db.alert(&who, &id)? else { return Err(ApiError::not_found()) };
+        let Some((alert, stored)) = db.alert(&who, &id)? else { return Err(StoreError::not_found()) };
         let me = json!({ "reference": format!("Practitioner/{}", account.id), "display": account.name });
         let mut body = stored.body.clone();
         if let Some(o) = body.as_object_mut() {
@@ -225,7 +225,7 @@ pub(super) async fn act(
             Action::Note => false,
         };
         if stale {
-            return Err(ApiError::conflict(stored.version));
+            return Err(StoreError::conflict(stored.version));
         }
         match action {
             Action::Take => take_it(&mut body),

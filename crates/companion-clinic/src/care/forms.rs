@@ -135,10 +135,10 @@ pub(super) async fn ask(
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     let done = blocking(move || {
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
         if !writes.iter().any(|w| w.rtype == "Questionnaire") && !db.holds("Questionnaire", &questionnaire)? {
-            return Err(ApiError::not_found());
+            return Err(StoreError::not_found());
         }
         for w in &writes {
             crate::structure::check(&w.rtype, &w.body)?;

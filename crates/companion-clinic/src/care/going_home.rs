@@ -128,9 +128,9 @@ pub(super) async fn set(
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     let saved = blocking(move || {
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
-        db.set_plan(&who, &pid, plan).map_err(|e| ApiError::unprocessable(e.to_string()))
+        db.set_plan(&who, &pid, plan).map_err(|e| StoreError::unprocessable(e.to_string()))
     })
     .await;
     match saved {
@@ -155,9 +155,9 @@ pub(super) async fn pdf(
     }
     let (db, who, pid, lang) = (state.db.clone(), ctx.session.actor(), id.clone(), ctx.lang);
     let made = blocking(move || {
-        let Some((patient, _, _)) = db.patient_overview(&pid)? else { return Err(ApiError::not_found()) };
+        let Some((patient, _, _)) = db.patient_overview(&pid)? else { return Err(StoreError::not_found()) };
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
         let records = db.patient_resources(&pid, &["Observation", "QuestionnaireResponse", "Communication"], 500)?;
         db.audit_event(&who.label(), "read", Some("Patient"), Some(&pid), Some(&pid), "ok")?;

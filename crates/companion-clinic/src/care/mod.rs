@@ -12,7 +12,7 @@
 //! - `clock`: Norway's wall time, for what a nurse types and reads.
 
 use crate::db::{Role, Session};
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreError};
 use crate::http::{base_url, blocking, AppState};
 use crate::serve::Peer;
 use axum::extract::{Request, State};

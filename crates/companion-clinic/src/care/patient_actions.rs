@@ -46,7 +46,7 @@ pub(super) async fn reason(
     let text = f.reason.unwrap_or_default();
     match blocking(move || {
         if !db.patient_exists(&pid)? {
-            return Err(ApiError::not_found());
+            return Err(StoreError::not_found());
         }
         db.give_reason(&who, &pid, &text)
     })
@@ -65,7 +65,7 @@ async fn write(state: &AppState, ctx: &Ctx, patient: &str, writes: Vec<Write>) -
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), patient.to_owned());
     blocking(move || {
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
         for w in &writes {
             crate::structure::check(&w.rtype, &w.body)?;
@@ -228,12 +228,12 @@ pub(super) async fn revoke_carer(
     };
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     let done = blocking(move || {
-        let Some((_, _, carers)) = db.patient_overview(&pid)? else { return Err(ApiError::not_found()) };
+        let Some((_, _, carers)) = db.patient_overview(&pid)? else { return Err(StoreError::not_found()) };
         if !carers.iter().any(|c| c.id == carer) {
-            return Err(ApiError::not_found());
+            return Err(StoreError::not_found());
         }
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
         db.revoke_carer(&who, &carer)
     })

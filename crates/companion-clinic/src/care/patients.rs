@@ -89,7 +89,7 @@ pub(super) async fn register(
         Err(r) => return r,
     };
     let name = f.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > companion_protocol::limits::MAX_NAME {
         return error_page(ctx.lang, StatusCode::UNPROCESSABLE_ENTITY, "patient_name_bad");
     }
     let (db, who) = (state.db.clone(), ctx.session.actor());
@@ -125,11 +125,11 @@ pub(super) async fn new_code(
     };
     let (db, who, pid) = (state.db.clone(), ctx.session.actor(), id.clone());
     match blocking(move || {
-        let name = db.patient_overview(&pid)?.ok_or_else(ApiError::not_found)?.0.name;
+        let name = db.patient_overview(&pid)?.ok_or_else(StoreError::not_found)?.0.name;
         // A code pairs a device that then reads the whole record: the same work-related need
         // as opening it, and the patient sees it in their access log.
         if !db.has_relation(&who, &pid)? {
-            return Err(ApiError::forbidden("a reason is needed to open this patient"));
+            return Err(StoreError::forbidden("a reason is needed to open this patient"));
         }
         let code = db.new_code(&pid)?;
         db.audit_event(&who.label(), "new-code", None, None, Some(&pid), "ok")?;

@@ -70,7 +70,7 @@ pub(super) async fn submit(
     if !form_ok || !same_origin(&state, &headers, peer) {
         return error_page(lang, StatusCode::FORBIDDEN, "refused");
     }
-    if f.name.chars().count() > 100 || f.password.chars().count() > crate::db::MAX_PASSWORD {
+    if f.name.chars().count() > companion_protocol::limits::MAX_NAME || f.password.chars().count() > crate::db::MAX_PASSWORD {
         return form_page(&state, lang, peer, StatusCode::UNAUTHORIZED, Some("sign_in_failed"), None);
     }
     // Per address; per name from one address; and per name from anywhere, with a higher limit,

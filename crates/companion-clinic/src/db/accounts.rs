@@ -7,6 +7,7 @@
 use super::*;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use companion_protocol::limits::MAX_NAME;
 
 /// A session unused for this long has ended.
 pub const IDLE_MINUTES: i64 = 30;
@@ -79,11 +80,11 @@ fn hasher() -> Argon2<'static> {
     Argon2::default()
 }
 
-fn hash_password(password: &str) -> ApiResult<String> {
+fn hash_password(password: &str) -> StoreResult<String> {
     let mut bytes = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| ApiError::internal("randomness"))?;
-    let salt = SaltString::encode_b64(&bytes).map_err(|_| ApiError::internal("salt"))?;
-    Ok(hasher().hash_password(password.as_bytes(), &salt).map_err(|_| ApiError::internal("password hash"))?.to_string())
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| StoreError::internal("randomness"))?;
+    let salt = SaltString::encode_b64(&bytes).map_err(|_| StoreError::internal("salt"))?;
+    Ok(hasher().hash_password(password.as_bytes(), &salt).map_err(|_| StoreError::internal("password hash"))?.to_string())
 }
 
 fn verify(password: &str, stored: &str) -> bool {
@@ -103,27 +104,27 @@ fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-fn account_row(r: &Row) -> ApiResult<Account> {
-    Ok(Account { id: r.text(0)?, name: r.text(1)?, role: Role::parse(&r.text(2)?).ok_or_else(|| ApiError::internal("role"))? })
+fn account_row(r: &Row) -> StoreResult<Account> {
+    Ok(Account { id: r.text(0)?, name: r.text(1)?, role: Role::parse(&r.text(2)?).ok_or_else(|| StoreError::internal("role"))? })
 }
 
 impl Db {
     /// A new account that signs in to the web app.
-    pub fn add_account(&self, name: &str, role: Role, password: &str) -> ApiResult<Account> {
+    pub fn add_account(&self, name: &str, role: Role, password: &str) -> StoreResult<Account> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("--name must be 1 to 100 characters"));
+        if name.is_empty() || name.chars().count() > MAX_NAME {
+            return Err(StoreError::invalid(format!("--name must be 1 to {MAX_NAME} characters")));
         }
         let length = password.chars().count();
         if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
-            return Err(ApiError::invalid(format!("the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")));
+            return Err(StoreError::invalid(format!("the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")));
         }
         let hash = hash_password(password)?;
         let id = Uuid::new_v4().to_string();
         self.with(|c| {
             sql::write_tx(c, |tx| {
                 if tx.row("SELECT 1 FROM accounts WHERE name_key = ?1", params![&name_key(name)])?.is_some() {
-                    return Err(ApiError::state_conflict("--name: an account with this name exists already"));
+                    return Err(StoreError::state_conflict("--name: an account with this name exists already"));
                 }
                 tx.exec(
                     "INSERT INTO accounts (id, name, name_key, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -136,7 +137,7 @@ impl Db {
     }
 
     /// The accounts that may sign in, by name.
-    pub fn accounts(&self) -> ApiResult<Vec<Account>> {
+    pub fn accounts(&self) -> StoreResult<Vec<Account>> {
         self.with(|c| {
             c.rows("SELECT id, name, role FROM accounts WHERE disabled_at IS NULL ORDER BY name_key", &[])?
                 .iter()
@@ -147,7 +148,7 @@ impl Db {
 
     /// Signs in: a new session (its token, to set as the cookie), or `None` for a wrong name or
     /// password (the same answer, after the same work). Audited either way.
-    pub fn sign_in(&self, name: &str, password: &str) -> ApiResult<Option<(String, Session)>> {
+    pub fn sign_in(&self, name: &str, password: &str) -> StoreResult<Option<(String, Session)>> {
         let found = self.with(|c| {
             c.row(
                 "SELECT id, name, role, password_hash FROM accounts WHERE name_key = ?1 AND disabled_at IS NULL",
@@ -178,7 +179,7 @@ impl Db {
 
     /// The session a cookie names, if it is still open; its use is noted (`touch`) unless
     /// this is only a live view watching for changes.
-    pub fn session(&self, token: &str, touch: bool) -> ApiResult<Option<Session>> {
+    pub fn session(&self, token: &str, touch: bool) -> StoreResult<Option<Session>> {
         self.with(|c| {
             let Some(r) = c.row(
                 "SELECT a.id, a.name, a.role, s.csrf, s.created_at, s.seen_at FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -189,8 +190,8 @@ impl Db {
                 return Ok(None);
             };
             let now = Utc::now();
-            let at = |i: usize| -> ApiResult<DateTime<Utc>> {
-                DateTime::parse_from_rfc3339(&r.text(i)?).map(|t| t.with_timezone(&Utc)).map_err(|_| ApiError::internal("session time"))
+            let at = |i: usize| -> StoreResult<DateTime<Utc>> {
+                DateTime::parse_from_rfc3339(&r.text(i)?).map(|t| t.with_timezone(&Utc)).map_err(|_| StoreError::internal("session time"))
             };
             let (created, seen) = (at(4)?, at(5)?);
             if now - created >= Duration::hours(ABSOLUTE_HOURS) || now - seen >= Duration::minutes(IDLE_MINUTES) {
@@ -204,7 +205,7 @@ impl Db {
         })
     }
 
-    pub fn sign_out(&self, token: &str) -> ApiResult<()> {
+    pub fn sign_out(&self, token: &str) -> StoreResult<()> {
         self.with(|c| {
             c.exec("UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL", params![&sha256_hex(token), &now_text()])
         })?;
@@ -214,7 +215,7 @@ impl Db {
     /// Who at the clinic has looked at a patient's data, newest first (at most 500 views): when,
     /// their name and role, and what they opened. A bearer token's holder is an integration.
     /// What the server itself did, and refused attempts, are not views.
-    pub fn access_log(&self, patient: &str) -> ApiResult<Vec<Access>> {
+    pub fn access_log(&self, patient: &str) -> StoreResult<Vec<Access>> {
         self.with(|c| {
             let rows = c.rows(
                 "SELECT a.at, a.action, acc.name, acc.role, st.name FROM audit a
@@ -234,7 +235,7 @@ impl Db {
                     };
                     Ok(Access { at: r.text(0)?, who, role, what: r.text(1)? })
                 })
-                .collect::<ApiResult<Vec<_>>>()
+                .collect::<StoreResult<Vec<_>>>()
                 // The same person doing the same within one minute (a worklist refreshing, a
                 // page and its search) is one look.
                 .map(|mut all| {
@@ -247,7 +248,7 @@ impl Db {
 
     /// Test support: makes a session look unused for longer than the idle timeout, or (with
     /// `absolute`) signed in longer ago than a session lasts.
-    pub fn age_session(&self, token: &str, absolute: bool) -> ApiResult<()> {
+    pub fn age_session(&self, token: &str, absolute: bool) -> StoreResult<()> {
         let old = "2000-01-01T00:00:00.000Z";
         let sql = if absolute {
             "UPDATE sessions SET created_at = ?2 WHERE token_hash = ?1"

@@ -7,13 +7,13 @@ impl Db {
     /// The patient (from one of their own devices) invites a carer: the carer's
     /// `RelatedPerson`, a `Consent` naming what they may see and until when, and a one-time
     /// code for the carer's own device. Inviting a carer again replaces what they may see.
-    pub fn invite(&self, actor: &Actor, invite: Invite) -> ApiResult<(String, String, Option<String>)> {
+    pub fn invite(&self, actor: &Actor, invite: Invite) -> StoreResult<(String, String, Option<String>)> {
         let Actor::Device { patient, carer: None, .. } = actor else {
-            return Err(ApiError::forbidden("only the patient's own device invites a carer"));
+            return Err(StoreError::forbidden("only the patient's own device invites a carer"));
         };
         let id = invite.carer.clone().unwrap_or_else(|| Uuid::new_v4().to_string());
         if !fhir::valid_id(&id) {
-            return Err(ApiError::invalid("the carer id is not a valid FHIR id"));
+            return Err(StoreError::invalid("the carer id is not a valid FHIR id"));
         }
         let now = Utc::now();
         let access_until = invite.days.map(|d| (now + Duration::days(d)).to_rfc3339_opts(SecondsFormat::Millis, true));
@@ -37,12 +37,12 @@ impl Db {
             sql::write_tx(c, |tx| {
                 if let Some(row) = tx.row("SELECT patient_id, revoked_at FROM carers WHERE id = ?1", params![&id])? {
                     if row.text(0)? != *patient {
-                        return Err(ApiError::forbidden("this carer belongs to another patient"));
+                        return Err(StoreError::forbidden("this carer belongs to another patient"));
                     }
                     // A carer once removed stays removed: their old devices, codes and id never
                     // come back. Inviting them again makes a new carer.
                     if row.opt_text(1)?.is_some() {
-                        return Err(ApiError::state_conflict("this carer was removed; invite them again as a new carer"));
+                        return Err(StoreError::state_conflict("this carer was removed; invite them again as a new carer"));
                     }
                     tx.exec(
                         "UPDATE carers SET scopes = ?2, expires_at = ?3 WHERE id = ?1",
@@ -71,20 +71,20 @@ impl Db {
 
     /// Ends a carer's access (the patient removed them, or staff did): their devices get 401
     /// at once; what they wrote stays. The Consent becomes inactive.
-    pub fn revoke_carer(&self, actor: &Actor, carer: &str) -> ApiResult<()> {
+    pub fn revoke_carer(&self, actor: &Actor, carer: &str) -> StoreResult<()> {
         let own_patient = match actor {
             Actor::Device { patient, carer: None, .. } => Some(patient.clone()),
             Actor::Staff { .. } => None,
-            _ => return Err(ApiError::forbidden("only the patient or the clinic ends a carer's access")),
+            _ => return Err(StoreError::forbidden("only the patient or the clinic ends a carer's access")),
         };
         self.with(|c| {
             sql::write_tx(c, |tx| {
                 let Some(row) = tx.row("SELECT patient_id, scopes, expires_at FROM carers WHERE id = ?1", params![carer])? else {
-                    return Err(ApiError::not_found());
+                    return Err(StoreError::not_found());
                 };
                 let patient = row.text(0)?;
                 if own_patient.as_ref().is_some_and(|p| *p != patient) {
-                    return Err(ApiError::not_found());
+                    return Err(StoreError::not_found());
                 }
                 tx.exec("UPDATE carers SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![carer, &now_text()])?;
                 let consent =
@@ -99,7 +99,7 @@ impl Db {
     }
 
     /// Test support: makes a carer's access look expired.
-    pub fn expire_carer(&self, carer: &str) -> ApiResult<()> {
+    pub fn expire_carer(&self, carer: &str) -> StoreResult<()> {
         self.with(|c| c.exec("UPDATE carers SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1", params![carer]).map(|_| ()))
     }
 }

@@ -11,7 +11,7 @@
 //! gives the same key at pairing, and `serve` needs nothing else of it.
 
 use super::{read_in, Actor, Db, Stored};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use crate::params;
 use crate::sql::Sql;
 use chrono::{DateTime, Utc};
@@ -31,13 +31,13 @@ pub struct Published {
     pub stored: Stored,
 }
 
-fn meta(c: &mut dyn Sql, key: &str) -> ApiResult<Option<String>> {
+fn meta(c: &mut dyn Sql, key: &str) -> StoreResult<Option<String>> {
     c.row("SELECT value FROM meta WHERE key = ?1", params![key])?.map(|r| r.text(0)).transpose()
 }
 
 impl Db {
     /// The public key devices pin (base64), once the signing key exists.
-    pub fn clinic_key(&self) -> ApiResult<Option<String>> {
+    pub fn clinic_key(&self) -> StoreResult<Option<String>> {
         self.with(|c| meta(c, PUBLIC_KEY))
     }
 
@@ -85,15 +85,15 @@ impl Db {
         Ok(key)
     }
 
-    fn shared(&self, rtype: &'static str, id: &'static str) -> ApiResult<Option<Stored>> {
+    fn shared(&self, rtype: &'static str, id: &'static str) -> StoreResult<Option<Stored>> {
         self.with(|c| read_in(c, rtype, id))
     }
 
     /// The ruleset the clinic published last, if any.
-    pub fn ruleset(&self) -> ApiResult<Option<Published>> {
+    pub fn ruleset(&self) -> StoreResult<Option<Published>> {
         let Some(stored) = self.shared("Library", LIBRARY_ID)? else { return Ok(None) };
-        let signed = Signed::from_library(&stored.body).ok_or(ApiError::internal("the stored ruleset"))?;
-        let rules = Ruleset::load(&signed.text).map_err(|_| ApiError::internal("the stored ruleset"))?;
+        let signed = Signed::from_library(&stored.body).ok_or(StoreError::internal("the stored ruleset"))?;
+        let rules = Ruleset::load(&signed.text).map_err(|_| StoreError::internal("the stored ruleset"))?;
         Ok(Some(Published { rules, signed, stored }))
     }
 
@@ -118,7 +118,7 @@ impl Db {
     }
 
     /// The clinic's contacts, as devices get them.
-    pub fn care_team(&self) -> ApiResult<Vec<CareContact>> {
+    pub fn care_team(&self) -> StoreResult<Vec<CareContact>> {
         Ok(self.shared("CareTeam", CARE_TEAM_ID)?.map(|s| care_team::from_fhir(&s.body)).unwrap_or_default())
     }
 
@@ -130,7 +130,7 @@ impl Db {
     }
 
     /// A patient's going-home plan, with when it came into force and its stored version.
-    pub fn plan(&self, patient: &str) -> ApiResult<Option<(Plan, DateTime<Utc>, Stored)>> {
+    pub fn plan(&self, patient: &str) -> StoreResult<Option<(Plan, DateTime<Utc>, Stored)>> {
         let id = plan::care_plan_id(patient);
         let stored = self.with(|c| read_in(c, "CarePlan", &id))?;
         Ok(stored.and_then(|s| plan::from_fhir(&s.body).map(|(p, since)| (p, since, s))))
@@ -148,11 +148,11 @@ impl Db {
     }
 
     /// One resource the server writes for the clinic, through the same checks as the API's.
-    fn write_checked(&self, by: &Actor, rtype: &str, id: &str, body: serde_json::Value, patient: &str) -> ApiResult<Stored> {
+    fn write_checked(&self, by: &Actor, rtype: &str, id: &str, body: serde_json::Value, patient: &str) -> StoreResult<Stored> {
         crate::fhir::check(rtype, id, &body, None)?;
         crate::structure::check(rtype, &body)?;
         let write = super::Write::new(rtype, id, body, None, patient);
         let mut out = self.write_all(by, vec![write], true)?;
-        Ok(out.pop().ok_or(ApiError::internal("write"))??.stored)
+        Ok(out.pop().ok_or(StoreError::internal("write"))??.stored)
     }
 }

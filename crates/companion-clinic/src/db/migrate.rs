@@ -9,16 +9,16 @@ use super::*;
 /// The version this build's schema is at.
 pub const LATEST: i64 = 4;
 
-pub(super) fn migrate(c: &mut dyn Sql) -> ApiResult<()> {
+pub(super) fn migrate(c: &mut dyn Sql) -> StoreResult<()> {
     loop {
         let done = sql::write_tx(c, |tx| {
             let version = match tx.row("SELECT value FROM meta WHERE key = 'schema_version'", &[])? {
-                Some(r) => r.text(0)?.parse::<i64>().map_err(|_| ApiError::internal("schema version"))?,
+                Some(r) => r.text(0)?.parse::<i64>().map_err(|_| StoreError::internal("schema version"))?,
                 None => 1,
             };
             if version > LATEST {
                 tracing::error!(version, "the database is from a newer server");
-                return Err(ApiError::internal("the database was written by a newer companion-clinic"));
+                return Err(StoreError::internal("the database was written by a newer companion-clinic"));
             }
             if version == LATEST {
                 return Ok(true);
@@ -55,7 +55,7 @@ pub const V2_TABLES: &str = "ALTER TABLE staff ADD COLUMN salt TEXT;
 /// resource stays the record; the row is what the worklist sorts and counts, and is rewritten
 /// in the same transaction as every version of the Task). Alerts stored before get their
 /// triage Task here, received when their Flag was stored.
-fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
+fn to_4(tx: &mut dyn Sql) -> StoreResult<()> {
     let (strict, int) = if tx.kind() == Kind::Sqlite { (" STRICT", "INTEGER") } else { ("", "BIGINT") };
     tx.batch(&format!(
         "CREATE TABLE accounts (
@@ -86,7 +86,7 @@ fn to_4(tx: &mut dyn Sql) -> ApiResult<()> {
 /// Version 3: a redeemed code remembers the hash of the device's retry key and the device it
 /// made, so a lost reply can be asked for again (`pairing.rs`). Codes redeemed before keep
 /// neither, and stay used.
-fn to_3(tx: &mut dyn Sql) -> ApiResult<()> {
+fn to_3(tx: &mut dyn Sql) -> StoreResult<()> {
     tx.batch(V3_TABLES)
 }
 
@@ -98,7 +98,7 @@ pub const V3_TABLES: &str = "ALTER TABLE pairing_codes ADD COLUMN used_key TEXT;
 
 /// Version 2: staff tokens expire, can be revoked and are salted; audit rows have an outcome;
 /// every stored version carries the server's stamp of who wrote it.
-fn to_2(tx: &mut dyn Sql) -> ApiResult<()> {
+fn to_2(tx: &mut dyn Sql) -> StoreResult<()> {
     tx.batch(V2_TABLES)?;
     // Tokens from before had no end: they get the default, from now.
     let until = (Utc::now() + Duration::hours(super::STAFF_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -109,9 +109,9 @@ fn to_2(tx: &mut dyn Sql) -> ApiResult<()> {
 /// Stamps every stored version with who wrote it, from the audit log: the n-th create or
 /// update of a resource made version n. A version the log does not account for keeps no
 /// stamp, and so is never shown as the clinic's.
-fn stamp_history(tx: &mut dyn Sql) -> ApiResult<()> {
+fn stamp_history(tx: &mut dyn Sql) -> StoreResult<()> {
     let carers: std::collections::HashSet<String> =
-        tx.rows("SELECT device_id FROM carer_devices", &[])?.iter().map(|r| r.text(0)).collect::<ApiResult<_>>()?;
+        tx.rows("SELECT device_id FROM carer_devices", &[])?.iter().map(|r| r.text(0)).collect::<StoreResult<_>>()?;
     let mut writers: std::collections::HashMap<(String, String), Vec<String>> = std::collections::HashMap::new();
     for r in tx.rows("SELECT type, id, actor FROM audit WHERE action IN ('create', 'update') AND type IS NOT NULL ORDER BY at", &[])? {
         writers.entry((r.text(0)?, r.text(1)?)).or_default().push(r.text(2)?);
@@ -133,7 +133,7 @@ fn stamp_history(tx: &mut dyn Sql) -> ApiResult<()> {
             },
             _ => continue,
         };
-        let mut body: Value = serde_json::from_str(&r.text(3)?).map_err(|_| ApiError::internal("stored body"))?;
+        let mut body: Value = serde_json::from_str(&r.text(3)?).map_err(|_| StoreError::internal("stored body"))?;
         let last_updated = body.pointer("/meta/lastUpdated").and_then(Value::as_str).unwrap_or_default().to_owned();
         crate::origin::stamp(&mut body, &actor, version, &last_updated);
         let text = body.to_string();

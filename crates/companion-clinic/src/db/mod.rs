@@ -3,7 +3,7 @@
 //! hashes), FHIR resources with every version, a per-change sequence for the devices' change
 //! feed, and the audit log (who, what, when; never content).
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{StoreError, StoreResult};
 use crate::fhir;
 use crate::params;
 use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
@@ -247,12 +247,12 @@ impl Db {
                     conns.push(Pg::connect(url).map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?);
                 }
                 // Two servers starting at once must not both create the tables.
-                sql::write_tx(&mut conns[0], |c| c.batch(POSTGRES_SCHEMA)).map_err(|e| anyhow::anyhow!(e.message))?;
+                sql::write_tx(&mut conns[0], |c| c.batch(POSTGRES_SCHEMA)).map_err(anyhow::Error::new)?;
                 Backend::Postgres(Pool::new(conns), url.to_owned())
             }
         };
         let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
-        db.with(migrate::migrate).map_err(|e| anyhow::anyhow!(e.message))?;
+        db.with(migrate::migrate).map_err(anyhow::Error::new)?;
         let epoch = db.with(|c| {
             sql::write_tx(c, |c| {
                 // The data epoch: new for every fresh database, so a restore from backup (an
@@ -281,8 +281,8 @@ impl Db {
                 Ok(epoch)
             })
         });
-        db.epoch = Arc::new(epoch.map_err(|e| anyhow::anyhow!(e.message))?);
-        db.note_high_water().map_err(|e| anyhow::anyhow!(e.message))?;
+        db.epoch = Arc::new(epoch.map_err(anyhow::Error::new)?);
+        db.note_high_water().map_err(anyhow::Error::new)?;
         // SQLite makes its -wal and -shm files with the database file's mode; older servers
         // left them to the umask.
         for name in ["clinic.db", "clinic.db-wal", "clinic.db-shm", HIGH_WATER] {
@@ -302,39 +302,39 @@ impl Db {
     }
 
     /// Runs `f` on a connection of the pool.
-    fn with<T>(&self, f: impl FnOnce(&mut dyn Sql) -> ApiResult<T>) -> ApiResult<T> {
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
         match &*self.backend {
             Backend::Sqlite(pool) => f(&mut *pool.get()?),
             Backend::Postgres(pool, _) => f(&mut *pool.get()?),
         }
     }
 
-    fn note_high_water(&self) -> ApiResult<()> {
+    fn note_high_water(&self) -> StoreResult<()> {
         let seq = self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes", &[])?.int(0))?;
         companion_core::files::write_atomically(&self.dir.join(HIGH_WATER), format!("{} {seq}\n", self.epoch).as_bytes())
-            .map_err(|_| ApiError::internal("high-water file"))?;
+            .map_err(|_| StoreError::internal("high-water file"))?;
         Ok(())
     }
 
     /// A consistent copy of the database, for backups: SQLite's `VACUUM INTO`, or for
     /// PostgreSQL an archive from `pg_dump` (restored with `pg_restore --clean`).
-    pub fn backup_to(&self, path: &Path) -> ApiResult<()> {
+    pub fn backup_to(&self, path: &Path) -> StoreResult<()> {
         match &*self.backend {
             Backend::Sqlite(_) => {
                 self.with(|c| c.exec("VACUUM INTO ?1", params![&*path.to_string_lossy()]).map(|_| ()))?;
-                restrict(path, 0o600).map_err(|_| ApiError::internal("backup file mode"))
+                restrict(path, 0o600).map_err(|_| StoreError::internal("backup file mode"))
             }
             Backend::Postgres(_, url) => {
                 let out = std::process::Command::new("pg_dump")
                     .args(["--format=custom", "--dbname", url, "--file"])
                     .arg(path)
                     .output()
-                    .map_err(|_| ApiError::internal("pg_dump could not be started"))?;
+                    .map_err(|_| StoreError::internal("pg_dump could not be started"))?;
                 if !out.status.success() {
                     tracing::error!(status = ?out.status.code(), "pg_dump failed");
-                    return Err(ApiError::internal("pg_dump failed"));
+                    return Err(StoreError::internal("pg_dump failed"));
                 }
-                restrict(path, 0o600).map_err(|_| ApiError::internal("backup file mode"))
+                restrict(path, 0o600).map_err(|_| StoreError::internal("backup file mode"))
             }
         }
     }
@@ -343,7 +343,7 @@ impl Db {
         self.epoch.as_str().to_owned()
     }
 
-    pub fn add_patient(&self, name: &str) -> ApiResult<(String, String)> {
+    pub fn add_patient(&self, name: &str) -> StoreResult<(String, String)> {
         let id = Uuid::new_v4().to_string();
         let code = pairing_code();
         let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -361,7 +361,7 @@ impl Db {
 
     /// Revokes every device of a patient (theirs and their carers'), and voids the patient's
     /// unused pairing codes and open carer invitations with them.
-    pub fn revoke_devices(&self, patient: &str) -> ApiResult<usize> {
+    pub fn revoke_devices(&self, patient: &str) -> StoreResult<usize> {
         let now = now_text();
         let n = self.with(|c| {
             sql::write_tx(c, |tx| {
@@ -384,9 +384,9 @@ impl Db {
     }
 
     /// A new pairing code for a patient already registered (a second device, a new phone).
-    pub fn new_code(&self, patient: &str) -> ApiResult<String> {
+    pub fn new_code(&self, patient: &str) -> StoreResult<String> {
         if !self.patient_exists(patient)? {
-            return Err(ApiError::not_found());
+            return Err(StoreError::not_found());
         }
         let code = pairing_code();
         let expires = (Utc::now() + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -401,7 +401,7 @@ impl Db {
 
     /// Test support: makes the redemptions of a patient's codes look longer ago than a retry
     /// may come.
-    pub fn age_redemptions_for(&self, patient: &str) -> ApiResult<()> {
+    pub fn age_redemptions_for(&self, patient: &str) -> StoreResult<()> {
         self.with(|c| {
             c.exec(
                 "UPDATE pairing_codes SET used_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1 AND used_at IS NOT NULL",
@@ -412,12 +412,12 @@ impl Db {
     }
 
     /// Test support: makes a pairing code look old.
-    pub fn expire_codes_for(&self, patient: &str) -> ApiResult<()> {
+    pub fn expire_codes_for(&self, patient: &str) -> StoreResult<()> {
         self.with(|c| c.exec("UPDATE pairing_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE patient_id = ?1", params![patient]))?;
         Ok(())
     }
 
-    pub fn actor(&self, token: &str) -> ApiResult<Actor> {
+    pub fn actor(&self, token: &str) -> StoreResult<Actor> {
         let hash = sha256_hex(token);
         self.with(|c| {
             if let Some(row) = c.row(
@@ -427,7 +427,7 @@ impl Db {
                 params![&hash],
             )? {
                 if row.opt_text(2)?.is_some() {
-                    return Err(ApiError::revoked());
+                    return Err(StoreError::revoked());
                 }
                 let carer = match row.opt_text(3)? {
                     None => None,
@@ -436,7 +436,7 @@ impl Db {
                         // like a revoked device.
                         let expired = row.opt_text(5)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).is_some_and(|t| t < Utc::now());
                         if row.opt_text(6)?.is_some() || expired {
-                            return Err(ApiError::revoked());
+                            return Err(StoreError::revoked());
                         }
                         Some(CarerAccess { id, allow: parse_scopes(&row.text(4)?) })
                     }
@@ -449,7 +449,7 @@ impl Db {
 
     /// The `Patient` resource of a registered patient, for the caller's own patient (a device)
     /// or any (staff).
-    pub fn patient_resource(&self, actor: &Actor, id: &str) -> ApiResult<Option<Value>> {
+    pub fn patient_resource(&self, actor: &Actor, id: &str) -> StoreResult<Option<Value>> {
         if let Actor::Device { patient, .. } = actor {
             if patient != id {
                 self.audit_event(&actor.label(), "read", Some("Patient"), None, Some(patient), "refused")?;
@@ -471,12 +471,12 @@ impl Db {
         })
     }
 
-    pub fn patient_exists(&self, id: &str) -> ApiResult<bool> {
+    pub fn patient_exists(&self, id: &str) -> StoreResult<bool> {
         self.with(|c| Ok(c.one("SELECT count(*) FROM patients WHERE id = ?1", params![id])?.int(0)? > 0))
     }
 }
 
-fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> ApiResult<()> {
+fn audit(conn: &mut dyn Sql, actor: &str, action: &str, rtype: Option<&str>, id: Option<&str>, patient: Option<&str>) -> StoreResult<()> {
     audit_as(conn, actor, action, rtype, id, patient, "ok")
 }
 
@@ -490,7 +490,7 @@ fn audit_as(
     id: Option<&str>,
     patient: Option<&str>,
     outcome: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     conn.exec(
         "INSERT INTO audit (at, actor, action, type, id, patient_id, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![&now_text(), actor, action, rtype, id, patient, outcome],

@@ -39,7 +39,7 @@ impl Db {
     /// patient's own devices; an invitation (from the patient) a carer's. `as_carer` says which
     /// the device expects; the other kind is refused with 409, without being used up, so the
     /// device can say what to do instead. `key` makes the redemption safe to retry (above).
-    pub fn pair(&self, code: &str, as_carer: bool, key: Option<&str>) -> ApiResult<Paired> {
+    pub fn pair(&self, code: &str, as_carer: bool, key: Option<&str>) -> StoreResult<Paired> {
         let hash = sha256_hex(&normalise_code(code));
         self.with(|c| {
             sql::write_tx(c, |tx| {
@@ -55,18 +55,18 @@ impl Db {
                         params![&hash],
                     )? {
                         Some(row) => ("invitations", row),
-                        None => return Err(ApiError::forbidden("the pairing code is not valid")),
+                        None => return Err(StoreError::forbidden("the pairing code is not valid")),
                     },
                 };
                 let (patient, expires, used) = (who.text(0)?, who.text(1)?, who.opt_text(2)?);
                 // Used and expired codes are refused as such whatever kind they are; only a code
                 // that could still be redeemed is told to be the other kind.
-                let expired = DateTime::parse_from_rfc3339(&expires).map_err(|_| ApiError::internal("expiry"))? < Utc::now();
+                let expired = DateTime::parse_from_rfc3339(&expires).map_err(|_| StoreError::internal("expiry"))? < Utc::now();
                 if used.is_none() && expired {
-                    return Err(ApiError::forbidden("the pairing code has expired"));
+                    return Err(StoreError::forbidden("the pairing code has expired"));
                 }
                 if used.is_none() && as_carer != (table == "invitations") {
-                    return Err(ApiError::state_conflict(if as_carer {
+                    return Err(StoreError::state_conflict(if as_carer {
                         "this code pairs the patient's own device, not a carer's"
                     } else {
                         "this is a carer's invitation: it joins a new diary"
@@ -100,7 +100,7 @@ impl Db {
                 let mut carer = None;
                 if table == "invitations" {
                     let carer_id = who.text(5)?;
-                    let person = read_in(tx, "RelatedPerson", &carer_id)?.ok_or_else(|| ApiError::internal("carer resource"))?;
+                    let person = read_in(tx, "RelatedPerson", &carer_id)?.ok_or_else(|| StoreError::internal("carer resource"))?;
                     let row = tx.one("SELECT scopes, expires_at FROM carers WHERE id = ?1", params![&carer_id])?;
                     carer = Some((person.body, parse_scopes(&row.text(0)?), row.opt_text(1)?));
                 }
@@ -120,8 +120,8 @@ impl Db {
 
 /// The device a code already redeemed made, when `key` is the one it was redeemed with, the
 /// redemption is recent, and the device still has access; otherwise "already used".
-fn retried<'k>(tx: &mut dyn Sql, who: &Row, used_at: &str, key: Option<&'k str>) -> ApiResult<(String, &'k str)> {
-    let used = || ApiError::forbidden("the pairing code has already been used");
+fn retried<'k>(tx: &mut dyn Sql, who: &Row, used_at: &str, key: Option<&'k str>) -> StoreResult<(String, &'k str)> {
+    let used = || StoreError::forbidden("the pairing code has already been used");
     let (Some(key), Some(kept), Some(device)) = (key, who.opt_text(3)?, who.opt_text(4)?) else { return Err(used()) };
     let recent = DateTime::parse_from_rfc3339(used_at).is_ok_and(|t| Utc::now() - t.with_timezone(&Utc) < Duration::minutes(RETRY_MINUTES));
     if key_hash(key) != kept || !recent {

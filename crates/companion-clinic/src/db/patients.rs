@@ -49,7 +49,7 @@ pub struct Reason {
 
 impl Db {
     /// Patients whose name contains `query` (any case), by name; at most `limit`.
-    pub fn find_patients(&self, query: &str, limit: i64) -> ApiResult<Vec<PatientRow>> {
+    pub fn find_patients(&self, query: &str, limit: i64) -> StoreResult<Vec<PatientRow>> {
         // Matched here, not by SQL's `lower` (SQLite folds only ASCII: "Øyvind" would not be
         // found by "øyvind"); the names are short and read once.
         let want = query.trim().to_lowercase();
@@ -57,7 +57,7 @@ impl Db {
         let mut hits: Vec<(String, String)> = names
             .iter()
             .map(|r| Ok((r.text(0)?, r.text(1)?)))
-            .collect::<ApiResult<Vec<_>>>()?
+            .collect::<StoreResult<Vec<_>>>()?
             .into_iter()
             .filter(|(_, name)| name.to_lowercase().contains(&want))
             .collect();
@@ -79,7 +79,7 @@ impl Db {
     }
 
     /// A patient's name and registration, devices and carers.
-    pub fn patient_overview(&self, id: &str) -> ApiResult<Option<Overview>> {
+    pub fn patient_overview(&self, id: &str) -> StoreResult<Option<Overview>> {
         self.with(|c| {
             let Some(p) = c.row("SELECT id, name, created_at FROM patients WHERE id = ?1", params![id])? else { return Ok(None) };
             let row = PatientRow { id: p.text(0)?, name: p.text(1)?, created_at: p.text(2)?, open_alerts: 0 };
@@ -91,7 +91,7 @@ impl Db {
                 )?
                 .iter()
                 .map(|r| Ok(DeviceRow { id: r.text(0)?, created_at: r.text(1)?, revoked_at: r.opt_text(2)?, carer: r.opt_text(3)? }))
-                .collect::<ApiResult<Vec<_>>>()?;
+                .collect::<StoreResult<Vec<_>>>()?;
             let mut carers = Vec::new();
             for r in
                 c.rows("SELECT id, scopes, expires_at, revoked_at FROM carers WHERE patient_id = ?1 ORDER BY created_at", params![id])?
@@ -115,7 +115,7 @@ impl Db {
     }
 
     /// The patient's stored resources of these types, newest change first, at most `limit`.
-    pub fn patient_resources(&self, patient: &str, types: &[&str], limit: i64) -> ApiResult<Vec<Stored>> {
+    pub fn patient_resources(&self, patient: &str, types: &[&str], limit: i64) -> StoreResult<Vec<Stored>> {
         let mut out = Vec::new();
         for t in types {
             let rows = self.with(|c| {
@@ -125,7 +125,7 @@ impl Db {
                     params![*t, patient, limit],
                 )
             })?;
-            out.extend(rows.iter().map(resources::stored_row).collect::<ApiResult<Vec<_>>>()?);
+            out.extend(rows.iter().map(resources::stored_row).collect::<StoreResult<Vec<_>>>()?);
         }
         out.sort_by(|a, b| b.last_updated.cmp(&a.last_updated));
         Ok(out)
@@ -134,7 +134,7 @@ impl Db {
     /// Whether this member of staff may open the patient without giving a reason: an alert or
     /// a visit with this clinic in the last 30 days (or a visit ahead), or a reason they gave in
     /// the last 12 hours.
-    pub fn has_relation(&self, actor: &Actor, patient: &str) -> ApiResult<bool> {
+    pub fn has_relation(&self, actor: &Actor, patient: &str) -> StoreResult<bool> {
         let since = (Utc::now() - Duration::days(RELATION_DAYS)).to_rfc3339_opts(SecondsFormat::Millis, true);
         let reason_since = (Utc::now() - Duration::hours(REASON_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
         self.with(|c| {
@@ -165,10 +165,10 @@ impl Db {
     }
 
     /// Records why a member of staff opened a patient they have no alert or visit with.
-    pub fn give_reason(&self, actor: &Actor, patient: &str, reason: &str) -> ApiResult<()> {
+    pub fn give_reason(&self, actor: &Actor, patient: &str, reason: &str) -> StoreResult<()> {
         let reason = reason.trim();
         if reason.chars().count() < 5 || reason.chars().count() > 500 {
-            return Err(ApiError::invalid("reason: 5 to 500 characters"));
+            return Err(StoreError::invalid("reason: 5 to 500 characters"));
         }
         self.with(|c| {
             sql::write_tx(c, |tx| {
@@ -182,7 +182,7 @@ impl Db {
     }
 
     /// The reasons given to open a patient, newest first, with who gave them.
-    pub fn reasons(&self, patient: &str) -> ApiResult<Vec<Reason>> {
+    pub fn reasons(&self, patient: &str) -> StoreResult<Vec<Reason>> {
         self.with(|c| {
             c.rows(
                 "SELECT r.at, coalesce(a.name, r.actor), r.reason FROM access_reasons r LEFT JOIN accounts a ON 'staff/' || a.id = r.actor

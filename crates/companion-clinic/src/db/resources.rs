@@ -7,7 +7,7 @@ use std::collections::HashSet;
 impl Db {
     /// A resource as the caller may see it: another patient's, or what a carer was not given,
     /// is absent (its existence is not disclosed) and the attempt is audited as refused.
-    pub fn read(&self, actor: &Actor, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
+    pub fn read(&self, actor: &Actor, rtype: &str, id: &str) -> StoreResult<Option<Stored>> {
         self.with(|c| {
             let Some(s) = read_in(c, rtype, id)? else { return Ok(None) };
             if !visible(actor, rtype, &s.patient_id, &s.body) {
@@ -22,7 +22,7 @@ impl Db {
     /// A page of a resource's versions the caller may see, newest first (`page` = offset and
     /// count, at most `HISTORY_PAGE`), and how many there are in all; `version` picks one
     /// (vread).
-    pub fn history(&self, actor: &Actor, rtype: &str, id: &str, version: Option<i64>, page: (i64, i64)) -> ApiResult<(i64, Vec<Stored>)> {
+    pub fn history(&self, actor: &Actor, rtype: &str, id: &str, version: Option<i64>, page: (i64, i64)) -> StoreResult<(i64, Vec<Stored>)> {
         self.with(|c| {
             let Some(current) = read_in(c, rtype, id)? else { return Ok((0, Vec::new())) };
             let rows = match version {
@@ -35,7 +35,7 @@ impl Db {
                     params![rtype, id, page.1.clamp(1, HISTORY_PAGE), page.0.max(0)],
                 )?,
             };
-            let mut all = rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?;
+            let mut all = rows.iter().map(stored_row).collect::<StoreResult<Vec<_>>>()?;
             for s in &mut all {
                 s.patient_id.clone_from(&current.patient_id);
             }
@@ -51,7 +51,7 @@ impl Db {
 
     /// Writes a batch of resources; with `atomic`, all or none. Each result is the stored
     /// version and whether it was created.
-    pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> ApiResult<Vec<ApiResult<Written>>> {
+    pub fn write_all(&self, actor: &Actor, items: Vec<Write>, atomic: bool) -> StoreResult<Vec<StoreResult<Written>>> {
         let out = self.with(|c| {
             sql::write_tx(c, |tx| {
                 // One transaction (one fsync) for the whole bundle. In a batch a refused entry
@@ -74,7 +74,7 @@ impl Db {
 
     /// A search over one patient's resources of one type (or the clinic's shared forms, with
     /// `patient` empty): the total and the page. Audited when it found something.
-    pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, q: &crate::search::Search) -> ApiResult<(i64, Vec<Stored>)> {
+    pub fn search(&self, actor: &Actor, rtype: &str, patient: &str, q: &crate::search::Search) -> StoreResult<(i64, Vec<Stored>)> {
         // `*`: every patient's (staff only; the triage worklist).
         let all = patient == "*" && matches!(actor, Actor::Staff { .. });
         let rows = self.with(|c| {
@@ -95,7 +95,7 @@ impl Db {
         })?;
         // Matched and sorted with the connection given back, so a search holds up no one.
         let rows: Vec<Stored> =
-            rows.iter().map(stored_row).collect::<ApiResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
+            rows.iter().map(stored_row).collect::<StoreResult<Vec<_>>>()?.into_iter().filter(|s| actor.may_see(rtype, &s.body)).collect();
         let (total, page) = q.apply(rows);
         if all {
             // Each patient whose records the page shows, once.
@@ -114,7 +114,7 @@ impl Db {
     /// The change feed of one patient after a cursor: (seq, current body) in order, with what a
     /// carer may not see left out; and the last sequence number looked at, so the cursor moves
     /// past what was left out.
-    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> ApiResult<Feed> {
+    pub fn changes(&self, actor: &Actor, patient: &str, since: i64, count: i64) -> StoreResult<Feed> {
         self.with(|c| {
             let rows = c.rows(
                 "SELECT c.seq, h.body, c.type FROM changes c JOIN history h ON h.type = c.type AND h.id = c.id AND h.version = c.version
@@ -139,17 +139,17 @@ impl Db {
     }
 
     /// Every stored version of every resource, for "nothing was written" checks.
-    pub fn version_count(&self) -> ApiResult<i64> {
+    pub fn version_count(&self) -> StoreResult<i64> {
         self.with(|c| c.one("SELECT count(*) FROM history", &[])?.int(0))
     }
 
-    pub fn audit_count(&self) -> ApiResult<i64> {
+    pub fn audit_count(&self) -> StoreResult<i64> {
         self.with(|c| c.one("SELECT count(*) FROM audit", &[])?.int(0))
     }
 
     /// Audit rows with an outcome, for tests and reports: (actor, action, type, id, patient, outcome).
     #[allow(clippy::type_complexity)]
-    pub fn audit_rows(&self) -> ApiResult<Vec<(String, String, Option<String>, Option<String>, Option<String>, String)>> {
+    pub fn audit_rows(&self) -> StoreResult<Vec<(String, String, Option<String>, Option<String>, Option<String>, String)>> {
         self.with(|c| {
             c.rows("SELECT actor, action, type, id, patient_id, outcome FROM audit ORDER BY at", &[])?
                 .iter()
@@ -167,13 +167,13 @@ impl Db {
         id: Option<&str>,
         patient: Option<&str>,
         outcome: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         self.with(|c| audit_as(c, actor, action, rtype, id, patient, outcome))
     }
 
     /// Refused entries of a bundle, each by the `Type/id` it named (ids that are not FHIR ids
     /// are not copied into the log).
-    pub fn audit_refusals(&self, actor: &str, patient: Option<&str>, urls: &[String]) -> ApiResult<()> {
+    pub fn audit_refusals(&self, actor: &str, patient: Option<&str>, urls: &[String]) -> StoreResult<()> {
         self.with(|c| {
             sql::write_tx(c, |tx| {
                 for url in urls {
@@ -220,7 +220,7 @@ impl Write {
 /// the same bundle); a device may refer to nothing else. Staff may also name what this server
 /// does not hold (a practitioner in the hospital's own registry). Extensions are checked by
 /// their own rules (an acknowledgement names who pressed it).
-fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<ApiResult<()>> {
+fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> StoreResult<StoreResult<()>> {
     let staff = matches!(actor, Actor::Staff { .. });
     for (path, reference) in crate::origin::references(&w.rtype, &w.body) {
         // An extension's references are held by its own rules (an acknowledgement names who
@@ -228,11 +228,11 @@ fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<Api
         // patient's records.
         let in_extension = path.contains(".extension") || path.contains(".modifierExtension");
         let target = reference.split("/_history/").next().unwrap_or_default();
-        let missing = || ApiError::unprocessable(format!("{path}: {target} does not exist for this patient"));
+        let missing = || StoreError::unprocessable(format!("{path}: {target} does not exist for this patient"));
         match target.split_once('/') {
             Some(("Patient", id)) => {
                 if id != w.patient {
-                    return Ok(Err(ApiError::unprocessable(format!("{path}: refers to another patient than the resource's"))));
+                    return Ok(Err(StoreError::unprocessable(format!("{path}: refers to another patient than the resource's"))));
                 }
             }
             Some((t, id)) if fhir::TYPES.iter().any(|(known, _)| *known == t) && fhir::valid_id(id) => {
@@ -250,7 +250,7 @@ fn check_references(tx: &mut dyn Sql, actor: &Actor, w: &Write) -> ApiResult<Api
                 }
             }
             _ if staff || in_extension => {}
-            _ => return Ok(Err(ApiError::unprocessable(format!("{path}: refers to something this server does not hold")))),
+            _ => return Ok(Err(StoreError::unprocessable(format!("{path}: refers to something this server does not hold")))),
         }
     }
     Ok(Ok(()))
@@ -262,7 +262,7 @@ pub struct Written {
     pub stored: Stored,
 }
 
-pub(super) fn stored_row(r: &Row) -> ApiResult<Stored> {
+pub(super) fn stored_row(r: &Row) -> StoreResult<Stored> {
     Ok(Stored {
         version: r.int(0)?,
         last_updated: r.text(1)?,
@@ -271,7 +271,7 @@ pub(super) fn stored_row(r: &Row) -> ApiResult<Stored> {
     })
 }
 
-pub(super) fn read_in(conn: &mut dyn Sql, rtype: &str, id: &str) -> ApiResult<Option<Stored>> {
+pub(super) fn read_in(conn: &mut dyn Sql, rtype: &str, id: &str) -> StoreResult<Option<Stored>> {
     conn.row("SELECT version, last_updated, body, patient_id FROM resources WHERE type = ?1 AND id = ?2", params![rtype, id])?
         .as_ref()
         .map(stored_row)
@@ -290,7 +290,7 @@ fn content(body: &Value) -> Value {
 /// Writes one resource. The outer error is the database failing (the whole transaction is
 /// abandoned); the inner one is this resource refused, decided before anything is written, so
 /// a refused entry of a batch leaves no trace without needing a savepoint.
-pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<ApiResult<Written>> {
+pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> StoreResult<StoreResult<Written>> {
     let current = read_in(tx, &w.rtype, &w.id)?;
     if w.rtype == "Flag" && !matches!(actor, Actor::Staff { .. }) {
         if let Err(e) = fhir::check_flag_write(current.as_ref().map(|c| &c.body), &w.body, &w.patient, actor.carer().map(|c| c.id.as_str()))
@@ -301,26 +301,26 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
     if let Some(cur) = &current {
         if cur.patient_id != w.patient {
             // A resource id belongs to one patient for ever.
-            return Ok(Err(ApiError::forbidden("this resource belongs to another patient")));
+            return Ok(Err(StoreError::forbidden("this resource belongs to another patient")));
         }
         // Nothing the clinic's staff wrote is changed by a device.
         if companion_core::fhir::written_by_clinic(&cur.body)
             && !matches!(actor, Actor::Staff { .. })
             && !fhir::SERVER_WRITTEN.contains(&w.rtype.as_str())
         {
-            return Ok(Err(ApiError::forbidden(format!("{} was written by the clinic's staff and is changed only by them", w.rtype))));
+            return Ok(Err(StoreError::forbidden(format!("{} was written by the clinic's staff and is changed only by them", w.rtype))));
         }
         // A carer changes only what they wrote. A Flag names no author (R4 allows none that is
         // a RelatedPerson); what a carer's device may do to one is held by `check_flag_write`.
         if let Some(carer) = actor.carer() {
             let same = content(&cur.body) == content(&w.body);
             if !same && w.rtype != "Flag" && !fhir::written_by(&cur.body, &carer.id) {
-                return Ok(Err(ApiError::forbidden("a carer changes only what they wrote")));
+                return Ok(Err(StoreError::forbidden("a carer changes only what they wrote")));
             }
         }
         if let Some(expected) = w.if_match {
             if expected != cur.version {
-                return Ok(Err(ApiError::conflict(cur.version)));
+                return Ok(Err(StoreError::conflict(cur.version)));
             }
         }
         // The same content again (a retry, a duplicate delivery): nothing new.
@@ -328,7 +328,7 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
             return Ok(Ok(Written { created: false, stored: cur.clone() }));
         }
     } else if w.if_match.is_some_and(|v| v != 0) {
-        return Ok(Err(ApiError::conflict(0)));
+        return Ok(Err(StoreError::conflict(0)));
     }
     if let Err(e) = check_references(tx, actor, &w)? {
         return Ok(Err(e));
@@ -362,7 +362,7 @@ pub(super) fn write_one(tx: &mut dyn Sql, actor: &Actor, w: Write) -> ApiResult<
 /// What an alert may say about itself: a carer's Flag is about the carer's own record (else a
 /// carer could make the clinic see, and answer them about, a record they were not given); a
 /// triage Task stays a triage Task of the same Flag and patient, whoever writes it.
-fn check_alert(tx: &mut dyn Sql, actor: &Actor, w: &Write, current: Option<&Stored>) -> ApiResult<ApiResult<()>> {
+fn check_alert(tx: &mut dyn Sql, actor: &Actor, w: &Write, current: Option<&Stored>) -> StoreResult<StoreResult<()>> {
     if w.rtype == "Flag" {
         let Some(carer) = actor.carer() else { return Ok(Ok(())) };
         let url = companion_core::fhir::advice_record_extension_url();
@@ -377,14 +377,14 @@ fn check_alert(tx: &mut dyn Sql, actor: &Actor, w: &Write, current: Option<&Stor
         let Some((rtype, id)) = named.and_then(|r| r.split_once('/')) else { return Ok(Ok(())) };
         let theirs = read_in(tx, rtype, id)?.is_some_and(|s| s.patient_id == w.patient && fhir::written_by(&s.body, &carer.id));
         if !theirs {
-            return Ok(Err(ApiError::forbidden("Flag.extension(advice-record): a carer's advice is about a record the carer entered")));
+            return Ok(Err(StoreError::forbidden("Flag.extension(advice-record): a carer's advice is about a record the carer entered")));
         }
     }
     if w.rtype == "Task" {
         if let Some(cur) = current.filter(|c| fhir::triage_scope("Task", &c.body).is_some()) {
             let same = |p: &str| cur.body.pointer(p) == w.body.pointer(p);
             if fhir::triage_scope("Task", &w.body).is_none() || !same("/focus") || !same("/for") {
-                return Ok(Err(ApiError::unprocessable("Task: a triage task keeps its code, focus and patient")));
+                return Ok(Err(StoreError::unprocessable("Task: a triage task keeps its code, focus and patient")));
             }
         }
     }
@@ -402,7 +402,7 @@ pub(super) fn insert_version(
     body: &Value,
     actor: &str,
     action: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let text = body.to_string();
     let last_updated = body.pointer("/meta/lastUpdated").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(now_text);
     if tx.kind() == Kind::Postgres {

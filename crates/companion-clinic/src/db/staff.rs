@@ -6,6 +6,7 @@
 //! 12 hours after the upgrade.
 
 use super::*;
+use companion_protocol::limits::MAX_NAME;
 
 /// How long a new staff token is valid unless `--hours` says otherwise.
 pub const STAFF_HOURS: i64 = 12;
@@ -40,17 +41,17 @@ fn keyed(salt: &[u8], secret: &str) -> ring::hmac::Tag {
 
 impl Db {
     /// A new staff token, valid for `hours`; shown once.
-    pub fn add_staff(&self, name: &str, hours: i64) -> ApiResult<String> {
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("--name must be 1 to 100 characters"));
+    pub fn add_staff(&self, name: &str, hours: i64) -> StoreResult<String> {
+        if name.is_empty() || name.chars().count() > MAX_NAME {
+            return Err(StoreError::invalid(format!("--name must be 1 to {MAX_NAME} characters")));
         }
         if !(1..=MAX_STAFF_HOURS).contains(&hours) {
-            return Err(ApiError::invalid(format!("--hours must be from 1 to {MAX_STAFF_HOURS}")));
+            return Err(StoreError::invalid(format!("--hours must be from 1 to {MAX_STAFF_HOURS}")));
         }
         let id = Uuid::new_v4().to_string();
         let secret = random_token("");
         let mut salt = [0u8; 16];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).map_err(|_| ApiError::internal("randomness"))?;
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).map_err(|_| StoreError::internal("randomness"))?;
         let now = Utc::now();
         let expires = (now + Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Millis, true);
         let created = now.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -64,7 +65,7 @@ impl Db {
     }
 
     /// Every staff credential, newest first.
-    pub fn staff_tokens(&self) -> ApiResult<Vec<StaffToken>> {
+    pub fn staff_tokens(&self) -> StoreResult<Vec<StaffToken>> {
         self.with(|c| {
             c.rows("SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM staff ORDER BY created_at DESC, id", &[])?
                 .iter()
@@ -83,12 +84,12 @@ impl Db {
     }
 
     /// Test support: makes every staff token look expired.
-    pub fn expire_staff_tokens(&self) -> ApiResult<()> {
+    pub fn expire_staff_tokens(&self) -> StoreResult<()> {
         self.with(|c| c.exec("UPDATE staff SET expires_at = '2000-01-01T00:00:00.000Z'", &[]).map(|_| ()))
     }
 
     /// Revokes the staff tokens with this id, or all with this name; how many.
-    pub fn revoke_staff(&self, id: Option<&str>, name: Option<&str>) -> ApiResult<usize> {
+    pub fn revoke_staff(&self, id: Option<&str>, name: Option<&str>) -> StoreResult<usize> {
         let now = now_text();
         self.with(|c| {
             sql::write_tx(c, |tx| {
@@ -97,7 +98,7 @@ impl Db {
                     (None, Some(name)) => {
                         tx.exec("UPDATE staff SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL", params![name, &now])?
                     }
-                    (None, None) => return Err(ApiError::invalid("--id or --name is needed")),
+                    (None, None) => return Err(StoreError::invalid("--id or --name is needed")),
                 };
                 audit(tx, "admin", "revoke-staff", None, id, None)?;
                 Ok(n as usize)
@@ -107,8 +108,8 @@ impl Db {
 }
 
 /// The staff member a token belongs to, if it is valid now.
-pub(super) fn actor(c: &mut dyn Sql, token: &str) -> ApiResult<Actor> {
-    let unknown = || ApiError::unauthorized("unknown credential");
+pub(super) fn actor(c: &mut dyn Sql, token: &str) -> StoreResult<Actor> {
+    let unknown = || StoreError::unauthorized("unknown credential");
     let row = match token.strip_prefix("s1.").and_then(|rest| rest.split_once('.')) {
         Some((id, secret)) => {
             let Some(row) = c.row(
@@ -118,8 +119,8 @@ pub(super) fn actor(c: &mut dyn Sql, token: &str) -> ApiResult<Actor> {
             else {
                 return Err(unknown());
             };
-            let salt = unhex(&row.text(1)?).ok_or_else(|| ApiError::internal("staff salt"))?;
-            let stored = unhex(&row.text(2)?).ok_or_else(|| ApiError::internal("staff hash"))?;
+            let salt = unhex(&row.text(1)?).ok_or_else(|| StoreError::internal("staff salt"))?;
+            let stored = unhex(&row.text(2)?).ok_or_else(|| StoreError::internal("staff hash"))?;
             let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &salt);
             if ring::hmac::verify(&key, secret.as_bytes(), &stored).is_err() {
                 return Err(unknown());
@@ -134,12 +135,12 @@ pub(super) fn actor(c: &mut dyn Sql, token: &str) -> ApiResult<Actor> {
             .ok_or_else(unknown)?,
     };
     if row.opt_text(4)?.is_some() {
-        return Err(ApiError::unauthorized("this staff credential has been revoked"));
+        return Err(StoreError::unauthorized("this staff credential has been revoked"));
     }
     let now = Utc::now();
     let expired = row.opt_text(3)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).is_none_or(|t| t < now);
     if expired {
-        return Err(ApiError::unauthorized("this staff credential has expired"));
+        return Err(StoreError::unauthorized("this staff credential has expired"));
     }
     let id = row.text(0)?;
     let stale = row

@@ -68,21 +68,21 @@ pub const TARGETS: [(&str, Target); 3] =
 
 impl Db {
     /// The response targets in force, by setting name.
-    pub fn targets(&self) -> ApiResult<Vec<(&'static str, Target)>> {
+    pub fn targets(&self) -> StoreResult<Vec<(&'static str, Target)>> {
         self.with(targets_in)
     }
 
     /// Sets some of the response targets (`call_now=60m`); the others keep theirs. `by`: who, for
     /// the audit (`admin` on the command line).
-    pub fn set_targets(&self, by: &str, given: &[(String, String)]) -> ApiResult<Vec<(&'static str, Target)>> {
+    pub fn set_targets(&self, by: &str, given: &[(String, String)]) -> StoreResult<Vec<(&'static str, Target)>> {
         let mut parsed = Vec::new();
         for (name, value) in given {
             let Some((key, _)) = TARGETS.iter().find(|(k, _)| k == name) else {
                 let names: Vec<&str> = TARGETS.iter().map(|(k, _)| *k).collect();
-                return Err(ApiError::invalid(format!("--target {name}: the targets are {}", names.join(", "))));
+                return Err(StoreError::invalid(format!("--target {name}: the targets are {}", names.join(", "))));
             };
             let t = Target::parse(value).ok_or_else(|| {
-                ApiError::invalid(format!(
+                StoreError::invalid(format!(
                     "--target {name}={value}: give minutes, hours, days or working days (60m, 24h, 2d, 3wd), at most 30 days"
                 ))
             })?;
@@ -103,7 +103,7 @@ impl Db {
     }
 }
 
-pub(super) fn targets_in(c: &mut dyn Sql) -> ApiResult<Vec<(&'static str, Target)>> {
+pub(super) fn targets_in(c: &mut dyn Sql) -> StoreResult<Vec<(&'static str, Target)>> {
     let mut out = Vec::new();
     for (key, default) in TARGETS {
         let stored = c.row("SELECT value FROM meta WHERE key = ?1", params![&format!("target.{key}")])?;

@@ -161,7 +161,7 @@ const ALERT_SELECT: &str = "SELECT t.task_id, r.version, t.patient_id, p.name, t
     t.reported_at, t.received_at, t.due_at, t.owner, t.owner_name, t.taken_at, t.closed_at, t.outcome, t.reporter, t.report
     FROM triage t JOIN patients p ON p.id = t.patient_id JOIN resources r ON r.type = 'Task' AND r.id = t.task_id";
 
-fn alert_row(r: &Row) -> ApiResult<Alert> {
+fn alert_row(r: &Row) -> StoreResult<Alert> {
     Ok(Alert {
         task: r.text(0)?,
         version: r.int(1)?,
@@ -179,8 +179,8 @@ fn alert_row(r: &Row) -> ApiResult<Alert> {
         taken_at: r.opt_text(13)?,
         closed_at: r.opt_text(14)?,
         outcome: r.opt_text(15)?,
-        reporter: serde_json::from_str(&r.text(16)?).map_err(|_| ApiError::internal("triage reporter"))?,
-        report: serde_json::from_str(&r.text(17)?).map_err(|_| ApiError::internal("triage report"))?,
+        reporter: serde_json::from_str(&r.text(16)?).map_err(|_| StoreError::internal("triage reporter"))?,
+        report: serde_json::from_str(&r.text(17)?).map_err(|_| StoreError::internal("triage report"))?,
     })
 }
 
@@ -208,7 +208,7 @@ fn ts(t: DateTime<Utc>) -> String {
 impl Db {
     /// A page of alerts (most urgent, then most overdue, first; closed ones newest closed
     /// first) and how many match.
-    pub fn worklist(&self, filter: &Filter, limit: i64, offset: i64) -> ApiResult<(i64, Vec<Alert>)> {
+    pub fn worklist(&self, filter: &Filter, limit: i64, offset: i64) -> StoreResult<(i64, Vec<Alert>)> {
         // Today as the clinic's day: from midnight in Norway.
         let midnight = crate::care::clock::local(Utc::now()).date().and_hms_opt(0, 0, 0).expect("midnight");
         let today = ts(crate::care::clock::from_local(midnight));
@@ -229,23 +229,23 @@ impl Db {
             page_args.push(sql::P::I(offset));
             let (l, o) = if uses_arg { ("?2", "?3") } else { ("?1", "?2") };
             let rows = c.rows(&format!("{ALERT_SELECT} WHERE {condition} ORDER BY {order} LIMIT {l} OFFSET {o}"), &page_args)?;
-            Ok((total, rows.iter().map(alert_row).collect::<ApiResult<Vec<_>>>()?))
+            Ok((total, rows.iter().map(alert_row).collect::<StoreResult<Vec<_>>>()?))
         })
     }
 
     /// One alert and its Task, for a member of staff (audited as a read of the patient's data).
-    pub fn alert(&self, actor: &Actor, task: &str) -> ApiResult<Option<(Alert, Stored)>> {
+    pub fn alert(&self, actor: &Actor, task: &str) -> StoreResult<Option<(Alert, Stored)>> {
         self.with(|c| {
             let Some(row) = c.row(&format!("{ALERT_SELECT} WHERE t.task_id = ?1"), params![task])? else { return Ok(None) };
             let alert = alert_row(&row)?;
-            let stored = read_in(c, "Task", task)?.ok_or_else(|| ApiError::internal("triage task"))?;
+            let stored = read_in(c, "Task", task)?.ok_or_else(|| StoreError::internal("triage task"))?;
             audit(c, &actor.label(), "read", Some("Task"), Some(task), Some(&alert.patient))?;
             Ok(Some((alert, stored)))
         })
     }
 
     /// The messages to the patient about a Task (`Communication.about`), oldest first.
-    pub fn messages_about(&self, patient: &str, task: &str) -> ApiResult<Vec<Stored>> {
+    pub fn messages_about(&self, patient: &str, task: &str) -> StoreResult<Vec<Stored>> {
         let want = format!("Task/{task}");
         let rows = self.with(|c| {
             c.rows(
@@ -257,7 +257,7 @@ impl Db {
         Ok(rows
             .iter()
             .map(resources::stored_row)
-            .collect::<ApiResult<Vec<_>>>()?
+            .collect::<StoreResult<Vec<_>>>()?
             .into_iter()
             // Only what the clinic wrote: a device may name the Task too, and is not a colleague.
             .filter(|s| companion_core::fhir::written_by_clinic(&s.body))
@@ -273,12 +273,12 @@ impl Db {
     }
 
     /// Whether the server holds a resource.
-    pub fn holds(&self, rtype: &str, id: &str) -> ApiResult<bool> {
+    pub fn holds(&self, rtype: &str, id: &str) -> StoreResult<bool> {
         self.with(|c| Ok(read_in(c, rtype, id)?.is_some()))
     }
 
     /// Audits that a page showed these patients' data to a member of staff: one row each.
-    pub fn audit_shown<'a>(&self, actor: &Actor, what: &str, patients: impl Iterator<Item = &'a str>) -> ApiResult<()> {
+    pub fn audit_shown<'a>(&self, actor: &Actor, what: &str, patients: impl Iterator<Item = &'a str>) -> StoreResult<()> {
         let mut shown: Vec<&str> = patients.collect();
         shown.sort_unstable();
         shown.dedup();
@@ -296,17 +296,17 @@ impl Db {
     }
 
     /// The highest change sequence of any Task: what an open worklist watches.
-    pub fn triage_mark(&self) -> ApiResult<i64> {
+    pub fn triage_mark(&self) -> StoreResult<i64> {
         self.with(|c| c.one("SELECT coalesce(max(seq), 0) FROM changes WHERE type = 'Task'", &[])?.int(0))
     }
 }
 
 /// Gives every alert stored before the worklist its triage Task, received when its Flag was
 /// stored; in the migration to schema 4, once. How many.
-pub(super) fn open_existing(tx: &mut dyn Sql) -> ApiResult<usize> {
+pub(super) fn open_existing(tx: &mut dyn Sql) -> StoreResult<usize> {
     let mut n = 0;
     for r in tx.rows("SELECT body, patient_id, last_updated FROM resources WHERE type = 'Flag'", &[])? {
-        let body: Value = serde_json::from_str(&r.text(0)?).map_err(|_| ApiError::internal("stored flag"))?;
+        let body: Value = serde_json::from_str(&r.text(0)?).map_err(|_| StoreError::internal("stored flag"))?;
         let received = DateTime::parse_from_rfc3339(&r.text(2)?).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now());
         n += usize::from(open_for_flag(tx, &body, &r.text(1)?, None, received)?);
     }
@@ -327,7 +327,7 @@ pub struct Timing {
 
 impl Db {
     /// The alerts received since `since`, and every alert still open.
-    pub fn timings(&self, since: DateTime<Utc>) -> ApiResult<Vec<Timing>> {
+    pub fn timings(&self, since: DateTime<Utc>) -> StoreResult<Vec<Timing>> {
         let at = |t: Option<String>| t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
         self.with(|c| {
             c.rows(
@@ -341,8 +341,8 @@ impl Db {
                     patient: r.text(0)?,
                     priority: r.text(1)?,
                     status: r.text(2)?,
-                    received_at: at(Some(r.text(3)?)).ok_or_else(|| ApiError::internal("triage time"))?,
-                    due_at: at(Some(r.text(4)?)).ok_or_else(|| ApiError::internal("triage time"))?,
+                    received_at: at(Some(r.text(3)?)).ok_or_else(|| StoreError::internal("triage time"))?,
+                    due_at: at(Some(r.text(4)?)).ok_or_else(|| StoreError::internal("triage time"))?,
                     taken_at: at(r.opt_text(5)?),
                     closed_at: at(r.opt_text(6)?),
                 })
@@ -355,7 +355,7 @@ impl Db {
 /// Opens the triage Task for a Flag a device just stored, in the caller's transaction; whether
 /// one was made (not for "measure again", nor a Flag whose level this server does not know).
 /// `carer` is the carer whose own device sent it.
-pub(super) fn open_for_flag(tx: &mut dyn Sql, flag: &Value, patient: &str, carer: Option<&str>, now: DateTime<Utc>) -> ApiResult<bool> {
+pub(super) fn open_for_flag(tx: &mut dyn Sql, flag: &Value, patient: &str, carer: Option<&str>, now: DateTime<Utc>) -> StoreResult<bool> {
     let Some(flag_id) = flag.get("id").and_then(Value::as_str) else { return Ok(false) };
     let level_text = flag.pointer("/code/text").and_then(Value::as_str).unwrap_or_default();
     let Some((prio, rank, target_key)) = Level::parse(level_text).and_then(priority) else { return Ok(false) };
@@ -419,8 +419,8 @@ pub(super) fn open_for_flag(tx: &mut dyn Sql, flag: &Value, patient: &str, carer
     let version = 1;
     crate::origin::stamp_server(&mut body, version, &ts(now));
     resources::insert_version(tx, "Task", &task, patient, version, &body, "server", "create")?;
-    let reporter_text = serde_json::to_string(&reporter).map_err(|_| ApiError::internal("reporter"))?;
-    let report_text = serde_json::to_string(&report).map_err(|_| ApiError::internal("report"))?;
+    let reporter_text = serde_json::to_string(&reporter).map_err(|_| StoreError::internal("reporter"))?;
+    let report_text = serde_json::to_string(&report).map_err(|_| StoreError::internal("report"))?;
     tx.exec(
         "INSERT INTO triage (task_id, patient_id, flag_id, level, priority, rank, status, reported_at, received_at, due_at, reporter, report,
          record_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -436,7 +436,7 @@ fn reporter_of(
     replica: Option<&companion_core::replica::Replica>,
     carer: Option<&str>,
     patient: &str,
-) -> ApiResult<Reporter> {
+) -> StoreResult<Reporter> {
     Ok(match (replica, carer) {
         (Some(copy), _) if copy.author.role == companion_core::domain::Role::Carer => {
             Reporter { role: "carer".into(), name: copy.author.name.clone(), carer: Some(copy.author.id.to_string()) }
@@ -456,25 +456,25 @@ fn reporter_of(
 
 /// A record that arrived after the alert about it (an older device sent the advice first, or a
 /// batch ended between them): the worklist's words and reporter are filled in from it.
-pub(super) fn record_arrived(tx: &mut dyn Sql, rtype: &str, id: &str, body: &Value, patient: &str) -> ApiResult<()> {
+pub(super) fn record_arrived(tx: &mut dyn Sql, rtype: &str, id: &str, body: &Value, patient: &str) -> StoreResult<()> {
     let reference = format!("{rtype}/{id}");
     let rows =
         tx.rows("SELECT task_id, report, reporter FROM triage WHERE record_ref = ?1 AND patient_id = ?2", params![&reference, patient])?;
     let Some(copy) = companion_core::replica::from_resource(body) else { return Ok(()) };
     for r in rows {
-        let mut report: Report = serde_json::from_str(&r.text(1)?).map_err(|_| ApiError::internal("triage report"))?;
+        let mut report: Report = serde_json::from_str(&r.text(1)?).map_err(|_| StoreError::internal("triage report"))?;
         if report.record.is_some() {
             continue;
         }
         report.record = Some(copy.data.clone());
-        let old: Reporter = serde_json::from_str(&r.text(2)?).map_err(|_| ApiError::internal("triage reporter"))?;
+        let old: Reporter = serde_json::from_str(&r.text(2)?).map_err(|_| StoreError::internal("triage reporter"))?;
         let reporter = if old.role == "patient" { reporter_of(tx, Some(&copy), None, patient)? } else { old };
         tx.exec(
             "UPDATE triage SET report = ?2, reporter = ?3 WHERE task_id = ?1",
             params![
                 &r.text(0)?,
-                &serde_json::to_string(&report).map_err(|_| ApiError::internal("report"))?,
-                &serde_json::to_string(&reporter).map_err(|_| ApiError::internal("reporter"))?
+                &serde_json::to_string(&report).map_err(|_| StoreError::internal("report"))?,
+                &serde_json::to_string(&reporter).map_err(|_| StoreError::internal("reporter"))?
             ],
         )?;
     }
@@ -483,7 +483,7 @@ pub(super) fn record_arrived(tx: &mut dyn Sql, rtype: &str, id: &str, body: &Val
 
 /// Rewrites the triage row of a Task version just stored (by the web app or a FHIR client), in
 /// the same transaction. A Task that is not a triage Task, or has no row, is left alone.
-pub(super) fn index_task(tx: &mut dyn Sql, body: &Value) -> ApiResult<()> {
+pub(super) fn index_task(tx: &mut dyn Sql, body: &Value) -> StoreResult<()> {
     if !is_triage(body) {
         return Ok(());
     }

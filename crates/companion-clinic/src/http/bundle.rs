@@ -3,7 +3,7 @@
 use super::rest::prepare;
 use super::{blocking, fhir_body, fhir_json, AppState, Caller};
 use crate::db::{Actor, Write};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, IssueCode, StoreError, StoreResult};
 use crate::fhir;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,18 +16,18 @@ use std::sync::Arc;
 /// Entries in one bundle at most.
 pub const MAX_ENTRIES: usize = 1000;
 
-fn entry(who: &Actor, e: &Value) -> ApiResult<Write> {
-    let req = e.get("request").ok_or_else(|| ApiError::invalid("entry.request is required"))?;
+fn entry(who: &Actor, e: &Value) -> StoreResult<Write> {
+    let req = e.get("request").ok_or_else(|| StoreError::invalid("entry.request is required"))?;
     if req.get("method").and_then(Value::as_str) != Some("PUT") {
-        return Err(ApiError::invalid("only PUT entries are accepted"));
+        return Err(StoreError::invalid("only PUT entries are accepted"));
     }
     let url = req.get("url").and_then(Value::as_str).unwrap_or_default();
-    let (rtype, id) = url.split_once('/').ok_or_else(|| ApiError::invalid("entry.request.url must be Type/id"))?;
-    let resource = e.get("resource").cloned().ok_or_else(|| ApiError::invalid("entry.resource is required"))?;
+    let (rtype, id) = url.split_once('/').ok_or_else(|| StoreError::invalid("entry.request.url must be Type/id"))?;
+    let resource = e.get("resource").cloned().ok_or_else(|| StoreError::invalid("entry.resource is required"))?;
     let if_match = req
         .get("ifMatch")
         .and_then(Value::as_str)
-        .map(|m| wire::etag_version(m).ok_or_else(|| ApiError::invalid("ifMatch must be W/\"<version>\"")))
+        .map(|m| wire::etag_version(m).ok_or_else(|| StoreError::invalid("ifMatch must be W/\"<version>\"")))
         .transpose()?;
     prepare(who, rtype, id, resource, if_match)
 }
@@ -53,10 +53,14 @@ pub(super) async fn bundle(
         Some(_) => return Err(ApiError::invalid("Bundle.entry must be an array")),
     };
     if entries.len() > MAX_ENTRIES {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-costly", format!("a bundle holds at most {MAX_ENTRIES} entries")));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            IssueCode::TooCostly,
+            format!("a bundle holds at most {MAX_ENTRIES} entries"),
+        ));
     }
     // Check every entry first; a checked entry becomes a write, a refused one an outcome.
-    let mut checked: Vec<ApiResult<Write>> = entries.iter().map(|e| entry(&who, e)).collect();
+    let mut checked: Vec<StoreResult<Write>> = entries.iter().map(|e| entry(&who, e)).collect();
     let siblings: Arc<HashSet<String>> =
         Arc::new(checked.iter().filter_map(|c| c.as_ref().ok()).map(|w| format!("{}/{}", w.rtype, w.id)).collect());
     for w in checked.iter_mut().flatten() {
@@ -78,7 +82,7 @@ pub(super) async fn bundle(
                     None => *known.entry(w.patient.clone()).or_insert(db.patient_exists(&w.patient)?),
                 };
                 if !exists {
-                    *c = Err(ApiError::unprocessable("the referenced patient does not exist"));
+                    *c = Err(StoreError::unprocessable("the referenced patient does not exist"));
                 }
             }
         }
@@ -87,7 +91,7 @@ pub(super) async fn bundle(
                 return Err(e.clone());
             }
         }
-        let mut slots: Vec<Result<usize, ApiError>> = Vec::new();
+        let mut slots: Vec<Result<usize, StoreError>> = Vec::new();
         let mut writes = Vec::new();
         for c in checked {
             match c {
@@ -125,6 +129,7 @@ pub(super) async fn bundle(
                 }
             }),
             Err(err) => {
+                let err = ApiError::from(err);
                 if err.status.as_u16() != 412 {
                     refused.push(url);
                 }

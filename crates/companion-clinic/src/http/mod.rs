@@ -5,7 +5,7 @@
 //! length before they are read, and anonymous requests get only a small one.
 
 use crate::db::{Actor, Db};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, IssueCode, StoreResult};
 use crate::serve::Peer;
 use crate::throttle::{self, Throttle, Verdict};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -84,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::care::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "not-supported", "this method is not supported on this path")
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, IssueCode::NotSupported, "this method is not supported on this path")
         })
         .layer(middleware::from_fn(declared_length))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.body_idle))
@@ -93,7 +93,8 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             // Never the panic's message: it could quote what was sent.
             tracing::error!("a request handler panicked");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "the server could not complete the request").into_response()
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, IssueCode::Exception, "the server could not complete the request")
+                .into_response()
         }))
         .layer(middleware::from_fn(as_outcome))
         .layer(middleware::from_fn_with_state(state.clone(), headers))
@@ -105,7 +106,7 @@ async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
     if uri.path() == "/care" || uri.path().starts_with("/care/") {
         return crate::care::not_found(&headers);
     }
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such path on this server").into_response()
+    ApiError::new(StatusCode::NOT_FOUND, IssueCode::NotFound, "no such path on this server").into_response()
 }
 
 /// Refuses a body whose declared length is over the limit before reading any of it.
@@ -145,11 +146,11 @@ async fn as_outcome(req: Request, next: Next) -> Response {
         Err(_) => String::new(),
     };
     let (code, fallback) = match status.as_u16() {
-        408 => ("timeout", "the request took too long to arrive"),
-        413 => ("too-costly", "the request is too large"),
-        415 => ("not-supported", "the body must be application/fhir+json or application/json"),
-        s if s >= 500 => ("exception", "the server could not complete the request"),
-        _ => ("invalid", "the request could not be read"),
+        408 => (IssueCode::Timeout, "the request took too long to arrive"),
+        413 => (IssueCode::TooCostly, "the request is too large"),
+        415 => (IssueCode::NotSupported, "the body must be application/fhir+json or application/json"),
+        s if s >= 500 => (IssueCode::Exception, "the server could not complete the request"),
+        _ => (IssueCode::Invalid, "the request could not be read"),
     };
     // axum's texts describe the request (which header, which parameter), never stored data.
     let message = if status.as_u16() >= 500 || text.trim().is_empty() { fallback.to_owned() } else { text.trim().to_owned() };
@@ -197,7 +198,7 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             req.extensions_mut().insert(actor);
             next.run(req).await
         }
-        Err(e) if e.code == "login" => {
+        Err(e) if e.code == IssueCode::Login => {
             if let Verdict::Wait(secs) = state.throttle.check(throttle::Kind::Auth, &keys) {
                 return ApiError::throttled(secs).into_response();
             }
@@ -224,9 +225,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
     }
 }
 
-/// Runs blocking database work off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("worker"))?
+/// Runs blocking database work off the async workers; what the store refuses becomes its HTTP
+/// answer here.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send + 'static) -> ApiResult<T> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("worker"))??)
 }
 
 pub(crate) fn fhir_json(status: StatusCode, body: &Value) -> Response {

@@ -3,7 +3,7 @@
 
 use super::{base_url, blocking, fhir_body, fhir_json, AppState, Caller};
 use crate::db::{Actor, Stored, Write};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, IssueCode, StoreError, StoreResult};
 use crate::serve::Peer;
 use crate::{fhir, origin, search, structure};
 use axum::extract::{Path, Query, State};
@@ -17,7 +17,7 @@ fn known_type(rtype: &str) -> ApiResult<()> {
     if fhir::TYPES.iter().any(|(t, _)| *t == rtype) {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "not-supported", format!("this server has no resource type {rtype}")))
+        Err(ApiError::new(StatusCode::NOT_FOUND, IssueCode::NotSupported, format!("this server has no resource type {rtype}")))
     }
 }
 
@@ -45,9 +45,9 @@ pub(super) fn stored_response(status: StatusCode, s: &Stored, rtype: &str, id: &
 
 /// Checks a resource about to be written, in the order a writer can fix it: the type, id and
 /// patient; R4's structure; who it says wrote it; what a carer may write.
-pub(super) fn prepare(who: &Actor, rtype: &str, id: &str, resource: Value, if_match: Option<i64>) -> ApiResult<Write> {
+pub(super) fn prepare(who: &Actor, rtype: &str, id: &str, resource: Value, if_match: Option<i64>) -> StoreResult<Write> {
     if fhir::PUBLISHED.contains(&rtype) {
-        return Err(ApiError::forbidden(
+        return Err(StoreError::forbidden(
             "the clinic's ruleset is published with companion-clinic ruleset publish, which checks and signs it",
         ));
     }
@@ -155,7 +155,7 @@ async fn write(state: &AppState, who: Actor, write: Write) -> ApiResult<Response
     let (rtype, id) = (write.rtype.clone(), write.id.clone());
     let mut results = blocking(move || {
         if !fhir::is_shared(&write.rtype) && !db.patient_exists(&write.patient)? {
-            return Err(ApiError::unprocessable("the referenced patient does not exist"));
+            return Err(StoreError::unprocessable("the referenced patient does not exist"));
         }
         db.write_all(&who, vec![write], false)
     })
