@@ -9,7 +9,6 @@
 
 use crate::error::{StoreError, StoreResult};
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
 
 /// A query parameter.
 #[derive(Debug, Clone, Copy)]
@@ -150,7 +149,7 @@ pub struct Pg {
 }
 
 impl Pg {
-    pub fn connect(url: &str) -> anyhow::Result<Pg> {
+    pub fn connect(url: &str) -> Result<Pg, postgres::Error> {
         let client = postgres::Client::connect(url, postgres::NoTls)?;
         Ok(Pg { client: Some(client), prepared: HashMap::new() })
     }
@@ -181,16 +180,38 @@ impl Drop for Pg {
     }
 }
 
-/// `?1` becomes `$1`.
+/// `?1` becomes `$1`, outside quoted strings and identifiers (`'?1'` and `"?1"` stay as they
+/// are) and outside comments: queries are written once, in SQLite's numbered form.
 pub fn dollar_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
+    // The quote we are inside, if any (`'` string, `"` identifier), or the newline that ends
+    // a `--` comment.
+    let mut inside: Option<char> = None;
     while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('$');
-        } else {
-            out.push(c);
+        match inside {
+            Some('\n') => {
+                if c == '\n' {
+                    inside = None;
+                }
+            }
+            // A doubled quote is the quote itself and stays inside.
+            Some(q) if c == q && chars.peek() == Some(&q) => {
+                out.push(c);
+                out.push(chars.next().unwrap_or(q));
+                continue;
+            }
+            Some(q) if c == q => inside = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => inside = Some(c),
+            None if c == '-' && chars.peek() == Some(&'-') => inside = Some('\n'),
+            None if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
+                out.push('$');
+                continue;
+            }
+            None => {}
         }
+        out.push(c);
     }
     out
 }
@@ -247,51 +268,76 @@ impl Sql for Pg {
     }
 }
 
-/// A few connections to hand out; `get` waits for a free one.
-pub struct Pool<C> {
-    free: Mutex<Vec<C>>,
-    ready: Condvar,
+/// The connection pool (`r2d2`): a free connection is handed out, a caller waits at most
+/// [`POOL_WAIT`] for one, and a connection found closed (PostgreSQL restarted, the network
+/// dropped) is replaced rather than handed out again.
+pub type Pool<M> = r2d2::Pool<M>;
+
+/// How long a request waits for a free connection before it is refused.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Builds a pool of `size` connections, opened now (so a bad URL or folder fails at start-up).
+pub fn pool<M: r2d2::ManageConnection>(manager: M, size: u32) -> anyhow::Result<Pool<M>> {
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(size))
+        .connection_timeout(POOL_WAIT)
+        // Checking each connection on the way out would cost a round trip per request; a broken
+        // one is noticed on its way back (`has_broken`) instead.
+        .test_on_check_out(false)
+        // Connection failures are logged by the managers, with codes and never a statement.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build(manager)?)
 }
 
-impl<C> Pool<C> {
-    pub fn new(conns: Vec<C>) -> Pool<C> {
-        Pool { free: Mutex::new(conns), ready: Condvar::new() }
-    }
-
-    pub fn get(&self) -> StoreResult<Lease<'_, C>> {
-        let mut free = self.free.lock().map_err(|_| StoreError::internal("database pool"))?;
-        loop {
-            if let Some(conn) = free.pop() {
-                return Ok(Lease { pool: self, conn: Some(conn) });
-            }
-            free = self.ready.wait(free).map_err(|_| StoreError::internal("database pool"))?;
-        }
-    }
+/// A connection from the pool, or `Internal` if none came free in time.
+pub fn lease<M: r2d2::ManageConnection>(pool: &Pool<M>) -> StoreResult<r2d2::PooledConnection<M>> {
+    pool.get().map_err(|_| StoreError::internal("database pool"))
 }
 
-/// A connection on loan; back to the pool when dropped.
-pub struct Lease<'a, C> {
-    pool: &'a Pool<C>,
-    conn: Option<C>,
+/// Opens the clinic's SQLite file with the settings every connection needs.
+pub struct SqliteManager {
+    pub path: std::path::PathBuf,
 }
 
-impl<C> std::ops::Deref for Lease<'_, C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        self.conn.as_ref().expect("leased")
+impl r2d2::ManageConnection for SqliteManager {
+    type Connection = rusqlite::Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        let conn = rusqlite::Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        Ok(conn)
+    }
+    fn is_valid(&self, conn: &mut rusqlite::Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+    fn has_broken(&self, _: &mut rusqlite::Connection) -> bool {
+        false
     }
 }
-impl<C> std::ops::DerefMut for Lease<'_, C> {
-    fn deref_mut(&mut self) -> &mut C {
-        self.conn.as_mut().expect("leased")
-    }
+
+/// Opens PostgreSQL connections, each with its own prepared statements.
+pub struct PgManager {
+    pub url: String,
 }
-impl<C> Drop for Lease<'_, C> {
-    fn drop(&mut self) {
-        if let (Some(conn), Ok(mut free)) = (self.conn.take(), self.pool.free.lock()) {
-            free.push(conn);
-            self.pool.ready.notify_one();
-        }
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = Pg;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Pg, postgres::Error> {
+        Pg::connect(&self.url).inspect_err(|e| {
+            let code = e.code().map(|c| c.code().to_owned()).unwrap_or_default();
+            tracing::error!(code = %code, "cannot connect to PostgreSQL");
+        })
+    }
+    fn is_valid(&self, conn: &mut Pg) -> Result<(), postgres::Error> {
+        conn.client().simple_query("").map(|_| ())
+    }
+    fn has_broken(&self, conn: &mut Pg) -> bool {
+        conn.client.as_ref().is_none_or(|c| c.is_closed())
     }
 }
 
@@ -322,8 +368,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_for_postgres() {
+    fn placeholders_are_numbered_for_postgres_and_nothing_quoted_is_touched() {
         assert_eq!(dollar_placeholders("SELECT ?1, ?12 WHERE a = '?' AND b = ?2"), "SELECT $1, $12 WHERE a = '?' AND b = $2");
+        assert_eq!(dollar_placeholders("SELECT '?1', \"?2\", ?3"), "SELECT '?1', \"?2\", $3");
+        assert_eq!(dollar_placeholders("SELECT 'it''s ?1' || ?2"), "SELECT 'it''s ?1' || $2");
+        assert_eq!(dollar_placeholders("SELECT ?1 -- not ?2\n, ?3"), "SELECT $1 -- not ?2\n, $3");
+        assert_eq!(dollar_placeholders("SELECT a - ?1"), "SELECT a - $1");
+        assert_eq!(dollar_placeholders("SELECT '?1"), "SELECT '?1", "an unclosed quote stays a quote");
     }
 
     #[test]

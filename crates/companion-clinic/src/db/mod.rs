@@ -6,7 +6,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::fhir;
 use crate::params;
-use crate::sql::{self, Kind, Pg, Pool, Row, Sql};
+use crate::sql::{self, Kind, Pool, Row, Sql};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use companion_core::domain::Scope;
 use serde_json::Value;
@@ -50,7 +50,7 @@ pub use patients::{CarerRow, DeviceRow, Overview, PatientRow, Reason, REASON_HOU
 pub use staff::{StaffToken, STAFF_HOURS};
 
 /// PostgreSQL connections per server process.
-const PG_CONNECTIONS: usize = 4;
+const PG_CONNECTIONS: u32 = 4;
 
 pub const PAIRING_HOURS: i64 = 72;
 
@@ -136,9 +136,9 @@ pub struct Stored {
 }
 
 enum Backend {
-    Sqlite(Pool<rusqlite::Connection>),
+    Sqlite(Pool<sql::SqliteManager>),
     /// The connections, and the URL for `pg_dump`.
-    Postgres(Pool<Pg>, String),
+    Postgres(Pool<sql::PgManager>, String),
 }
 
 #[derive(Clone)]
@@ -231,24 +231,21 @@ impl Db {
             None => {
                 let path = dir.join("clinic.db");
                 private_file(&path)?;
-                let conn = rusqlite::Connection::open(&path)?;
-                conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-                conn.execute_batch(SQLITE_SCHEMA)?;
-                Backend::Sqlite(Pool::new(vec![conn]))
+                // One connection: SQLite has one writer, and a write holds it for the transaction.
+                let pool = sql::pool(sql::SqliteManager { path }, 1)?;
+                sql::lease(&pool)?.execute_batch(SQLITE_SCHEMA)?;
+                Backend::Sqlite(pool)
             }
             Some(url) => {
                 anyhow::ensure!(
                     url.starts_with("postgres://") || url.starts_with("postgresql://"),
                     "--database-url must be a postgres:// URL"
                 );
-                let mut conns = Vec::new();
-                for _ in 0..PG_CONNECTIONS {
-                    conns.push(Pg::connect(url).map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?);
-                }
+                let pool = sql::pool(sql::PgManager { url: url.to_owned() }, PG_CONNECTIONS)
+                    .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
                 // Two servers starting at once must not both create the tables.
-                sql::write_tx(&mut conns[0], |c| c.batch(POSTGRES_SCHEMA)).map_err(anyhow::Error::new)?;
-                Backend::Postgres(Pool::new(conns), url.to_owned())
+                sql::write_tx(&mut *sql::lease(&pool)?, |c| c.batch(POSTGRES_SCHEMA)).map_err(anyhow::Error::new)?;
+                Backend::Postgres(pool, url.to_owned())
             }
         };
         let mut db = Db { backend: Arc::new(backend), dir: dir.to_owned(), epoch: Arc::new(String::new()) };
@@ -304,8 +301,8 @@ impl Db {
     /// Runs `f` on a connection of the pool.
     fn with<T>(&self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
         match &*self.backend {
-            Backend::Sqlite(pool) => f(&mut *pool.get()?),
-            Backend::Postgres(pool, _) => f(&mut *pool.get()?),
+            Backend::Sqlite(pool) => f(&mut *sql::lease(pool)?),
+            Backend::Postgres(pool, _) => f(&mut *sql::lease(pool)?),
         }
     }
 
