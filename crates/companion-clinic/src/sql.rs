@@ -190,11 +190,8 @@ pub fn dollar_placeholders(sql: &str) -> String {
     let mut inside: Option<char> = None;
     while let Some(c) = chars.next() {
         match inside {
-            Some('\n') => {
-                if c == '\n' {
-                    inside = None;
-                }
-            }
+            Some('\n') if c == '\n' => inside = None,
+            Some('\n') => {}
             // A doubled quote is the quote itself and stays inside.
             Some(q) if c == q && chars.peek() == Some(&q) => {
                 out.push(c);
