@@ -4,6 +4,7 @@
 //! line on standard error naming the flag, and the exit status is non-zero. The passphrase comes
 //! from `COMPANION_PASSPHRASE`, else it is asked on the terminal without echo.
 
+mod args;
 mod backup;
 mod care;
 mod carers;
@@ -14,15 +15,14 @@ mod input;
 mod print;
 mod questions;
 
-use carers::{person_label, scope_list, CarerAction};
-use forms::{InstrumentsAction, ScheduleAction};
+use carers::{person_label, scope_list};
+use forms::InstrumentsAction;
 use input::{decimal, new_secret, secret};
 pub(crate) use input::{entry_id, open, whole_number};
 use print::{print_entries, print_summary};
-use questions::QuestionAction;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use companion_core::domain::{NewCheckin, NewQuestion, NewSymptom, NewTemperature, Scope};
 use companion_core::store::TimelineFilter;
 use companion_core::{clock, fhir, paths, EntryKind, Error, NewEntry, Problem, QuestionState, Store};
@@ -30,261 +30,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const PASSPHRASE_ENV: &str = "COMPANION_PASSPHRASE";
-const NEW_PASSPHRASE_ENV: &str = "COMPANION_NEW_PASSPHRASE";
-const RECOVERY_CODE_ENV: &str = "COMPANION_RECOVERY_CODE";
-const CARER_PASSPHRASE_ENV: &str = "COMPANION_CARER_PASSPHRASE";
-
-#[derive(Parser)]
-#[command(name = "companion", version, about = "Companion's diary from the command line")]
-struct Cli {
-    /// The diary's folder. Defaults to the folder the app uses (or COMPANION_DATA_DIR).
-    #[arg(long, global = true, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Set up a new diary; prints the recovery code once.
-    Init {
-        /// The patient's name as it should appear in records.
-        #[arg(long)]
-        name: String,
-    },
-    /// Whether a diary exists here and whether it is waiting after wrong passphrases.
-    Status,
-    /// Log a symptom.
-    Symptom {
-        #[command(subcommand)]
-        action: SymptomAction,
-    },
-    /// Log a temperature.
-    Temperature {
-        #[command(subcommand)]
-        action: TemperatureAction,
-    },
-    /// A quick check-in on how you feel today.
-    Checkin {
-        #[command(subcommand)]
-        action: CheckinAction,
-    },
-    /// Questions for the next visit.
-    Question {
-        #[command(subcommand)]
-        action: QuestionAction,
-    },
-    /// All entries, newest first.
-    List {
-        /// One JSON array instead of lines of text.
-        #[arg(long)]
-        json: bool,
-        /// Only entries of this kind.
-        #[arg(long)]
-        kind: Option<String>,
-    },
-    /// The summary for the visit: what each person reported over the last days, the advice
-    /// shown, where patient and carer see things differently, and the questions still to ask.
-    Summary {
-        /// How many days back (1-365).
-        #[arg(long, default_value = "14")]
-        days: String,
-        #[arg(long, conflicts_with = "pdf")]
-        json: bool,
-        /// Write it as a PDF to print or share, instead of text (a new file; never over one).
-        #[arg(long, value_name = "FILE")]
-        pdf: Option<PathBuf>,
-    },
-    /// Every version of one entry, oldest first, as JSON.
-    History { id: String },
-    /// Mark an entry as entered in error. It is kept, never erased.
-    Withdraw { id: String },
-    /// Export all records.
-    Export {
-        #[arg(long, value_enum)]
-        format: ExportFormat,
-    },
-    /// Set a new passphrase with the recovery code (from COMPANION_RECOVERY_CODE, else asked).
-    Recover,
-    /// Passphrase management.
-    Passphrase {
-        #[command(subcommand)]
-        action: PassphraseAction,
-    },
-    /// Replace the recovery code with a new one and print it once.
-    RecoveryCode,
-    /// The validated instruments (PHQ-9, GAD-7, ESAS-r, ...).
-    Instruments {
-        #[command(subcommand)]
-        action: InstrumentsAction,
-    },
-    /// How often each check-in is due.
-    Schedule {
-        #[command(subcommand)]
-        action: ScheduleAction,
-    },
-    /// Next of kin who help: on this device with their own passphrase, or invited to their own.
-    Carer {
-        #[command(subcommand)]
-        action: CarerAction,
-    },
-    /// An encrypted backup of the whole diary, and restoring one into an empty folder.
-    Backup {
-        #[command(subcommand)]
-        action: backup::BackupAction,
-    },
-    /// Connect this diary to a clinic server with the one-time code the clinic gave you. In a
-    /// folder with no diary yet, a carer's invitation code sets up the carer's own diary
-    /// (passphrase from COMPANION_PASSPHRASE, else asked) joined to the patient's.
-    Pair {
-        #[arg(long)]
-        server: String,
-        #[arg(long)]
-        code: String,
-        /// The clinic's own certificate authority (PEM), when its server's certificate is not
-        /// from one this computer already trusts. Kept with the connection.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
-    },
-    /// Send what waits and fetch what the clinic wrote; prints what was sent, received and refused.
-    Sync {
-        /// Only show the state: connected to, last sync, waiting, refused.
-        #[arg(long)]
-        status: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// The cancer treatment you are on: safety advice depends on it (on immunotherapy, any new
-    /// diarrhoea, cough or breathlessness is a reason to call now).
-    Treatment {
-        #[command(subcommand)]
-        action: care::TreatmentAction,
-    },
-    /// The safety advice shown, and "I understand" on it.
-    Advice {
-        #[command(subcommand)]
-        action: care::AdviceAction,
-    },
-    /// Who at the clinic opened your record, and when (as the clinic's server reports it at
-    /// each sync). The patient's own: not shown to carers.
-    AccessLog {
-        #[arg(long)]
-        json: bool,
-    },
-    /// The clinic's contacts, whether each is staffed now, and the one to call now.
-    CareTeam {
-        #[arg(long)]
-        json: bool,
-    },
-    /// The safety ruleset in force.
-    Ruleset {
-        #[command(subcommand)]
-        action: going_home::RulesetAction,
-    },
-    /// The clinic's going-home plan.
-    Plan {
-        #[command(subcommand)]
-        action: going_home::PlanAction,
-    },
-    /// Show, set or clear (--clear) the cancer ward's phone number used on "call now" advice.
-    WardPhone {
-        number: Option<String>,
-        #[arg(long, conflicts_with = "number")]
-        clear: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum SymptomAction {
-    Add(SymptomArgs),
-}
-
-#[derive(Args)]
-struct SymptomArgs {
-    /// One of: pain, tiredness, nausea, vomiting, diarrhoea, constipation, poor-appetite,
-    /// sore-mouth, shortness-of-breath, cough, shivering, sleep-problems, numbness-tingling,
-    /// skin-changes, chest-pain, collapse, bleeding, other.
-    #[arg(long)]
-    symptom: String,
-    /// 0 (none) to 10 (worst imaginable).
-    #[arg(long, allow_negative_numbers = true)]
-    severity: String,
-    /// The name of the symptom when --symptom is other.
-    #[arg(long)]
-    other_name: Option<String>,
-    #[command(flatten)]
-    common: EntryFlags,
-    /// A detail the safety rules look at, e.g. `blood` for diarrhoea or cough, `at-rest` or
-    /// `severe` for shortness of breath, `cannot-keep-fluids` for vomiting. May be given more
-    /// than once.
-    #[arg(long = "flag", value_name = "FLAG")]
-    flags: Vec<String>,
-}
-
-// What every new entry can carry besides its own value (a plain comment: a doc comment here
-// would become the help text of every command that flattens it).
-#[derive(Args)]
-struct EntryFlags {
-    /// A note (at most 2,000 characters).
-    #[arg(long)]
-    note: Option<String>,
-    /// When it happened, RFC 3339; default now.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
-    /// Print the saved entry and any advice raised as JSON.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Subcommand)]
-enum TemperatureAction {
-    Add {
-        /// Degrees Celsius, 30 to 45.
-        #[arg(long, allow_negative_numbers = true)]
-        celsius: String,
-        /// "I feel unwell": after cancer treatment, a reason to call at any temperature.
-        #[arg(long)]
-        unwell: bool,
-        #[command(flatten)]
-        common: EntryFlags,
-    },
-}
-
-#[derive(Subcommand)]
-enum CheckinAction {
-    /// A quick check-in (--wellbeing) or a validated instrument (--instrument with --answers).
-    Add {
-        /// How you feel today, 0 (very bad) to 10 (very good).
-        #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["instrument", "answers"])]
-        wellbeing: Option<String>,
-        /// phq9, phq2, gad7, gad2 or esas-r (see `instruments list`).
-        #[arg(long, requires = "answers")]
-        instrument: Option<String>,
-        /// The scored items' values in order, comma-separated: 0-3 for PHQ and GAD, 0-10 for
-        /// ESAS-r. PHQ-9 and GAD-7 take one more, last: the unscored difficulty question (0-3).
-        #[arg(long, allow_hyphen_values = true)]
-        answers: Option<String>,
-        /// ESAS-r's "Completed by": patient (the default for the patient), caregiver-assisted
-        /// (a carer helped), family-caregiver (always, for a carer).
-        #[arg(long, requires = "instrument")]
-        completed_by: Option<String>,
-        #[command(flatten)]
-        common: EntryFlags,
-    },
-}
-
-#[derive(Subcommand)]
-enum PassphraseAction {
-    /// Change the passphrase: current from COMPANION_PASSPHRASE, new from COMPANION_NEW_PASSPHRASE
-    /// (else both asked).
-    Change,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ExportFormat {
-    Fhir,
-}
+use args::*;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
