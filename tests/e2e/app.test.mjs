@@ -21,7 +21,7 @@ describe('Companion in its real window', () => {
     driver = startDriver(port, { COMPANION_DATA_DIR: dataDir });
     current.s = await Session.start(`http://127.0.0.1:${port}`, { 'tauri:options': { application: app } });
     // A phone: 390 px wide.
-    await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
+    await s.resize(390, 844);
     await s.waitFor('return window.innerWidth <= 390', [], { what: 'a 390 px window' });
   });
 

@@ -53,7 +53,7 @@ export const steps = [
     const patient = current.s;
     try {
       current.s = await Session.start(`http://127.0.0.1:${newPort}`, { 'tauri:options': { application: app } });
-      await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
+      await s.resize(390, 844);
       await s.find(heading('Welcome to Companion'), { timeout: 30_000 });
       // In Bokmål first: the restore screen at phone sizes, then back to English.
       const language = async (value) => {

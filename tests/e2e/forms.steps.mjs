@@ -155,11 +155,11 @@ export const steps = [
     assert.ok(spans.All >= 7, JSON.stringify(spans));
     // A chart follows the window as it grows, without leaving the screen.
     const narrow = (await axis())[2];
-    await s.cmd('POST', '/window/rect', { width: 1280, height: 800 });
+    await s.resize(1280, 800);
     await s.waitFor(`return Number(document.querySelector(".chart-box").dataset.width) > ${narrow + 100}`, [], { what: 'the chart to grow with the window' });
     await shot('trends-desktop');
     await scan('trends at desktop size');
-    await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
+    await s.resize(390, 844);
     await s.waitFor('return window.innerWidth <= 390', [], { what: 'a 390 px window' });
   }],
 ];

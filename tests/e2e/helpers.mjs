@@ -102,7 +102,7 @@ export async function phone(name, selector = 'body') {
   const s = app.s;
   try {
     for (const width of [390, 360]) {
-      await s.cmd('POST', '/window/rect', { width, height: 844 });
+      await s.resize(width, 844);
       await s.waitFor(`return window.innerWidth <= ${width}`, [], { what: `a ${width} px window` });
       for (const size of ['100%', '200%']) {
         await s.execute('document.documentElement.style.fontSize = arguments[0]', [size === '100%' ? '' : size]);
@@ -120,7 +120,7 @@ export async function phone(name, selector = 'body') {
     }
   } finally {
     await s.execute('document.documentElement.style.fontSize = ""');
-    await s.cmd('POST', '/window/rect', { width: 390, height: 844 });
+    await s.resize(390, 844);
     await sleep(150);
   }
 }
@@ -164,11 +164,11 @@ export async function togglesShowState(fieldset) {
 
 /** Presses keys on an element (WebDriver key codes: Space "\\uE00D", Enter "\\uE007", Tab "\\uE004"). */
 export async function press(el, keys) {
-  await el.cmd('POST', '/value', { text: keys });
+  await el.keys(keys);
 }
 
 export async function pixels(el) {
-  return Buffer.from(await el.cmd('GET', '/screenshot'), 'base64');
+  return el.screenshot();
 }
 
 /** Tabs through the screen: every focused element shows a ring that is dark enough against
@@ -184,7 +184,7 @@ export async function focusRings(screen, steps = 25) {
   await s.execute('document.activeElement?.blur(); window.scrollTo(0, 0)');
   const problems = [];
   for (let i = 0; i < steps; i++) {
-    await s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: '\uE004' }, { type: 'keyUp', value: '\uE004' }] }] });
+    await s.tab();
     const found = await s.execute(`
       const a = document.activeElement;
       if (!a || a === document.body) return null;

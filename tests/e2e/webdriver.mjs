@@ -1,18 +1,25 @@
-// A small W3C WebDriver client over fetch: just what the end-to-end tests need.
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+// The end-to-end tests' WebDriver calls, over selenium-webdriver (the W3C protocol, sessions,
+// element references and actions are the library's). What is ours is what the steps want on
+// top: finding an element once it is displayed, waiting for a condition in the page, clicking
+// what may be scrolled out of view, and text as a reader sees it.
+import { Builder, By, Capabilities, Key } from 'selenium-webdriver';
+
+const locate = (selector) => (selector.startsWith('/') || selector.startsWith('(') ? By.xpath(selector) : By.css(selector));
 
 export class Session {
-  constructor(base, id) {
-    this.base = base;
-    this.id = id;
+  constructor(driver) {
+    this.driver = driver;
   }
 
+  /** A session on the WebDriver server at `base` (tauri-driver), retried while it starts. */
   static async start(base, capabilities, { attempts = 40 } = {}) {
     let last;
     for (let i = 0; i < attempts; i++) {
       try {
-        const value = await request(base, 'POST', '/session', { capabilities: { alwaysMatch: capabilities } });
-        return new Session(base, value.sessionId);
+        const caps = new Capabilities(capabilities);
+        // tauri-driver drives the app's web view (wry); the browser name is its own.
+        caps.setBrowserName('wry');
+        return new Session(await new Builder().usingServer(base).withCapabilities(caps).build());
       } catch (e) {
         last = e;
         await sleep(250);
@@ -21,26 +28,18 @@ export class Session {
     throw new Error(`no WebDriver session: ${last?.message}`);
   }
 
-  cmd(method, path, body) {
-    return request(this.base, method, `/session/${this.id}${path}`, body);
-  }
-
   async end() {
-    await this.cmd('DELETE', '').catch(() => {});
+    await this.driver.quit().catch(() => {});
   }
 
   /** Waits for an element matching an XPath expression or CSS selector to be displayed. */
   async find(selector, { timeout = 10_000 } = {}) {
-    const using = selector.startsWith('/') || selector.startsWith('(') ? 'xpath' : 'css selector';
     const deadline = Date.now() + timeout;
     let last;
     while (Date.now() < deadline) {
       try {
-        const found = await this.cmd('POST', '/elements', { using, value: selector });
-        for (const ref of found) {
-          const el = new Element(this, ref[ELEMENT]);
-          el.selector = selector;
-          if (await el.displayed()) return el;
+        for (const el of await this.driver.findElements(locate(selector))) {
+          if (await el.isDisplayed()) return new Element(this, el, selector);
         }
       } catch (e) {
         last = e;
@@ -51,12 +50,10 @@ export class Session {
   }
 
   async findAll(selector) {
-    const using = selector.startsWith('/') ? 'xpath' : 'css selector';
-    const found = await this.cmd('POST', '/elements', { using, value: selector });
-    return found.map((ref) => new Element(this, ref[ELEMENT]));
+    return (await this.driver.findElements(locate(selector))).map((el) => new Element(this, el, selector));
   }
 
-  /** Waits until `predicate` (run in the page) returns something truthy, and returns it. */
+  /** Waits until `script` (run in the page) returns something truthy, and returns it. */
   async waitFor(script, args = [], { timeout = 10_000, what = script } = {}) {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
@@ -68,65 +65,67 @@ export class Session {
   }
 
   execute(script, args = []) {
-    return this.cmd('POST', '/execute/sync', { script, args });
+    return this.driver.executeScript(script, ...args.map(unwrap));
   }
 
   executeAsync(script, args = []) {
-    return this.cmd('POST', '/execute/async', { script, args });
+    return this.driver.executeAsyncScript(script, ...args.map(unwrap));
   }
 
   async screenshot() {
-    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+    return Buffer.from(await this.driver.takeScreenshot(), 'base64');
+  }
+
+  /** The window's size in CSS pixels. */
+  async resize(width, height) {
+    await this.driver.manage().window().setRect({ width, height });
+  }
+
+  /** One press of Tab, as the keyboard sends it (to whatever has the focus). */
+  async tab() {
+    await this.driver.actions().keyDown(Key.TAB).keyUp(Key.TAB).perform();
   }
 }
 
+const unwrap = (a) => (a instanceof Element ? a.el : a);
+
 export class Element {
-  constructor(session, id) {
+  constructor(session, el, selector) {
     this.session = session;
-    this.id = id;
-  }
-  cmd(method, path, body) {
-    return this.session.cmd(method, `/element/${this.id}${path}`, body);
-  }
-  ref() {
-    return { [ELEMENT]: this.id };
+    this.el = el;
+    this.selector = selector;
   }
   async click() {
     try {
       // WebKitWebDriver does not always scroll an element above the viewport back into view.
-      await this.session.execute('arguments[0].scrollIntoView({ block: "center" })', [this.ref()]);
-      return await this.cmd('POST', '/click', {});
+      await this.session.execute('arguments[0].scrollIntoView({ block: "center" })', [this]);
+      return await this.el.click();
     } catch (e) {
       throw new Error(`${e.message} (${this.selector ?? 'element'})`);
     }
   }
   async type(text) {
-    await this.cmd('POST', '/clear', {});
-    return this.cmd('POST', '/value', { text });
+    await this.el.clear();
+    return this.el.sendKeys(text);
+  }
+  /** Keys sent to the element as they are, without clearing it first. */
+  keys(text) {
+    return this.el.sendKeys(text);
   }
   /** The text as a reader sees it: soft hyphens (break points in long words) left out. */
   async text() {
-    return (await this.cmd('GET', '/text')).replaceAll('\u00ad', '');
+    return (await this.el.getText()).replaceAll('\u00ad', '');
   }
   displayed() {
-    return this.cmd('GET', '/displayed');
+    return this.el.isDisplayed();
   }
+  /** The attribute as written in the markup (not the live property). */
   attribute(name) {
-    return this.cmd('GET', `/attribute/${name}`);
+    return this.el.getDomAttribute(name);
   }
-}
-
-async function request(base, method, path, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok || json?.value?.error) {
-    throw new Error(`${method} ${path}: ${json?.value?.error ?? res.status} ${json?.value?.message ?? ''}`.trim());
+  async screenshot() {
+    return Buffer.from(await this.el.takeScreenshot(), 'base64');
   }
-  return json.value;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -142,7 +142,8 @@ impl Store {
         // private check-in is theirs; advice about a record since withdrawn was shown all the
         // same, and is listed marked withdrawn.
         let advice = self.all_advice_since(since)?.into_iter().filter(|a| shown.contains(&a.entry_id)).collect();
-        let seen_differently = super::carers::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
+        let seen_differently =
+            super::disagreements::disagreements_among(&readable).into_iter().filter(|d| d.carer.occurred_at >= since).collect();
         let people = people_of(&readable, &self.patient()?, since);
 
         Ok(VisitSummary {
