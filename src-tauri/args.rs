@@ -20,10 +20,17 @@ impl<'de, R: tauri::Runtime, C: Command> CommandArg<'de, R> for Args<C> {
             return Err(InvokeError::from(format!("command `{}` reads the arguments of `{}`", item.name, C::NAME)));
         }
         match item.message.payload() {
-            // Tauri's own wording for arguments that do not fit, as before.
-            InvokeBody::Json(v) => {
-                C::deserialize(v).map(Args).map_err(|e| InvokeError::from(format!("invalid args for command `{}`: {e}", item.name)))
-            }
+            // Arguments that do not fit: `invalid`, naming nothing that was sent (serde's own
+            // text can quote a value).
+            InvokeBody::Json(v) => C::deserialize(v).map(Args).map_err(|_| {
+                InvokeError::from(ErrorPayload {
+                    code: companion_core::ErrorCode::Invalid,
+                    message: format!("the arguments do not fit the command {}", C::NAME),
+                    field: None,
+                    problem: None,
+                    retry_after_secs: None,
+                })
+            }),
             InvokeBody::Raw(_) => Err(InvokeError::from(format!("command `{}` takes JSON arguments", item.name))),
         }
     }

@@ -36,7 +36,7 @@ const cough = run('symptom', 'add', '--symptom', 'cough', '--severity', '1');
 run('withdraw', cough);
 const fever = JSON.parse(run('temperature', 'add', '--celsius', '38.6', '--json'));
 // "I understand" on the card goes to the clinic with the Flag.
-run('advice', 'ack', fever.advice[0].id);
+run('advice', 'ack', fever.alerts[0].id);
 run('temperature', 'add', '--celsius', '37.2', '--unwell');
 run('checkin', 'add', '--wellbeing', '4');
 const q = run('question', 'add', '--text', 'Can I travel?');
@@ -98,7 +98,7 @@ test('every resource the server holds is valid R4, read by search and by id', as
 });
 
 test('an acknowledged card reaches the clinic on its Flag: when, and by whom', async () => {
-  const flag = await get(`/fhir/Flag/${fever.advice[0].id}`);
+  const flag = await get(`/fhir/Flag/${fever.alerts[0].id}`);
   assert.doesNotThrow(() => validateResource(flag));
   const ack = flag.extension.find((e) => e.url === 'https://fhir.companion-diary.no/StructureDefinition/advice-acknowledged');
   assert.ok(ack, JSON.stringify(flag));

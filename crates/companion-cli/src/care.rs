@@ -251,6 +251,8 @@ pub fn print_assessment(
             "items": score.items,
             "subscores": score.subscores,
             "advice": saved.advice,
+            // Its name before, kept for scripts.
+            "alerts": saved.advice,
         });
         if let Some(i) = &item9 {
             v["item9"] = serde_json::json!(i.value);

@@ -101,8 +101,11 @@ pub fn carer(
         CarerAction::List { json } => {
             let store = open(dir, clock)?;
             if json {
-                // What the app's Carers screen reads, under the same names.
-                serde_json::to_writer_pretty(&mut *out, &companion_core::api::CarersReply::of(&store)?)?;
+                // What the app's Carers screen reads, under the same names, and `on_this_device`,
+                // the name `carers` had before, for scripts.
+                let mut v = serde_json::to_value(companion_core::api::CarersReply::of(&store)?)?;
+                v["on_this_device"] = v["carers"].clone();
+                serde_json::to_writer_pretty(&mut *out, &v)?;
                 writeln!(out)?;
                 return Ok(());
             }

@@ -53,7 +53,7 @@ pub fn sync(dir: &Path, clock: companion_core::clock::SharedClock, status: bool,
             writeln!(out)?;
         } else {
             writeln!(out, "connected to {}", link.server)?;
-            let last = s.last_success.unwrap_or_else(|| "never".into());
+            let last = s.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
             let (pending, quarantined) = (s.pending, s.quarantined);
             writeln!(out, "last successful sync: {last}\nwaiting to be sent: {pending}\nrefused by the server: {quarantined}")?;
             if let Some(p) = s.problem {

@@ -294,7 +294,10 @@ fn add(
     let mut store = open(dir, clock)?;
     let saved = store.save(input)?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &saved)?;
+        // The app's `Saved` (`entry`, `advice`), and `alerts`, its name before, for scripts.
+        let mut v = serde_json::to_value(&saved)?;
+        v["alerts"] = v["advice"].clone();
+        serde_json::to_writer_pretty(&mut *out, &v)?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}", saved.entry.id)?;

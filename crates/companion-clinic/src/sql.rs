@@ -270,14 +270,19 @@ impl Sql for Pg {
 /// dropped) is replaced rather than handed out again.
 pub type Pool<M> = r2d2::Pool<M>;
 
-/// How long a request waits for a free connection before it is refused.
-pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a request waits for a free connection before it is refused: as long as a request
+/// may last at all (a long backup can hold SQLite's one connection).
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Builds a pool of `size` connections, opened now (so a bad URL or folder fails at start-up).
+/// Builds a pool of `size` connections, kept open for the server's life. One is opened first,
+/// so a bad URL or folder fails at start-up at once, with its own error.
 pub fn pool<M: r2d2::ManageConnection>(manager: M, size: u32) -> anyhow::Result<Pool<M>> {
+    drop(manager.connect().map_err(|e| anyhow::anyhow!("{e}"))?);
     Ok(r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(size))
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connection_timeout(POOL_WAIT)
         // Checking each connection on the way out would cost a round trip per request; a broken
         // one is noticed on its way back (`has_broken`) instead.
@@ -302,7 +307,7 @@ impl r2d2::ManageConnection for SqliteManager {
     type Error = rusqlite::Error;
 
     fn connect(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
-        let conn = rusqlite::Connection::open(&self.path)?;
+        let conn = rusqlite::Connection::open(&self.path).inspect_err(|e| tracing::error!(error = %e, "cannot open the database"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         Ok(conn)

@@ -18,7 +18,7 @@ pub const ROLES: &[&str] = &["ward", "contact_nurse", "coordinator", "gp", "out_
 pub const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const MAX_CONTACTS: usize = 20;
 const MAX_HOURS: usize = 14;
-const MAX_NAME: usize = 100;
+use crate::limits::MAX_NAME;
 
 /// One line to call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]

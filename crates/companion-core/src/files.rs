@@ -1,7 +1,8 @@
-//! Files written whole or not at all, through `tempfile`: the bytes go into a private (0600)
-//! temporary file beside the target, are synced, and the file is renamed into place, then the
-//! folder is synced so the rename survives a crash. A crash leaves the old content or the new,
-//! never a mix, and never a half-written new file.
+//! Files written whole or not at all. A replaced file goes through `tempfile`: the bytes go into
+//! a private (0600) temporary file beside the target, are synced, and the file is renamed into
+//! place, then the folder is synced so the rename survives a crash: a crash leaves the old
+//! content or the new, never a mix. A new file is created in place and removed if its write
+//! fails.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -26,13 +27,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(folder_of(path))
 }
 
-/// Writes `bytes` as a new file at `path`; an existing file there is never touched
-/// (`AlreadyExists`).
+/// Writes `bytes` as a new file at `path` (0600); an existing file there is never touched
+/// (`AlreadyExists`). Created in place (`create_new`, which every file system supports, shares
+/// included), synced, and removed again if the write fails, so nothing half-written stays.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if path.exists() {
-        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(path)?;
+    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        return Err(e);
     }
-    staged(path, bytes)?.persist_noclobber(path).map_err(|e| e.error)?;
     sync_dir(folder_of(path))
 }
 

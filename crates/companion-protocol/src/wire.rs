@@ -18,9 +18,12 @@ pub const ACCESS: &str = "/sync/access";
 /// `GET`: the key the clinic signs its rulesets with ([`ClinicKeyReply`]); 404 until it has one.
 pub const CLINIC_KEY: &str = "/sync/clinic-key";
 
-/// `POST`: ends a carer's access at the clinic.
+/// `POST`: ends a carer's access at the clinic ([`revoke_carer`] fills in the id).
+pub const REVOKE_CARER: &str = "/carers/{id}/revoke";
+
+/// [`REVOKE_CARER`] for one carer.
 pub fn revoke_carer(id: &str) -> String {
-    format!("{CARERS}/{id}/revoke")
+    REVOKE_CARER.replace("{id}", id)
 }
 
 /// On every response: the server's data epoch. A new one means the server's data was
@@ -36,12 +39,11 @@ pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// The version an ETag or `If-Match` names: `W/"3"`, and as lenient readers do, `"3"` or `3`.
+/// The version an ETag or `If-Match` names: `W/"3"`, and as servers and devices have always
+/// read it, leniently (`"3"`, `3`; quotes and the weak prefix stripped). A version no record has
+/// (`-1`) parses, and the server answers it with 412 and the current version.
 pub fn etag_version(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let quoted = text.strip_prefix("W/").unwrap_or(text);
-    let inner = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')).unwrap_or(quoted);
-    inner.parse().ok().filter(|v| *v >= 0)
+    text.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
 }
 
 /// Who redeems: left out for a patient's device.
@@ -77,6 +79,8 @@ pub struct PairReply {
     /// The device's bearer credential.
     pub token: String,
     pub patient: String,
+    /// The patient's name, for a carer's new diary; servers before carers sent none.
+    #[serde(default)]
     pub patient_name: String,
     pub epoch: String,
     /// The clinic's ruleset key (base64url Ed25519), pinned by the device; none before the
@@ -158,7 +162,8 @@ mod tests {
         assert_eq!(etag_version(&etag(42)), Some(42));
         assert_eq!(etag_version(" \"7\" "), Some(7));
         assert_eq!(etag_version("7"), Some(7));
-        for bad in ["", "W/", "W/\"\"", "W/\"x\"", "W/\"-1\"", "W/\"3", "*"] {
+        assert_eq!(etag_version("W/\"-1\""), Some(-1), "no such version: a 412, not a 400");
+        for bad in ["", "W/", "W/\"\"", "W/\"x\"", "*", "W/\"3.0\""] {
             assert_eq!(etag_version(bad), None, "{bad}");
         }
     }
@@ -173,9 +178,15 @@ mod tests {
         assert_eq!(serde_json::to_value(&patient).unwrap(), json!({"code": "ABC"}));
         let page = ChangesPage { epoch: "e".into(), next: 4, more: false, resources: vec![], allow: None };
         assert_eq!(serde_json::to_value(&page).unwrap(), json!({"epoch": "e", "next": 4, "more": false, "resources": []}));
-        let reply: PairReply =
-            serde_json::from_value(json!({"device": "d", "token": "t", "patient": "p", "patient_name": "Kari", "epoch": "e"})).unwrap();
-        assert!(reply.clinic_key.is_none() && reply.carer.is_none());
+        // A server from before carers and keys: no patient_name, no clinic_key.
+        let reply: PairReply = serde_json::from_value(json!({"device": "d", "token": "t", "patient": "p", "epoch": "e"})).unwrap();
+        assert!(reply.clinic_key.is_none() && reply.carer.is_none() && reply.patient_name.is_empty());
+        let sent = serde_json::to_value(PairReply { patient_name: "Kari".into(), ..reply }).unwrap();
+        assert_eq!(sent["clinic_key"], Value::Null, "always there, null before the clinic has a key");
+        assert!(sent.get("carer").is_none());
+        let invite = InviteRequest { id: None, name: "Ola".into(), relationship: None, allow: vec!["questions".into()], days: None };
+        let sent = serde_json::to_value(&invite).unwrap();
+        assert_eq!(sent, json!({"id": null, "name": "Ola", "relationship": null, "allow": ["questions"], "days": null}));
         assert_eq!(revoke_carer("c1"), "/carers/c1/revoke");
     }
 }

@@ -65,5 +65,5 @@ fn before_the_clinic_sends_anything_the_shipped_rules_and_the_patients_own_numbe
     assert_eq!(treatment["set_by"], "patient");
     let out = d.run(&["temperature", "add", "--celsius", "38.5", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["advice"][0]["contacts"][0]["source"], "patient");
+    assert_eq!(v["alerts"][0]["contacts"][0]["source"], "patient");
 }

@@ -317,13 +317,15 @@ fn an_instrument_check_in_prints_total_band_and_alerts() {
     };
     let phq = json(&["checkin", "add", "--instrument", "phq9", "--answers", "1,0,2,1,0,0,1,0,0", "--json"]);
     assert_eq!((phq["total"].as_u64(), phq["band"].as_str()), (Some(5), Some("mild")));
-    assert_eq!(phq["advice"].as_array().unwrap().len(), 0);
+    assert_eq!(phq["alerts"].as_array().unwrap().len(), 0);
 
     let crisis = json(&["checkin", "add", "--instrument", "phq9", "--answers", "0,0,0,0,0,0,0,0,1", "--json"]);
     assert_eq!(crisis["total"], 1);
-    assert_eq!(crisis["advice"][0]["level"], "crisis");
-    assert_eq!(crisis["advice"][0]["rule"], "phq9-item9");
-    assert_eq!(crisis["advice"][0]["ruleset_version"], "2.0.0");
+    assert_eq!(crisis["alerts"][0]["level"], "crisis");
+    assert_eq!(crisis["alerts"][0]["rule"], "phq9-item9");
+    assert_eq!(crisis["alerts"][0]["ruleset_version"], "2.0.0");
+    // The app's name for it too, the same list.
+    assert_eq!(crisis["advice"], crisis["alerts"]);
 
     let gad = json(&["checkin", "add", "--instrument", "gad7", "--answers", "3,3,3,3,3,0,0", "--json"]);
     assert_eq!((gad["total"].as_u64(), gad["band"].as_str()), (Some(15), Some("severe")));
@@ -331,7 +333,7 @@ fn an_instrument_check_in_prints_total_band_and_alerts() {
     assert_eq!((screen["positive"].as_bool(), screen["next"].as_str()), (Some(true), Some("gad7")));
     let esas = json(&["checkin", "add", "--instrument", "esas-r", "--answers", "0,1,3,4,6,7,10,4,2", "--json"]);
     assert_eq!(esas["total"], 37);
-    let rules: Vec<&str> = esas["advice"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = esas["alerts"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
     // Shortness of breath 7 and depression 10: two ambers in one form make a call now.
     assert_eq!(rules, ["two-or-more-contact-24h", "esas-item-severe", "esas-mood"]);
 
@@ -373,7 +375,7 @@ fn a_fever_prints_call_now_advice_without_claiming_the_clinic_knows() {
     assert_ok(&d.run(&["ward-phone", "22 11 80 80"]));
     let out = d.run(&["temperature", "add", "--celsius", "39.1", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["advice"][0]["contacts"][0]["number"], "22 11 80 80");
+    assert_eq!(v["alerts"][0]["contacts"][0]["number"], "22 11 80 80");
     let calm = d.run(&["temperature", "add", "--celsius", "36.8"]);
     assert!(!String::from_utf8(calm.stdout).unwrap().contains("ADVICE"));
     let low = d.run(&["temperature", "add", "--celsius", "35.5", "--unwell"]);
@@ -436,9 +438,12 @@ fn a_carer_added_on_this_device_writes_as_themselves_and_stops_working_when_remo
     let list = d.run(&["carer", "list", "--json"]);
     assert_ok(&list);
     let carers: Value = serde_json::from_slice(&list.stdout).unwrap();
-    let here = &carers["carers"][0];
+    let here = &carers["on_this_device"][0];
     assert_eq!((here["name"].as_str(), here["relationship"].as_str()), (Some("Kari"), Some("daughter")));
     assert!(here["until"].is_string(), "{here}");
+    // The app's carers reply, under its names, with the old one kept.
+    assert_eq!(carers["carers"], carers["on_this_device"]);
+    assert_eq!((carers["owner"].as_bool(), carers["me"]["role"].as_str()), (Some(true), Some("patient")));
 
     // With Kari's passphrase, Kari is the author, and she does not see the check-in.
     let logged = d.cmd(KARI).args(["symptom", "add", "--symptom", "tiredness", "--severity", "8", "--json"]).output().unwrap();

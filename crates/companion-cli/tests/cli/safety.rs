@@ -1,5 +1,5 @@
 //! The safety commands exactly as the acceptance checks write them: treatment, the new
-//! symptoms and details, `advice` with `level` and `rule`, PHQ-9's item 9 in the JSON, the
+//! symptoms and details, `alerts` with `level` and `rule`, PHQ-9's item 9 in the JSON, the
 //! difficulty question as a tenth value, and `advice list` / `advice ack`.
 
 use super::{assert_ok, one_line_error, Diary};
@@ -12,7 +12,7 @@ fn json(d: &Diary, args: &[&str]) -> Value {
 }
 
 fn alerts(v: &Value) -> Vec<(String, String)> {
-    v["advice"]
+    v["alerts"]
         .as_array()
         .unwrap()
         .iter()
@@ -31,7 +31,8 @@ fn feeling_unwell_at_37_2_is_call_now_and_a_slight_rise_sets_a_reminder() {
     assert_eq!(alerts(&v), one("call_now", "temperature-unwell"));
     let v = json(&d, &["temperature", "add", "--celsius", "37,6", "--json"]);
     assert_eq!(alerts(&v), one("recheck", "temperature-recheck"));
-    assert!(v["advice"][0]["follow_up_at"].is_string(), "{v}");
+    assert!(v["alerts"][0]["follow_up_at"].is_string(), "{v}");
+    assert_eq!(v["advice"], v["alerts"], "the app's name for the same list");
     let text = d.run(&["temperature", "add", "--celsius", "37.7"]);
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("Call at once if you feel unwell or start shivering"), "{text}");
@@ -45,7 +46,7 @@ fn shivering_collapse_and_severe_breathlessness() {
     assert_eq!(alerts(&v), one("call_now", "shivering"));
     let v = json(&d, &["symptom", "add", "--symptom", "collapse", "--severity", "5", "--json"]);
     assert_eq!(alerts(&v), one("emergency", "collapse"));
-    assert_eq!(v["advice"][0]["contacts"][0]["number"], "113");
+    assert_eq!(v["alerts"][0]["contacts"][0]["number"], "113");
     let v = json(&d, &["symptom", "add", "--symptom", "shortness-of-breath", "--severity", "6", "--flag", "severe", "--json"]);
     assert_eq!(alerts(&v), one("emergency", "breathless-severe"));
     let text = String::from_utf8(d.run(&["symptom", "add", "--symptom", "chest-pain", "--severity", "2"]).stdout).unwrap();
@@ -155,7 +156,7 @@ fn esas_r_records_who_completed_it() {
 fn advice_is_listed_with_its_record_and_acknowledged() {
     let d = Diary::new();
     let fever = json(&d, &["temperature", "add", "--celsius", "38.4", "--json"]);
-    let id = fever["advice"][0]["id"].as_str().unwrap().to_owned();
+    let id = fever["alerts"][0]["id"].as_str().unwrap().to_owned();
     let entry = fever["entry"]["id"].as_str().unwrap().to_owned();
     let list = json(&d, &["advice", "list", "--json"]);
     assert_eq!(list[0]["id"], id.as_str());

@@ -18,7 +18,8 @@ impl Db {
         let now = Utc::now();
         let access_until = invite.days.map(|d| (now + Duration::days(d)).to_rfc3339_opts(SecondsFormat::Millis, true));
         let code = pairing_code();
-        let code_expires = (now + Duration::hours(PAIRING_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let code_expires =
+            (now + Duration::hours(companion_protocol::limits::INVITATION_HOURS)).to_rfc3339_opts(SecondsFormat::Millis, true);
         let scopes: Vec<&str> = invite.allow.iter().map(|s| s.as_str()).collect();
         let scopes = scopes.join(",");
         let mut person = serde_json::json!({

@@ -52,7 +52,7 @@ pub use staff::{StaffToken, STAFF_HOURS};
 /// PostgreSQL connections per server process.
 const PG_CONNECTIONS: u32 = 4;
 
-pub const PAIRING_HOURS: i64 = 72;
+pub const PAIRING_HOURS: i64 = companion_protocol::limits::INVITATION_HOURS;
 
 /// Who is calling: a paired device (scoped to one patient; a carer's device also to what the
 /// patient allowed) or a member of staff.

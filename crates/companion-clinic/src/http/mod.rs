@@ -61,7 +61,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let authenticated = Router::new()
         .route(wire::CARERS, post(devices::invite))
-        .route("/carers/{id}/revoke", post(devices::revoke_carer))
+        .route(wire::REVOKE_CARER, post(devices::revoke_carer))
         .route(wire::CHANGES, get(devices::changes))
         .route(wire::ACCESS, get(devices::access))
         .route(wire::CLINIC_KEY, get(devices::clinic_key))

@@ -56,6 +56,12 @@ fn a_diary_syncs_once_and_a_second_round_changes_nothing() {
     assert_eq!((first.sent, first.pending, first.quarantined), (16, 0, 0));
     let again = diary.sync();
     assert_eq!((again.outcome, again.sent, again.received), (Outcome::Done, 0, 0));
+    // Where sync stands, as the app's Settings and `companion sync --status --json` both show it.
+    let status = serde_json::to_value(companion_core::api::SyncStatus::of(&diary.open(), None).unwrap()).unwrap();
+    assert_eq!((status["paired"].as_bool(), status["pending"].as_i64(), status["quarantined"].as_i64()), (Some(true), Some(0), Some(0)));
+    assert_eq!(status["patient"].as_str(), Some(patient.as_str()));
+    assert!(status["last_success"].as_str().is_some_and(|t| t.ends_with('Z')), "{status}");
+    assert!(status["problem"].is_null() && status["carer_of"].is_null(), "{status}");
 
     let staff = server.staff();
     let observations = all_of(&server, &staff, "Observation", &patient);

@@ -52,7 +52,7 @@ pub struct SyncStatus {
     pub server: Option<String>,
     /// The patient's id at the clinic.
     pub patient: Option<String>,
-    pub last_success: Option<String>,
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
     pub pending: i64,
     pub quarantined: i64,
     /// `revoked` or `pair_again` when the clinic no longer accepts this device.
@@ -73,7 +73,7 @@ impl SyncStatus {
             paired: link.is_some(),
             server: link.as_ref().map(|l| l.server.clone()),
             patient: link.as_ref().map(|l| l.patient.clone()),
-            last_success: link.as_ref().and_then(|l| l.last_success).map(|t| t.to_rfc3339()),
+            last_success: link.as_ref().and_then(|l| l.last_success),
             pending,
             quarantined,
             problem: link.and_then(|l| l.problem),

@@ -128,7 +128,8 @@ pub(super) fn follow_grant(db: &impl Diary, allow: Option<Vec<Scope>>) -> Result
 pub(super) async fn revoke_removed_carers(db: &impl Diary, http: &reqwest::Client, link: &SyncLink) -> std::result::Result<(), Outcome> {
     let pending = db.with(|s| s.carers_to_revoke()).map_err(|_| later())?;
     for id in pending {
-        let res = http.post(format!("{}/carers/{id}/revoke", link.server)).bearer_auth(&link.token).send().await.map_err(|_| later())?;
+        let res =
+            http.post(format!("{}{}", link.server, wire::revoke_carer(&id))).bearer_auth(&link.token).send().await.map_err(|_| later())?;
         match status_of(&res) {
             200..=299 | 404 => {
                 db.with(|s| s.carer_revoked_at_clinic(&id)).map_err(|_| later())?;
