@@ -301,23 +301,18 @@ fn targets_come_from_the_clinics_settings_and_levels_set_the_priority() {
 #[test]
 fn roles_sessions_and_guessing() {
     let server = Server::start();
-    server.db.add_account("Kari Nurse", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
-    server.db.add_account("Cora Coordinator", companion_clinic::db::Role::Coordinator, NURSE_PASSWORD).unwrap();
-    server.db.add_account("Ada Admin", companion_clinic::db::Role::Admin, NURSE_PASSWORD).unwrap();
-    assert!(matches!(
-        server.db.add_account("kari nurse", companion_clinic::db::Role::Admin, NURSE_PASSWORD),
-        Err(StoreError::StateConflict(_))
-    ));
+    use companion_clinic::db::Role::{Admin, Coordinator, Nurse};
+    server.db.add_account("Kari Nurse", Nurse, NURSE_PASSWORD).unwrap();
+    server.db.add_account("Cora Coordinator", Coordinator, NURSE_PASSWORD).unwrap();
+    server.db.add_account("Ada Admin", Admin, NURSE_PASSWORD).unwrap();
+    assert!(matches!(server.db.add_account("kari nurse", Admin, NURSE_PASSWORD), Err(StoreError::StateConflict(_))));
     // Names with Norwegian letters sign in and are found whatever their case, on both backends.
-    server.db.add_account("Øyvind Ås", companion_clinic::db::Role::Nurse, NURSE_PASSWORD).unwrap();
-    assert!(matches!(
-        server.db.add_account("øyvind ås", companion_clinic::db::Role::Nurse, NURSE_PASSWORD),
-        Err(StoreError::StateConflict(_))
-    ));
+    server.db.add_account("Øyvind Ås", Nurse, NURSE_PASSWORD).unwrap();
+    assert!(matches!(server.db.add_account("øyvind ås", Nurse, NURSE_PASSWORD), Err(StoreError::StateConflict(_))));
     assert!(server.db.sign_in("ØYVIND ÅS", NURSE_PASSWORD).unwrap().is_some());
     server.db.add_patient("Åse Ørnes").unwrap();
     assert_eq!(server.db.find_patients("åse ør", 10).unwrap().len(), 1);
-    assert!(matches!(server.db.add_account("Short", companion_clinic::db::Role::Nurse, "short"), Err(StoreError::Invalid(_))));
+    assert!(matches!(server.db.add_account("Short", Nurse, "short"), Err(StoreError::Invalid(_))));
     // Not signed in: to the sign-in page.
     let anon = Browser::new(&server.url);
     assert_eq!(anon.get("/care").location.as_deref(), Some("/care/sign-in"));

@@ -101,6 +101,10 @@ pub async fn join_as_carer(
     let (link, body) = redeem(dir, &server, code, ca, true).await?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or(Error::Internal("pairing reply"));
     let grant = body.carer.as_ref().ok_or(Error::Internal("pairing reply"))?;
+    // Every server that has carers names the patient; without it there is no diary to make.
+    if body.patient_name.trim().is_empty() {
+        return Err(Error::Internal("pairing reply"));
+    }
     let person = &grant.person;
     let carer = crate::domain::Author {
         id: uuid::Uuid::parse_str(&text(person.get("id"))?).map_err(|_| Error::Internal("pairing reply"))?,
