@@ -2,8 +2,8 @@
 // every failure arrives as an ErrorPayload with a stable code the UI translates.
 //
 // The types are generated from the Rust declarations (`companion_core::api`) into
-// `bindings.ts`; `call` is typed by their `Commands`, so a command's name, arguments and reply
-// here cannot drift from the shell's.
+// `bindings/` (one file per Rust module; `commands.ts` holds the map). `call` is typed by their
+// `Commands`, so a command's name, arguments and reply here cannot drift from the shell's.
 import { invoke } from '@tauri-apps/api/core';
 import type {
   Commands,
@@ -18,9 +18,9 @@ import type {
   QuestionState,
   Scope,
   Treatment,
-} from './bindings';
+} from './bindings/index';
 
-export type * from './bindings';
+export type * from './bindings/index';
 
 /** A question of a form (the Rust `Item`). */
 export type QItem = Item;

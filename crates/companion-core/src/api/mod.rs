@@ -1,6 +1,6 @@
 //! The app's commands as a contract: each declared once here, with its arguments and its
 //! reply. The shell's commands take [`Args`](self::args) of the declared type and return its
-//! reply; `ui/src/lib/bindings.ts` is generated from the same declarations (see
+//! reply; `ui/src/lib/bindings/` is generated from the same declarations (see
 //! [`bindings`]), so the window, the shell and the core cannot drift apart unnoticed.
 //!
 //! The names are `companion_protocol::commands::COMMANDS` (which the shell's build script

@@ -1,0 +1,62 @@
+// Generated from `companion_core::api` by ts-rs: do not edit by hand.
+// `make bindings` writes it again after a command or a type it reaches changes.
+import type { AddCarerReply, Backups, CareSettings, CarersReply, QuestionsReply, SetupReply, SyncStatus } from './api';
+import type { Author, Entry, EntryKind, NewEntry, QuestionState, Scope } from './domain';
+import type { Instrument, ItemAnswer } from './instruments';
+import type { Language, Preferences } from './prefs';
+import type { Contacts } from './rules';
+import type { Status } from './session';
+import type { Access, Advice, BackupInfo, Saved, VisitSummary } from './store';
+import type { Invitation } from './sync';
+import type { Treatment } from './treatment';
+
+/** Every command the window may call: its arguments and its reply. */
+export type Commands = {
+  status: { args: Record<string, never>; reply: Status };
+  touch: { args: Record<string, never>; reply: boolean };
+  setup: { args: { name: string, passphrase: string, }; reply: SetupReply };
+  unlock: { args: { passphrase: string, }; reply: Author };
+  recover: { args: { code: string, newPassphrase: string, }; reply: Author };
+  lock: { args: Record<string, never>; reply: null };
+  change_passphrase: { args: { current: string, newPassphrase: string, }; reply: null };
+  new_recovery_code: { args: Record<string, never>; reply: string };
+  set_preferences: { args: { preferences: Preferences, }; reply: Preferences };
+  add_entry: { args: { entry: NewEntry, }; reply: Saved };
+  add_entries: { args: { entries: Array<NewEntry>, }; reply: Array<Saved> };
+  timeline: { args: { kind: EntryKind | null, }; reply: Array<Entry> };
+  history: { args: { id: string, }; reply: Array<Entry> };
+  visit_summary: { args: { days: number, }; reply: VisitSummary };
+  correct_entry: { args: { id: string, entry: NewEntry, }; reply: Saved };
+  withdraw_entry: { args: { id: string, }; reply: Entry };
+  questions: { args: Record<string, never>; reply: QuestionsReply };
+  edit_question: { args: { id: string, text: string, }; reply: Entry };
+  set_question_state: { args: { id: string, questionState: QuestionState, answer: string | null, }; reply: Entry };
+  reorder_questions: { args: { ids: Array<string>, }; reply: Array<Entry> };
+  set_next_visit: { args: { date: string | null, }; reply: string | null };
+  instruments: { args: Record<string, never>; reply: Array<Instrument> };
+  add_assessment: { args: { instrument: string, answers: Array<ItemAnswer>, occurredAt: string | null, questionnaire: string | null, }; reply: Saved };
+  care_settings: { args: Record<string, never>; reply: CareSettings };
+  set_ward_phone: { args: { number: string | null, }; reply: CareSettings };
+  set_schedule: { args: { instrument: string, everyDays: number | null, }; reply: CareSettings };
+  set_treatments: { args: { treatments: Array<Treatment>, }; reply: CareSettings };
+  advice_for: { args: { id: string, }; reply: Array<Advice> };
+  advice_list: { args: { days: number, }; reply: Array<Advice> };
+  access_log: { args: Record<string, never>; reply: Array<Access> };
+  acknowledge_advice: { args: { ids: Array<string>, }; reply: Array<Advice> };
+  emergency_numbers: { args: Record<string, never>; reply: Contacts };
+  mark_plan_seen: { args: { version: string, }; reply: CareSettings };
+  save_summary_pdf: { args: { days: number, language: Language, }; reply: string };
+  sync_status: { args: Record<string, never>; reply: SyncStatus };
+  pair_clinic: { args: { server: string, code: string, }; reply: SyncStatus };
+  sync_now: { args: Record<string, never>; reply: SyncStatus };
+  carers: { args: Record<string, never>; reply: CarersReply };
+  add_carer: { args: { name: string, relationship: string, carerPassphrase: string, allow: Array<Scope>, myPassphrase: string, days: number | null, }; reply: AddCarerReply };
+  remove_carer: { args: { name: string, }; reply: CarersReply };
+  invite_carer: { args: { name: string, relationship: string | null, allow: Array<Scope>, days: number | null, }; reply: Invitation };
+  share_checkin: { args: { id: string, }; reply: Entry };
+  join_as_carer: { args: { server: string, code: string, passphrase: string, }; reply: SetupReply };
+  create_backup: { args: Record<string, never>; reply: BackupInfo };
+  backups: { args: Record<string, never>; reply: Backups };
+  restore_backup: { args: { file: string, passphrase: string, }; reply: Author };
+  set_aside_diary: { args: Record<string, never>; reply: string };
+};
