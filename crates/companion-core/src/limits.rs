@@ -2,7 +2,7 @@
 //! record kinds (`domain`) and the instruments both check against these, and the limits a
 //! carer's details share with the clinic come from `companion_protocol::limits`.
 
-pub use companion_protocol::limits::{CARER_DAYS, MAX_NAME, MAX_RELATIONSHIP};
+pub use companion_protocol::limits::{CARER_DAYS, INVITATION_HOURS, MAX_CODE, MAX_NAME, MAX_RELATIONSHIP};
 
 /// Longest free-text note on an entry (or a free-text answer in a form), in characters.
 pub const MAX_NOTE: usize = 2000;

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 /// The longest relationship accepted ("daughter", "neighbour", ...), in characters.
-pub use companion_protocol::limits::MAX_RELATIONSHIP;
+pub use crate::limits::MAX_RELATIONSHIP;
 
 /// A carer on this device, and what the patient allowed them.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -35,12 +35,9 @@ pub struct Carer {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// The longest a carer can be given access for at once, in days.
-pub const MAX_CARER_DAYS: i64 = *companion_protocol::limits::CARER_DAYS.end();
-
 /// Days of access, if any, within what the clinic also accepts.
 pub fn check_carer_days(days: Option<i64>) -> Result<()> {
-    let range = companion_protocol::limits::CARER_DAYS;
+    let range = crate::limits::CARER_DAYS;
     if days.is_some_and(|d| !range.contains(&d)) {
         return Err(Error::invalid("days", Problem::OutOfRange { min: *range.start() as f64, max: *range.end() as f64 }));
     }

@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 pub use advice::{Advice, Contact, Recheck, Saved};
 pub use backup::BackupInfo;
 pub use care::Schedule;
-pub use carers::{check_carer_days, Carer, CarerAdded, Invited, MAX_CARER_DAYS, MAX_RELATIONSHIP};
+pub use carers::{check_carer_days, Carer, CarerAdded, Invited, MAX_RELATIONSHIP};
 pub use clinic_care::{CareTeamNow, ContactNow, PlanInForce, RulesetRefused, RulesetStatus};
 pub use disagreements::{disagreements_among, Disagreement, DISAGREEMENT};
 pub use entries::TimelineFilter;

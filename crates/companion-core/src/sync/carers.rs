@@ -5,7 +5,7 @@
 use super::*;
 
 /// How long an invitation code can be redeemed (the server's rule, said to the patient).
-pub use companion_protocol::limits::INVITATION_HOURS;
+pub use crate::limits::INVITATION_HOURS;
 
 /// An invitation for a carer's own device: the one-time code to give them, and when their
 /// access ends by itself (if it does).

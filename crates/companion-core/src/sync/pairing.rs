@@ -56,8 +56,8 @@ pub(super) fn checked_code<'a>(code: &'a str, ca: Option<&str>) -> Result<&'a st
         return Err(Error::invalid("code", Problem::Required));
     }
     // What the clinic would refuse unread is refused here, without using a try.
-    if code.len() > companion_protocol::limits::MAX_CODE {
-        return Err(Error::invalid("code", Problem::TooLong { max: companion_protocol::limits::MAX_CODE }));
+    if code.len() > crate::limits::MAX_CODE {
+        return Err(Error::invalid("code", Problem::TooLong { max: crate::limits::MAX_CODE }));
     }
     Ok(code)
 }
